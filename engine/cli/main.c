@@ -1,0 +1,40 @@
+/* earshot: the command-line entry point. Dispatches to the subcommands in
+ * this folder; see `earshot help`. Main thread. */
+#include <stdio.h>
+#include <string.h>
+
+#include <hs/hs.h>
+
+#include "cli_internal.h"
+#include "earshot/mem.h"
+
+static int usage(FILE *f) {
+  fputs("earshot - streaming listening engine\n"
+        "\n"
+        "usage:\n"
+        "  earshot replay [-c CONFIG] [--queries FILE] [--input FILE|-] [--output FILE|-] [options]\n"
+        "                 run the pipeline over a JSONL file of mentions (see `earshot replay --help`)\n"
+        "  earshot score 'TEXT'                 sentiment of a text with the per-word breakdown\n"
+        "  earshot query check FILE             validate a query file\n"
+        "  earshot query explain 'QUERY' 'TEXT' show how a query parses and whether it matches\n"
+        "  earshot version                      versions of earshot and its libraries\n",
+        f);
+  return f == stderr ? 2 : 0;
+}
+
+int es__cmd_version(void) {
+  printf("earshot 0.1.0\nhyperscan %s\nallocator %s\n", hs_version(), es_mem_allocator());
+  return 0;
+}
+
+int main(int argc, char **argv) {
+  if (argc < 2) return usage(stderr);
+  const char *cmd = argv[1];
+  if (!strcmp(cmd, "replay")) return es__cmd_replay(argc - 1, argv + 1);
+  if (!strcmp(cmd, "score")) return es__cmd_score(argc - 1, argv + 1);
+  if (!strcmp(cmd, "query")) return es__cmd_query(argc - 1, argv + 1);
+  if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) return es__cmd_version();
+  if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h")) return usage(stdout);
+  fprintf(stderr, "earshot: unknown command '%s'\n\n", cmd);
+  return usage(stderr);
+}

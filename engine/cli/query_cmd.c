@@ -1,0 +1,69 @@
+/* `earshot query check FILE` and `earshot query explain 'QUERY' 'TEXT'`.
+ * explain exits like grep: 0 when the query matches the text, 1 when it
+ * does not, 2 on a query error. Main thread. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli_internal.h"
+#include "earshot/query.h"
+
+static int check(const char *path) {
+  int err;
+  es_diag d = {{0}};
+  es_queryset *qs = es_queryset_load(path, &err, &d);
+  if (!qs) {
+    fprintf(stderr, "%s\n", d.msg);
+    return 2;
+  }
+  printf("%s: %zu queries, %zu distinct terms and phrases, all valid\n", path, es_queryset_count(qs),
+         es_queryset_atom_count(qs));
+  es_queryset_destroy(qs);
+  return 0;
+}
+
+static int explain(const char *query, const char *text) {
+  es_query_def def = {.id = "explain", .name = "explain", .expr = query, .file = "command line", .line = 1};
+  int err;
+  es_diag d = {{0}};
+  es_queryset *qs = es_queryset_compile(&def, 1, &err, &d);
+  if (!qs) {
+    fprintf(stderr, "%s\n", d.msg);
+    return 2;
+  }
+  es_match_rt *rt = es_match_rt_create(qs);
+  es_fold f;
+  es_fold_init(&f);
+  size_t fn;
+  const char *folded = es_fold_text(&f, text, strlen(text), &fn);
+  uint32_t out[1];
+  int n = rt && folded ? es_queryset_match(qs, rt, folded, fn, out) : -1;
+  char tree[8192];
+  es_query_format(qs, es_queryset_get(qs, 0)->root, tree, sizeof tree);
+  printf("query:   %s\nparsed:  %s\n", query, tree);
+  for (size_t a = 0; a < es_queryset_atom_count(qs); a++) {
+    const es_atom *at = es_queryset_atom(qs, a);
+    static const char *const kinds[] = {"term", "phrase", "prefix"};
+    const char *pat = es_queryset_atom_pattern(qs, a);
+    printf("  %-6s %-24.*s %-9s %s%s\n", kinds[at->kind], (int)at->len, at->text,
+           n >= 0 && es_match_rt_atom_hit(rt, (uint32_t)a) ? "matched" : "no match", pat ? "literal " : "",
+           pat ? pat : "(its words in order, separated only by non-word characters)");
+  }
+  int rc = n > 0 ? 0 : 1;
+  if (n < 0) {
+    fprintf(stderr, "matching failed\n");
+    rc = 2;
+  } else {
+    printf("result:  %s\n", n > 0 ? "MATCH" : "no match");
+  }
+  es_fold_free(&f);
+  es_match_rt_destroy(rt);
+  es_queryset_destroy(qs);
+  return rc;
+}
+
+int es__cmd_query(int argc, char **argv) {
+  if (argc == 3 && !strcmp(argv[1], "check")) return check(argv[2]);
+  if (argc == 4 && !strcmp(argv[1], "explain")) return explain(argv[2], argv[3]);
+  fputs("usage: earshot query check FILE\n       earshot query explain 'QUERY' 'TEXT'\n", stderr);
+  return 2;
+}

@@ -1,0 +1,172 @@
+/* `earshot replay`: the pipeline over a JSONL file or stdin. Flags override
+ * the config file; the run ends with a summary on stderr. Main thread;
+ * SIGINT/SIGTERM stop reading and flush what was read. */
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <hs/hs.h>
+
+#include "cli_internal.h"
+#include "earshot/config.h"
+#include "earshot/log.h"
+#include "earshot/mem.h"
+#include "earshot/pipeline.h"
+#include "earshot/timeutil.h"
+
+static volatile int stop_requested;
+
+static void on_signal(int sig) { stop_requested = sig; }
+
+static int help(FILE *f) {
+  fputs("usage: earshot replay [options]\n"
+        "  -c, --config FILE        YAML config (flags override it)\n"
+        "      --queries FILE       YAML query file\n"
+        "      --input FILE|-       mentions, one JSON object per line (default: stdin)\n"
+        "      --output FILE|-      window records, JSON lines (default: stdout)\n"
+        "      --enriched-output F  matched mentions with query ids and sentiment\n"
+        "      --dlq-output FILE    dead letters (default: earshot.dlq.jsonl, created when needed)\n"
+        "      --window 60s[,1h]    window size(s) (default 60s)\n"
+        "      --lateness 10s       allowed lateness (default 10s)\n"
+        "      --idle-flush 30s     close windows after this much wall-clock idle time (0 = never)\n"
+        "      --workers N          worker threads (default 1)\n"
+        "      --format json|pretty window output format (default json)\n"
+        "      --no-progress        no progress bar on the terminal\n",
+        f);
+  return f == stderr ? 2 : 0;
+}
+
+static int fail_usage(const char *msg, const char *arg) {
+  fprintf(stderr, "earshot replay: %s%s%s\n", msg, arg ? ": " : "", arg ? arg : "");
+  return 2;
+}
+
+int es__cmd_replay(int argc, char **argv) {
+  enum { O_QUERIES = 256, O_INPUT, O_OUTPUT, O_ENRICHED, O_DLQ, O_WINDOW, O_LATENESS, O_IDLE, O_WORKERS, O_FORMAT,
+         O_NOPROGRESS };
+  static const struct option opts[] = {
+    {"config", required_argument, 0, 'c'},         {"queries", required_argument, 0, O_QUERIES},
+    {"input", required_argument, 0, O_INPUT},       {"output", required_argument, 0, O_OUTPUT},
+    {"enriched-output", required_argument, 0, O_ENRICHED}, {"dlq-output", required_argument, 0, O_DLQ},
+    {"window", required_argument, 0, O_WINDOW},     {"lateness", required_argument, 0, O_LATENESS},
+    {"idle-flush", required_argument, 0, O_IDLE},   {"workers", required_argument, 0, O_WORKERS},
+    {"format", required_argument, 0, O_FORMAT},     {"no-progress", no_argument, 0, O_NOPROGRESS},
+    {"help", no_argument, 0, 'h'},                  {0, 0, 0, 0}};
+  es_config cfg;
+  es_config_default(&cfg);
+  es_diag d = {{0}};
+  int rc = 2;
+  const char *config_path = NULL;
+  /* First pass: the config file, so flags can override it. */
+  optind = 1;
+  opterr = 0;
+  for (int c; (c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1;)
+    if (c == 'c') config_path = optarg;
+  if (config_path && es_config_load(&cfg, config_path, &d)) {
+    fprintf(stderr, "earshot replay: %s\n", d.msg);
+    goto out;
+  }
+  optind = 1;
+  opterr = 1;
+  for (int c; (c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1;) {
+    int64_t ms;
+    switch (c) {
+    case 'c': break;
+    case 'h': rc = help(stdout); goto out;
+    case O_QUERIES: es_config_set_str(&cfg.queries, optarg); break;
+    case O_INPUT: es_config_set_str(&cfg.input, optarg); break;
+    case O_OUTPUT: es_config_set_str(&cfg.output, optarg); break;
+    case O_ENRICHED: es_config_set_str(&cfg.enriched_output, optarg); break;
+    case O_DLQ: es_config_set_str(&cfg.dlq_output, optarg); break;
+    case O_WINDOW:
+      if (es_config_set_windows(&cfg, optarg, &d)) {
+        rc = fail_usage(d.msg, NULL);
+        goto out;
+      }
+      break;
+    case O_LATENESS:
+    case O_IDLE:
+      if (es_duration_parse(optarg, &ms)) {
+        rc = fail_usage(c == O_LATENESS ? "--lateness needs a duration such as 10s" : "--idle-flush needs a duration such as 30s", optarg);
+        goto out;
+      }
+      if (c == O_LATENESS) cfg.windows.lateness_ms = ms;
+      else cfg.windows.idle_flush_ms = ms;
+      break;
+    case O_WORKERS: {
+      char *end;
+      long n = strtol(optarg, &end, 10);
+      if (*end || n < 1 || n > ES_MAX_WORKERS) {
+        rc = fail_usage("--workers must be between 1 and 64", optarg);
+        goto out;
+      }
+      cfg.workers = (int)n;
+      break;
+    }
+    case O_FORMAT:
+      if (strcmp(optarg, "json") && strcmp(optarg, "pretty")) {
+        rc = fail_usage("--format must be json or pretty", optarg);
+        goto out;
+      }
+      cfg.pretty = !strcmp(optarg, "pretty");
+      break;
+    case O_NOPROGRESS: cfg.progress = false; break;
+    default: rc = help(stderr); goto out;
+    }
+  }
+  if (optind < argc) {
+    rc = fail_usage("unexpected argument", argv[optind]);
+    goto out;
+  }
+  if (!cfg.queries) {
+    rc = fail_usage("no query file: pass --queries FILE or set 'queries:' in the config", NULL);
+    goto out;
+  }
+  int err;
+  es_queryset *qs = es_queryset_load(cfg.queries, &err, &d);
+  if (!qs) {
+    fprintf(stderr, "earshot replay: %s\n", d.msg);
+    goto out;
+  }
+  es_lexicon *lex = es_lexicon_create_default();
+  if (!lex) {
+    fprintf(stderr, "earshot replay: out of memory loading the lexicon\n");
+    es_queryset_destroy(qs);
+    rc = 1;
+    goto out;
+  }
+  es_log_info("starting", "version=0.1.0 allocator=\"%s\" hyperscan=\"%s\" queries=%zu atoms=%zu lexicon=%zu workers=%d",
+              es_mem_allocator(), hs_version(), es_queryset_count(qs), es_queryset_atom_count(qs),
+              es_lexicon_size(lex), cfg.workers);
+  struct sigaction sa = {0};
+  sa.sa_handler = on_signal;
+  sigaction(SIGINT, &sa, NULL);
+  sigaction(SIGTERM, &sa, NULL);
+  es_pipeline_stats st;
+  int prc = es_replay(&cfg, qs, lex, &stop_requested, &st, &d);
+  uint64_t dead = 0;
+  char reasons[512] = "";
+  for (int r = 1; r < ES_REASON_COUNT; r++) {
+    if (!st.reasons[r]) continue;
+    dead += st.reasons[r];
+    size_t l = strlen(reasons);
+    snprintf(reasons + l, sizeof reasons - l, " %s=%llu", es_reason_name(r), (unsigned long long)st.reasons[r]);
+  }
+  double rate = st.seconds > 0 ? (double)st.lines / st.seconds : 0;
+  es_log_info("finished", "lines=%llu accepted=%llu matched=%llu windows=%llu spikes=%llu thresholds=%llu "
+              "dead_letters=%llu%s seconds=%.3f mentions_per_s=%.0f mb_per_s=%.1f%s",
+              (unsigned long long)st.lines, (unsigned long long)st.accepted, (unsigned long long)st.matched,
+              (unsigned long long)st.windows, (unsigned long long)st.spikes, (unsigned long long)st.thresholds,
+              (unsigned long long)dead, reasons, st.seconds, rate, st.seconds > 0 ? (double)st.bytes / 1e6 / st.seconds : 0,
+              stop_requested ? " stopped=signal" : "");
+  if (dead) es_log_info("dead letters written", "path=%s", cfg.dlq_output ? cfg.dlq_output : "earshot.dlq.jsonl");
+  if (prc) es_log_error("replay failed", "error=\"%s\"", d.msg);
+  rc = prc ? 1 : 0;
+  es_lexicon_destroy(lex);
+  es_queryset_destroy(qs);
+out:
+  es_config_free(&cfg);
+  return rc;
+}

@@ -1,0 +1,259 @@
+/* Configuration loading (see include/earshot/config.h). The YAML is walked
+ * section by section; each section lists its known keys, so an unknown or
+ * misspelt key is an error with file:line and a "did you mean" hint.
+ * Main thread, at startup. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../core/yaml_internal.h"
+#include "earshot/config.h"
+#include "earshot/mem.h"
+#include "earshot/timeutil.h"
+
+void es_config_default(es_config *c) {
+  memset(c, 0, sizeof *c);
+  es_decode_opts_default(&c->decode);
+  es_detect_params_default(&c->detect);
+  c->windows.size_ms[0] = 60000;
+  c->windows.nsizes = 1;
+  c->windows.lateness_ms = 10000;
+  c->windows.idle_flush_ms = 30000;
+  c->workers = 1;
+  c->progress = true;
+}
+
+int es_config_set_str(char **slot, const char *v) {
+  char *n = v ? es_strdup(v) : NULL;
+  if (v && !n) return ES_ENOMEM;
+  es_free(*slot);
+  *slot = n;
+  return 0;
+}
+
+void es_config_free(es_config *c) {
+  if (!c) return;
+  es_free(c->input);
+  es_free(c->queries);
+  es_free(c->output);
+  es_free(c->enriched_output);
+  es_free(c->dlq_output);
+  for (int i = 0; i < ES_F_COUNT; i++) es_free(c->fields[i]);
+  memset(c, 0, sizeof *c);
+}
+
+static int set_sizes(es_config *c, const int64_t *sizes, int n, const char *where, es_diag *d) {
+  if (n < 1 || n > ES_MAX_WINDOW_SIZES)
+    return es_diag_set(d, ES_ECONFIG, "%s: give between 1 and %d window sizes", where, ES_MAX_WINDOW_SIZES);
+  for (int i = 0; i < n; i++) {
+    if (sizes[i] < 1000 || sizes[i] % 1000)
+      return es_diag_set(d, ES_ECONFIG, "%s: window sizes must be whole seconds of at least 1s", where);
+    for (int k = 0; k < i; k++)
+      if (sizes[k] >= sizes[i])
+        return es_diag_set(d, ES_ECONFIG, "%s: list window sizes in increasing order without repeats", where);
+  }
+  memcpy(c->windows.size_ms, sizes, (size_t)n * sizeof *sizes);
+  c->windows.nsizes = n;
+  return 0;
+}
+
+int es_config_set_windows(es_config *c, const char *list, es_diag *d) {
+  int64_t sizes[ES_MAX_WINDOW_SIZES + 1];
+  int n = 0;
+  char buf[256];
+  snprintf(buf, sizeof buf, "%s", list);
+  for (char *save, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+    if (n > ES_MAX_WINDOW_SIZES) break;
+    if (es_duration_parse(tok, &sizes[n++]))
+      return es_diag_set(d, ES_ECONFIG, "--window: '%s' is not a duration such as 60s, 5m or 1h", tok);
+  }
+  return set_sizes(c, sizes, n, "--window", d);
+}
+
+typedef struct ctx {
+  es_yaml *y;
+  es_config *c;
+  es_diag *d;
+} ctx;
+
+#define FOR_PAIRS(node, k, v)                                                                       \
+  for (yaml_node_pair_t *p_ = (node)->data.mapping.pairs.start; p_ < (node)->data.mapping.pairs.top; p_++) \
+    for (yaml_node_t *k = es__yaml_node(x->y, p_->key), *v = es__yaml_node(x->y, p_->value); k; k = NULL)
+
+static int need_map(ctx *x, yaml_node_t *n, const char *what) {
+  if (n->type == YAML_MAPPING_NODE) return 0;
+  return es_diag_set(x->d, ES_ECONFIG, "%s:%d: '%s' must be a map of settings", x->y->path, es__yaml_line(n), what);
+}
+
+static int str_setting(ctx *x, yaml_node_t *v, const char *key, char **slot) {
+  const char *s;
+  int rc = es__yaml_string(x->y, v, key, &s, x->d);
+  if (rc) return rc;
+  return es_config_set_str(slot, s);
+}
+
+static int load_output(ctx *x, yaml_node_t *m) {
+  static const char *const keys[] = {"windows", "enriched", "dlq", "format", "empty_windows", NULL};
+  if (need_map(x, m, "output")) return ES_ECONFIG;
+  FOR_PAIRS(m, k, v) {
+    const char *ks = es__yaml_scalar(k);
+    int rc;
+    if (!ks) rc = es__yaml_unknown_key(x->y, k, "output", keys, x->d);
+    else if (!strcmp(ks, "windows")) rc = str_setting(x, v, ks, &x->c->output);
+    else if (!strcmp(ks, "enriched")) rc = str_setting(x, v, ks, &x->c->enriched_output);
+    else if (!strcmp(ks, "dlq")) rc = str_setting(x, v, ks, &x->c->dlq_output);
+    else if (!strcmp(ks, "empty_windows")) rc = es__yaml_bool(x->y, v, ks, &x->c->windows.emit_empty, x->d);
+    else if (!strcmp(ks, "format")) {
+      const char *s = es__yaml_scalar(v);
+      if (s && (!strcmp(s, "json") || !strcmp(s, "pretty"))) {
+        x->c->pretty = !strcmp(s, "pretty");
+        rc = 0;
+      } else {
+        rc = es_diag_set(x->d, ES_ECONFIG, "%s:%d: 'format' must be json or pretty", x->y->path, es__yaml_line(v));
+      }
+    } else rc = es__yaml_unknown_key(x->y, k, "output", keys, x->d);
+    if (rc) return ES_ECONFIG;
+  }
+  return 0;
+}
+
+static int load_fields(ctx *x, yaml_node_t *m) {
+  if (need_map(x, m, "fields")) return ES_ECONFIG;
+  static const char *const keys[ES_F_COUNT + 1] = {"id", "ts", "text", "author", "followers", "lang", "source", NULL};
+  FOR_PAIRS(m, k, v) {
+    const char *ks = es__yaml_scalar(k);
+    int f = -1;
+    for (int i = 0; ks && i < ES_F_COUNT; i++)
+      if (!strcmp(ks, es_field_names[i])) f = i;
+    if (f < 0) return es__yaml_unknown_key(x->y, k, "fields", keys, x->d);
+    if (str_setting(x, v, ks, &x->c->fields[f])) return ES_ECONFIG;
+    if (!*x->c->fields[f] || strstr(x->c->fields[f], "..") || x->c->fields[f][0] == '.' ||
+        x->c->fields[f][strlen(x->c->fields[f]) - 1] == '.')
+      return es_diag_set(x->d, ES_ECONFIG, "%s:%d: field path '%s' must be dotted keys such as data.text", x->y->path,
+                         es__yaml_line(v), x->c->fields[f]);
+  }
+  return 0;
+}
+
+static int load_windows(ctx *x, yaml_node_t *m) {
+  static const char *const keys[] = {"sizes", "size", "lateness", "idle_flush", NULL};
+  if (need_map(x, m, "windows")) return ES_ECONFIG;
+  FOR_PAIRS(m, k, v) {
+    const char *ks = es__yaml_scalar(k);
+    int rc;
+    char where[512];
+    snprintf(where, sizeof where, "%s:%d", x->y->path, es__yaml_line(v));
+    if (!ks) rc = es__yaml_unknown_key(x->y, k, "windows", keys, x->d);
+    else if (!strcmp(ks, "size")) {
+      int64_t s;
+      rc = es__yaml_duration(x->y, v, ks, &s, x->d) || set_sizes(x->c, &s, 1, where, x->d);
+    } else if (!strcmp(ks, "sizes")) {
+      int64_t sizes[ES_MAX_WINDOW_SIZES];
+      int n = 0;
+      if (v->type != YAML_SEQUENCE_NODE) {
+        rc = es_diag_set(x->d, ES_ECONFIG, "%s: 'sizes' must be a list such as [60s, 1h]", where);
+      } else {
+        rc = 0;
+        for (yaml_node_item_t *it = v->data.sequence.items.start; it < v->data.sequence.items.top && !rc; it++) {
+          if (n == ES_MAX_WINDOW_SIZES) {
+            rc = es_diag_set(x->d, ES_ECONFIG, "%s: at most %d window sizes", where, ES_MAX_WINDOW_SIZES);
+            break;
+          }
+          rc = es__yaml_duration(x->y, es__yaml_node(x->y, *it), "sizes", &sizes[n++], x->d);
+        }
+        if (!rc) rc = set_sizes(x->c, sizes, n, where, x->d);
+      }
+    } else if (!strcmp(ks, "lateness")) rc = es__yaml_duration(x->y, v, ks, &x->c->windows.lateness_ms, x->d);
+    else if (!strcmp(ks, "idle_flush")) rc = es__yaml_duration(x->y, v, ks, &x->c->windows.idle_flush_ms, x->d);
+    else rc = es__yaml_unknown_key(x->y, k, "windows", keys, x->d);
+    if (rc) return ES_ECONFIG;
+  }
+  return 0;
+}
+
+static int load_limits(ctx *x, yaml_node_t *m) {
+  static const char *const keys[] = {"max_text_bytes", "min_ts", "max_ts", NULL};
+  if (need_map(x, m, "limits")) return ES_ECONFIG;
+  FOR_PAIRS(m, k, v) {
+    const char *ks = es__yaml_scalar(k);
+    int rc;
+    if (!ks) rc = es__yaml_unknown_key(x->y, k, "limits", keys, x->d);
+    else if (!strcmp(ks, "max_text_bytes")) {
+      int64_t n;
+      rc = es__yaml_int(x->y, v, ks, 16, 1 << 20, &n, x->d);
+      x->c->decode.max_text_bytes = (size_t)n;
+    } else if (!strcmp(ks, "min_ts") || !strcmp(ks, "max_ts")) {
+      const char *s = es__yaml_scalar(v);
+      int64_t *dst = ks[1] == 'i' ? &x->c->decode.ts_min_ms : &x->c->decode.ts_max_ms;
+      rc = !s || es_time_parse_rfc3339(s, strlen(s), dst)
+               ? es_diag_set(x->d, ES_ECONFIG, "%s:%d: '%s' must be an RFC 3339 time such as 2000-01-01T00:00:00Z",
+                             x->y->path, es__yaml_line(v), ks)
+               : 0;
+    } else rc = es__yaml_unknown_key(x->y, k, "limits", keys, x->d);
+    if (rc) return ES_ECONFIG;
+  }
+  return 0;
+}
+
+static int load_detection(ctx *x, yaml_node_t *m) {
+  static const char *const keys[] = {"min_support", "min_lift", "max_p", "halflife", "warmup", "min_expected", NULL};
+  if (need_map(x, m, "detection")) return ES_ECONFIG;
+  es_detect_params *p = &x->c->detect;
+  FOR_PAIRS(m, k, v) {
+    const char *ks = es__yaml_scalar(k);
+    int rc;
+    if (!ks) rc = es__yaml_unknown_key(x->y, k, "detection", keys, x->d);
+    else if (!strcmp(ks, "min_support")) rc = es__yaml_int(x->y, v, ks, 0, 1000000000, &p->min_support, x->d);
+    else if (!strcmp(ks, "min_lift")) rc = es__yaml_double(x->y, v, ks, 1.0, 1e6, &p->min_lift, x->d);
+    else if (!strcmp(ks, "max_p")) rc = es__yaml_double(x->y, v, ks, 1e-300, 1.0, &p->max_p, x->d);
+    else if (!strcmp(ks, "halflife")) rc = es__yaml_double(x->y, v, ks, 1.0, 1e6, &p->halflife, x->d);
+    else if (!strcmp(ks, "warmup")) rc = es__yaml_int(x->y, v, ks, 0, 1000000, &p->warmup, x->d);
+    else if (!strcmp(ks, "min_expected")) rc = es__yaml_double(x->y, v, ks, 0.01, 1e9, &p->min_expected, x->d);
+    else rc = es__yaml_unknown_key(x->y, k, "detection", keys, x->d);
+    if (rc) return ES_ECONFIG;
+  }
+  return 0;
+}
+
+int es_config_load(es_config *c, const char *path, es_diag *d) {
+  static const char *const keys[] = {"input", "queries", "output", "fields", "windows", "workers",
+                                     "limits", "detection", "progress", NULL};
+  es_yaml y;
+  int rc = es__yaml_load(&y, path, d);
+  if (rc) {
+    es__yaml_free(&y);
+    return rc;
+  }
+  ctx cx = {&y, c, d}, *x = &cx;
+  yaml_node_t *root = es__yaml_root(&y);
+  if (root->type != YAML_MAPPING_NODE) {
+    rc = es_diag_set(d, ES_ECONFIG, "%s: the config must be a map of settings (input:, queries:, output: ...)", path);
+    goto done;
+  }
+  FOR_PAIRS(root, k, v) {
+    const char *ks = es__yaml_scalar(k);
+    if (!ks) rc = es__yaml_unknown_key(&y, k, "the config", keys, d);
+    else if (!strcmp(ks, "input")) rc = str_setting(x, v, ks, &c->input);
+    else if (!strcmp(ks, "queries")) rc = str_setting(x, v, ks, &c->queries);
+    else if (!strcmp(ks, "output")) rc = load_output(x, v);
+    else if (!strcmp(ks, "fields")) rc = load_fields(x, v);
+    else if (!strcmp(ks, "windows")) rc = load_windows(x, v);
+    else if (!strcmp(ks, "limits")) rc = load_limits(x, v);
+    else if (!strcmp(ks, "detection")) rc = load_detection(x, v);
+    else if (!strcmp(ks, "progress")) rc = es__yaml_bool(&y, v, ks, &c->progress, d);
+    else if (!strcmp(ks, "workers")) {
+      int64_t n;
+      rc = es__yaml_int(&y, v, ks, 1, ES_MAX_WORKERS, &n, d);
+      c->workers = (int)n;
+    } else rc = es__yaml_unknown_key(&y, k, "the config", keys, d);
+    if (rc) {
+      rc = ES_ECONFIG;
+      goto done;
+    }
+  }
+  if (c->decode.ts_min_ms >= c->decode.ts_max_ms)
+    rc = es_diag_set(d, ES_ECONFIG, "%s: limits.min_ts must be before limits.max_ts", path);
+done:
+  es__yaml_free(&y);
+  return rc;
+}

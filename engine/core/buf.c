@@ -1,0 +1,112 @@
+/* es_buf: growable buffer and JSON serialisation helpers
+ * (include/earshot/buf.h). Owned by one thread at a time. */
+#include "earshot/buf.h"
+#include "earshot/mem.h"
+
+#include <inttypes.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+void es_buf_init(es_buf *b) { memset(b, 0, sizeof *b); }
+
+void es_buf_free(es_buf *b) {
+  es_free(b->data);
+  es_buf_init(b);
+}
+
+bool es_buf_reserve(es_buf *b, size_t extra) {
+  if (b->oom) return false;
+  if (b->cap - b->len >= extra) return true;
+  size_t cap = b->cap ? b->cap : 256;
+  while (cap - b->len < extra) cap *= 2;
+  char *p = es_realloc(b->data, cap);
+  if (!p) {
+    b->oom = true;
+    return false;
+  }
+  b->data = p;
+  b->cap = cap;
+  return true;
+}
+
+void es_buf_put(es_buf *b, const void *p, size_t n) {
+  if (!es_buf_reserve(b, n)) return;
+  memcpy(b->data + b->len, p, n);
+  b->len += n;
+}
+
+void es_buf_puts(es_buf *b, const char *s) { es_buf_put(b, s, strlen(s)); }
+
+void es_buf_putc(es_buf *b, char c) {
+  if (!es_buf_reserve(b, 1)) return;
+  b->data[b->len++] = c;
+}
+
+void es_buf_printf(es_buf *b, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  char tmp[256];
+  int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
+  va_end(ap);
+  if (n < 0) return;
+  if ((size_t)n < sizeof tmp) {
+    es_buf_put(b, tmp, (size_t)n);
+    return;
+  }
+  if (!es_buf_reserve(b, (size_t)n + 1)) return;
+  va_start(ap, fmt);
+  vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+  va_end(ap);
+  b->len += (size_t)n;
+}
+
+void es_buf_json_str(es_buf *b, const char *s, size_t n) {
+  static const char hex[] = "0123456789abcdef";
+  /* Worst case every byte becomes \u00XX (6 bytes) plus the quotes. */
+  if (!es_buf_reserve(b, n * 6 + 2)) return;
+  char *o = b->data + b->len;
+  *o++ = '"';
+  for (size_t i = 0; i < n; i++) {
+    unsigned char c = (unsigned char)s[i];
+    if (c >= 0x20 && c != '"' && c != '\\') {
+      *o++ = (char)c;
+      continue;
+    }
+    *o++ = '\\';
+    switch (c) {
+    case '"': *o++ = '"'; break;
+    case '\\': *o++ = '\\'; break;
+    case '\n': *o++ = 'n'; break;
+    case '\r': *o++ = 'r'; break;
+    case '\t': *o++ = 't'; break;
+    default:
+      *o++ = 'u';
+      *o++ = '0';
+      *o++ = '0';
+      *o++ = hex[c >> 4];
+      *o++ = hex[c & 15];
+    }
+  }
+  *o++ = '"';
+  b->len = (size_t)(o - b->data);
+}
+
+void es_buf_json_key(es_buf *b, const char *key) {
+  if (b->len && b->data[b->len - 1] != '{' && b->data[b->len - 1] != '[') es_buf_putc(b, ',');
+  es_buf_putc(b, '"');
+  es_buf_puts(b, key);
+  es_buf_put(b, "\":", 2);
+}
+
+void es_buf_json_i64(es_buf *b, int64_t v) { es_buf_printf(b, "%" PRId64, v); }
+void es_buf_json_u64(es_buf *b, uint64_t v) { es_buf_printf(b, "%" PRIu64, v); }
+
+void es_buf_json_f64(es_buf *b, double v) {
+  if (!isfinite(v)) {
+    es_buf_puts(b, "null");
+    return;
+  }
+  es_buf_printf(b, "%.6g", v);
+}

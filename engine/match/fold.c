@@ -1,0 +1,132 @@
+/* Text folding for matching: Unicode case folding and NFC composition via
+ * utf8proc, into a per-thread code point buffer that is reused, so the hot
+ * path does not allocate once the buffer has grown to the longest text.
+ * ASCII text is returned untouched: Hyperscan matches it caselessly.
+ * Typographic apostrophes are normalised to ' on the way.
+ * Also the UTF-8 code point helpers shared by the matcher. Any thread, one
+ * es_fold per thread. */
+#include <string.h>
+#include <utf8proc.h>
+
+#include "match_internal.h"
+
+#define FOLD_OPTS (UTF8PROC_CASEFOLD | UTF8PROC_COMPOSE | UTF8PROC_STABLE)
+
+void es_fold_init(es_fold *f) { memset(f, 0, sizeof *f); }
+
+void es_fold_free(es_fold *f) {
+  es_free(f->buf);
+  es_fold_init(f);
+}
+
+static bool is_ascii(const char *s, size_t n) {
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    uint64_t w;
+    memcpy(&w, s + i, 8);
+    if (w & 0x8080808080808080ULL) return false;
+  }
+  for (; i < n; i++)
+    if ((unsigned char)s[i] & 0x80) return false;
+  return true;
+}
+
+/* Typographic apostrophes (U+2018, U+2019, U+02BC) become ASCII ', so
+ * "don't" in a query matches "don’t" in a mention. */
+static utf8proc_int32_t apostrophe(utf8proc_int32_t cp, void *data) {
+  (void)data;
+  return cp == 0x2019 || cp == 0x2018 || cp == 0x02bc ? '\'' : cp;
+}
+
+/* True when folding cannot change the text: every non-ASCII code point has
+ * no case folding, no decomposition, no combining class, is not a Hangul
+ * jamo (which NFC composes) and is not an apostrophe we normalise. Emoji,
+ * symbols and most punctuation pass, so mostly-English text with emoji
+ * skips utf8proc's normalisation. */
+static bool fold_is_identity(const char *s, size_t n) {
+  for (size_t i = 0; i < n;) {
+    unsigned char c = (unsigned char)s[i];
+    if (c < 0x80) {
+      i++;
+      continue;
+    }
+    utf8proc_int32_t cp;
+    utf8proc_ssize_t k = utf8proc_iterate((const utf8proc_uint8_t *)s + i, (utf8proc_ssize_t)(n - i), &cp);
+    if (k <= 0) return false;
+    const utf8proc_property_t *p = utf8proc_get_property(cp);
+    if (p->casefold_seqindex != UINT16_MAX || p->decomp_seqindex != UINT16_MAX || p->combining_class ||
+        (cp >= 0x1100 && cp <= 0x11ff) || cp == 0x2018 || cp == 0x2019 || cp == 0x02bc || (cp >= 0xac00 && cp <= 0xd7a3))
+      return false;
+    i += (size_t)k;
+  }
+  return true;
+}
+
+const char *es_fold_text(es_fold *f, const char *s, size_t n, size_t *out_n) {
+  if (is_ascii(s, n) || fold_is_identity(s, n)) {
+    *out_n = n;
+    return s;
+  }
+  for (;;) {
+    utf8proc_ssize_t r = utf8proc_decompose_custom((const utf8proc_uint8_t *)s, (utf8proc_ssize_t)n, f->buf,
+                                                   (utf8proc_ssize_t)f->cap, FOLD_OPTS, apostrophe, NULL);
+    if (r < 0) return NULL;
+    if ((size_t)r <= f->cap) {
+      r = utf8proc_reencode(f->buf, r, FOLD_OPTS);
+      if (r < 0) return NULL;
+      *out_n = (size_t)r;
+      return (const char *)f->buf;
+    }
+    size_t cap = (size_t)r + 64;
+    int32_t *nb = es_realloc(f->buf, cap * sizeof *nb);
+    if (!nb) return NULL;
+    f->buf = nb;
+    f->cap = cap;
+  }
+}
+
+char *es_fold_dup(const char *s, size_t n, size_t *out_n) {
+  es_fold f;
+  es_fold_init(&f);
+  size_t k;
+  const char *r = es_fold_text(&f, s, n, &k);
+  char *out = NULL;
+  if (r) {
+    out = es_malloc(k + 1);
+    if (out) {
+      /* ASCII came back unfolded: lower-case it so atoms compare as folded. */
+      for (size_t i = 0; i < k; i++) {
+        char c = r[i];
+        out[i] = r == s && c >= 'A' && c <= 'Z' ? (char)(c + 32) : c;
+      }
+      out[k] = 0;
+      *out_n = k;
+    }
+  }
+  es_fold_free(&f);
+  return out;
+}
+
+int32_t es__utf8_decode(const char *s, size_t n, size_t i, size_t *len) {
+  utf8proc_int32_t cp;
+  utf8proc_ssize_t k = utf8proc_iterate((const utf8proc_uint8_t *)s + i, (utf8proc_ssize_t)(n - i), &cp);
+  if (k <= 0) {
+    *len = 1;
+    return -1;
+  }
+  *len = (size_t)k;
+  return cp;
+}
+
+bool es__is_word_cp(int32_t cp) {
+  if (cp < 0) return false;
+  if (cp < 0x80) return (cp >= 'a' && cp <= 'z') || (cp >= 'A' && cp <= 'Z') || (cp >= '0' && cp <= '9') || cp == '_';
+  switch (utf8proc_category(cp)) {
+  case UTF8PROC_CATEGORY_LU: case UTF8PROC_CATEGORY_LL: case UTF8PROC_CATEGORY_LT:
+  case UTF8PROC_CATEGORY_LM: case UTF8PROC_CATEGORY_LO:
+  case UTF8PROC_CATEGORY_ND: case UTF8PROC_CATEGORY_NL: case UTF8PROC_CATEGORY_NO:
+    return true;
+  default:
+    return false;
+  }
+}

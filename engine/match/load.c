@@ -1,0 +1,101 @@
+/* Loading a YAML query file into es_query_def records and compiling them.
+ *
+ *   queries:
+ *     - id: card_fees
+ *       name: Card fee complaints
+ *       query: '(card OR cards) AND (fee OR fees)'
+ *       alert:
+ *         negative_at_least: 20
+ *
+ * Errors name the file, the line, the query id and, for expression errors,
+ * the column inside the expression. Called at startup and on reload. */
+#include <string.h>
+
+#include "../core/yaml_internal.h"
+#include "earshot/mem.h"
+#include "earshot/query.h"
+
+static const char *const query_keys[] = {"id", "name", "query", "alert", NULL};
+static const char *const alert_keys[] = {"negative_at_least", "count_at_least", NULL};
+
+static int load_alert(es_yaml *y, yaml_node_t *m, es_query_def *q, es_diag *d) {
+  if (m->type != YAML_MAPPING_NODE)
+    return es_diag_set(d, ES_EQUERY, "%s:%d: 'alert' of query '%s' must be a map (negative_at_least: N)", y->path,
+                       es__yaml_line(m), q->id ? q->id : "?");
+  for (yaml_node_pair_t *p = m->data.mapping.pairs.start; p < m->data.mapping.pairs.top; p++) {
+    yaml_node_t *k = es__yaml_node(y, p->key), *v = es__yaml_node(y, p->value);
+    const char *ks = es__yaml_scalar(k);
+    int rc;
+    if (ks && !strcmp(ks, "negative_at_least")) rc = es__yaml_int(y, v, ks, 1, INT64_MAX, &q->negative_at_least, d);
+    else if (ks && !strcmp(ks, "count_at_least")) rc = es__yaml_int(y, v, ks, 1, INT64_MAX, &q->count_at_least, d);
+    else rc = es__yaml_unknown_key(y, k, "alert", alert_keys, d);
+    if (rc) return ES_EQUERY;
+  }
+  return 0;
+}
+
+es_queryset *es_queryset_load(const char *path, int *err, es_diag *d) {
+  es_yaml y;
+  es_query_def *defs = NULL;
+  es_queryset *qs = NULL;
+  *err = es__yaml_load(&y, path, d);
+  if (*err) goto done;
+  yaml_node_t *root = es__yaml_root(&y), *list = NULL;
+  if (root->type == YAML_MAPPING_NODE) {
+    for (yaml_node_pair_t *p = root->data.mapping.pairs.start; p < root->data.mapping.pairs.top; p++) {
+      yaml_node_t *k = es__yaml_node(&y, p->key);
+      const char *ks = es__yaml_scalar(k);
+      static const char *const top[] = {"queries", NULL};
+      if (ks && !strcmp(ks, "queries")) list = es__yaml_node(&y, p->value);
+      else {
+        *err = es__yaml_unknown_key(&y, k, "the query file", top, d) ? ES_EQUERY : 0;
+        goto done;
+      }
+    }
+  }
+  if (!list || list->type != YAML_SEQUENCE_NODE) {
+    *err = es_diag_set(d, ES_EQUERY, "%s: expected a top-level 'queries:' list of {id, name, query}", path);
+    goto done;
+  }
+  size_t n = (size_t)(list->data.sequence.items.top - list->data.sequence.items.start);
+  defs = es_calloc(n ? n : 1, sizeof *defs);
+  if (!defs) {
+    *err = es_diag_set(d, ES_ENOMEM, "out of memory loading %s", path);
+    goto done;
+  }
+  for (size_t i = 0; i < n; i++) {
+    yaml_node_t *item = es__yaml_node(&y, list->data.sequence.items.start[i]);
+    es_query_def *q = &defs[i];
+    q->file = path;
+    q->line = es__yaml_line(item);
+    if (item->type != YAML_MAPPING_NODE) {
+      *err = es_diag_set(d, ES_EQUERY, "%s:%d: each query must be a map with id, name and query", path, q->line);
+      goto done;
+    }
+    for (yaml_node_pair_t *p = item->data.mapping.pairs.start; p < item->data.mapping.pairs.top; p++) {
+      yaml_node_t *k = es__yaml_node(&y, p->key), *v = es__yaml_node(&y, p->value);
+      const char *ks = es__yaml_scalar(k);
+      int rc;
+      if (ks && !strcmp(ks, "id")) rc = es__yaml_string(&y, v, ks, &q->id, d);
+      else if (ks && !strcmp(ks, "name")) rc = es__yaml_string(&y, v, ks, &q->name, d);
+      else if (ks && !strcmp(ks, "query")) {
+        rc = es__yaml_string(&y, v, ks, &q->expr, d);
+        q->line = es__yaml_line(v);
+      } else if (ks && !strcmp(ks, "alert")) rc = load_alert(&y, v, q, d);
+      else rc = es__yaml_unknown_key(&y, k, "a query", query_keys, d);
+      if (rc) {
+        *err = ES_EQUERY;
+        goto done;
+      }
+    }
+    if (!q->id) {
+      *err = es_diag_set(d, ES_EQUERY, "%s:%d: this query has no 'id'", path, es__yaml_line(item));
+      goto done;
+    }
+  }
+  qs = es_queryset_compile(defs, n, err, d);
+done:
+  es_free(defs);
+  es__yaml_free(&y);
+  return qs;
+}

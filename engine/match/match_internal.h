@@ -1,0 +1,58 @@
+/* Internals shared by the query parser, the compiler and the matchers. */
+#ifndef EARSHOT_MATCH_INTERNAL_H
+#define EARSHOT_MATCH_INTERNAL_H
+
+#include <hs/hs.h>
+
+#include "earshot/mem.h"
+#include "earshot/query.h"
+
+/* Postfix program ops: top 2 bits opcode, low 30 bits argument. */
+enum { ES_OP_PUSH = 0, ES_OP_AND = 1, ES_OP_OR = 2, ES_OP_NOT = 3 };
+#define ES_OP(code, arg) (((uint32_t)(code) << 30) | (uint32_t)(arg))
+#define ES_OP_CODE(op) ((op) >> 30)
+#define ES_OP_ARG(op) ((op) & 0x3fffffffu)
+
+/* Atom registry used while compiling: dedupes atoms across all queries. */
+typedef struct es_atom_table {
+  es_atom *atoms;
+  size_t n, cap;
+  uint32_t *slots; /* open addressing: atom index + 1, 0 = empty */
+  size_t nslots;
+} es_atom_table;
+
+struct es_queryset {
+  es_arena arena;          /* AST nodes and strings */
+  es_query *queries;
+  size_t nqueries;
+  es_atom *atoms;
+  size_t natoms;
+  char **patterns;         /* Hyperscan expression per atom; NULL for phrases */
+  uint32_t *phrase_words;  /* CSR: the word atoms of phrase atom p are */
+  uint32_t *phrase_off;    /*   phrase_words[phrase_off[p] .. phrase_off[p+1]) */
+  uint32_t *first_off;     /* CSR: phrases whose first word is atom a are */
+  uint32_t *first_of;      /*   first_of[first_off[a] .. first_off[a+1]) */
+  hs_database_t *db;       /* NULL when there are no atoms */
+  uint32_t *atom_q_off;    /* CSR: queries that mention atom a are */
+  uint32_t *atom_q;        /*   atom_q[atom_q_off[a] .. atom_q_off[a+1]) */
+  uint32_t *always;        /* queries true on a text with no atom (pure NOT) */
+  size_t nalways;
+};
+
+/* Parses one expression into a tree allocated in `arena`, registering atoms
+ * in `tab`. On error returns NULL and fills diag with the id and column. */
+es_qnode *es__query_parse(const char *id, const char *expr, es_arena *arena, es_atom_table *tab, int *err,
+                          es_diag *diag);
+void es__atom_table_free(es_atom_table *tab);
+/* Returns the atom index for (kind, folded text), adding it if new; takes
+ * ownership of `text`. Negative on OOM. */
+long es__atom_intern(es_atom_table *tab, int kind, char *text, size_t len);
+/* Whether the code point is a word character in Hyperscan's UCP sense
+ * (letters, numbers, '_'). */
+bool es__is_word_cp(int32_t cp);
+/* Decodes the code point at s[i]; sets *len. */
+int32_t es__utf8_decode(const char *s, size_t n, size_t i, size_t *len);
+/* Evaluates a postfix program against an atom bitmap. */
+bool es__prog_eval(const uint32_t *prog, uint32_t n, const uint64_t *bits);
+
+#endif

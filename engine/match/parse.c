@@ -1,0 +1,319 @@
+/* The query parser: tokenizer and recursive-descent parser producing the
+ * tree of es_qnode, with atoms (terms, phrases, prefixes) registered once
+ * per distinct folded text across the whole query set.
+ *
+ * Grammar (precedence NOT > AND > OR; adjacency is AND):
+ *   or      := and ('OR' and)*
+ *   and     := unary (['AND'] unary)*
+ *   unary   := 'NOT' unary | primary
+ *   primary := '(' or ')' | TERM | "PHRASE"
+ * Operators are upper case only; "and" in lower case is a term, as in the
+ * listening tools analysts know. Runs at compile time, any thread. */
+#include <stdio.h>
+#include <string.h>
+
+#include "earshot/hash.h"
+#include "match_internal.h"
+
+enum tok_kind { T_END, T_LP, T_RP, T_AND, T_OR, T_NOT, T_TERM, T_PHRASE };
+
+typedef struct parser {
+  const char *id, *s;
+  size_t n, pos;
+  /* current token */
+  int kind;
+  size_t start, len; /* token text (inside the quotes for phrases) */
+  int depth, natoms;
+  es_arena *arena;
+  es_atom_table *tab;
+  es_diag *diag;
+  int err;
+} parser;
+
+static int fail(parser *p, size_t at, const char *fmt, const char *arg) {
+  char what[512];
+  snprintf(what, sizeof what, fmt, arg ? arg : "");
+  es_diag_set(p->diag, ES_EQUERY, "query '%s', column %zu: %s", p->id, at + 1, what);
+  p->err = ES_EQUERY;
+  return -1;
+}
+
+static bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+
+static int next(parser *p) {
+  while (p->pos < p->n && is_space(p->s[p->pos])) p->pos++;
+  p->start = p->pos;
+  if (p->pos >= p->n) return p->kind = T_END;
+  char c = p->s[p->pos];
+  if (c == '(' || c == ')') {
+    p->pos++;
+    p->len = 1;
+    return p->kind = c == '(' ? T_LP : T_RP;
+  }
+  if (c == '"') {
+    size_t close = p->pos + 1;
+    while (close < p->n && p->s[close] != '"') close++;
+    if (close >= p->n) return fail(p, p->pos, "the phrase opened here has no closing '\"'%s", NULL);
+    p->start = p->pos + 1;
+    p->len = close - p->start;
+    p->pos = close + 1;
+    if (p->pos < p->n && p->s[p->pos] == '~')
+      return fail(p, p->pos, "phrase proximity (\"...\"~n) is not supported yet; use AND%s", NULL);
+    return p->kind = T_PHRASE;
+  }
+  size_t e = p->pos;
+  while (e < p->n && !is_space(p->s[e]) && p->s[e] != '(' && p->s[e] != ')' && p->s[e] != '"') e++;
+  p->len = e - p->pos;
+  p->pos = e;
+  const char *w = p->s + p->start;
+  if (p->len == 3 && !memcmp(w, "AND", 3)) return p->kind = T_AND;
+  if (p->len == 2 && !memcmp(w, "OR", 2)) return p->kind = T_OR;
+  if (p->len == 3 && !memcmp(w, "NOT", 3)) return p->kind = T_NOT;
+  return p->kind = T_TERM;
+}
+
+static uint64_t atom_hash(int kind, const char *t, size_t n) { return es_hash_bytes(t, n) ^ (uint64_t)kind; }
+
+static int table_grow(es_atom_table *tab) {
+  size_t ns = tab->nslots ? tab->nslots * 2 : 1024;
+  uint32_t *slots = es_calloc(ns, sizeof *slots);
+  if (!slots) return ES_ENOMEM;
+  for (size_t i = 0; i < tab->n; i++) {
+    size_t h = atom_hash(tab->atoms[i].kind, tab->atoms[i].text, tab->atoms[i].len) & (ns - 1);
+    while (slots[h]) h = (h + 1) & (ns - 1);
+    slots[h] = (uint32_t)i + 1;
+  }
+  es_free(tab->slots);
+  tab->slots = slots;
+  tab->nslots = ns;
+  return 0;
+}
+
+long es__atom_intern(es_atom_table *tab, int kind, char *text, size_t len) {
+  if (tab->n * 2 >= tab->nslots && table_grow(tab)) goto oom;
+  size_t h = atom_hash(kind, text, len) & (tab->nslots - 1);
+  for (; tab->slots[h]; h = (h + 1) & (tab->nslots - 1)) {
+    es_atom *a = &tab->atoms[tab->slots[h] - 1];
+    if (a->kind == kind && a->len == len && !memcmp(a->text, text, len)) {
+      es_free(text);
+      return (long)tab->slots[h] - 1;
+    }
+  }
+  if (tab->n == tab->cap) {
+    size_t cap = tab->cap ? tab->cap * 2 : 256;
+    es_atom *atoms = es_realloc(tab->atoms, cap * sizeof *atoms);
+    if (!atoms) goto oom;
+    tab->atoms = atoms;
+    tab->cap = cap;
+  }
+  tab->atoms[tab->n] = (es_atom){.kind = kind, .text = text, .len = len};
+  tab->slots[h] = (uint32_t)++tab->n;
+  return (long)tab->n - 1;
+oom:
+  es_free(text);
+  return -1;
+}
+
+void es__atom_table_free(es_atom_table *tab) {
+  for (size_t i = 0; i < tab->n; i++) es_free(tab->atoms[i].text);
+  es_free(tab->atoms);
+  es_free(tab->slots);
+  memset(tab, 0, sizeof *tab);
+}
+
+static es_qnode *new_node(parser *p, int kind, size_t col) {
+  es_qnode *nd = es_arena_alloc(p->arena, sizeof *nd);
+  if (!nd) {
+    p->err = es_diag_set(p->diag, ES_ENOMEM, "out of memory while parsing query '%s'", p->id);
+    return NULL;
+  }
+  memset(nd, 0, sizeof *nd);
+  nd->kind = kind;
+  nd->col = (uint32_t)col + 1;
+  return nd;
+}
+
+/* Builds the atom for the current TERM or PHRASE token. */
+static es_qnode *atom_node(parser *p) {
+  const char *w = p->s + p->start;
+  size_t n = p->len, at = p->start;
+  int kind = p->kind == T_PHRASE ? ES_ATOM_PHRASE : ES_ATOM_TERM;
+  char norm[ES_QUERY_MAX_LEN + 1];
+  size_t nn = 0;
+  if (kind == ES_ATOM_PHRASE) { /* collapse whitespace runs to one space */
+    for (size_t i = 0; i < n; i++) {
+      if (is_space(w[i])) {
+        if (nn && norm[nn - 1] != ' ') norm[nn++] = ' ';
+      } else {
+        norm[nn++] = w[i];
+      }
+    }
+    while (nn && norm[nn - 1] == ' ') nn--;
+    if (!nn) return fail(p, at - 1, "empty phrase \"\"%s", NULL), NULL;
+    if (!memchr(norm, ' ', nn)) kind = ES_ATOM_TERM;
+  } else {
+    memcpy(norm, w, n);
+    nn = n;
+    for (size_t i = 0; i < nn; i++) {
+      if (norm[i] == '*' && i + 1 < nn)
+        return fail(p, at + i, "'*' is only allowed at the end of a term (deliver*)%s", NULL), NULL;
+      if (norm[i] == '?') return fail(p, at + i, "'?' wildcards are not supported yet; remove the '?'%s", NULL), NULL;
+    }
+    if (norm[nn - 1] == '*') {
+      size_t stem_cps = 0;
+      for (size_t i = 0; i + 1 < nn; i++) stem_cps += ((unsigned char)norm[i] & 0xc0) != 0x80;
+      if (stem_cps < ES_QUERY_MIN_STEM) {
+        char stem[64];
+        snprintf(stem, sizeof stem, "%.*s", (int)(nn - 1 < 60 ? nn - 1 : 60), norm);
+        return fail(p, at, "the wildcard stem '%s' is too short: at least 3 characters before '*' "
+                    "(a shorter stem would match almost every mention)", stem), NULL;
+      }
+      kind = ES_ATOM_PREFIX;
+      nn--;
+    }
+    if (nn >= 2 && norm[0] == '/' && norm[nn - 1] == '/')
+      return fail(p, at, "/regex/ atoms are not supported yet%s", NULL), NULL;
+    static const char *const fields[] = {"lang:", "source:", "author:", "followers:"};
+    for (size_t f = 0; f < sizeof fields / sizeof *fields; f++)
+      if (nn > strlen(fields[f]) && !strncmp(norm, fields[f], strlen(fields[f])))
+        return fail(p, at, "field filters such as '%s' are not supported yet", fields[f]), NULL;
+    if (nn > 5 && !strncmp(norm, "NEAR/", 5))
+      return fail(p, at, "proximity (NEAR/n) is not supported yet; use AND%s", NULL), NULL;
+  }
+  size_t flen;
+  char *folded = es_fold_dup(norm, nn, &flen);
+  if (!folded) return fail(p, at, "the term is not valid UTF-8%s", NULL), NULL;
+  if (++p->natoms > ES_QUERY_MAX_ATOMS)
+    return fail(p, at, "too many terms: a query may have at most 256 terms and phrases; split it%s", NULL), NULL;
+  long a = es__atom_intern(p->tab, kind, folded, flen);
+  if (a < 0) {
+    p->err = es_diag_set(p->diag, ES_ENOMEM, "out of memory while parsing query '%s'", p->id);
+    return NULL;
+  }
+  es_qnode *nd = new_node(p, ES_Q_ATOM, kind == ES_ATOM_PHRASE ? at - 1 : at);
+  if (nd) nd->atom = (uint32_t)a;
+  return nd;
+}
+
+static es_qnode *parse_or(parser *p);
+
+static const char *tok_name(int kind) {
+  switch (kind) {
+  case T_END: return "the end of the query";
+  case T_RP: return "')'";
+  case T_AND: return "'AND'";
+  case T_OR: return "'OR'";
+  default: return "this";
+  }
+}
+
+static es_qnode *parse_primary(parser *p) {
+  if (p->kind == T_LP) {
+    size_t open = p->start;
+    if (++p->depth > ES_QUERY_MAX_DEPTH)
+      return fail(p, p->start, "nesting deeper than 32 levels; simplify the query%s", NULL), NULL;
+    if (next(p) < 0) return NULL;
+    if (p->kind == T_RP) return fail(p, p->start, "empty parentheses%s", NULL), NULL;
+    es_qnode *in = parse_or(p);
+    if (!in) return NULL;
+    if (p->kind != T_RP) return fail(p, open, "the '(' opened here is never closed%s", NULL), NULL;
+    p->depth--;
+    if (next(p) < 0) return NULL;
+    return in;
+  }
+  if (p->kind == T_TERM || p->kind == T_PHRASE) {
+    es_qnode *a = atom_node(p);
+    if (!a || next(p) < 0) return NULL;
+    return a;
+  }
+  return fail(p, p->start, "expected a term, a \"phrase\" or '(' but found %s", tok_name(p->kind)), NULL;
+}
+
+static es_qnode *parse_unary(parser *p) {
+  if (p->kind != T_NOT) return parse_primary(p);
+  size_t at = p->start;
+  if (++p->depth > ES_QUERY_MAX_DEPTH)
+    return fail(p, at, "nesting deeper than 32 levels; simplify the query%s", NULL), NULL;
+  if (next(p) < 0) return NULL;
+  es_qnode *kid = parse_unary(p);
+  if (!kid) return NULL;
+  p->depth--;
+  es_qnode *nd = new_node(p, ES_Q_NOT, at);
+  if (!nd) return NULL;
+  nd->kids = es_arena_alloc(p->arena, sizeof *nd->kids);
+  if (!nd->kids) return NULL;
+  nd->kids[0] = kid;
+  nd->nkids = 1;
+  return nd;
+}
+
+/* Makes an n-ary node from collected operands; one operand stands alone. */
+static es_qnode *nary(parser *p, int kind, es_qnode **ops, uint32_t n, size_t at) {
+  if (n == 1) return ops[0];
+  es_qnode *nd = new_node(p, kind, at);
+  if (!nd) return NULL;
+  nd->kids = es_arena_alloc(p->arena, n * sizeof *nd->kids);
+  if (!nd->kids) return NULL;
+  memcpy(nd->kids, ops, n * sizeof *nd->kids);
+  nd->nkids = n;
+  return nd;
+}
+
+static es_qnode *parse_and(parser *p) {
+  es_qnode *ops[ES_QUERY_MAX_ATOMS];
+  uint32_t n = 0;
+  size_t at = p->start;
+  for (;;) {
+    es_qnode *kid = parse_unary(p);
+    if (!kid) return NULL;
+    ops[n++] = kid; /* n <= atoms in the query, checked by atom_node */
+    if (p->kind == T_AND) {
+      if (next(p) < 0) return NULL;
+      continue;
+    }
+    if (p->kind == T_NOT || p->kind == T_TERM || p->kind == T_PHRASE || p->kind == T_LP) continue;
+    break;
+  }
+  return nary(p, ES_Q_AND, ops, n, at);
+}
+
+static es_qnode *parse_or(parser *p) {
+  es_qnode *ops[ES_QUERY_MAX_ATOMS];
+  uint32_t n = 0;
+  size_t at = p->start;
+  for (;;) {
+    es_qnode *kid = parse_and(p);
+    if (!kid) return NULL;
+    ops[n++] = kid;
+    if (p->kind != T_OR) break;
+    if (next(p) < 0) return NULL;
+  }
+  return nary(p, ES_Q_OR, ops, n, at);
+}
+
+es_qnode *es__query_parse(const char *id, const char *expr, es_arena *arena, es_atom_table *tab, int *err,
+                          es_diag *diag) {
+  parser p = {.id = id, .s = expr, .n = strlen(expr), .arena = arena, .tab = tab, .diag = diag};
+  *err = 0;
+  if (p.n > ES_QUERY_MAX_LEN) {
+    *err = es_diag_set(diag, ES_EQUERY, "query '%s' is %zu bytes long; the limit is %d: split it into several queries",
+                       id, p.n, ES_QUERY_MAX_LEN);
+    return NULL;
+  }
+  if (next(&p) < 0) goto fail;
+  if (p.kind == T_END) {
+    fail(&p, 0, "the query is empty%s", NULL);
+    goto fail;
+  }
+  es_qnode *root = parse_or(&p);
+  if (!root) goto fail;
+  if (p.kind != T_END) {
+    if (p.kind == T_RP) fail(&p, p.start, "')' has no matching '('%s", NULL);
+    else fail(&p, p.start, "unexpected %s", tok_name(p.kind));
+    goto fail;
+  }
+  return root;
+fail:
+  *err = p.err ? p.err : ES_EQUERY;
+  return NULL;
+}

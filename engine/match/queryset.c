@@ -1,0 +1,529 @@
+/* Query set compilation and per-mention matching.
+ *
+ * Compile: every query is parsed into a tree and a postfix program. Terms
+ * and wildcard stems of all queries become byte literals in one Hyperscan
+ * database (an atom shared by a thousand queries is scanned once); phrases
+ * are not patterns but sequences of word atoms, checked from the word
+ * positions. Literals compile fast (10,000 in about half a second here)
+ * where Hyperscan's Unicode word boundaries (\b is unsupported in UCP mode,
+ * and UCP classes took 50 ms per pattern) would not; the Unicode-exact
+ * word-boundary rule is checked in the match callback instead, by decoding
+ * the neighbouring code points. A CSR index maps each atom to the queries
+ * that mention it, so a mention only evaluates queries with at least one
+ * matched atom, plus those true with none (pure NOT queries). NOT is
+ * evaluated by the program after the whole text was scanned, never by
+ * Hyperscan's early-firing combination logic.
+ *
+ * Match: a worker thread scans a folded text with its own scratch, collects
+ * matched atoms in a bitmap (and word positions for phrase words), stamps
+ * candidate queries (no clearing of per-query state between mentions) and
+ * evaluates their programs. No allocation and no shared writes per mention. */
+#include <stdio.h>
+#include <string.h>
+
+#include <stdlib.h>
+
+#include "earshot/buf.h"
+#include "match_internal.h"
+
+#define ES_MAX_OCCURRENCES 4096 /* phrase-word positions kept per text; more are ignored */
+
+typedef struct occ {
+  uint32_t atom, start, end;
+} occ;
+
+struct es_match_rt {
+  const es_queryset *qs;
+  const char *text; /* the text being scanned */
+  size_t n;
+  occ *occs;
+  uint32_t nocc;
+  hs_scratch_t *scratch;
+  uint64_t *bits;     /* matched atoms of the current text */
+  uint32_t *hits;     /* their indices, to clear the bitmap cheaply */
+  uint32_t nhits;
+  uint32_t *stamp;    /* per query: the text number it was last queued for */
+  uint32_t cur;
+  uint32_t *cands;
+};
+
+bool es__prog_eval(const uint32_t *prog, uint32_t n, const uint64_t *bits) {
+  /* Depth never exceeds the number of PUSH ops, bounded by the atom limit. */
+  uint8_t st[ES_QUERY_MAX_ATOMS + 1];
+  int sp = 0;
+  for (uint32_t i = 0; i < n; i++) {
+    uint32_t op = prog[i], arg = ES_OP_ARG(op);
+    switch (ES_OP_CODE(op)) {
+    case ES_OP_PUSH: st[sp++] = (bits[arg >> 6] >> (arg & 63)) & 1; break;
+    case ES_OP_NOT: st[sp - 1] = !st[sp - 1]; break;
+    case ES_OP_AND: {
+      uint8_t v = 1;
+      for (uint32_t k = 0; k < arg; k++) v &= st[sp - 1 - (int)k];
+      sp -= (int)arg;
+      st[sp++] = v;
+      break;
+    }
+    default: { /* ES_OP_OR */
+      uint8_t v = 0;
+      for (uint32_t k = 0; k < arg; k++) v |= st[sp - 1 - (int)k];
+      sp -= (int)arg;
+      st[sp++] = v;
+    }
+    }
+  }
+  return sp == 1 && st[0];
+}
+
+static size_t prog_len(const es_qnode *nd) {
+  size_t n = 1;
+  for (uint32_t i = 0; i < nd->nkids; i++) n += prog_len(nd->kids[i]);
+  return n;
+}
+
+static void prog_emit(const es_qnode *nd, uint32_t *out, uint32_t *n) {
+  for (uint32_t i = 0; i < nd->nkids; i++) prog_emit(nd->kids[i], out, n);
+  switch (nd->kind) {
+  case ES_Q_ATOM: out[(*n)++] = ES_OP(ES_OP_PUSH, nd->atom); break;
+  case ES_Q_NOT: out[(*n)++] = ES_OP(ES_OP_NOT, 0); break;
+  case ES_Q_AND: out[(*n)++] = ES_OP(ES_OP_AND, nd->nkids); break;
+  default: out[(*n)++] = ES_OP(ES_OP_OR, nd->nkids); break;
+  }
+}
+
+/* A Hyperscan expression matching exactly the bytes of a folded atom:
+ * every byte outside [a-z0-9_ ] is written as \xHH, so the expression is a
+ * literal (compiled without HS_FLAG_UTF8: bytes, caseless for ASCII). */
+static char *atom_pattern(const es_atom *a) {
+  es_buf b;
+  es_buf_init(&b);
+  for (size_t i = 0; i < a->len; i++) {
+    unsigned char c = (unsigned char)a->text[i];
+    if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_') es_buf_putc(&b, (char)c);
+    else es_buf_printf(&b, "\\x%02x", c);
+  }
+  es_buf_putc(&b, 0);
+  if (b.oom) {
+    es_buf_free(&b);
+    return NULL;
+  }
+  return b.data;
+}
+
+static bool edge_is_word(const char *s, size_t n, bool last) {
+  size_t i = 0, len;
+  if (last) {
+    i = n - 1;
+    while (i > 0 && ((unsigned char)s[i] & 0xc0) == 0x80) i--;
+  }
+  return es__is_word_cp(es__utf8_decode(s, n, i, &len));
+}
+
+/* Splits every phrase into word atoms (interned as terms, so a word shared
+ * with a term or another phrase is scanned once) and records them in CSR
+ * form. Runs before the table is handed to the query set. */
+static int expand_phrases(es_atom_table *tab, uint32_t **words_out, uint32_t **off_out) {
+  size_t nphrase_atoms = tab->n, total = 0;
+  uint32_t *off = es_calloc(nphrase_atoms + 1, sizeof *off);
+  if (!off) return ES_ENOMEM;
+  for (size_t a = 0; a < nphrase_atoms; a++) {
+    off[a + 1] = off[a];
+    if (tab->atoms[a].kind != ES_ATOM_PHRASE) continue;
+    for (size_t i = 0; i < tab->atoms[a].len; i++) off[a + 1] += tab->atoms[a].text[i] == ' ';
+    off[a + 1]++;
+  }
+  total = off[nphrase_atoms];
+  uint32_t *words = es_malloc((total ? total : 1) * sizeof *words);
+  if (!words) {
+    es_free(off);
+    return ES_ENOMEM;
+  }
+  for (size_t a = 0; a < nphrase_atoms; a++) {
+    if (tab->atoms[a].kind != ES_ATOM_PHRASE) continue;
+    uint32_t k = off[a];
+    /* tab->atoms may move while interning: re-read it each time. */
+    for (size_t pos = 0; pos < tab->atoms[a].len;) {
+      const char *t = tab->atoms[a].text;
+      const char *sp = memchr(t + pos, ' ', tab->atoms[a].len - pos);
+      size_t wn = sp ? (size_t)(sp - (t + pos)) : tab->atoms[a].len - pos;
+      char *w = es_strndup(t + pos, wn);
+      long id = w ? es__atom_intern(tab, ES_ATOM_TERM, w, wn) : -1;
+      if (id < 0) {
+        es_free(off);
+        es_free(words);
+        return ES_ENOMEM;
+      }
+      words[k++] = (uint32_t)id;
+      pos += wn + 1;
+    }
+  }
+  /* Atoms interned above have no phrase entry: extend off with empty rows. */
+  uint32_t *off2 = es_realloc(off, (tab->n + 1) * sizeof *off2);
+  if (!off2) {
+    es_free(off);
+    es_free(words);
+    return ES_ENOMEM;
+  }
+  for (size_t a = nphrase_atoms; a < tab->n; a++) off2[a + 1] = off2[a];
+  *words_out = words;
+  *off_out = off2;
+  return 0;
+}
+
+static int valid_id(const char *id) {
+  if (!id || !*id || strlen(id) > 128) return 0;
+  for (const char *c = id; *c; c++)
+    if (!((*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') || *c == '_' || *c == '-')) return 0;
+  return 1;
+}
+
+es_queryset *es_queryset_compile(const es_query_def *defs, size_t n, int *err, es_diag *diag) {
+  es_atom_table tab = {0};
+  hs_compile_error_t *cerr = NULL;
+  unsigned *flags = NULL, *ids = NULL;
+  uint32_t *fill = NULL;
+  *err = ES_ENOMEM;
+  es_queryset *qs = es_calloc(1, sizeof *qs);
+  if (!qs) goto oom;
+  es_arena_init(&qs->arena, 65536);
+  qs->queries = es_calloc(n ? n : 1, sizeof *qs->queries);
+  if (!qs->queries) goto oom;
+  for (size_t i = 0; i < n; i++) {
+    const es_query_def *d = &defs[i];
+    const char *where = d->file ? d->file : "queries";
+    if (!valid_id(d->id)) {
+      *err = es_diag_set(diag, ES_EQUERY, "%s:%d: query id '%s' is invalid: use 1-128 characters of a-z, 0-9, '_' and '-'",
+                         where, d->line, d->id ? d->id : "");
+      goto fail;
+    }
+    for (size_t k = 0; k < i; k++)
+      if (!strcmp(defs[k].id, d->id)) {
+        *err = es_diag_set(diag, ES_EQUERY, "%s:%d: query id '%s' is used twice (first at line %d); ids must be unique",
+                           where, d->line, d->id, defs[k].line);
+        goto fail;
+      }
+    if (!d->expr) {
+      *err = es_diag_set(diag, ES_EQUERY, "%s:%d: query '%s' has no 'query' expression", where, d->line, d->id);
+      goto fail;
+    }
+    es_query *q = &qs->queries[i];
+    es_diag pd;
+    q->root = es__query_parse(d->id, d->expr, &qs->arena, &tab, err, &pd);
+    if (!q->root) {
+      es_diag_set(diag, *err, "%s:%d: %s", where, d->line, pd.msg);
+      goto fail;
+    }
+    q->id = es_arena_strndup(&qs->arena, d->id, strlen(d->id));
+    const char *name = d->name ? d->name : d->id;
+    q->name = es_arena_strndup(&qs->arena, name, strlen(name));
+    q->expr = es_arena_strndup(&qs->arena, d->expr, strlen(d->expr));
+    q->nprog = (uint32_t)prog_len(q->root);
+    q->prog = es_arena_alloc(&qs->arena, q->nprog * sizeof *q->prog);
+    if (!q->id || !q->name || !q->expr || !q->prog) goto oom;
+    uint32_t k = 0;
+    prog_emit(q->root, q->prog, &k);
+    q->negative_at_least = d->negative_at_least;
+    q->count_at_least = d->count_at_least;
+    qs->nqueries++;
+  }
+  if (expand_phrases(&tab, &qs->phrase_words, &qs->phrase_off)) goto oom;
+  /* Take the atoms over from the table. */
+  qs->atoms = tab.atoms;
+  qs->natoms = tab.n;
+  tab.atoms = NULL;
+  tab.n = 0;
+  es__atom_table_free(&tab);
+
+  qs->first_off = es_calloc(qs->natoms + 1, sizeof *qs->first_off);
+  qs->patterns = es_calloc(qs->natoms ? qs->natoms : 1, sizeof *qs->patterns);
+  flags = es_calloc(qs->natoms ? qs->natoms : 1, sizeof *flags);
+  ids = es_calloc(qs->natoms ? qs->natoms : 1, sizeof *ids);
+  if (!qs->first_off || !qs->patterns || !flags || !ids) goto oom;
+  unsigned npat = 0;
+  for (size_t a = 0; a < qs->natoms; a++) {
+    es_atom *at = &qs->atoms[a];
+    at->left_word = edge_is_word(at->text, at->len, false);
+    at->right_word = edge_is_word(at->text, at->len, true);
+    if (at->kind == ES_ATOM_PHRASE) {
+      for (uint32_t k = qs->phrase_off[a]; k < qs->phrase_off[a + 1]; k++) qs->atoms[qs->phrase_words[k]].positional = true;
+      qs->first_off[qs->phrase_words[qs->phrase_off[a]] + 1]++;
+      continue;
+    }
+    if (!(qs->patterns[npat] = atom_pattern(at))) goto oom;
+    flags[npat] = HS_FLAG_CASELESS;
+    ids[npat++] = (unsigned)a;
+  }
+  for (size_t a = 0; a < qs->natoms; a++) qs->first_off[a + 1] += qs->first_off[a];
+  qs->first_of = es_malloc((qs->first_off[qs->natoms] + 1) * sizeof *qs->first_of);
+  fill = es_calloc(qs->natoms + 1, sizeof *fill);
+  if (!qs->first_of || !fill) goto oom;
+  for (size_t a = 0; a < qs->natoms; a++) {
+    if (qs->atoms[a].kind != ES_ATOM_PHRASE) continue;
+    uint32_t w = qs->phrase_words[qs->phrase_off[a]];
+    qs->first_of[qs->first_off[w] + fill[w]++] = (uint32_t)a;
+  }
+  memset(fill, 0, (qs->natoms + 1) * sizeof *fill);
+  if (npat) {
+    hs_error_t he = hs_compile_multi((const char *const *)qs->patterns, flags, ids, npat, HS_MODE_BLOCK, NULL, &qs->db,
+                                     &cerr);
+    if (he != HS_SUCCESS) {
+      int bad = cerr && cerr->expression >= 0 ? (int)ids[cerr->expression] : -1;
+      *err = es_diag_set(diag, ES_EHYPERSCAN, "Hyperscan rejected the term '%s': %s",
+                         bad >= 0 ? qs->atoms[bad].text : "?", cerr ? cerr->message : "unknown error");
+      goto fail;
+    }
+  }
+  /* patterns[] was filled densely for Hyperscan; store it per atom. */
+  char **per_atom = es_calloc(qs->natoms ? qs->natoms : 1, sizeof *per_atom);
+  if (!per_atom) goto oom;
+  for (unsigned i = 0; i < npat; i++) per_atom[ids[i]] = qs->patterns[i];
+  es_free(qs->patterns);
+  qs->patterns = per_atom;
+  /* Atom -> queries index (CSR), each query listed once per atom. */
+  qs->atom_q_off = es_calloc(qs->natoms + 1, sizeof *qs->atom_q_off);
+  if (!qs->atom_q_off) goto oom;
+  uint64_t *seen = es_calloc((qs->natoms + 63) / 64 + 1, sizeof *seen);
+  if (!seen) goto oom;
+  size_t total = 0;
+  for (int pass = 0; pass < 2; pass++) {
+    for (size_t q = 0; q < qs->nqueries; q++) {
+      const es_query *qq = &qs->queries[q];
+      for (uint32_t i = 0; i < qq->nprog; i++) {
+        if (ES_OP_CODE(qq->prog[i]) != ES_OP_PUSH) continue;
+        uint32_t a = ES_OP_ARG(qq->prog[i]);
+        if (seen[a >> 6] >> (a & 63) & 1) continue;
+        seen[a >> 6] |= 1ULL << (a & 63);
+        if (pass == 0) {
+          qs->atom_q_off[a + 1]++;
+          total++;
+        } else {
+          qs->atom_q[qs->atom_q_off[a] + fill[a]++] = (uint32_t)q;
+        }
+      }
+      for (uint32_t i = 0; i < qq->nprog; i++)
+        if (ES_OP_CODE(qq->prog[i]) == ES_OP_PUSH) seen[ES_OP_ARG(qq->prog[i]) >> 6] = 0;
+    }
+    if (pass == 0) {
+      for (size_t a = 0; a < qs->natoms; a++) qs->atom_q_off[a + 1] += qs->atom_q_off[a];
+      qs->atom_q = es_malloc((total ? total : 1) * sizeof *qs->atom_q);
+      if (!qs->atom_q) {
+        es_free(seen);
+        goto oom;
+      }
+    }
+  }
+  /* Queries true on a text without any atom must always be evaluated. */
+  qs->always = es_malloc((qs->nqueries ? qs->nqueries : 1) * sizeof *qs->always);
+  if (!qs->always) {
+    es_free(seen);
+    goto oom;
+  }
+  for (size_t q = 0; q < qs->nqueries; q++)
+    if (es__prog_eval(qs->queries[q].prog, qs->queries[q].nprog, seen)) qs->always[qs->nalways++] = (uint32_t)q;
+  es_free(seen);
+  es_free(flags);
+  es_free(ids);
+  es_free(fill);
+  *err = 0;
+  return qs;
+oom:
+  *err = es_diag_set(diag, ES_ENOMEM, "out of memory while compiling queries");
+fail:
+  if (cerr) hs_free_compile_error(cerr);
+  es__atom_table_free(&tab);
+  es_free(flags);
+  es_free(ids);
+  es_free(fill);
+  es_queryset_destroy(qs);
+  return NULL;
+}
+
+void es_queryset_destroy(es_queryset *qs) {
+  if (!qs) return;
+  for (size_t a = 0; a < qs->natoms; a++) {
+    es_free(qs->atoms[a].text);
+    if (qs->patterns) es_free(qs->patterns[a]);
+  }
+  es_free(qs->atoms);
+  es_free(qs->patterns);
+  if (qs->db) hs_free_database(qs->db);
+  es_free(qs->atom_q_off);
+  es_free(qs->atom_q);
+  es_free(qs->always);
+  es_free(qs->phrase_words);
+  es_free(qs->phrase_off);
+  es_free(qs->first_off);
+  es_free(qs->first_of);
+  es_free(qs->queries);
+  es_arena_destroy(&qs->arena);
+  es_free(qs);
+}
+
+size_t es_queryset_count(const es_queryset *qs) { return qs->nqueries; }
+const es_query *es_queryset_get(const es_queryset *qs, size_t i) { return &qs->queries[i]; }
+size_t es_queryset_atom_count(const es_queryset *qs) { return qs->natoms; }
+const es_atom *es_queryset_atom(const es_queryset *qs, size_t i) { return &qs->atoms[i]; }
+const char *es_queryset_atom_pattern(const es_queryset *qs, size_t i) { return qs->patterns[i]; }
+
+es_match_rt *es_match_rt_create(const es_queryset *qs) {
+  es_match_rt *rt = es_calloc(1, sizeof *rt);
+  if (!rt) return NULL;
+  size_t nq = qs->nqueries ? qs->nqueries : 1, na = qs->natoms ? qs->natoms : 1;
+  rt->bits = es_calloc((na + 63) / 64, sizeof *rt->bits);
+  rt->hits = es_malloc(na * sizeof *rt->hits);
+  rt->stamp = es_calloc(nq, sizeof *rt->stamp);
+  rt->cands = es_malloc(nq * sizeof *rt->cands);
+  rt->occs = es_malloc(ES_MAX_OCCURRENCES * sizeof *rt->occs);
+  rt->qs = qs;
+  if (!rt->bits || !rt->hits || !rt->stamp || !rt->cands || !rt->occs) goto fail;
+  if (qs->db && hs_alloc_scratch(qs->db, &rt->scratch) != HS_SUCCESS) goto fail;
+  return rt;
+fail:
+  es_match_rt_destroy(rt);
+  return NULL;
+}
+
+void es_match_rt_destroy(es_match_rt *rt) {
+  if (!rt) return;
+  if (rt->scratch) hs_free_scratch(rt->scratch);
+  es_free(rt->bits);
+  es_free(rt->hits);
+  es_free(rt->stamp);
+  es_free(rt->cands);
+  es_free(rt->occs);
+  es_free(rt);
+}
+
+static bool word_before(const char *s, size_t n, size_t i) {
+  unsigned char c = (unsigned char)s[i - 1];
+  if (c < 0x80) return es__is_word_cp(c);
+  size_t j = i - 1, len;
+  while (j > 0 && ((unsigned char)s[j] & 0xc0) == 0x80) j--;
+  return es__is_word_cp(es__utf8_decode(s, n, j, &len));
+}
+
+static bool word_at(const char *s, size_t n, size_t i) {
+  unsigned char c = (unsigned char)s[i];
+  if (c < 0x80) return es__is_word_cp(c);
+  size_t len;
+  return es__is_word_cp(es__utf8_decode(s, n, i, &len));
+}
+
+static void set_hit(es_match_rt *rt, uint32_t id) {
+  uint64_t m = 1ULL << (id & 63);
+  if (!(rt->bits[id >> 6] & m)) {
+    rt->bits[id >> 6] |= m;
+    rt->hits[rt->nhits++] = id;
+  }
+}
+
+/* Hyperscan reports the end of each literal occurrence; the word-boundary
+ * rule is checked here on the decoded neighbours (Unicode categories). */
+static int on_match(unsigned id, unsigned long long from, unsigned long long to, unsigned fl, void *ctx) {
+  es_match_rt *rt = ctx;
+  const es_atom *a = &rt->qs->atoms[id];
+  size_t end = (size_t)to, start = end - a->len;
+  if (a->left_word && start > 0 && word_before(rt->text, rt->n, start)) return 0;
+  if (a->kind == ES_ATOM_TERM && a->right_word && end < rt->n && word_at(rt->text, rt->n, end)) return 0;
+  set_hit(rt, id);
+  if (a->positional && rt->nocc < ES_MAX_OCCURRENCES)
+    rt->occs[rt->nocc++] = (occ){.atom = id, .start = (uint32_t)start, .end = (uint32_t)end};
+  return 0;
+}
+
+static bool occurs_at(const es_match_rt *rt, uint32_t atom, size_t start, size_t *end) {
+  for (uint32_t i = 0; i < rt->nocc; i++)
+    if (rt->occs[i].atom == atom && rt->occs[i].start == start) {
+      *end = rt->occs[i].end;
+      return true;
+    }
+  return false;
+}
+
+/* A phrase holds when its words occur in order, each separated from the
+ * previous one by one or more non-word characters. */
+static bool phrase_holds(const es_queryset *qs, const es_match_rt *rt, uint32_t p) {
+  uint32_t w0 = qs->phrase_off[p], w1 = qs->phrase_off[p + 1];
+  for (uint32_t k = w0; k < w1; k++)
+    if (!es_match_rt_atom_hit(rt, qs->phrase_words[k])) return false;
+  for (uint32_t i = 0; i < rt->nocc; i++) {
+    if (rt->occs[i].atom != qs->phrase_words[w0]) continue;
+    size_t pos = rt->occs[i].end;
+    uint32_t k = w0 + 1;
+    for (; k < w1; k++) {
+      size_t q = pos, len;
+      while (q < rt->n && !es__is_word_cp(es__utf8_decode(rt->text, rt->n, q, &len))) q += len;
+      if (q == pos || !occurs_at(rt, qs->phrase_words[k], q, &pos)) break;
+    }
+    if (k == w1) return true;
+  }
+  return false;
+}
+
+bool es_match_rt_atom_hit(const es_match_rt *rt, uint32_t a) { return (rt->bits[a >> 6] >> (a & 63)) & 1; }
+
+static int cmp_u32(const void *a, const void *b) {
+  uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+  return x < y ? -1 : x > y;
+}
+
+static void sort_u32(uint32_t *v, uint32_t n) {
+  if (n > 32) {
+    qsort(v, n, sizeof *v, cmp_u32);
+    return;
+  }
+  for (uint32_t i = 1; i < n; i++) { /* candidate lists are short */
+    uint32_t x = v[i], j = i;
+    while (j > 0 && v[j - 1] > x) {
+      v[j] = v[j - 1];
+      j--;
+    }
+    v[j] = x;
+  }
+}
+
+int es_queryset_match(const es_queryset *qs, es_match_rt *rt, const char *text, size_t n, uint32_t *out) {
+  for (uint32_t i = 0; i < rt->nhits; i++) rt->bits[rt->hits[i] >> 6] = 0;
+  rt->nhits = 0;
+  rt->nocc = 0;
+  rt->text = text;
+  rt->n = n;
+  if (qs->db && n) {
+    if (n > UINT32_MAX) return ES_ERANGE;
+    if (hs_scan(qs->db, text, (unsigned)n, 0, rt->scratch, on_match, rt) != HS_SUCCESS) return ES_EHYPERSCAN;
+  }
+  /* Phrases, from the positions of their words. */
+  for (uint32_t i = 0, nh = rt->nhits; i < nh; i++) {
+    uint32_t a = rt->hits[i];
+    for (uint32_t k = qs->first_off[a]; k < qs->first_off[a + 1]; k++)
+      if (!es_match_rt_atom_hit(rt, qs->first_of[k]) && phrase_holds(qs, rt, qs->first_of[k])) set_hit(rt, qs->first_of[k]);
+  }
+  if (++rt->cur == 0) { /* stamp wrapped after 4 billion texts: reset */
+    memset(rt->stamp, 0, qs->nqueries * sizeof *rt->stamp);
+    rt->cur = 1;
+  }
+  uint32_t nc = 0;
+  for (uint32_t i = 0; i < rt->nhits; i++) {
+    uint32_t a = rt->hits[i];
+    for (uint32_t k = qs->atom_q_off[a]; k < qs->atom_q_off[a + 1]; k++) {
+      uint32_t q = qs->atom_q[k];
+      if (rt->stamp[q] != rt->cur) {
+        rt->stamp[q] = rt->cur;
+        rt->cands[nc++] = q;
+      }
+    }
+  }
+  for (size_t i = 0; i < qs->nalways; i++) {
+    uint32_t q = qs->always[i];
+    if (rt->stamp[q] != rt->cur) {
+      rt->stamp[q] = rt->cur;
+      rt->cands[nc++] = q;
+    }
+  }
+  int nout = 0;
+  for (uint32_t i = 0; i < nc; i++) {
+    const es_query *q = &qs->queries[rt->cands[i]];
+    if (es__prog_eval(q->prog, q->nprog, rt->bits)) out[nout++] = rt->cands[i];
+  }
+  sort_u32(out, (uint32_t)nout);
+  return nout;
+}

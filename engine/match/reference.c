@@ -1,0 +1,142 @@
+/* The naive reference matcher and the tree printer.
+ *
+ * The reference shares nothing with the Hyperscan path except the parsed
+ * tree: atoms are found by plain substring search with explicit checks of
+ * the word-boundary rule, phrases by trying every separator run, and the
+ * tree is walked recursively. It is slow on purpose-free grounds (quadratic
+ * in the worst case) and exists so contract tests can check the fast path
+ * against an implementation simple enough to trust. Any thread. */
+#include <stdio.h>
+#include <string.h>
+
+#include "match_internal.h"
+
+/* Code point ending just before byte i (i > 0). */
+static int32_t cp_before(const char *s, size_t n, size_t i) {
+  size_t j = i - 1, len;
+  while (j > 0 && ((unsigned char)s[j] & 0xc0) == 0x80) j--;
+  return es__utf8_decode(s, n, j, &len);
+}
+
+static int32_t cp_at(const char *s, size_t n, size_t i) {
+  size_t len;
+  return es__utf8_decode(s, n, i, &len);
+}
+
+/* ASCII letters compare caselessly (ASCII text is not folded before
+ * matching); all other bytes exactly. Returns the end of the match, or 0. */
+static size_t match_word_at(const char *w, size_t wn, const char *s, size_t n, size_t i) {
+  size_t k = 0;
+  for (; k < wn; k++) {
+    if (i >= n) return 0;
+    char c = s[i];
+    if (c >= 'A' && c <= 'Z') c = (char)(c + 32);
+    if (c != w[k]) return 0;
+    i++;
+  }
+  return i;
+}
+
+static bool edge_word(const char *s, size_t n, bool last) {
+  if (!n) return false;
+  return es__is_word_cp(last ? cp_before(s, n, n) : cp_at(s, n, 0));
+}
+
+/* Tries to match words[wi..] starting exactly at byte i, the previous word
+ * having ended at i (or i being the atom's start). */
+static bool match_from(const es_atom *a, const char *const *words, const size_t *lens, size_t nw, size_t wi,
+                       const char *s, size_t n, size_t i) {
+  size_t e = match_word_at(words[wi], lens[wi], s, n, i);
+  if (!e) return false;
+  if (wi + 1 == nw) {
+    if (a->kind == ES_ATOM_PREFIX) return true;
+    if (edge_word(a->text, a->len, true) && e < n && es__is_word_cp(cp_at(s, n, e))) return false;
+    return true;
+  }
+  /* One or more non-word characters, then the next word. */
+  size_t j = e, len;
+  while (j < n) {
+    int32_t cp = es__utf8_decode(s, n, j, &len);
+    if (es__is_word_cp(cp)) break;
+    j += len;
+    if (match_from(a, words, lens, nw, wi + 1, s, n, j)) return true;
+  }
+  return false;
+}
+
+bool es_reference_atom(const es_atom *a, const char *s, size_t n) {
+  const char *words[ES_QUERY_MAX_LEN / 2 + 1];
+  size_t lens[ES_QUERY_MAX_LEN / 2 + 1], nw = 0;
+  for (const char *w = a->text, *end = a->text + a->len; w < end;) {
+    const char *sp = a->kind == ES_ATOM_PHRASE ? memchr(w, ' ', (size_t)(end - w)) : NULL;
+    words[nw] = w;
+    lens[nw++] = sp ? (size_t)(sp - w) : (size_t)(end - w);
+    w = sp ? sp + 1 : end;
+  }
+  bool left = edge_word(a->text, a->len, false);
+  for (size_t i = 0; i < n; i++) {
+    if (((unsigned char)s[i] & 0xc0) == 0x80) continue; /* only at code point starts */
+    if (left && i > 0 && es__is_word_cp(cp_before(s, n, i))) continue;
+    if (match_from(a, words, lens, nw, 0, s, n, i)) return true;
+  }
+  return false;
+}
+
+static bool eval_node(const es_queryset *qs, const es_qnode *nd, const char *s, size_t n) {
+  switch (nd->kind) {
+  case ES_Q_ATOM: return es_reference_atom(&qs->atoms[nd->atom], s, n);
+  case ES_Q_NOT: return !eval_node(qs, nd->kids[0], s, n);
+  case ES_Q_AND:
+    for (uint32_t i = 0; i < nd->nkids; i++)
+      if (!eval_node(qs, nd->kids[i], s, n)) return false;
+    return true;
+  default:
+    for (uint32_t i = 0; i < nd->nkids; i++)
+      if (eval_node(qs, nd->kids[i], s, n)) return true;
+    return false;
+  }
+}
+
+bool es_reference_match(const es_queryset *qs, size_t q, const char *s, size_t n) {
+  return eval_node(qs, qs->queries[q].root, s, n);
+}
+
+typedef struct outbuf {
+  char *p;
+  size_t cap, len;
+} outbuf;
+
+static void put(outbuf *o, const char *s) {
+  size_t n = strlen(s);
+  for (size_t i = 0; i < n && o->len + 1 < o->cap; i++) o->p[o->len++] = s[i];
+  if (o->cap) o->p[o->len] = 0;
+}
+
+static void fmt(const es_queryset *qs, const es_qnode *nd, outbuf *o, bool top) {
+  if (nd->kind == ES_Q_ATOM) {
+    const es_atom *a = &qs->atoms[nd->atom];
+    if (a->kind == ES_ATOM_PHRASE) put(o, "\"");
+    char tmp[ES_QUERY_MAX_LEN + 1];
+    snprintf(tmp, sizeof tmp, "%.*s", (int)a->len, a->text);
+    put(o, tmp);
+    put(o, a->kind == ES_ATOM_PHRASE ? "\"" : a->kind == ES_ATOM_PREFIX ? "*" : "");
+    return;
+  }
+  if (nd->kind == ES_Q_NOT) {
+    put(o, "NOT ");
+    fmt(qs, nd->kids[0], o, false);
+    return;
+  }
+  if (!top) put(o, "(");
+  for (uint32_t i = 0; i < nd->nkids; i++) {
+    if (i) put(o, nd->kind == ES_Q_AND ? " AND " : " OR ");
+    fmt(qs, nd->kids[i], o, false);
+  }
+  if (!top) put(o, ")");
+}
+
+void es_query_format(const es_queryset *qs, const es_qnode *node, char *out, size_t cap) {
+  outbuf o = {out, cap, 0};
+  if (cap) out[0] = 0;
+  fmt(qs, node, &o, true);
+}

@@ -1,0 +1,163 @@
+/* Serialisation of window, dead-letter and enriched records (see
+ * include/earshot/output.h). Workers call the DLQ and enriched writers, the
+ * aggregator the window writers; each into its own es_buf. */
+#include <math.h>
+#include <string.h>
+
+#include "earshot/mem.h"
+#include "earshot/output.h"
+#include "earshot/timeutil.h"
+
+static void key_time(es_buf *b, const char *key, int64_t ms) {
+  char t[32];
+  size_t n = es_time_format_rfc3339(ms, t);
+  es_buf_json_key(b, key);
+  es_buf_json_str(b, t, n);
+}
+
+static void key_u64(es_buf *b, const char *key, uint64_t v) {
+  es_buf_json_key(b, key);
+  es_buf_json_u64(b, v);
+}
+
+static void key_f64(es_buf *b, const char *key, double v) {
+  es_buf_json_key(b, key);
+  es_buf_json_f64(b, v);
+}
+
+void es_output_window_json(es_buf *b, const es_query *q, const es_window_result *w, const es_detect_result *d) {
+  es_buf_putc(b, '{');
+  es_buf_json_key(b, "query");
+  es_buf_json_str(b, q->id, strlen(q->id));
+  key_time(b, "window_start", w->start_ms);
+  key_time(b, "window_end", w->end_ms);
+  key_u64(b, "window_seconds", (uint64_t)(w->size_ms / 1000));
+  key_u64(b, "count", w->count);
+  key_u64(b, "positive", w->positive);
+  key_u64(b, "negative", w->negative);
+  key_u64(b, "neutral", w->neutral);
+  key_u64(b, "unscored", w->unscored);
+  key_f64(b, "sentiment_mean", w->sentiment_mean);
+  key_u64(b, "unique_authors", w->unique_authors);
+  key_u64(b, "reach", w->reach);
+  es_buf_json_key(b, "top_authors");
+  es_buf_putc(b, '[');
+  for (int i = 0; i < w->ntop; i++) {
+    if (i) es_buf_putc(b, ',');
+    es_buf_putc(b, '{');
+    es_buf_json_key(b, "author");
+    es_buf_json_str(b, w->top[i].name, strlen(w->top[i].name));
+    key_u64(b, "count", w->top[i].count);
+    key_u64(b, "reach", w->top[i].reach);
+    es_buf_putc(b, '}');
+  }
+  es_buf_putc(b, ']');
+  es_buf_json_key(b, "class");
+  es_buf_json_str(b, es_class_name(d->cls), strlen(es_class_name(d->cls)));
+  key_f64(b, "expected", d->expected);
+  key_f64(b, "lift", d->lift);
+  key_f64(b, "p_value", d->p_value);
+  es_buf_json_key(b, "warming_up");
+  es_buf_puts(b, d->warming_up ? "true" : "false");
+  es_buf_json_key(b, "threshold_breached");
+  es_buf_puts(b, d->threshold_breached ? "true" : "false");
+  es_buf_json_key(b, "final");
+  es_buf_puts(b, w->final ? "true" : "false");
+  es_buf_put(b, "}\n", 2);
+}
+
+void es_output_window_pretty(es_buf *b, const es_query *q, const es_window_result *w, const es_detect_result *d) {
+  char t[32];
+  es_time_format_rfc3339(w->start_ms, t);
+  es_buf_printf(b, "%s %4llds  %-18.18s count=%6llu neg=%5llu pos=%5llu sent=%+.2f authors=%5llu  ", t,
+                (long long)(w->size_ms / 1000), q->id, (unsigned long long)w->count,
+                (unsigned long long)w->negative, (unsigned long long)w->positive, w->sentiment_mean,
+                (unsigned long long)w->unique_authors);
+  switch (d->cls) {
+  case ES_CLASS_SPIKE:
+    es_buf_printf(b, "SPIKE      expected %.1f, lift %.1fx, p=%.1e", d->expected, d->lift, d->p_value);
+    break;
+  case ES_CLASS_THRESHOLD: es_buf_printf(b, "THRESHOLD  (user alert reached)"); break;
+  default: es_buf_puts(b, es_class_name(d->cls)); break;
+  }
+  if (d->cls != ES_CLASS_SPIKE && d->threshold_breached) es_buf_puts(b, " +threshold");
+  es_buf_putc(b, '\n');
+}
+
+void es_output_dlq(es_buf *b, int reason, const char *detail, const char *source, uint64_t line, const char *input,
+                   size_t input_len) {
+  es_buf_putc(b, '{');
+  es_buf_json_key(b, "reason");
+  es_buf_puts(b, "\"");
+  es_buf_puts(b, es_reason_name(reason));
+  es_buf_puts(b, "\"");
+  es_buf_json_key(b, "action");
+  es_buf_puts(b, "\"");
+  es_buf_puts(b, es_reason_action(reason));
+  es_buf_puts(b, "\"");
+  es_buf_json_key(b, "detail");
+  es_buf_json_str(b, detail, strlen(detail));
+  es_buf_json_key(b, "source");
+  es_buf_json_str(b, source, strlen(source));
+  key_u64(b, "line", line);
+  es_buf_json_key(b, "input");
+  size_t valid = es_utf8_valid_prefix(input, input_len);
+  if (valid == input_len) {
+    es_buf_json_str(b, input, input_len);
+  } else {
+    char *tmp = es_malloc(input_len * 3 + 1);
+    if (tmp) {
+      size_t n = es_utf8_repair(input, input_len, tmp);
+      es_buf_json_str(b, tmp, n);
+      es_free(tmp);
+    } else {
+      es_buf_puts(b, "null");
+    }
+    es_buf_json_key(b, "input_repaired");
+    es_buf_puts(b, "true");
+  }
+  es_buf_put(b, "}\n", 2);
+}
+
+void es_output_enriched(es_buf *b, const es_mention *m, const char *gen_id, const es_queryset *qs,
+                        const uint32_t *queries, size_t nq, const es_sentiment *s) {
+  es_buf_putc(b, '{');
+  es_buf_json_key(b, "id");
+  if (m->id.p) es_buf_json_str(b, m->id.p, m->id.n);
+  else es_buf_json_str(b, gen_id, strlen(gen_id));
+  key_time(b, "ts", m->ts_ms);
+  es_buf_json_key(b, "text");
+  es_buf_json_str(b, m->text.p, m->text.n);
+  es_buf_json_key(b, "author");
+  es_buf_json_str(b, m->author.p, m->author.n);
+  key_u64(b, "followers", m->followers);
+  es_buf_json_key(b, "lang");
+  es_buf_json_str(b, m->lang.p, m->lang.n);
+  es_buf_json_key(b, "source");
+  es_buf_json_str(b, m->source.p, m->source.n);
+  es_buf_json_key(b, "queries");
+  es_buf_putc(b, '[');
+  for (size_t i = 0; i < nq; i++) {
+    const es_query *q = es_queryset_get(qs, queries[i]);
+    if (i) es_buf_putc(b, ',');
+    es_buf_json_str(b, q->id, strlen(q->id));
+  }
+  es_buf_putc(b, ']');
+  es_buf_json_key(b, "sentiment");
+  es_buf_putc(b, '{');
+  es_buf_json_key(b, "compound");
+  es_buf_json_f64(b, s->compound);
+  es_buf_json_key(b, "label");
+  const char *l = es_label_name(s->label);
+  es_buf_json_str(b, l, strlen(l));
+  es_buf_putc(b, '}');
+  if (m->flags & (ES_MF_REPAIRED_UTF8 | ES_MF_TRUNCATED)) {
+    es_buf_json_key(b, "flags");
+    es_buf_putc(b, '[');
+    if (m->flags & ES_MF_REPAIRED_UTF8) es_buf_puts(b, "\"invalid_utf8\"");
+    if ((m->flags & ES_MF_REPAIRED_UTF8) && (m->flags & ES_MF_TRUNCATED)) es_buf_putc(b, ',');
+    if (m->flags & ES_MF_TRUNCATED) es_buf_puts(b, "\"oversized\"");
+    es_buf_putc(b, ']');
+  }
+  es_buf_put(b, "}\n", 2);
+}

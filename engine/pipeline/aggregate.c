@@ -1,0 +1,146 @@
+/* The aggregator: consumes worker results strictly in input order (batch k
+ * from worker k mod N), feeds windows, classifies closed windows, writes
+ * window records, dead letters and enriched mentions, recycles batches and
+ * draws the progress bar. Runs on the thread that called es_replay; the
+ * per-mention work here is a few counter updates per matched query. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "earshot/log.h"
+#include "earshot/output.h"
+#include "earshot/timeutil.h"
+#include "pipeline_internal.h"
+
+#define OBUF_FLUSH (1u << 20) /* write window records in 1 MiB chunks */
+
+static void write_all(es_pipe *p, FILE *f, const char *what, const void *data, size_t n) {
+  if (!n || !f) return;
+  if (fwrite(data, 1, n, f) != n && !p->io_err) {
+    p->io_err = es_diag_set(p->diag, ES_EIO, "writing %s failed: %s", what, strerror(errno));
+  }
+}
+
+static void flush_obuf(es_pipe *p) {
+  write_all(p, p->out, "the window output", p->obuf.data, p->obuf.len);
+  es_buf_clear(&p->obuf);
+}
+
+static void write_dlq(es_pipe *p, const es_buf *b) {
+  if (!b->len) return;
+  if (!p->dlq) {
+    p->dlq = fopen(p->dlq_path, "w");
+    if (!p->dlq) {
+      if (!p->io_err)
+        p->io_err = es_diag_set(p->diag, ES_EIO, "cannot open the dead-letter output %s: %s", p->dlq_path, strerror(errno));
+      return;
+    }
+  }
+  write_all(p, p->dlq, "the dead-letter output", b->data, b->len);
+}
+
+/* Window sink: classify, count, format. */
+void es__pipe_window_sink(void *ctx, const es_window_result *w) {
+  es_pipe *p = ctx;
+  const es_query *q = es_queryset_get(p->qs, w->query);
+  es_detect_state *st = &p->det[(size_t)w->query * (size_t)p->cfg->windows.nsizes + (size_t)w->size_idx];
+  es_detect_result d;
+  es_detect_window(&p->cfg->detect, st, w->index, w->count, w->negative, q->negative_at_least, q->count_at_least, &d);
+  es_window_result fin = *w;
+  fin.final = !p->stopped_early;
+  p->st->windows++;
+  p->st->spikes += d.cls == ES_CLASS_SPIKE;
+  p->st->thresholds += d.threshold_breached;
+  p->st->noise += d.cls == ES_CLASS_NOISE;
+  if (p->cfg->pretty) {
+    if (w->count) es_output_window_pretty(&p->obuf, q, &fin, &d);
+  } else {
+    es_output_window_json(&p->obuf, q, &fin, &d);
+  }
+  if (p->obuf.len >= OBUF_FLUSH) flush_obuf(p);
+}
+
+static void consume(es_pipe *p, es_batch *b) {
+  write_dlq(p, &b->dlq);
+  if (p->enriched) write_all(p, p->enriched, "the enriched output", b->enriched.data, b->enriched.len);
+  es_buf late;
+  es_buf_init(&late);
+  for (uint32_t i = 0; i < b->nlines; i++) {
+    const es_line_res *r = &b->res[i];
+    if (r->reason) continue;
+    es_window_obs o = {.ts_ms = r->ts_ms,
+                       .author_hash = r->author_hash,
+                       .author = r->author,
+                       .author_len = r->author_len,
+                       .followers = r->followers,
+                       .compound = r->compound,
+                       .label = r->label};
+    unsigned late_mask = es_windows_observe(p->win, &o, b->hits + r->hit_off, r->nhits);
+    if (late_mask) {
+      char detail[160], ts[32], wm[32];
+      es_time_format_rfc3339(r->ts_ms, ts);
+      es_time_format_rfc3339(es_windows_watermark(p->win), wm);
+      snprintf(detail, sizeof detail, "event time %s is behind the watermark %s: its window had closed", ts, wm);
+      es_output_dlq(&late, ES_REASON_LATE, detail, p->source, b->line_no[i], b->data + b->off[i], b->len_[i]);
+      p->st->reasons[ES_REASON_LATE]++;
+    }
+  }
+  write_dlq(p, &late);
+  es_buf_free(&late);
+  p->st->bytes += b->len;
+  p->consumed += b->nlines;
+}
+
+static void progress(es_pipe *p, bool final) {
+  if (!p->progress_tty) return;
+  int64_t now = es_time_mono_ms();
+  if (!final && now - p->last_progress_ms < 250) return;
+  p->last_progress_ms = now;
+  double secs = (double)(now - p->started_ms) / 1000.0;
+  uint64_t lines = p->consumed;
+  double rate = secs > 0 ? (double)lines / secs : 0;
+  char bar[41];
+  double frac = p->in_size ? (double)p->st->bytes / (double)p->in_size : 0;
+  if (frac > 1) frac = 1;
+  int fill = (int)(frac * 40);
+  for (int i = 0; i < 40; i++) bar[i] = i < fill ? '#' : '.';
+  bar[40] = 0;
+  if (p->in_size)
+    fprintf(stderr, "\r[%s] %5.1f%%  %llu mentions  %.0f/s ", bar, frac * 100, (unsigned long long)lines, rate);
+  else
+    fprintf(stderr, "\r%llu mentions  %.0f/s ", (unsigned long long)lines, rate);
+  if (final) fputc('\n', stderr);
+}
+
+int es__aggregate(es_pipe *p) {
+  uint64_t next = 0;
+  int eofs = 0;
+  p->started_ms = es_time_mono_ms();
+  es_windows_touch(p->win, es_time_wall_ms());
+  while (eofs < p->nworkers) {
+    void *v;
+    es_ring *r = &p->from_worker[next % (uint64_t)p->nworkers];
+    if (!es_ring_pop(r, &v, 100)) {
+      es_windows_idle(p->win, es_time_wall_ms());
+      progress(p, false);
+      continue;
+    }
+    es_batch *b = v;
+    next++;
+    if (b->eof) {
+      eofs++;
+      es_ring_push(&p->free_batches, b);
+      continue;
+    }
+    consume(p, b);
+    es_windows_touch(p->win, es_time_wall_ms());
+    es_ring_push(&p->free_batches, b);
+    progress(p, false);
+  }
+  p->stopped_early = *p->stop != 0;
+  es_windows_flush(p->win);
+  flush_obuf(p);
+  progress(p, true);
+  return p->io_err;
+}

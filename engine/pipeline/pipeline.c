@@ -1,0 +1,194 @@
+/* es_replay: sets up one pipeline run (outputs, batch pool, rings, worker
+ * state), starts the ingest and worker threads, runs the aggregator on the
+ * calling thread, joins everything and sums the per-thread counters.
+ * Teardown has one path, in reverse order of setup. */
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "earshot/log.h"
+#include "earshot/timeutil.h"
+#include "pipeline_internal.h"
+
+es_batch *es__batch_create(void) {
+  es_batch *b = es_calloc(1, sizeof *b);
+  if (!b) return NULL;
+  b->data = es_malloc(ES_BATCH_BYTES);
+  if (!b->data) {
+    es_free(b);
+    return NULL;
+  }
+  es_arena_init(&b->arena, 65536);
+  es_buf_init(&b->dlq);
+  es_buf_init(&b->enriched);
+  return b;
+}
+
+void es__batch_destroy(es_batch *b) {
+  if (!b) return;
+  es_free(b->data);
+  es_free(b->hits);
+  es_arena_destroy(&b->arena);
+  es_buf_free(&b->dlq);
+  es_buf_free(&b->enriched);
+  es_free(b);
+}
+
+void es__batch_reset(es_batch *b) {
+  b->eof = false;
+  b->len = 0;
+  b->nlines = 0;
+  b->nhits = 0;
+  es_arena_reset(&b->arena);
+  es_buf_clear(&b->dlq);
+  es_buf_clear(&b->enriched);
+}
+
+static FILE *open_out(const char *path, es_diag *d, const char *what) {
+  if (!strcmp(path, "-")) return stdout;
+  FILE *f = fopen(path, "w");
+  if (!f) es_diag_set(d, ES_EIO, "cannot open %s '%s' for writing: %s", what, path, strerror(errno));
+  return f;
+}
+
+static int close_out(FILE *f, const char *what, es_diag *d, int rc) {
+  if (!f) return rc;
+  int bad = f == stdout ? fflush(f) : fclose(f);
+  if (bad && !rc) rc = es_diag_set(d, ES_EIO, "finishing %s failed: %s", what, strerror(errno));
+  return rc;
+}
+
+int es_replay(const es_config *cfg, const es_queryset *qs, const es_lexicon *lex, volatile int *stop,
+              es_pipeline_stats *st, es_diag *d) {
+  es_pipe p;
+  memset(&p, 0, sizeof p);
+  memset(st, 0, sizeof *st);
+  p.cfg = cfg;
+  p.qs = qs;
+  p.lex = lex;
+  p.stop = stop;
+  p.st = st;
+  p.diag = d;
+  p.nworkers = cfg->workers < 1 ? 1 : cfg->workers > ES_MAX_WORKERS ? ES_MAX_WORKERS : cfg->workers;
+  p.dlq_path = cfg->dlq_output ? cfg->dlq_output : "earshot.dlq.jsonl";
+  p.in_fd = -1;
+  es_buf_init(&p.obuf);
+  int rc = 0, started_workers = 0;
+  bool ingest_started = false;
+  size_t nq = es_queryset_count(qs);
+
+  const char *in = cfg->input ? cfg->input : "-";
+  p.source = strcmp(in, "-") ? in : "stdin";
+  p.in_fd = strcmp(in, "-") ? open(in, O_RDONLY | O_CLOEXEC) : STDIN_FILENO;
+  if (p.in_fd < 0) {
+    rc = es_diag_set(d, ES_EIO, "cannot open the input '%s': %s", in, strerror(errno));
+    goto done;
+  }
+  struct stat sb;
+  if (fstat(p.in_fd, &sb) == 0 && S_ISREG(sb.st_mode)) p.in_size = (uint64_t)sb.st_size;
+  p.progress_tty = cfg->progress && isatty(STDERR_FILENO) && p.in_size;
+  if (!(p.out = open_out(cfg->output ? cfg->output : "-", d, "the window output"))) {
+    rc = ES_EIO;
+    goto done;
+  }
+  if (cfg->enriched_output && !(p.enriched = open_out(cfg->enriched_output, d, "the enriched output"))) {
+    rc = ES_EIO;
+    goto done;
+  }
+
+  p.win = es_windows_create(&cfg->windows, nq, es__pipe_window_sink, &p);
+  p.det = es_calloc(nq * (size_t)cfg->windows.nsizes + 1, sizeof *p.det);
+  if (!p.win || !p.det) goto oom;
+
+  /* Pool: 4 batches in flight per worker plus one end marker each, one being
+   * filled by ingest and one being consumed by the aggregator. */
+  p.nbatches = (size_t)p.nworkers * 5 + 2;
+  p.batches = es_calloc(p.nbatches, sizeof *p.batches);
+  if (!p.batches || es_ring_init(&p.free_batches, 256)) goto oom;
+  for (size_t i = 0; i < p.nbatches; i++) {
+    if (!(p.batches[i] = es__batch_create())) goto oom;
+    es_ring_push(&p.free_batches, p.batches[i]);
+  }
+  p.workers = es_calloc((size_t)p.nworkers, sizeof *p.workers);
+  if (!p.workers) goto oom;
+  es_decode_opts dopts = cfg->decode;
+  for (int f = 0; f < ES_F_COUNT; f++) dopts.paths[f] = cfg->fields[f];
+  for (int i = 0; i < p.nworkers; i++) {
+    es_worker *w = &p.workers[i];
+    w->p = &p;
+    w->index = i;
+    es_fold_init(&w->fold);
+    if (es_ring_init(&p.to_worker[i], 8) || es_ring_init(&p.from_worker[i], 8)) goto oom;
+    w->dec = es_decoder_create(&dopts, d);
+    if (!w->dec) {
+      rc = ES_ECONFIG;
+      goto done;
+    }
+    w->rt = es_match_rt_create(qs);
+    w->srt = es_sentiment_rt_create();
+    w->qbuf = es_malloc((nq ? nq : 1) * sizeof *w->qbuf);
+    if (!w->rt || !w->srt || !w->qbuf) goto oom;
+  }
+  for (; started_workers < p.nworkers; started_workers++)
+    if (pthread_create(&p.workers[started_workers].thread, NULL, es__worker_main, &p.workers[started_workers])) {
+      rc = es_diag_set(d, ES_ETHREAD, "cannot start worker thread %d", started_workers);
+      goto done;
+    }
+  if (pthread_create(&p.ingest, NULL, es__ingest_main, &p)) {
+    rc = es_diag_set(d, ES_ETHREAD, "cannot start the ingest thread");
+    goto done;
+  }
+  ingest_started = true;
+  int64_t t0 = es_time_mono_ms();
+  rc = es__aggregate(&p);
+  st->seconds = (double)(es_time_mono_ms() - t0) / 1000.0;
+  goto done;
+oom:
+  rc = es_diag_set(d, ES_ENOMEM, "out of memory while setting up the pipeline");
+done:
+  if (ingest_started) pthread_join(p.ingest, NULL);
+  if (!ingest_started && started_workers) {
+    /* Workers wait for batches that will never come: send end markers. */
+    for (int i = 0; i < started_workers; i++) {
+      es_batch *b = NULL;
+      void *v;
+      es_ring_pop(&p.free_batches, &v, -1);
+      b = v;
+      es__batch_reset(b);
+      b->eof = true;
+      es_ring_push(&p.to_worker[i], b);
+    }
+  }
+  for (int i = 0; i < started_workers; i++) pthread_join(p.workers[i].thread, NULL);
+  if (!rc && p.ingest_err) rc = es_diag_set(d, p.ingest_err, "reading the input '%s' failed", p.source);
+  st->workers = p.nworkers;
+  for (int i = 0; p.workers && i < p.nworkers; i++) {
+    es_worker *w = &p.workers[i];
+    st->lines += w->c.lines;
+    st->accepted += w->c.accepted;
+    st->matched += w->c.matched;
+    st->hits += w->c.hits;
+    for (int r = 0; r < ES_REASON_COUNT; r++) st->reasons[r] += w->c.reasons[r];
+    es_decoder_destroy(w->dec);
+    es_fold_free(&w->fold);
+    es_match_rt_destroy(w->rt);
+    es_sentiment_rt_destroy(w->srt);
+    es_free(w->qbuf);
+    es_ring_free(&p.to_worker[i]);
+    es_ring_free(&p.from_worker[i]);
+  }
+  es_free(p.workers);
+  for (size_t i = 0; p.batches && i < p.nbatches; i++) es__batch_destroy(p.batches[i]);
+  es_free(p.batches);
+  es_ring_free(&p.free_batches);
+  es_windows_destroy(p.win);
+  es_free(p.det);
+  es_buf_free(&p.obuf);
+  rc = close_out(p.out, "the window output", d, rc);
+  rc = close_out(p.enriched, "the enriched output", d, rc);
+  rc = close_out(p.dlq, "the dead-letter output", d, rc);
+  if (p.in_fd > 0) close(p.in_fd);
+  return rc;
+}

@@ -1,0 +1,74 @@
+/* Shared state of one pipeline run: rings, batch pool, per-thread workers
+ * and the aggregator's outputs. Each field is written by one thread only
+ * (noted), except the rings which synchronise the hand-offs. */
+#ifndef EARSHOT_PIPELINE_INTERNAL_H
+#define EARSHOT_PIPELINE_INTERNAL_H
+
+#include <pthread.h>
+#include <stdio.h>
+
+#include "batch_internal.h"
+#include "earshot/detect.h"
+#include "earshot/pipeline.h"
+#include "earshot/window.h"
+#include "ring_internal.h"
+
+/* Per-worker counters: one cache line apart so workers never share one. */
+typedef struct es_worker_counters {
+  _Alignas(64) uint64_t lines, accepted, matched, hits;
+  uint64_t reasons[ES_REASON_COUNT];
+} es_worker_counters;
+
+typedef struct es_worker {
+  struct es_pipe *p;
+  int index;
+  pthread_t thread;
+  es_decoder *dec;
+  es_fold fold;
+  es_match_rt *rt;
+  es_sentiment_rt *srt;
+  uint32_t *qbuf; /* nqueries: matches of the current mention */
+  es_worker_counters c;
+} es_worker;
+
+typedef struct es_pipe {
+  const es_config *cfg;
+  const es_queryset *qs;
+  const es_lexicon *lex;
+  volatile int *stop;
+  int nworkers;
+  es_ring to_worker[ES_MAX_WORKERS], from_worker[ES_MAX_WORKERS], free_batches;
+  es_batch **batches;
+  size_t nbatches;
+  es_worker *workers;
+  /* ingest thread */
+  pthread_t ingest;
+  int in_fd;
+  const char *source; /* input name for dead letters */
+  uint64_t in_size;   /* bytes, 0 when unknown (a pipe) */
+  int ingest_err;
+  /* aggregator (calling thread) */
+  FILE *out, *enriched, *dlq;
+  const char *dlq_path;
+  es_windows *win;
+  es_detect_state *det; /* nqueries x nsizes */
+  es_buf obuf;
+  es_pipeline_stats *st;
+  uint64_t consumed; /* lines consumed, for the progress bar */
+  int64_t started_ms, last_progress_ms;
+  bool progress_tty, stopped_early;
+  int io_err;
+  es_diag *diag;
+} es_pipe;
+
+void *es__worker_main(void *arg);
+void *es__ingest_main(void *arg);
+/* Aggregator: consumes batches in order until end of input. */
+int es__aggregate(es_pipe *p);
+/* The window sink of the run: classify, count and format a closed window. */
+void es__pipe_window_sink(void *ctx, const es_window_result *w);
+es_batch *es__batch_create(void);
+void es__batch_destroy(es_batch *b);
+void es__batch_reset(es_batch *b);
+
+#endif

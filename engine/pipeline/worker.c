@@ -1,0 +1,115 @@
+/* Worker threads: decode -> fold -> match -> score for every line of a
+ * batch, writing results into the batch itself.
+ *
+ * Each worker owns its decoder (simdjson parser), folding buffer, Hyperscan
+ * scratch and sentiment buffers, and counts into its own cache line. The
+ * only allocations are amortised growth of the batch's hit array, arena and
+ * output buffers, which are kept across batches. Dead letters (rejected,
+ * repaired or truncated records) are serialised here so the aggregator only
+ * copies bytes. */
+#include <stdio.h>
+#include <string.h>
+
+#include "earshot/hash.h"
+#include "earshot/output.h"
+#include "pipeline_internal.h"
+
+static void reject(es_worker *w, es_batch *b, uint32_t i, int reason, const char *detail) {
+  es_line_res *r = &b->res[i];
+  r->reason = (uint8_t)reason;
+  w->c.reasons[reason]++;
+  es_output_dlq(&b->dlq, reason, detail, w->p->source, b->line_no[i], b->data + b->off[i], b->len_[i]);
+}
+
+static int grow_hits(es_batch *b, uint32_t need) {
+  if (b->nhits + need <= b->cap_hits) return 0;
+  uint32_t cap = b->cap_hits ? b->cap_hits : 4096;
+  while (cap < b->nhits + need) cap *= 2;
+  uint32_t *h = es_realloc(b->hits, cap * sizeof *h);
+  if (!h) return -1;
+  b->hits = h;
+  b->cap_hits = cap;
+  return 0;
+}
+
+static void process(es_worker *w, es_batch *b) {
+  es_pipe *p = w->p;
+  char detail[160];
+  for (uint32_t i = 0; i < b->nlines; i++) {
+    es_line_res *r = &b->res[i];
+    memset(r, 0, sizeof *r);
+    w->c.lines++;
+    const char *line = b->data + b->off[i];
+    size_t len = b->len_[i];
+    if (b->too_long[i]) {
+      snprintf(detail, sizeof detail, "record longer than %u bytes; its first %u bytes are kept here",
+               (unsigned)ES_RECORD_MAX, (unsigned)ES_TOO_LONG_KEEP);
+      reject(w, b, i, ES_REASON_RECORD_TOO_LONG, detail);
+      continue;
+    }
+    es_mention m;
+    int reason = es_decoder_decode(w->dec, line, len, INT64_MIN, &m, detail);
+    if (reason) {
+      reject(w, b, i, reason, detail);
+      continue;
+    }
+    w->c.accepted++;
+    if (m.flags & ES_MF_REPAIRED_UTF8) {
+      w->c.reasons[ES_REASON_INVALID_UTF8]++;
+      es_output_dlq(&b->dlq, ES_REASON_INVALID_UTF8, "invalid UTF-8 replaced with U+FFFD; the mention was processed",
+                    p->source, b->line_no[i], line, len);
+    }
+    if (m.flags & ES_MF_TRUNCATED) {
+      w->c.reasons[ES_REASON_OVERSIZED]++;
+      es_output_dlq(&b->dlq, ES_REASON_OVERSIZED, detail, p->source, b->line_no[i], line, len);
+    }
+    size_t fn;
+    const char *folded = es_fold_text(&w->fold, m.text.p, m.text.n, &fn);
+    int nh = folded ? es_queryset_match(p->qs, w->rt, folded, fn, w->qbuf) : 0;
+    if (nh < 0) nh = 0;
+    es_sentiment s;
+    if (es_sentiment_lang_supported(m.lang.p, m.lang.n)) {
+      es_sentiment_score(p->lex, w->srt, m.text.p, m.text.n, &s, NULL);
+    } else {
+      memset(&s, 0, sizeof s);
+      s.label = ES_LABEL_UNSCORED;
+    }
+    r->ts_ms = m.ts_ms;
+    r->followers = m.followers;
+    r->compound = (float)s.compound;
+    r->label = (uint8_t)s.label;
+    if (nh > 0) {
+      if (grow_hits(b, (uint32_t)nh)) nh = 0; /* OOM: count the mention, not its matches */
+      r->hit_off = b->nhits;
+      r->nhits = (uint32_t)nh;
+      memcpy(b->hits + b->nhits, w->qbuf, (size_t)nh * sizeof *w->qbuf);
+      b->nhits += (uint32_t)nh;
+      w->c.matched++;
+      w->c.hits += (uint64_t)nh;
+      if (m.author.n) {
+        r->author_hash = es_hash_bytes(m.author.p, m.author.n) | 1; /* never 0: 0 means anonymous */
+        r->author = es_arena_strndup(&b->arena, m.author.p, m.author.n);
+        r->author_len = r->author ? (uint32_t)m.author.n : 0;
+        if (!r->author) r->author_hash = 0;
+      }
+      if (p->enriched) {
+        char gen_id[48];
+        snprintf(gen_id, sizeof gen_id, "%s:%llu", p->source, (unsigned long long)b->line_no[i]);
+        es_output_enriched(&b->enriched, &m, gen_id, p->qs, w->qbuf, (size_t)nh, &s);
+      }
+    }
+  }
+}
+
+void *es__worker_main(void *arg) {
+  es_worker *w = arg;
+  es_pipe *p = w->p;
+  for (;;) {
+    void *v;
+    es_ring_pop(&p->to_worker[w->index], &v, -1);
+    es_batch *b = v;
+    if (!b->eof) process(w, b);
+    es_ring_push(&p->from_worker[w->index], b);
+    if (b->eof) return NULL;
+  }
+}

@@ -1,0 +1,346 @@
+/* Tumbling event-time windows (see include/earshot/window.h).
+ *
+ * Design: for each window size, the open windows live in a short array
+ * sorted by window index (only windows that saw a mention exist, so a jump
+ * in event time costs nothing). Each open window has a lazily filled
+ * per-query accumulator table and the list of queries it touched. The
+ * watermark is the maximum event time seen minus the allowed lateness; on
+ * every advance the oldest windows whose end is at or below it are closed,
+ * across sizes in order of end time, then size, then query index, so the
+ * output order is a pure function of the input order. Accumulators are
+ * pooled: steady state does not allocate. Aggregator thread only. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "earshot/mem.h"
+#include "earshot/sentiment.h"
+#include "earshot/window.h"
+
+typedef struct topc {
+  uint64_t hash, count, reach;
+  char name[ES_AUTHOR_NAME_MAX];
+} topc;
+
+typedef struct acc {
+  struct acc *next_free;
+  uint64_t count, pos, neg, neu, unscored, reach;
+  double sum_compound;
+  es_hll hll;
+  topc top[ES_TOPK_COUNTERS];
+  uint32_t ntop;
+} acc;
+
+typedef struct slot {
+  int64_t index;
+  acc **accs;        /* per query, NULL until touched */
+  uint32_t *touched; /* queries with an accumulator, in first-touch order */
+  uint32_t ntouched;
+} slot;
+
+typedef struct sizeset {
+  int64_t size;
+  slot *open;        /* sorted by index */
+  size_t nopen, capopen;
+  int64_t closed_below; /* windows with index < this are closed */
+} sizeset;
+
+struct es_windows {
+  es_window_opts o;
+  size_t nq;
+  sizeset sizes[ES_MAX_WINDOW_SIZES];
+  slot *free_slots;  /* pool of slot arrays (accs/touched kept allocated) */
+  size_t nfree, capfree;
+  acc *free_accs;
+  es_window_sink sink;
+  void *ctx;
+  int64_t max_ts;
+  bool any;
+  int64_t last_progress_wall;
+  int64_t idle_mark; /* effective watermark reached by idle flushes */
+};
+
+static int64_t floor_div(int64_t a, int64_t b) { return a >= 0 ? a / b : -((-a + b - 1) / b); }
+
+es_windows *es_windows_create(const es_window_opts *o, size_t nqueries, es_window_sink sink, void *ctx) {
+  if (o->nsizes < 1 || o->nsizes > ES_MAX_WINDOW_SIZES) return NULL;
+  es_windows *w = es_calloc(1, sizeof *w);
+  if (!w) return NULL;
+  w->o = *o;
+  w->nq = nqueries;
+  w->sink = sink;
+  w->ctx = ctx;
+  w->idle_mark = INT64_MIN;
+  for (int i = 0; i < o->nsizes; i++) {
+    w->sizes[i].size = o->size_ms[i];
+    w->sizes[i].closed_below = INT64_MIN;
+  }
+  return w;
+}
+
+static void free_slot_arrays(slot *s) {
+  es_free(s->accs);
+  es_free(s->touched);
+}
+
+void es_windows_destroy(es_windows *w) {
+  if (!w) return;
+  for (int i = 0; i < w->o.nsizes; i++) {
+    sizeset *ss = &w->sizes[i];
+    for (size_t k = 0; k < ss->nopen; k++) {
+      slot *s = &ss->open[k];
+      for (uint32_t t = 0; t < s->ntouched; t++) {
+        es_hll_free(&s->accs[s->touched[t]]->hll);
+        es_free(s->accs[s->touched[t]]);
+      }
+      free_slot_arrays(s);
+    }
+    es_free(ss->open);
+  }
+  for (size_t k = 0; k < w->nfree; k++) free_slot_arrays(&w->free_slots[k]);
+  es_free(w->free_slots);
+  for (acc *a = w->free_accs, *n; a; a = n) {
+    n = a->next_free;
+    es_hll_free(&a->hll);
+    es_free(a);
+  }
+  es_free(w);
+}
+
+static slot *open_slot(es_windows *w, sizeset *ss, int64_t index) {
+  size_t lo = 0, hi = ss->nopen;
+  while (lo < hi) {
+    size_t mid = (lo + hi) / 2;
+    if (ss->open[mid].index < index) lo = mid + 1;
+    else hi = mid;
+  }
+  if (lo < ss->nopen && ss->open[lo].index == index) return &ss->open[lo];
+  if (ss->nopen == ss->capopen) {
+    size_t cap = ss->capopen ? ss->capopen * 2 : 8;
+    slot *n = es_realloc(ss->open, cap * sizeof *n);
+    if (!n) return NULL;
+    ss->open = n;
+    ss->capopen = cap;
+  }
+  slot s;
+  if (w->nfree) {
+    s = w->free_slots[--w->nfree];
+  } else {
+    s.accs = es_calloc(w->nq ? w->nq : 1, sizeof *s.accs);
+    s.touched = es_malloc((w->nq ? w->nq : 1) * sizeof *s.touched);
+    if (!s.accs || !s.touched) {
+      free_slot_arrays(&s);
+      return NULL;
+    }
+  }
+  s.index = index;
+  s.ntouched = 0;
+  memmove(&ss->open[lo + 1], &ss->open[lo], (ss->nopen - lo) * sizeof *ss->open);
+  ss->open[lo] = s;
+  ss->nopen++;
+  return &ss->open[lo];
+}
+
+static acc *get_acc(es_windows *w, slot *s, uint32_t q) {
+  acc *a = s->accs[q];
+  if (a) return a;
+  if (w->free_accs) {
+    a = w->free_accs;
+    w->free_accs = a->next_free;
+    es_hll *keep = &a->hll;
+    uint8_t *regs = keep->regs;
+    memset(a, 0, sizeof *a);
+    a->hll.regs = regs;
+  } else {
+    a = es_calloc(1, sizeof *a);
+    if (!a) return NULL;
+  }
+  s->accs[q] = a;
+  s->touched[s->ntouched++] = q;
+  return a;
+}
+
+/* Space-Saving heavy hitters: a known author increments its counter; a new
+ * one takes a free counter or replaces the smallest (inheriting its count,
+ * which bounds the overestimate). */
+static void top_add(acc *a, const es_window_obs *m) {
+  uint32_t min_i = 0;
+  for (uint32_t i = 0; i < a->ntop; i++) {
+    if (a->top[i].hash == m->author_hash) {
+      a->top[i].count++;
+      a->top[i].reach = m->followers;
+      return;
+    }
+    if (a->top[i].count < a->top[min_i].count) min_i = i;
+  }
+  topc *c;
+  if (a->ntop < ES_TOPK_COUNTERS) {
+    c = &a->top[a->ntop++];
+    c->count = 1;
+  } else {
+    c = &a->top[min_i];
+    c->count++;
+  }
+  c->hash = m->author_hash;
+  c->reach = m->followers;
+  size_t n = m->author_len < ES_AUTHOR_NAME_MAX - 1 ? m->author_len : ES_AUTHOR_NAME_MAX - 1;
+  while (n > 0 && n < m->author_len && ((unsigned char)m->author[n] & 0xc0) == 0x80) n--; /* whole code points */
+  memcpy(c->name, m->author, n);
+  c->name[n] = 0;
+}
+
+static int top_cmp(const void *x, const void *y) {
+  const topc *a = x, *b = y;
+  if (a->count != b->count) return a->count > b->count ? -1 : 1;
+  if (a->reach != b->reach) return a->reach > b->reach ? -1 : 1;
+  return strcmp(a->name, b->name);
+}
+
+static int u32_cmp(const void *x, const void *y) {
+  uint32_t a = *(const uint32_t *)x, b = *(const uint32_t *)y;
+  return a < b ? -1 : a > b;
+}
+
+static void emit(es_windows *w, int size_idx, const slot *s, uint32_t q, acc *a) {
+  es_window_result r;
+  memset(&r, 0, sizeof r);
+  int64_t size = w->sizes[size_idx].size;
+  r.query = q;
+  r.size_idx = size_idx;
+  r.size_ms = size;
+  r.index = s->index;
+  r.start_ms = s->index * size;
+  r.end_ms = r.start_ms + size;
+  r.final = true;
+  if (a) {
+    r.count = a->count;
+    r.positive = a->pos;
+    r.negative = a->neg;
+    r.neutral = a->neu;
+    r.unscored = a->unscored;
+    uint64_t scored = a->count - a->unscored;
+    r.sentiment_mean = scored ? a->sum_compound / (double)scored : 0.0;
+    r.unique_authors = es_hll_count(&a->hll);
+    r.reach = a->reach;
+    qsort(a->top, a->ntop, sizeof *a->top, top_cmp);
+    for (uint32_t i = 0; i < a->ntop && i < ES_TOP_AUTHORS; i++) {
+      memcpy(r.top[i].name, a->top[i].name, sizeof r.top[i].name);
+      r.top[i].count = a->top[i].count;
+      r.top[i].reach = a->top[i].reach;
+      r.ntop++;
+    }
+  }
+  w->sink(w->ctx, &r);
+}
+
+static void close_slot(es_windows *w, int size_idx) {
+  sizeset *ss = &w->sizes[size_idx];
+  slot s = ss->open[0];
+  memmove(&ss->open[0], &ss->open[1], (ss->nopen - 1) * sizeof *ss->open);
+  ss->nopen--;
+  ss->closed_below = s.index + 1;
+  if (w->o.emit_empty) {
+    for (uint32_t q = 0; q < w->nq; q++) emit(w, size_idx, &s, q, s.accs[q]);
+  } else {
+    qsort(s.touched, s.ntouched, sizeof *s.touched, u32_cmp);
+    for (uint32_t t = 0; t < s.ntouched; t++) emit(w, size_idx, &s, s.touched[t], s.accs[s.touched[t]]);
+  }
+  for (uint32_t t = 0; t < s.ntouched; t++) {
+    acc *a = s.accs[s.touched[t]];
+    es_hll_reset(&a->hll);
+    a->next_free = w->free_accs;
+    w->free_accs = a;
+    s.accs[s.touched[t]] = NULL;
+  }
+  s.ntouched = 0;
+  if (w->nfree == w->capfree) {
+    size_t cap = w->capfree ? w->capfree * 2 : 8;
+    slot *n = es_realloc(w->free_slots, cap * sizeof *n);
+    if (!n) {
+      free_slot_arrays(&s);
+      return;
+    }
+    w->free_slots = n;
+    w->capfree = cap;
+  }
+  w->free_slots[w->nfree++] = s;
+}
+
+/* Closes, in end-time order across sizes, every window ending at or before
+ * `mark` (all of them when `all`). */
+static void close_upto(es_windows *w, int64_t mark, bool all) {
+  for (;;) {
+    int best = -1;
+    int64_t best_end = 0;
+    for (int i = 0; i < w->o.nsizes; i++) {
+      sizeset *ss = &w->sizes[i];
+      if (!ss->nopen) continue;
+      int64_t end = (ss->open[0].index + 1) * ss->size;
+      if (!all && end > mark) continue;
+      if (best < 0 || end < best_end) {
+        best = i;
+        best_end = end;
+      }
+    }
+    if (best < 0) return;
+    close_slot(w, best);
+  }
+}
+
+int64_t es_windows_watermark(const es_windows *w) {
+  if (!w->any) return INT64_MIN;
+  int64_t wm = w->max_ts - w->o.lateness_ms;
+  return wm > w->idle_mark ? wm : w->idle_mark;
+}
+
+unsigned es_windows_observe(es_windows *w, const es_window_obs *m, const uint32_t *queries, size_t nq) {
+  unsigned late = 0;
+  for (int i = 0; i < w->o.nsizes; i++) {
+    sizeset *ss = &w->sizes[i];
+    int64_t idx = floor_div(m->ts_ms, ss->size);
+    if (idx < ss->closed_below) {
+      late |= 1u << i;
+      continue;
+    }
+    slot *s = open_slot(w, ss, idx);
+    if (!s) continue;
+    for (size_t k = 0; k < nq; k++) {
+      acc *a = get_acc(w, s, queries[k]);
+      if (!a) continue;
+      a->count++;
+      a->reach += m->followers;
+      switch (m->label) {
+      case ES_LABEL_POSITIVE: a->pos++; break;
+      case ES_LABEL_NEGATIVE: a->neg++; break;
+      case ES_LABEL_UNSCORED: a->unscored++; break;
+      default: a->neu++; break;
+      }
+      if (m->label != ES_LABEL_UNSCORED) a->sum_compound += m->compound;
+      if (m->author_hash) {
+        es_hll_add(&a->hll, m->author_hash);
+        top_add(a, m);
+      }
+    }
+  }
+  if (!w->any || m->ts_ms > w->max_ts) {
+    w->max_ts = m->ts_ms;
+    w->any = true;
+    close_upto(w, es_windows_watermark(w), false);
+  }
+  return late;
+}
+
+void es_windows_touch(es_windows *w, int64_t wall_ms) { w->last_progress_wall = wall_ms; }
+
+void es_windows_idle(es_windows *w, int64_t wall_ms) {
+  if (!w->any || w->o.idle_flush_ms <= 0) return;
+  int64_t idle = wall_ms - w->last_progress_wall;
+  if (idle < w->o.idle_flush_ms) return;
+  int64_t mark = w->max_ts + idle - w->o.lateness_ms;
+  if (mark > w->idle_mark) {
+    w->idle_mark = mark;
+    close_upto(w, mark, false);
+  }
+}
+
+void es_windows_flush(es_windows *w) { close_upto(w, 0, true); }

@@ -1,0 +1,29 @@
+/* Output record formats. The JSON shapes are contracts (README, "Output
+ * records"): extend, never rename. Pure formatting into a caller's buffer;
+ * any thread. */
+#ifndef EARSHOT_OUTPUT_H
+#define EARSHOT_OUTPUT_H
+
+#include <stdint.h>
+
+#include "earshot/buf.h"
+#include "earshot/detect.h"
+#include "earshot/mention.h"
+#include "earshot/query.h"
+#include "earshot/sentiment.h"
+#include "earshot/window.h"
+
+/* One window record as a JSON line (with '\n'). */
+void es_output_window_json(es_buf *b, const es_query *q, const es_window_result *w, const es_detect_result *d);
+/* One human-readable line for terminals (with '\n'). */
+void es_output_window_pretty(es_buf *b, const es_query *q, const es_window_result *w, const es_detect_result *d);
+/* A dead-letter record: reason, action, detail, position and the original
+ * input as a string. `input` may be invalid UTF-8: it is repaired for the
+ * JSON string and `input_repaired` says so. */
+void es_output_dlq(es_buf *b, int reason, const char *detail, const char *source, uint64_t line, const char *input,
+                   size_t input_len);
+/* An enriched mention: the decoded fields, matched query ids and sentiment. */
+void es_output_enriched(es_buf *b, const es_mention *m, const char *gen_id, const es_queryset *qs,
+                        const uint32_t *queries, size_t nq, const es_sentiment *s);
+
+#endif

@@ -1,0 +1,36 @@
+/* The replay pipeline: a JSONL stream in, window records out.
+ *
+ * Threads: one ingest thread cuts the input into batches of whole lines;
+ * N worker threads decode, match, score and serialise dead letters; the
+ * calling thread aggregates results in input order into windows, classifies
+ * them and writes the outputs. Threads are connected by bounded SPSC rings
+ * and a fixed pool of batches, so memory is bounded whatever the input rate
+ * and the output is identical for any number of workers. */
+#ifndef EARSHOT_PIPELINE_H
+#define EARSHOT_PIPELINE_H
+
+#include <stdint.h>
+
+#include "earshot/config.h"
+#include "earshot/query.h"
+#include "earshot/sentiment.h"
+
+typedef struct es_pipeline_stats {
+  uint64_t lines;      /* non-blank input lines */
+  uint64_t accepted;   /* decoded mentions (repaired ones included) */
+  uint64_t matched;    /* mentions that matched at least one query */
+  uint64_t hits;       /* (mention, query) matches */
+  uint64_t reasons[ES_REASON_COUNT]; /* dead letters by reason */
+  uint64_t windows, spikes, thresholds, noise;
+  uint64_t bytes;
+  double seconds;
+  int workers;
+} es_pipeline_stats;
+
+/* Runs the pipeline over cfg->input until end of input or until *stop
+ * becomes non-zero (SIGINT/SIGTERM), then closes all windows (marked
+ * final: false when stopped early). Returns 0 or an ES_E* code with diag. */
+int es_replay(const es_config *cfg, const es_queryset *qs, const es_lexicon *lex, volatile int *stop,
+              es_pipeline_stats *st, es_diag *d);
+
+#endif

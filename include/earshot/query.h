@@ -1,0 +1,122 @@
+/* Listening queries: parsing, compilation into one Hyperscan database, and
+ * per-mention evaluation.
+ *
+ * An es_queryset is immutable once compiled and shared by all threads. Each
+ * thread that matches owns an es_match_rt (Hyperscan scratch, match bitmaps).
+ * Texts are matched after es_fold (Unicode case folding, NFC), so matching
+ * is case-insensitive for every script Unicode folds.
+ *
+ * Language (v1): terms (whole words, case-insensitive), "exact phrases",
+ * trailing wildcards (deliver*), AND, OR, NOT, parentheses; adjacency means
+ * AND; precedence NOT > AND > OR. Terms may be #hashtags, @handles or emoji.
+ * A term must not be glued to word characters on a side where it begins or
+ * ends with a word character (letters, digits and '_' of any script). */
+#ifndef EARSHOT_QUERY_H
+#define EARSHOT_QUERY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "earshot/error.h"
+
+/* Limits, each reported with a clear error when exceeded. */
+#define ES_QUERY_MAX_LEN 4096   /* bytes of one query expression */
+#define ES_QUERY_MAX_ATOMS 256  /* terms and phrases in one query */
+#define ES_QUERY_MAX_DEPTH 32   /* nesting of parentheses and NOT */
+#define ES_QUERY_MIN_STEM 3     /* characters before a trailing * */
+
+enum es_atom_kind { ES_ATOM_TERM, ES_ATOM_PHRASE, ES_ATOM_PREFIX };
+
+typedef struct es_atom {
+  int kind;      /* enum es_atom_kind */
+  char *text;    /* folded; a phrase's words are separated by one space */
+  size_t len;
+  bool left_word, right_word; /* first / last character is a word character */
+  bool positional;            /* a word of some phrase: occurrences are recorded */
+} es_atom;
+
+enum es_qnode_kind { ES_Q_ATOM, ES_Q_AND, ES_Q_OR, ES_Q_NOT };
+
+typedef struct es_qnode {
+  int kind;                /* enum es_qnode_kind */
+  uint32_t atom;           /* ES_Q_ATOM: index into the queryset's atoms */
+  uint32_t col;            /* 1-based column in the query expression */
+  uint32_t nkids;
+  struct es_qnode **kids;
+} es_qnode;
+
+/* One query as written by the analyst. */
+typedef struct es_query_def {
+  const char *id;    /* [a-z0-9_-]+, unique */
+  const char *name;
+  const char *expr;
+  int64_t negative_at_least; /* alert when a window has >= this many negative mentions; 0 = off */
+  int64_t count_at_least;    /* alert when a window has >= this many mentions; 0 = off */
+  const char *file;          /* where it was defined, for messages (may be NULL) */
+  int line;
+} es_query_def;
+
+typedef struct es_query {
+  char *id, *name, *expr;
+  int64_t negative_at_least, count_at_least;
+  es_qnode *root;
+  uint32_t *prog;   /* postfix program evaluated per mention */
+  uint32_t nprog;
+} es_query;
+
+typedef struct es_queryset es_queryset;
+
+/* Compiles `n` definitions. On error returns NULL, *err is set (ES_EQUERY,
+ * ES_EHYPERSCAN, ES_ENOMEM) and diag names the query id, the column and
+ * what to do. Any thread; the result may be shared by all threads. */
+es_queryset *es_queryset_compile(const es_query_def *defs, size_t n, int *err, es_diag *diag);
+/* Loads a YAML query file (top-level `queries:` list) and compiles it. */
+es_queryset *es_queryset_load(const char *path, int *err, es_diag *diag);
+void es_queryset_destroy(es_queryset *qs); /* NULL-safe */
+
+size_t es_queryset_count(const es_queryset *qs);
+const es_query *es_queryset_get(const es_queryset *qs, size_t i);
+size_t es_queryset_atom_count(const es_queryset *qs);
+const es_atom *es_queryset_atom(const es_queryset *qs, size_t i);
+/* The Hyperscan pattern an atom compiled to (for explain). */
+const char *es_queryset_atom_pattern(const es_queryset *qs, size_t i);
+
+/* Per-thread text folding: Unicode case folding + NFC into a reusable
+ * buffer. ASCII text is returned as is (Hyperscan matches it caselessly). */
+typedef struct es_fold {
+  int32_t *buf;
+  size_t cap; /* in code points */
+} es_fold;
+void es_fold_init(es_fold *f);
+void es_fold_free(es_fold *f);
+/* Returns the folded text (valid until the next call) and its length, or
+ * NULL on OOM or invalid UTF-8. */
+const char *es_fold_text(es_fold *f, const char *s, size_t n, size_t *out_n);
+/* Folds into a fresh malloc'd string (compile time). */
+char *es_fold_dup(const char *s, size_t n, size_t *out_n);
+
+/* Per-thread matching state. */
+typedef struct es_match_rt es_match_rt;
+es_match_rt *es_match_rt_create(const es_queryset *qs);
+void es_match_rt_destroy(es_match_rt *rt); /* NULL-safe */
+
+/* Matches a folded text. Writes the indices of the matching queries, in
+ * ascending order, to `out` (capacity es_queryset_count(qs)) and returns how
+ * many, or a negative ES_E* code. No allocation. */
+int es_queryset_match(const es_queryset *qs, es_match_rt *rt, const char *folded, size_t n, uint32_t *out);
+/* After es_queryset_match: whether atom `a` matched the last text. */
+bool es_match_rt_atom_hit(const es_match_rt *rt, uint32_t a);
+
+/* The naive reference matcher: evaluates query `q` over a folded text with
+ * plain string search and a recursive walk of the tree, sharing nothing
+ * with the Hyperscan path but the parsed tree. For contract tests. */
+bool es_reference_match(const es_queryset *qs, size_t q, const char *folded, size_t n);
+/* Naive truth of one atom. */
+bool es_reference_atom(const es_atom *a, const char *folded, size_t n);
+
+/* Writes the tree with explicit parentheses into out (NUL-terminated,
+ * truncated to cap). */
+void es_query_format(const es_queryset *qs, const es_qnode *node, char *out, size_t cap);
+
+#endif

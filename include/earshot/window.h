@@ -1,0 +1,93 @@
+/* Event-time tumbling windows per query.
+ *
+ * The aggregator thread feeds every accepted mention, in input order, with
+ * the queries it matched; es_windows keeps the open windows of every
+ * configured size, advances a watermark (max event time seen minus the
+ * allowed lateness) and hands each window to the sink once the watermark
+ * passes its end. Time is always passed in: event time with each mention,
+ * wall-clock time to es_windows_idle, so tests drive it without sleeping.
+ * Not thread-safe: one owner (the aggregator). */
+#ifndef EARSHOT_WINDOW_H
+#define EARSHOT_WINDOW_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define ES_MAX_WINDOW_SIZES 4
+#define ES_TOP_AUTHORS 5        /* reported per window */
+#define ES_TOPK_COUNTERS 16     /* Space-Saving counters kept per window */
+#define ES_AUTHOR_NAME_MAX 64   /* bytes kept of an author handle */
+
+typedef struct es_window_opts {
+  int64_t size_ms[ES_MAX_WINDOW_SIZES];
+  int nsizes;
+  int64_t lateness_ms;   /* watermark = max event time - lateness */
+  int64_t idle_flush_ms; /* wall-clock idle time after which event time is assumed to move on; 0 = never */
+  bool emit_empty;       /* also emit zero windows for queries without mentions */
+} es_window_opts;
+
+typedef struct es_window_obs {
+  int64_t ts_ms;
+  uint64_t author_hash; /* 0 = anonymous: not counted as an author */
+  const char *author;
+  size_t author_len;
+  uint64_t followers;
+  double compound;
+  int label;            /* enum es_label */
+} es_window_obs;
+
+typedef struct es_top_author {
+  char name[ES_AUTHOR_NAME_MAX];
+  uint64_t count, reach;
+} es_top_author;
+
+typedef struct es_window_result {
+  uint32_t query;
+  int size_idx;
+  int64_t size_ms, start_ms, end_ms;
+  int64_t index; /* start_ms / size_ms */
+  uint64_t count, positive, negative, neutral, unscored;
+  double sentiment_mean; /* mean compound over scored mentions; 0 when none */
+  uint64_t unique_authors, reach;
+  es_top_author top[ES_TOP_AUTHORS];
+  int ntop;
+  bool final;
+} es_window_result;
+
+typedef void (*es_window_sink)(void *ctx, const es_window_result *r);
+
+typedef struct es_windows es_windows;
+es_windows *es_windows_create(const es_window_opts *o, size_t nqueries, es_window_sink sink, void *ctx);
+void es_windows_destroy(es_windows *w); /* NULL-safe */
+
+/* Adds one mention matched by `queries` (may be empty). Returns a bitmask
+ * of the size indices for which the mention arrived after its window had
+ * closed (late: not counted there; the caller routes it to the DLQ), then
+ * advances the watermark, which may close windows through the sink. */
+unsigned es_windows_observe(es_windows *w, const es_window_obs *m, const uint32_t *queries, size_t nq);
+/* Idle flush: with `wall_ms` the current wall clock, closes windows as if
+ * event time had advanced by the wall time elapsed since event time last
+ * advanced, once that exceeds idle_flush_ms. */
+void es_windows_idle(es_windows *w, int64_t wall_ms);
+/* Records the wall clock at which the caller last saw input (progress). */
+void es_windows_touch(es_windows *w, int64_t wall_ms);
+/* End of input: closes every open window (final). */
+void es_windows_flush(es_windows *w);
+int64_t es_windows_watermark(const es_windows *w);
+
+/* HyperLogLog with an exact sparse phase (engine/window/hll.c). */
+#define ES_HLL_SPARSE 32
+#define ES_HLL_P 12 /* 4096 registers: 1.6% standard error */
+typedef struct es_hll {
+  uint64_t sparse[ES_HLL_SPARSE];
+  uint32_t nsparse; /* exact while <= ES_HLL_SPARSE and regs == NULL */
+  uint8_t *regs;
+} es_hll;
+void es_hll_init(es_hll *h);
+void es_hll_add(es_hll *h, uint64_t hash);
+uint64_t es_hll_count(const es_hll *h);
+void es_hll_reset(es_hll *h); /* keeps the register array for reuse */
+void es_hll_free(es_hll *h);
+
+#endif
