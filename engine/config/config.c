@@ -196,7 +196,7 @@ static int load_limits(ctx *x, yaml_node_t *m) {
 }
 
 static int load_detection(ctx *x, yaml_node_t *m) {
-  static const char *const keys[] = {"min_support", "min_lift", "max_p", "halflife", "warmup", "min_expected", NULL};
+  static const char *const keys[] = {"min_support", "min_lift", "max_p", "halflife", "warmup", "min_expected", "freeze", NULL};
   if (need_map(x, m, "detection")) return ES_ECONFIG;
   es_detect_params *p = &x->c->detect;
   FOR_PAIRS(m, k, v) {
@@ -209,6 +209,7 @@ static int load_detection(ctx *x, yaml_node_t *m) {
     else if (!strcmp(ks, "halflife")) rc = es__yaml_double(x->y, v, ks, 1.0, 1e6, &p->halflife, x->d);
     else if (!strcmp(ks, "warmup")) rc = es__yaml_int(x->y, v, ks, 0, 1000000, &p->warmup, x->d);
     else if (!strcmp(ks, "min_expected")) rc = es__yaml_double(x->y, v, ks, 0.01, 1e9, &p->min_expected, x->d);
+    else if (!strcmp(ks, "freeze")) rc = es__yaml_int(x->y, v, ks, 0, 1000000, &p->freeze, x->d);
     else rc = es__yaml_unknown_key(x->y, k, "detection", keys, x->d);
     if (rc) return ES_ECONFIG;
   }

@@ -26,6 +26,7 @@ void es_detect_params_default(es_detect_params *p) {
   p->halflife = 30;
   p->warmup = 10;
   p->min_expected = 1.0;
+  p->freeze = 60;
 }
 
 /* Regularised lower incomplete gamma P(a, x), a > 0. */
@@ -102,13 +103,17 @@ void es_detect_window(const es_detect_params *p, es_detect_state *st, int64_t in
   else out->cls = ES_CLASS_NORMAL;
   if (out->threshold_breached && out->cls != ES_CLASS_SPIKE) out->cls = ES_CLASS_THRESHOLD;
 
-  /* Fold into the baseline, winsorised at mean + 3 sd once warmed up, so an
-   * incident cannot drag its own baseline up within a few windows. */
+  /* Fold into the baseline, winsorised at mean + 3 sd once warmed up. A
+   * spike window is not folded in at all while the spike run is shorter
+   * than `freeze` windows, so an incident cannot drag its own baseline up
+   * and "become normal" within minutes; a lasting level shift is learnt
+   * after that. */
+  st->spike_run = out->cls == ES_CLASS_SPIKE ? st->spike_run + 1 : 0;
   if (!st->init) {
     st->mean = x;
     st->var = 0;
     st->init = true;
-  } else {
+  } else if (st->spike_run == 0 || st->spike_run > p->freeze) {
     if (!out->warming_up) {
       double sd = sqrt(st->var > st->mean ? st->var : (st->mean > 1 ? st->mean : 1));
       double cap = st->mean + 3 * sd;

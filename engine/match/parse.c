@@ -213,7 +213,7 @@ static es_qnode *parse_primary(parser *p) {
     if (++p->depth > ES_QUERY_MAX_DEPTH)
       return fail(p, p->start, "nesting deeper than 32 levels; simplify the query%s", NULL), NULL;
     if (next(p) < 0) return NULL;
-    if (p->kind == T_RP) return fail(p, p->start, "empty parentheses%s", NULL), NULL;
+    if (p->kind == T_RP) return fail(p, open, "empty parentheses%s", NULL), NULL;
     es_qnode *in = parse_or(p);
     if (!in) return NULL;
     if (p->kind != T_RP) return fail(p, open, "the '(' opened here is never closed%s", NULL), NULL;

@@ -450,9 +450,22 @@ static bool phrase_holds(const es_queryset *qs, const es_match_rt *rt, uint32_t 
     size_t pos = rt->occs[i].end;
     uint32_t k = w0 + 1;
     for (; k < w1; k++) {
-      size_t q = pos, len;
-      while (q < rt->n && !es__is_word_cp(es__utf8_decode(rt->text, rt->n, q, &len))) q += len;
-      if (q == pos || !occurs_at(rt, qs->phrase_words[k], q, &pos)) break;
+      /* The next word may start anywhere after at least one separator
+       * character, up to the first word character (a word such as #fail
+       * starts with a non-word character). */
+      size_t q = pos, len, next;
+      bool found = false;
+      while (q < rt->n) {
+        bool word = es__is_word_cp(es__utf8_decode(rt->text, rt->n, q, &len));
+        if (q > pos && occurs_at(rt, qs->phrase_words[k], q, &next)) {
+          found = true;
+          break;
+        }
+        if (word) break;
+        q += len;
+      }
+      if (!found) break;
+      pos = next;
     }
     if (k == w1) return true;
   }

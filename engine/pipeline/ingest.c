@@ -142,11 +142,10 @@ void *es__ingest_main(void *arg) {
     g.line_no++;
     add_line(&g, g.line_start, g.b->len - g.line_start, false);
   }
-  if (g.b->nlines) {
-    dispatch(&g);
-  } else {
-    es_ring_push(&p->free_batches, g.b);
-  }
+  /* Dispatched even when empty: only the aggregator may push to the free
+   * ring (it is single-producer), so an unused batch travels the normal
+   * way. */
+  dispatch(&g);
   /* One end marker per worker, continuing the sequence, so the aggregator
    * meets the first one exactly where the next batch would have been. */
   for (int i = 0; i < p->nworkers; i++) {

@@ -106,7 +106,9 @@ int es_replay(const es_config *cfg, const es_queryset *qs, const es_lexicon *lex
    * filled by ingest and one being consumed by the aggregator. */
   p.nbatches = (size_t)p.nworkers * 5 + 2;
   p.batches = es_calloc(p.nbatches, sizeof *p.batches);
-  if (!p.batches || es_ring_init(&p.free_batches, 256)) goto oom;
+  uint32_t ring_cap = 8;
+  while (ring_cap < p.nbatches) ring_cap *= 2;
+  if (!p.batches || es_ring_init(&p.free_batches, ring_cap)) goto oom;
   for (size_t i = 0; i < p.nbatches; i++) {
     if (!(p.batches[i] = es__batch_create())) goto oom;
     es_ring_push(&p.free_batches, p.batches[i]);

@@ -108,8 +108,9 @@ void *es__worker_main(void *arg) {
     void *v;
     es_ring_pop(&p->to_worker[w->index], &v, -1);
     es_batch *b = v;
-    if (!b->eof) process(w, b);
+    bool eof = b->eof; /* read before the hand-off: after it the batch is not ours */
+    if (!eof) process(w, b);
     es_ring_push(&p->from_worker[w->index], b);
-    if (b->eof) return NULL;
+    if (eof) return NULL;
   }
 }

@@ -84,7 +84,8 @@ static const struct {
   {"no", ES_W_NO},       {"but", ES_W_BUT},     {"kind", ES_W_KIND},   {"of", ES_W_OF},
   {"least", ES_W_LEAST}, {"at", ES_W_AT},       {"very", ES_W_VERY},   {"never", ES_W_NEVER},
   {"so", ES_W_SO},       {"this", ES_W_THIS},   {"without", ES_W_WITHOUT}, {"doubt", ES_W_DOUBT},
-  {"or", ES_W_OR},       {"nor", ES_W_NOR},
+  {"or", ES_W_OR},       {"nor", ES_W_NOR},     {"sort", ES_W_SORT},   {"just", ES_W_JUST},
+  {"enough", ES_W_ENOUGH},
 };
 
 es_lexicon *es_lexicon_create_default(void) {

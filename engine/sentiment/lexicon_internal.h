@@ -25,7 +25,7 @@ extern const unsigned es__vader_lexicon_count;
 
 /* Words that rules recognise by identity. */
 enum { ES_W_NONE, ES_W_NO, ES_W_BUT, ES_W_KIND, ES_W_OF, ES_W_LEAST, ES_W_AT, ES_W_VERY, ES_W_NEVER, ES_W_SO,
-       ES_W_THIS, ES_W_WITHOUT, ES_W_DOUBT, ES_W_OR, ES_W_NOR };
+       ES_W_THIS, ES_W_WITHOUT, ES_W_DOUBT, ES_W_OR, ES_W_NOR, ES_W_SORT, ES_W_JUST, ES_W_ENOUGH };
 
 /* Everything the rules need to know about one lower-case token. */
 typedef struct es_word_info {

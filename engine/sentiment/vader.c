@@ -127,6 +127,10 @@ static double scalar_inc_dec(const tok *w, double valence, bool cap_diff) {
   return scalar;
 }
 
+static bool damp_bigram(const tok *a, const tok *b) {
+  return ((is(a, ES_W_KIND) || is(a, ES_W_SORT)) && is(b, ES_W_OF)) || (is(a, ES_W_JUST) && is(b, ES_W_ENOUGH));
+}
+
 static bool so_or_this(const tok *t) { return is(t, ES_W_SO) || is(t, ES_W_THIS); }
 
 static double negation_check(const tok *w, size_t i, int start_i, double v, es_sentiment_trace *tr) {
@@ -177,6 +181,18 @@ static double token_valence(const tok *w, size_t nt, size_t i, bool cap_diff, es
     }
     v += s;
     v = negation_check(w, i, start_i, v, tr);
+    if (start_i == 2) {
+      /* Two-word dampeners ("kind of", "sort of", "just enough") just
+       * before the word, or one word earlier. */
+      if (damp_bigram(&w[i - 2], &w[i - 1])) {
+        note(tr, i, "dampener");
+        v -= ES_B_INCR;
+      }
+      if (damp_bigram(&w[i - 3], &w[i - 2])) {
+        note(tr, i, "dampener");
+        v -= ES_B_INCR;
+      }
+    }
   }
   /* "least": negates unless in "at least" / "very least". */
   if (i > 1 && !w[i - 1].in_lex && is(&w[i - 1], ES_W_LEAST)) {

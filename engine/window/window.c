@@ -18,7 +18,7 @@
 #include "earshot/window.h"
 
 typedef struct topc {
-  uint64_t hash, count, reach;
+  uint64_t hash, count, err, reach; /* count overestimates by at most err */
   char name[ES_AUTHOR_NAME_MAX];
 } topc;
 
@@ -161,8 +161,10 @@ static acc *get_acc(es_windows *w, slot *s, uint32_t q) {
 }
 
 /* Space-Saving heavy hitters: a known author increments its counter; a new
- * one takes a free counter or replaces the smallest (inheriting its count,
- * which bounds the overestimate). */
+ * one takes a free counter or replaces the smallest, inheriting its count
+ * as the error bound. Any author with more than N/ES_TOPK_COUNTERS of a
+ * window's N mentions is guaranteed a counter; reported counts are the
+ * guaranteed lower bounds (count - err), exact unless evictions happened. */
 static void top_add(acc *a, const es_window_obs *m) {
   uint32_t min_i = 0;
   for (uint32_t i = 0; i < a->ntop; i++) {
@@ -177,8 +179,10 @@ static void top_add(acc *a, const es_window_obs *m) {
   if (a->ntop < ES_TOPK_COUNTERS) {
     c = &a->top[a->ntop++];
     c->count = 1;
+    c->err = 0;
   } else {
     c = &a->top[min_i];
+    c->err = c->count;
     c->count++;
   }
   c->hash = m->author_hash;
@@ -191,7 +195,8 @@ static void top_add(acc *a, const es_window_obs *m) {
 
 static int top_cmp(const void *x, const void *y) {
   const topc *a = x, *b = y;
-  if (a->count != b->count) return a->count > b->count ? -1 : 1;
+  uint64_t ga = a->count - a->err, gb = b->count - b->err;
+  if (ga != gb) return ga > gb ? -1 : 1;
   if (a->reach != b->reach) return a->reach > b->reach ? -1 : 1;
   return strcmp(a->name, b->name);
 }
@@ -225,7 +230,7 @@ static void emit(es_windows *w, int size_idx, const slot *s, uint32_t q, acc *a)
     qsort(a->top, a->ntop, sizeof *a->top, top_cmp);
     for (uint32_t i = 0; i < a->ntop && i < ES_TOP_AUTHORS; i++) {
       memcpy(r.top[i].name, a->top[i].name, sizeof r.top[i].name);
-      r.top[i].count = a->top[i].count;
+      r.top[i].count = a->top[i].count - a->top[i].err;
       r.top[i].reach = a->top[i].reach;
       r.ntop++;
     }

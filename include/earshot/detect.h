@@ -27,6 +27,7 @@ typedef struct es_detect_params {
   double halflife;         /* baseline half-life, in windows (default 30) */
   int64_t warmup;          /* windows of history before spikes are called (default 10) */
   double min_expected;     /* floor of the expected volume (default 1) */
+  int64_t freeze;          /* spike windows in a row kept out of the baseline (default 60) */
 } es_detect_params;
 
 void es_detect_params_default(es_detect_params *p);
@@ -35,6 +36,7 @@ typedef struct es_detect_state {
   double mean, var;
   int64_t last_index; /* window index last applied */
   int64_t nwindows;   /* windows of history, empty ones included */
+  int64_t spike_run;  /* consecutive spike windows up to the last one */
   bool init;
 } es_detect_state;
 

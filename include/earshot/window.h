@@ -16,7 +16,7 @@
 
 #define ES_MAX_WINDOW_SIZES 4
 #define ES_TOP_AUTHORS 5        /* reported per window */
-#define ES_TOPK_COUNTERS 16     /* Space-Saving counters kept per window */
+#define ES_TOPK_COUNTERS 32     /* Space-Saving counters per window: authors above 1/32 of it are kept */
 #define ES_AUTHOR_NAME_MAX 64   /* bytes kept of an author handle */
 
 typedef struct es_window_opts {

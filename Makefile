@@ -1,0 +1,37 @@
+# Thin wrapper: install dependencies, configure, build, and run the demo or
+# the tests with one command each. The real build is CMake (CMakeLists.txt).
+BUILD ?= build
+TSAN_BUILD ?= build-tsan
+JOBS ?= 2
+CMAKE_FLAGS ?=
+
+.PHONY: all deps build demo test test-tsan bench-json clean
+
+all: build
+
+deps:
+	bash deploy/install-deps.sh
+
+$(BUILD)/CMakeCache.txt:
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release $(CMAKE_FLAGS)
+
+build: deps $(BUILD)/CMakeCache.txt
+	cmake --build $(BUILD) -j$(JOBS)
+
+# The main job on generated data: four hours of mentions with a planted
+# fee-complaint incident, replayed through the engine; windows print as
+# they close.
+demo: build
+	bash deploy/demo.sh $(BUILD)
+
+test: build
+	cd $(BUILD) && ctest --output-on-failure -j$(JOBS)
+
+# The pipeline tests again under ThreadSanitizer.
+test-tsan: deps
+	cmake -S . -B $(TSAN_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DES_SANITIZE=thread $(CMAKE_FLAGS)
+	cmake --build $(TSAN_BUILD) -j$(JOBS) --target test_pipeline
+	cd $(TSAN_BUILD) && ctest --output-on-failure -R pipeline
+
+clean:
+	rm -rf $(BUILD) $(TSAN_BUILD)

@@ -1,0 +1,142 @@
+/* End-to-end through the binaries, as a user runs them: a generated stream
+ * with a planted incident must be flagged exactly there; explain's exit
+ * codes; clear errors for broken queries and configs. */
+#include <criterion/criterion.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static char dir[64];
+
+static void setup(void) {
+  snprintf(dir, sizeof dir, "/tmp/earshot-cli-XXXXXX");
+  cr_assert(mkdtemp(dir));
+}
+
+static void teardown(void) {
+  char cmd[128];
+  snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+  cr_expect_eq(system(cmd), 0);
+}
+
+TestSuite(cli, .init = setup, .fini = teardown);
+
+/* Runs a shell command, returns its exit status and (optionally) output. */
+static int sh(char *out, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int sh(char *out, size_t cap, const char *fmt, ...) {
+  char cmd[2048];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(cmd, sizeof cmd, fmt, ap);
+  va_end(ap);
+  FILE *p = popen(cmd, "r");
+  cr_assert(p);
+  size_t n = 0;
+  if (out) {
+    size_t k;
+    while (n + 1 < cap && (k = fread(out + n, 1, cap - n - 1, p)) > 0) n += k;
+    out[n] = 0;
+  } else {
+    char sink[4096];
+    while (fread(sink, 1, sizeof sink, p) > 0) {}
+  }
+  int st = pclose(p);
+  return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+Test(cli, replay_flags_the_planted_spike_and_nothing_else) {
+  cr_assert_eq(sh(NULL, 0, "%s queries --count 6 -o %s/q.yaml", ES_GEN_BIN, dir), 0);
+  /* Six hours at 600/min; fee complaints at 8x from 03:00 to 03:20. */
+  cr_assert_eq(sh(NULL, 0, "%s mentions --count 216000 --rate 600 --seed 3 --incident 'fees@3h+20m*8' -o %s/m.jsonl",
+                  ES_GEN_BIN, dir), 0);
+  cr_assert_eq(sh(NULL, 0, "%s replay --queries %s/q.yaml --input %s/m.jsonl --output %s/w.jsonl --workers 2 2>/dev/null",
+                  ES_BIN, dir, dir, dir), 0);
+  char path[128];
+  snprintf(path, sizeof path, "%s/w.jsonl", dir);
+  FILE *f = fopen(path, "r");
+  cr_assert(f);
+  char line[8192];
+  int incident_windows = 0, incident_spikes = 0, other_spikes = 0, quiet_fee_windows = 0;
+  while (fgets(line, sizeof line, f)) {
+    bool spike = strstr(line, "\"class\":\"spike\"") != NULL;
+    bool fees = !strncmp(line, "{\"query\":\"fees\"", 15);
+    const char *ws = strstr(line, "\"window_start\":\"2026-01-05T");
+    cr_assert(ws, "%s", line);
+    int hh = atoi(ws + 27), mm = atoi(ws + 30);
+    bool in_incident = hh == 3 && mm < 20;
+    if (fees && in_incident) {
+      incident_windows++;
+      incident_spikes += spike;
+    } else {
+      other_spikes += spike;
+      quiet_fee_windows += fees;
+    }
+  }
+  fclose(f);
+  cr_expect_eq(incident_windows, 20);
+  cr_expect_geq(incident_spikes, 19, "%d of 20 incident windows flagged", incident_spikes);
+  cr_expect_gt(quiet_fee_windows, 300);
+  cr_expect_eq(other_spikes, 0, "no spike outside the incident");
+}
+
+Test(cli, replay_reads_stdin_and_writes_pretty) {
+  char out[65536];
+  int rc;
+  /* The query file and the input cannot both be stdin: use files. */
+  sh(NULL, 0, "printf 'queries:\\n  - id: fees\\n    query: fee\\n' > %s/q.yaml", dir);
+  rc = sh(out, sizeof out,
+          "printf '%%s\\n' '{\"ts\":\"2026-01-05T00:00:01Z\",\"text\":\"my card fee is awful\",\"author\":\"a\"}' "
+          "| %s replay --queries %s/q.yaml --format pretty --dlq-output %s/d.jsonl 2>/dev/null",
+          ES_BIN, dir, dir);
+  cr_expect_eq(rc, 0);
+  cr_expect(strstr(out, "2026-01-05T00:00:00Z   60s  fees") && strstr(out, "count=     1 neg=    1"), "%s", out);
+}
+
+Test(cli, explain_exit_codes) {
+  char out[8192];
+  cr_expect_eq(sh(out, sizeof out, "%s query explain '(fee OR fees) AND NOT promo' 'Hidden FEES again'", ES_BIN), 0);
+  cr_expect(strstr(out, "MATCH"), "%s", out);
+  cr_expect_eq(sh(out, sizeof out, "%s query explain 'fee AND NOT promo' 'fee promo'", ES_BIN), 1);
+  cr_expect(strstr(out, "no match"), "%s", out);
+  cr_expect_eq(sh(out, sizeof out, "%s query explain 'fee AND' 'fee' 2>&1", ES_BIN), 2);
+  cr_expect(strstr(out, "column 8"), "%s", out);
+}
+
+Test(cli, check_reports_broken_queries) {
+  char out[8192];
+  sh(NULL, 0, "printf 'queries:\\n  - id: good\\n    query: fee\\n  - id: bad\\n    query: \"(fee OR\"\\n' > %s/q.yaml", dir);
+  cr_expect_eq(sh(out, sizeof out, "%s query check %s/q.yaml 2>&1", ES_BIN, dir), 2);
+  cr_expect(strstr(out, "q.yaml:5") && strstr(out, "query 'bad'") && strstr(out, "column"), "%s", out);
+  sh(NULL, 0, "printf 'queries:\\n  - id: good\\n    query: fee\\n' > %s/q.yaml", dir);
+  cr_expect_eq(sh(out, sizeof out, "%s query check %s/q.yaml", ES_BIN, dir), 0);
+  cr_expect(strstr(out, "1 queries"), "%s", out);
+}
+
+Test(cli, config_errors_exit_2_with_a_hint) {
+  char out[8192];
+  sh(NULL, 0, "printf 'queries: q.yaml\\nwindow:\\n  size: 60s\\n' > %s/c.yaml", dir);
+  cr_expect_eq(sh(out, sizeof out, "%s replay -c %s/c.yaml 2>&1", ES_BIN, dir), 2);
+  cr_expect(strstr(out, "c.yaml:2: unknown key 'window'") && strstr(out, "did you mean 'windows'"), "%s", out);
+  cr_expect_eq(sh(out, sizeof out, "%s replay --workers 0 2>&1", ES_BIN), 2);
+  cr_expect_eq(sh(out, sizeof out, "%s replay --input x 2>&1", ES_BIN), 2);
+  cr_expect(strstr(out, "no query file"), "%s", out);
+  cr_expect_eq(sh(out, sizeof out, "%s replay --queries /nonexistent.yaml 2>&1", ES_BIN), 2);
+  cr_expect(strstr(out, "/nonexistent.yaml: cannot open"), "%s", out);
+}
+
+Test(cli, score_shows_the_breakdown) {
+  char out[8192];
+  cr_expect_eq(sh(out, sizeof out, "%s score 'The app is NOT good!'", ES_BIN), 0);
+  cr_expect(strstr(out, "label negative"), "%s", out);
+  cr_expect(strstr(out, "negation"), "%s", out);
+}
+
+Test(cli, version_proves_jemalloc) {
+  char out[8192];
+  cr_expect_eq(sh(out, sizeof out, "%s version", ES_BIN), 0);
+  cr_expect(strstr(out, "jemalloc") && strstr(out, "(in use)"), "%s", out);
+}

@@ -1,0 +1,304 @@
+/* The query language: the conformance table through Hyperscan and through
+ * the naive reference, a random cross-check of the two, and error messages
+ * that name the query id and column. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "earshot/mem.h"
+#include "earshot/query.h"
+
+typedef struct qcase {
+  int expected;
+  char query[256], text[512];
+  int line;
+} qcase;
+
+static size_t load_cases(qcase *out, size_t cap) {
+  FILE *f = fopen(ES_TEST_DATA "/query_cases.tsv", "r");
+  cr_assert(f, "cannot open the conformance table");
+  char line[1024];
+  size_t n = 0;
+  int ln = 0;
+  while (fgets(line, sizeof line, f) && n < cap) {
+    ln++;
+    if (line[0] == '#' || line[0] == '\n') continue;
+    line[strcspn(line, "\n")] = 0;
+    char *t1 = strchr(line, '\t'), *t2 = t1 ? strchr(t1 + 1, '\t') : NULL;
+    cr_assert(t1 && t2, "line %d: want expected<TAB>query<TAB>text", ln);
+    *t1 = *t2 = 0;
+    qcase *c = &out[n++];
+    c->expected = atoi(line);
+    c->line = ln;
+    snprintf(c->query, sizeof c->query, "%s", t1 + 1);
+    /* \n and \t escapes in the text column */
+    size_t k = 0;
+    for (const char *s = t2 + 1; *s && k + 1 < sizeof c->text; s++) {
+      if (s[0] == '\\' && (s[1] == 'n' || s[1] == 't')) {
+        c->text[k++] = s[1] == 'n' ? '\n' : '\t';
+        s++;
+      } else {
+        c->text[k++] = *s;
+      }
+    }
+    c->text[k] = 0;
+  }
+  fclose(f);
+  return n;
+}
+
+/* Matches `text` against query `q` of `qs` both ways; returns HS result. */
+static int both(const es_queryset *qs, es_match_rt *rt, es_fold *f, size_t q, const char *text, int *ref) {
+  size_t fn;
+  const char *folded = es_fold_text(f, text, strlen(text), &fn);
+  cr_assert(folded, "fold failed for '%s'", text);
+  uint32_t out[1024];
+  int n = es_queryset_match(qs, rt, folded, fn, out);
+  cr_assert(n >= 0);
+  int hs = 0;
+  for (int i = 0; i < n; i++) hs |= out[i] == q;
+  *ref = es_reference_match(qs, q, folded, fn);
+  return hs;
+}
+
+Test(query, conformance_table_one_query_at_a_time) {
+  static qcase cases[1024];
+  size_t n = load_cases(cases, 1024);
+  cr_assert_gt(n, 100);
+  for (size_t i = 0; i < n; i++) {
+    es_query_def def = {.id = "q", .expr = cases[i].query, .line = cases[i].line};
+    int err;
+    es_diag d = {{0}};
+    es_queryset *qs = es_queryset_compile(&def, 1, &err, &d);
+    cr_assert(qs, "line %d: %s", cases[i].line, d.msg);
+    es_match_rt *rt = es_match_rt_create(qs);
+    es_fold f;
+    es_fold_init(&f);
+    int ref, hs = both(qs, rt, &f, 0, cases[i].text, &ref);
+    cr_expect_eq(hs, cases[i].expected, "line %d: Hyperscan says %d for %s on '%s'", cases[i].line, hs,
+                 cases[i].query, cases[i].text);
+    cr_expect_eq(ref, cases[i].expected, "line %d: reference says %d for %s on '%s'", cases[i].line, ref,
+                 cases[i].query, cases[i].text);
+    es_fold_free(&f);
+    es_match_rt_destroy(rt);
+    es_queryset_destroy(qs);
+  }
+}
+
+/* All queries of the table in one set (atoms shared across queries), every
+ * query against every text: Hyperscan and the reference must agree. */
+Test(query, conformance_queries_share_one_database) {
+  static qcase cases[1024];
+  size_t n = load_cases(cases, 1024);
+  es_query_def *defs = calloc(n, sizeof *defs);
+  char (*ids)[16] = calloc(n, sizeof *ids);
+  for (size_t i = 0; i < n; i++) {
+    snprintf(ids[i], sizeof ids[i], "q%zu", i);
+    defs[i] = (es_query_def){.id = ids[i], .expr = cases[i].query, .line = cases[i].line};
+  }
+  int err;
+  es_diag d = {{0}};
+  es_queryset *qs = es_queryset_compile(defs, n, &err, &d);
+  cr_assert(qs, "%s", d.msg);
+  es_match_rt *rt = es_match_rt_create(qs);
+  es_fold f;
+  es_fold_init(&f);
+  for (size_t t = 0; t < n; t++) {
+    size_t fn;
+    const char *folded = es_fold_text(&f, cases[t].text, strlen(cases[t].text), &fn);
+    uint32_t out[1024];
+    int m = es_queryset_match(qs, rt, folded, fn, out);
+    cr_assert(m >= 0);
+    for (int i = 1; i < m; i++) cr_assert_lt(out[i - 1], out[i], "matches must be sorted and unique");
+    int k = 0;
+    for (size_t q = 0; q < n; q++) {
+      int hs = k < m && out[k] == q;
+      k += hs;
+      int ref = es_reference_match(qs, q, folded, fn);
+      cr_expect_eq(hs, ref, "query %s on '%s': Hyperscan %d, reference %d", cases[q].query, cases[t].text, hs, ref);
+      if (q == t) cr_expect_eq(hs, cases[t].expected, "line %d in the shared set", cases[t].line);
+    }
+  }
+  es_fold_free(&f);
+  es_match_rt_destroy(rt);
+  es_queryset_destroy(qs);
+  free(defs);
+  free(ids);
+}
+
+/* Random queries and texts over a small vocabulary with awkward
+ * neighbours: the fast path must equal the reference every time. */
+static uint64_t rng = 88172645463325252ULL;
+static uint32_t rnd(uint32_t n) {
+  rng ^= rng << 13;
+  rng ^= rng >> 7;
+  rng ^= rng << 17;
+  return (uint32_t)(rng % n);
+}
+
+static const char *const vocab[] = {"fee", "card", "café", "CAFÉ", "#fail", "don't", "don\xe2\x80\x99t", "😡", "app",
+                                    "apple", "é", "fees", "Straße", "strasse", "_x", "x", "東京", "c++"};
+static const char *const seps[] = {" ", "  ", ", ", "-", "", "\n", " — ", "é", "😡", "_", "'"};
+#define NV (sizeof vocab / sizeof *vocab)
+#define NS (sizeof seps / sizeof *seps)
+
+static void random_expr(char *out, size_t cap, int depth) {
+  size_t len = strlen(out);
+  int kind = (int)(depth > 2 ? rnd(3) : rnd(7));
+  switch (kind) {
+  case 0: snprintf(out + len, cap - len, "%s", vocab[rnd(NV)]); break;
+  case 1: snprintf(out + len, cap - len, "\"%s %s\"", vocab[rnd(NV)], vocab[rnd(NV)]); break;
+  case 2: snprintf(out + len, cap - len, "%s", rnd(2) ? "fee*" : "app*"); break;
+  case 3:
+    strncat(out, "NOT ", cap - len - 1);
+    random_expr(out, cap, depth + 1);
+    break;
+  default: {
+    strncat(out, "(", cap - len - 1);
+    random_expr(out, cap, depth + 1);
+    strncat(out, kind == 4 ? " AND " : kind == 5 ? " OR " : " ", cap - strlen(out) - 1);
+    random_expr(out, cap, depth + 1);
+    strncat(out, ")", cap - strlen(out) - 1);
+  }
+  }
+}
+
+Test(query, random_queries_fast_path_equals_reference) {
+  enum { NQ = 200, NT = 400 };
+  static char exprs[NQ][512], ids[NQ][16];
+  es_query_def defs[NQ];
+  for (int i = 0; i < NQ; i++) {
+    exprs[i][0] = 0;
+    random_expr(exprs[i], sizeof exprs[i], 0);
+    snprintf(ids[i], sizeof ids[i], "r%d", i);
+    defs[i] = (es_query_def){.id = ids[i], .expr = exprs[i], .line = i + 1};
+  }
+  int err;
+  es_diag d = {{0}};
+  es_queryset *qs = es_queryset_compile(defs, NQ, &err, &d);
+  cr_assert(qs, "%s", d.msg);
+  es_match_rt *rt = es_match_rt_create(qs);
+  es_fold f;
+  es_fold_init(&f);
+  for (int t = 0; t < NT; t++) {
+    char text[512] = "";
+    int words = 1 + (int)rnd(8);
+    for (int w = 0; w < words; w++) {
+      strncat(text, vocab[rnd(NV)], sizeof text - strlen(text) - 1);
+      strncat(text, seps[rnd(NS)], sizeof text - strlen(text) - 1);
+    }
+    size_t fn;
+    const char *folded = es_fold_text(&f, text, strlen(text), &fn);
+    uint32_t out[NQ];
+    int m = es_queryset_match(qs, rt, folded, fn, out);
+    int k = 0;
+    for (int q = 0; q < NQ; q++) {
+      int hs = k < m && out[k] == (uint32_t)q;
+      k += hs;
+      int ref = es_reference_match(qs, (size_t)q, folded, fn);
+      cr_assert_eq(hs, ref, "query %s on '%s': Hyperscan %d, reference %d", exprs[q], text, hs, ref);
+    }
+  }
+  es_fold_free(&f);
+  es_match_rt_destroy(rt);
+  es_queryset_destroy(qs);
+}
+
+static void expect_error(const char *expr, const char *col, const char *needle) {
+  es_query_def def = {.id = "card_fees", .expr = expr, .file = "q.yaml", .line = 7};
+  int err;
+  es_diag d = {{0}};
+  es_queryset *qs = es_queryset_compile(&def, 1, &err, &d);
+  cr_expect_null(qs, "'%s' should not compile", expr);
+  es_queryset_destroy(qs);
+  cr_expect_eq(err, ES_EQUERY);
+  cr_expect(strstr(d.msg, "q.yaml:7"), "no file:line in: %s", d.msg);
+  cr_expect(strstr(d.msg, "query 'card_fees'"), "no query id in: %s", d.msg);
+  char want[32];
+  snprintf(want, sizeof want, "column %s:", col);
+  cr_expect(strstr(d.msg, want), "expected '%s' in: %s", want, d.msg);
+  cr_expect(strstr(d.msg, needle), "expected '%s' in: %s", needle, d.msg);
+}
+
+Test(query, errors_name_id_and_column) {
+  expect_error("", "1", "empty");
+  expect_error("fee AND", "8", "end of the query");
+  expect_error("(fee OR card", "1", "never closed");
+  expect_error("fee)", "4", "no matching '('");
+  expect_error("fee OR OR card", "8", "'OR'");
+  expect_error("\"card fee", "1", "no closing");
+  expect_error("fee AND \"\"", "9", "empty phrase");
+  expect_error("de*", "1", "too short");
+  expect_error("fe*e", "3", "only allowed at the end");
+  expect_error("colo?r", "5", "not supported");
+  expect_error("lang:en AND fee", "1", "field filters");
+  expect_error("card NEAR/3 fee", "6", "proximity");
+  expect_error("fee ()", "5", "empty parentheses");
+}
+
+Test(query, limits) {
+  char big[ES_QUERY_MAX_LEN + 64];
+  memset(big, 'a', sizeof big - 1);
+  big[sizeof big - 1] = 0;
+  es_query_def def = {.id = "big", .expr = big};
+  int err;
+  es_diag d = {{0}};
+  cr_expect_null(es_queryset_compile(&def, 1, &err, &d));
+  cr_expect(strstr(d.msg, "limit"), "%s", d.msg);
+
+  char deep[256] = "";
+  for (int i = 0; i < 40; i++) strcat(deep, "(");
+  strcat(deep, "fee");
+  for (int i = 0; i < 40; i++) strcat(deep, ")");
+  def.expr = deep;
+  cr_expect_null(es_queryset_compile(&def, 1, &err, &d));
+  cr_expect(strstr(d.msg, "nesting"), "%s", d.msg);
+
+  char many[4096] = "";
+  for (int i = 0; i < 300; i++) strcat(many, i ? " OR w" : "w");
+  def.expr = many;
+  cr_expect_null(es_queryset_compile(&def, 1, &err, &d));
+  cr_expect(strstr(d.msg, "too many terms"), "%s", d.msg);
+}
+
+Test(query, ids_are_validated_and_unique) {
+  es_query_def defs[2] = {{.id = "Bad Id", .expr = "fee", .line = 3}, {.id = "ok", .expr = "fee"}};
+  int err;
+  es_diag d = {{0}};
+  cr_expect_null(es_queryset_compile(defs, 1, &err, &d));
+  cr_expect(strstr(d.msg, "'Bad Id' is invalid"), "%s", d.msg);
+  es_query_def dup[2] = {{.id = "a", .expr = "fee", .line = 2}, {.id = "a", .expr = "card", .line = 5}};
+  cr_expect_null(es_queryset_compile(dup, 2, &err, &d));
+  cr_expect(strstr(d.msg, "used twice"), "%s", d.msg);
+}
+
+Test(query, shared_atoms_are_compiled_once) {
+  es_query_def defs[3] = {{.id = "a", .expr = "fee OR card"}, {.id = "b", .expr = "FEE AND \"card fee\""},
+                          {.id = "c", .expr = "Fee"}};
+  int err;
+  es_queryset *qs = es_queryset_compile(defs, 3, &err, NULL);
+  cr_assert(qs);
+  /* fee, card, "card fee" (its words are the existing card and fee) */
+  cr_expect_eq(es_queryset_atom_count(qs), 3);
+  es_queryset_destroy(qs);
+}
+
+Test(query, load_yaml_file_errors_have_line) {
+  char path[] = "/tmp/earshot-q-XXXXXX";
+  int fd = mkstemp(path);
+  FILE *f = fdopen(fd, "w");
+  fputs("queries:\n  - id: ok\n    query: fee\n  - id: broken\n    name: Broken\n    query: 'fee AND'\n", f);
+  fclose(f);
+  int err;
+  es_diag d = {{0}};
+  cr_expect_null(es_queryset_load(path, &err, &d));
+  cr_expect(strstr(d.msg, ":6:") && strstr(d.msg, "query 'broken'") && strstr(d.msg, "column 8"), "%s", d.msg);
+  f = fopen(path, "w");
+  fputs("queries:\n  - id: ok\n    qeury: fee\n", f);
+  fclose(f);
+  cr_expect_null(es_queryset_load(path, &err, &d));
+  cr_expect(strstr(d.msg, ":3:") && strstr(d.msg, "did you mean 'query'"), "%s", d.msg);
+  unlink(path);
+}

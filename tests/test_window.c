@@ -1,0 +1,190 @@
+/* Windows with injected event and wall-clock time: assignment, watermark,
+ * lateness, idle flush, several sizes, empty windows, authors. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "earshot/hash.h"
+#include "earshot/sentiment.h"
+#include "earshot/window.h"
+
+#define MAXR 256
+typedef struct sink {
+  es_window_result r[MAXR];
+  int n;
+} sink;
+
+static void collect(void *ctx, const es_window_result *r) {
+  sink *s = ctx;
+  cr_assert_lt(s->n, MAXR);
+  s->r[s->n++] = *r;
+}
+
+static es_window_opts opts(int64_t size, int64_t lateness) {
+  es_window_opts o = {.nsizes = 1, .lateness_ms = lateness, .idle_flush_ms = 0};
+  o.size_ms[0] = size;
+  return o;
+}
+
+static unsigned add(es_windows *w, int64_t ts, const char *author, int label, uint32_t q) {
+  es_window_obs o = {.ts_ms = ts, .author = author, .author_len = strlen(author), .followers = 10,
+                     .compound = label == ES_LABEL_NEGATIVE ? -0.5 : 0.5, .label = label};
+  o.author_hash = es_hash_bytes(author, strlen(author)) | 1;
+  return es_windows_observe(w, &o, &q, 1);
+}
+
+Test(window, tumbling_and_watermark) {
+  sink s = {.n = 0};
+  es_window_opts o = opts(60000, 10000);
+  es_windows *w = es_windows_create(&o, 2, collect, &s);
+  add(w, 1000, "a", ES_LABEL_POSITIVE, 0);
+  add(w, 59999, "b", ES_LABEL_NEGATIVE, 0);
+  add(w, 60000, "a", ES_LABEL_POSITIVE, 1);
+  cr_expect_eq(s.n, 0, "nothing closes before watermark passes 60s");
+  add(w, 69999, "c", ES_LABEL_POSITIVE, 1);
+  cr_expect_eq(s.n, 0, "watermark 59.999s: still open");
+  add(w, 70000, "c", ES_LABEL_POSITIVE, 1);
+  cr_assert_eq(s.n, 1, "watermark 60s closes [0,60s)");
+  cr_expect_eq(s.r[0].query, 0);
+  cr_expect_eq(s.r[0].start_ms, 0);
+  cr_expect_eq(s.r[0].end_ms, 60000);
+  cr_expect_eq(s.r[0].count, 2);
+  cr_expect_eq(s.r[0].positive, 1);
+  cr_expect_eq(s.r[0].negative, 1);
+  cr_expect_eq(s.r[0].unique_authors, 2);
+  cr_expect_eq(s.r[0].reach, 20);
+  cr_expect_float_eq(s.r[0].sentiment_mean, 0.0, 1e-9);
+  es_windows_flush(w);
+  cr_assert_eq(s.n, 2);
+  cr_expect_eq(s.r[1].query, 1);
+  cr_expect_eq(s.r[1].count, 3);
+  cr_expect_eq(s.r[1].unique_authors, 2);
+  es_windows_destroy(w);
+}
+
+Test(window, late_mentions_are_reported_not_counted) {
+  sink s = {.n = 0};
+  es_window_opts o = opts(60000, 5000);
+  es_windows *w = es_windows_create(&o, 1, collect, &s);
+  cr_expect_eq(add(w, 10000, "a", ES_LABEL_NEUTRAL, 0), 0);
+  cr_expect_eq(add(w, 66000, "a", ES_LABEL_NEUTRAL, 0), 0);
+  cr_assert_eq(s.n, 1);
+  cr_expect_eq(add(w, 59000, "late", ES_LABEL_NEUTRAL, 0), 1u, "window [0,60s) closed: late");
+  cr_expect_eq(add(w, 61000, "ok", ES_LABEL_NEUTRAL, 0), 0, "within lateness of an open window");
+  es_windows_flush(w);
+  cr_assert_eq(s.n, 2);
+  cr_expect_eq(s.r[0].count, 1, "the late mention did not change the closed window");
+  cr_expect_eq(s.r[1].count, 2);
+  es_windows_destroy(w);
+}
+
+Test(window, out_of_order_within_lateness_is_counted) {
+  sink s = {.n = 0};
+  es_window_opts o = opts(60000, 30000);
+  es_windows *w = es_windows_create(&o, 1, collect, &s);
+  add(w, 70000, "a", ES_LABEL_NEUTRAL, 0);
+  cr_expect_eq(add(w, 50000, "b", ES_LABEL_NEUTRAL, 0), 0);
+  es_windows_flush(w);
+  cr_assert_eq(s.n, 2);
+  cr_expect_eq(s.r[0].start_ms, 0);
+  cr_expect_eq(s.r[0].count, 1);
+  es_windows_destroy(w);
+}
+
+Test(window, a_quiet_query_closes_when_others_move_time) {
+  sink s = {.n = 0};
+  es_window_opts o = opts(60000, 0);
+  es_windows *w = es_windows_create(&o, 2, collect, &s);
+  add(w, 1000, "a", ES_LABEL_NEUTRAL, 0);
+  add(w, 120000, "b", ES_LABEL_NEUTRAL, 1);
+  cr_assert_eq(s.n, 1);
+  cr_expect_eq(s.r[0].query, 0);
+  es_windows_destroy(w);
+}
+
+Test(window, idle_flush_uses_the_injected_wall_clock) {
+  sink s = {.n = 0};
+  es_window_opts o = opts(60000, 10000);
+  o.idle_flush_ms = 30000;
+  es_windows *w = es_windows_create(&o, 1, collect, &s);
+  es_windows_touch(w, 1000000);
+  add(w, 50000, "a", ES_LABEL_NEUTRAL, 0);
+  es_windows_idle(w, 1000000 + 29999);
+  cr_expect_eq(s.n, 0, "not idle long enough");
+  /* Idle 30 s: event time is assumed to be 50 s + 30 s, the watermark
+   * 80 s - 10 s lateness = 70 s, past the window's end at 60 s. */
+  es_windows_idle(w, 1000000 + 30000);
+  cr_expect_eq(s.n, 1);
+  cr_expect_eq(add(w, 55000, "b", ES_LABEL_NEUTRAL, 0), 1u, "its window was closed by the idle flush");
+  es_windows_destroy(w);
+}
+
+Test(window, several_sizes_close_in_end_time_order) {
+  sink s = {.n = 0};
+  es_window_opts o = {.nsizes = 2, .lateness_ms = 0};
+  o.size_ms[0] = 60000;
+  o.size_ms[1] = 180000;
+  es_windows *w = es_windows_create(&o, 1, collect, &s);
+  for (int64_t t = 0; t < 360000; t += 30000) add(w, t, "a", ES_LABEL_NEUTRAL, 0);
+  es_windows_flush(w);
+  cr_assert_eq(s.n, 8, "6 one-minute and 2 three-minute windows");
+  for (int i = 1; i < s.n; i++)
+    cr_expect(s.r[i - 1].end_ms < s.r[i].end_ms ||
+                  (s.r[i - 1].end_ms == s.r[i].end_ms && s.r[i - 1].size_idx < s.r[i].size_idx),
+              "order at %d", i);
+  cr_expect_eq(s.r[3].size_ms, 180000);
+  cr_expect_eq(s.r[3].count, 6);
+  es_windows_destroy(w);
+}
+
+Test(window, empty_windows_on_request) {
+  sink s = {.n = 0};
+  es_window_opts o = opts(60000, 0);
+  o.emit_empty = true;
+  es_windows *w = es_windows_create(&o, 3, collect, &s);
+  add(w, 1000, "a", ES_LABEL_NEUTRAL, 1);
+  es_windows_flush(w);
+  cr_assert_eq(s.n, 3);
+  cr_expect_eq(s.r[0].count, 0);
+  cr_expect_eq(s.r[1].count, 1);
+  cr_expect_eq(s.r[2].count, 0);
+  es_windows_destroy(w);
+}
+
+Test(window, top_authors_and_unique_authors) {
+  sink s = {.n = 0};
+  es_window_opts o = opts(60000, 0);
+  es_windows *w = es_windows_create(&o, 1, collect, &s);
+  /* 3,320 mentions: authors above 3320/32 = 104 are guaranteed a counter. */
+  for (int i = 0; i < 200; i++) add(w, 1000, "loud", ES_LABEL_NEGATIVE, 0);
+  for (int i = 0; i < 120; i++) add(w, 1000, "second", ES_LABEL_NEGATIVE, 0);
+  char name[32];
+  for (int i = 0; i < 3000; i++) {
+    snprintf(name, sizeof name, "user%d", i);
+    add(w, 2000, name, ES_LABEL_NEUTRAL, 0);
+  }
+  es_windows_flush(w);
+  cr_assert_eq(s.n, 1);
+  cr_expect_str_eq(s.r[0].top[0].name, "loud");
+  cr_expect_eq(s.r[0].top[0].count, 200, "counts are exact lower bounds");
+  cr_expect_str_eq(s.r[0].top[1].name, "second");
+  cr_expect_leq(s.r[0].top[1].count, 120);
+  cr_expect_leq(s.r[0].top[2].count, 1, "singletons never look heavier than they are");
+  double u = (double)s.r[0].unique_authors;
+  cr_expect(u > 3002 * 0.95 && u < 3002 * 1.05, "unique authors %f, truth 3002", u);
+  es_windows_destroy(w);
+}
+
+Test(hll, exact_when_small_and_close_when_large) {
+  es_hll h;
+  es_hll_init(&h);
+  for (uint64_t i = 0; i < 20; i++) es_hll_add(&h, es_hash_bytes(&i, sizeof i));
+  for (uint64_t i = 0; i < 20; i++) es_hll_add(&h, es_hash_bytes(&i, sizeof i));
+  cr_expect_eq(es_hll_count(&h), 20);
+  for (uint64_t i = 20; i < 100000; i++) es_hll_add(&h, es_hash_bytes(&i, sizeof i));
+  double c = (double)es_hll_count(&h);
+  cr_expect(c > 95000 && c < 105000, "estimate %f for 100000", c);
+  es_hll_reset(&h);
+  cr_expect_eq(es_hll_count(&h), 0);
+  es_hll_free(&h);
+}
