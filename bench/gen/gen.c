@@ -82,6 +82,17 @@ static const char *const foreign[][12] = {
    "très"},
 };
 
+/* Product and brand names that listening queries target: 2,000 made-up
+ * words built from syllables, mentioned with Zipfian popularity. */
+#define NPRODUCTS 2000
+static const char *const syl[] = {"zor", "vax", "qui", "tel", "mi", "ra", "lon", "dex", "fy", "nu", "pa", "ko",
+                                  "ser", "bi", "tan", "gu", "lex", "ve", "dor", "ix"};
+
+static void product_name(uint32_t i, char out[16]) {
+  /* Three syllables from the digits of i in base 20: distinct for i < 8000. */
+  snprintf(out, 16, "%s%s%s", syl[i % 20], syl[(i / 20) % 20], syl[(i / 400) % 20]);
+}
+
 struct es_gen {
   es_gen_opts o;
   uint64_t rng;
@@ -89,6 +100,7 @@ struct es_gen {
   double t_ms;           /* current event time, fractional */
   double *author_cdf;    /* Zipf CDF over authors */
   double filler_cdf[sizeof filler / sizeof *filler];
+  double product_cdf[NPRODUCTS];
 };
 
 static uint64_t rnd(es_gen *g) {
@@ -147,6 +159,7 @@ es_gen *es_gen_create(const es_gen_opts *o) {
   /* Author activity is Zipfian (s = 1.05): a few accounts post a lot. */
   zipf_cdf(g->author_cdf, g->o.authors, 1.05);
   zipf_cdf(g->filler_cdf, sizeof filler / sizeof *filler, 1.0);
+  zipf_cdf(g->product_cdf, NPRODUCTS, 0.9);
   return g;
 }
 
@@ -228,6 +241,11 @@ int es_gen_next(es_gen *g, es_buf *out, int64_t *ts_out) {
     if (unif(g) < 0.15) put_word(&text, "@acmebank");
     if (unif(g) < 0.5) put_word(&text, "acmebank");
     if (topic >= 0) put_word(&text, topic_phrases[topic][pick(g, 8)]);
+    if (unif(g) < 0.4) {
+      char prod[16];
+      product_name(sample_cdf(g->product_cdf, NPRODUCTS, unif(g)), prod);
+      put_word(&text, prod);
+    }
     const char *mp = mood < 0 ? PICK(g, neg_phrases) : mood > 0 ? PICK(g, pos_phrases) : PICK(g, neu_phrases);
     bool mood_placed = false;
     while (text.len < target) {
@@ -310,20 +328,24 @@ void es_gen_write_queries(uint64_t seed, uint32_t n, FILE *f) {
       if (i == ES_GEN_FEES) fputs("    alert:\n      negative_at_least: 50\n", f);
       continue;
     }
-    /* Analysts name specific things: draw words from the less common half
-     * of the vocabulary, and topic phrases as exact phrases. */
+    /* Analysts name specific things: mostly a product or brand name, often
+     * narrowed by a topic word or phrase, sometimes a plain word pair. */
+    char p1[16], p2[16];
+    product_name(pick(&g, NPRODUCTS), p1);
+    product_name(pick(&g, NPRODUCTS), p2);
     const char *w1 = filler[nf / 3 + pick(&g, nf - nf / 3)];
     const char *w2 = filler[nf / 3 + pick(&g, nf - nf / 3)];
-    const char *w3 = filler[pick(&g, nf)];
     const char *ph = topic_phrases[pick(&g, ES_GEN_NTOPICS)][pick(&g, 8)];
     char q[256];
-    switch (pick(&g, 6)) {
-    case 0: snprintf(q, sizeof q, "%s AND %s", w1, w2); break;
-    case 1: snprintf(q, sizeof q, "(%s OR %s) AND \\\"%s\\\"", w1, w2, ph); break;
-    case 2: snprintf(q, sizeof q, "acmebank AND %s AND NOT %s", w1, w3); break;
-    case 3: snprintf(q, sizeof q, "\\\"%s\\\" AND (%s OR %s)", ph, w1, w3); break;
-    case 4: snprintf(q, sizeof q, "%s %s", w1, w2); break;
-    default: snprintf(q, sizeof q, "(%s OR %s OR %s) AND NOT (%s)", w1, w2, w3, "promo"); break;
+    switch (pick(&g, 8)) {
+    case 0: snprintf(q, sizeof q, "%s", p1); break;
+    case 1: snprintf(q, sizeof q, "%s OR %s", p1, p2); break;
+    case 2: snprintf(q, sizeof q, "%s AND (%s OR \\\"%s\\\")", p1, w1, ph); break;
+    case 3: snprintf(q, sizeof q, "(%s OR %s) AND NOT promo", p1, p2); break;
+    case 4: snprintf(q, sizeof q, "%s %s", p1, w1); break;
+    case 5: snprintf(q, sizeof q, "\\\"%s\\\" AND %s", ph, p1); break;
+    case 6: snprintf(q, sizeof q, "%s* AND NOT %s", p1, w2); break;
+    default: snprintf(q, sizeof q, "acmebank AND %s AND %s", w1, w2); break;
     }
     fprintf(f, "  - id: q%05u\n    name: Generated query %u\n    query: \"%s\"\n", i, i, q);
   }

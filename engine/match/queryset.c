@@ -169,6 +169,43 @@ static int expand_phrases(es_atom_table *tab, uint32_t **words_out, uint32_t **o
   return 0;
 }
 
+/* A trigger set of a tree: atoms such that the tree can only be true when
+ * one of them matched. AND needs just one of its children's sets (the one
+ * whose atoms are used by the fewest queries, a proxy for rare words); OR
+ * needs all of them; NOT gives none. Returns true when no such set exists
+ * (the tree can hold with no atom at all): the query is evaluated for every
+ * mention. Indexing queries by trigger sets keeps "brand AND rare word"
+ * queries from being evaluated on every mention of the brand. */
+static bool trigger_set(const es_qnode *nd, const uint32_t *uses, uint32_t *out, uint32_t *n) {
+  switch (nd->kind) {
+  case ES_Q_ATOM: out[(*n)++] = nd->atom; return false;
+  case ES_Q_NOT: return true;
+  case ES_Q_OR:
+    for (uint32_t i = 0; i < nd->nkids; i++)
+      if (trigger_set(nd->kids[i], uses, out, n)) return true;
+    return false;
+  default: { /* AND */
+    uint32_t best[ES_QUERY_MAX_ATOMS], nbest = 0, tmp[ES_QUERY_MAX_ATOMS];
+    uint64_t best_cost = UINT64_MAX;
+    for (uint32_t i = 0; i < nd->nkids; i++) {
+      uint32_t k = 0;
+      if (trigger_set(nd->kids[i], uses, tmp, &k)) continue;
+      uint64_t cost = 0;
+      for (uint32_t j = 0; j < k; j++) cost += uses[tmp[j]];
+      if (cost < best_cost) {
+        best_cost = cost;
+        nbest = k;
+        memcpy(best, tmp, k * sizeof *tmp);
+      }
+    }
+    if (best_cost == UINT64_MAX) return true;
+    memcpy(out + *n, best, nbest * sizeof *best);
+    *n += nbest;
+    return false;
+  }
+  }
+}
+
 static int valid_id(const char *id) {
   if (!id || !*id || strlen(id) > 128) return 0;
   for (const char *c = id; *c; c++)
@@ -278,18 +315,29 @@ es_queryset *es_queryset_compile(const es_query_def *defs, size_t n, int *err, e
   for (unsigned i = 0; i < npat; i++) per_atom[ids[i]] = qs->patterns[i];
   es_free(qs->patterns);
   qs->patterns = per_atom;
-  /* Atom -> queries index (CSR), each query listed once per atom. */
+  /* Atom -> queries index (CSR) over each query's trigger set. */
   qs->atom_q_off = es_calloc(qs->natoms + 1, sizeof *qs->atom_q_off);
-  if (!qs->atom_q_off) goto oom;
+  qs->always = es_malloc((qs->nqueries ? qs->nqueries : 1) * sizeof *qs->always);
+  uint32_t *uses = es_calloc(qs->natoms + 1, sizeof *uses);
   uint64_t *seen = es_calloc((qs->natoms + 63) / 64 + 1, sizeof *seen);
-  if (!seen) goto oom;
+  if (!qs->atom_q_off || !qs->always || !uses || !seen) {
+    es_free(uses);
+    es_free(seen);
+    goto oom;
+  }
+  for (size_t q = 0; q < qs->nqueries; q++)
+    for (uint32_t i = 0; i < qs->queries[q].nprog; i++)
+      if (ES_OP_CODE(qs->queries[q].prog[i]) == ES_OP_PUSH) uses[ES_OP_ARG(qs->queries[q].prog[i])]++;
   size_t total = 0;
   for (int pass = 0; pass < 2; pass++) {
     for (size_t q = 0; q < qs->nqueries; q++) {
-      const es_query *qq = &qs->queries[q];
-      for (uint32_t i = 0; i < qq->nprog; i++) {
-        if (ES_OP_CODE(qq->prog[i]) != ES_OP_PUSH) continue;
-        uint32_t a = ES_OP_ARG(qq->prog[i]);
+      uint32_t set[ES_QUERY_MAX_ATOMS], n = 0;
+      if (trigger_set(qs->queries[q].root, uses, set, &n)) {
+        if (pass == 0) qs->always[qs->nalways++] = (uint32_t)q;
+        continue;
+      }
+      for (uint32_t i = 0; i < n; i++) {
+        uint32_t a = set[i];
         if (seen[a >> 6] >> (a & 63) & 1) continue;
         seen[a >> 6] |= 1ULL << (a & 63);
         if (pass == 0) {
@@ -299,26 +347,19 @@ es_queryset *es_queryset_compile(const es_query_def *defs, size_t n, int *err, e
           qs->atom_q[qs->atom_q_off[a] + fill[a]++] = (uint32_t)q;
         }
       }
-      for (uint32_t i = 0; i < qq->nprog; i++)
-        if (ES_OP_CODE(qq->prog[i]) == ES_OP_PUSH) seen[ES_OP_ARG(qq->prog[i]) >> 6] = 0;
+      for (uint32_t i = 0; i < n; i++) seen[set[i] >> 6] = 0;
     }
     if (pass == 0) {
       for (size_t a = 0; a < qs->natoms; a++) qs->atom_q_off[a + 1] += qs->atom_q_off[a];
       qs->atom_q = es_malloc((total ? total : 1) * sizeof *qs->atom_q);
       if (!qs->atom_q) {
+        es_free(uses);
         es_free(seen);
         goto oom;
       }
     }
   }
-  /* Queries true on a text without any atom must always be evaluated. */
-  qs->always = es_malloc((qs->nqueries ? qs->nqueries : 1) * sizeof *qs->always);
-  if (!qs->always) {
-    es_free(seen);
-    goto oom;
-  }
-  for (size_t q = 0; q < qs->nqueries; q++)
-    if (es__prog_eval(qs->queries[q].prog, qs->queries[q].nprog, seen)) qs->always[qs->nalways++] = (uint32_t)q;
+  es_free(uses);
   es_free(seen);
   es_free(flags);
   es_free(ids);
