@@ -93,7 +93,7 @@ Test(cli, replay_reads_stdin_and_writes_pretty) {
           "| %s replay --queries %s/q.yaml --format pretty --dlq-output %s/d.jsonl 2>/dev/null",
           ES_BIN, dir, dir);
   cr_expect_eq(rc, 0);
-  cr_expect(strstr(out, "2026-01-05T00:00:00Z   60s  fees") && strstr(out, "count=     1 neg=    1"), "%s", out);
+  cr_expect(strstr(out, "2026-01-05T00:00:00Z   60s | fees 1\n"), "%s", out);
 }
 
 Test(cli, explain_exit_codes) {
@@ -138,5 +138,9 @@ Test(cli, score_shows_the_breakdown) {
 Test(cli, version_proves_jemalloc) {
   char out[8192];
   cr_expect_eq(sh(out, sizeof out, "%s version", ES_BIN), 0);
+#ifdef ES_NO_JEMALLOC
+  cr_expect(strstr(out, "jemalloc disabled in this build"), "%s", out); /* sanitizer builds */
+#else
   cr_expect(strstr(out, "jemalloc") && strstr(out, "(in use)"), "%s", out);
+#endif
 }

@@ -325,7 +325,7 @@ void es_gen_write_queries(uint64_t seed, uint32_t n, FILE *f) {
     if (i < ES_GEN_NTOPICS) {
       fprintf(f, "  - id: %s\n    name: %s\n    query: \"%s\"\n", topic_names[i], demo_queries[i][0],
               demo_queries[i][1]);
-      if (i == ES_GEN_FEES) fputs("    alert:\n      negative_at_least: 50\n", f);
+      if (i == ES_GEN_FEES) fputs("    alert:\n      negative_at_least: 150\n", f);
       continue;
     }
     /* Analysts name specific things: mostly a product or brand name, often

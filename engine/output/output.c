@@ -66,11 +66,16 @@ void es_output_window_json(es_buf *b, const es_query *q, const es_window_result 
   es_buf_put(b, "}\n", 2);
 }
 
+void es_output_period_pretty(es_buf *b, const es_window_result *w) {
+  char t[32];
+  es_time_format_rfc3339(w->start_ms, t);
+  es_buf_printf(b, "%s %4llds", t, (long long)(w->size_ms / 1000));
+}
+
 void es_output_window_pretty(es_buf *b, const es_query *q, const es_window_result *w, const es_detect_result *d) {
   char t[32];
   es_time_format_rfc3339(w->start_ms, t);
-  es_buf_printf(b, "%s %4llds  %-18.18s count=%6llu neg=%5llu pos=%5llu sent=%+.2f authors=%5llu  ", t,
-                (long long)(w->size_ms / 1000), q->id, (unsigned long long)w->count,
+  es_buf_printf(b, "  >> %s %-14.14s count=%6llu neg=%5llu pos=%5llu sent=%+.2f authors=%5llu  ", t, q->id, (unsigned long long)w->count,
                 (unsigned long long)w->negative, (unsigned long long)w->positive, w->sentiment_mean,
                 (unsigned long long)w->unique_authors);
   switch (d->cls) {

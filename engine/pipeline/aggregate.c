@@ -40,6 +40,16 @@ static void write_dlq(es_pipe *p, const es_buf *b) {
   write_all(p, p->dlq, "the dead-letter output", b->data, b->len);
 }
 
+static void flush_pretty(es_pipe *p) {
+  if (p->pretty_line.len) {
+    es_buf_putc(&p->pretty_line, '\n');
+    es_buf_put(&p->obuf, p->pretty_line.data, p->pretty_line.len);
+  }
+  es_buf_put(&p->obuf, p->pretty_alerts.data, p->pretty_alerts.len);
+  es_buf_clear(&p->pretty_line);
+  es_buf_clear(&p->pretty_alerts);
+}
+
 /* Window sink: classify, count, format. */
 void es__pipe_window_sink(void *ctx, const es_window_result *w) {
   es_pipe *p = ctx;
@@ -54,7 +64,17 @@ void es__pipe_window_sink(void *ctx, const es_window_result *w) {
   p->st->thresholds += d.threshold_breached;
   p->st->noise += d.cls == ES_CLASS_NOISE;
   if (p->cfg->pretty) {
-    if (w->count) es_output_window_pretty(&p->obuf, q, &fin, &d);
+    /* One summary line per window period (every query's volume), then a
+     * detail line for each window that is a spike or reached a threshold. */
+    if (p->pretty_key_start != w->start_ms || p->pretty_key_size != w->size_ms) {
+      flush_pretty(p);
+      p->pretty_key_start = w->start_ms;
+      p->pretty_key_size = w->size_ms;
+      es_output_period_pretty(&p->pretty_line, w);
+    }
+    if (w->count) es_buf_printf(&p->pretty_line, " | %s %llu", q->id, (unsigned long long)w->count);
+    if (d.cls == ES_CLASS_SPIKE || d.cls == ES_CLASS_THRESHOLD || d.threshold_breached)
+      es_output_window_pretty(&p->pretty_alerts, q, &fin, &d);
   } else {
     es_output_window_json(&p->obuf, q, &fin, &d);
   }
@@ -124,6 +144,11 @@ int es__aggregate(es_pipe *p) {
     if (!es_ring_pop(r, &v, 100)) {
       es_windows_idle(p->win, es_time_wall_ms());
       progress(p, false);
+      if (p->cfg->pretty) { /* a quiet stream: show what closed so far */
+        flush_pretty(p);
+        flush_obuf(p);
+        if (p->out) fflush(p->out);
+      }
       continue;
     }
     es_batch *b = v;
@@ -140,6 +165,7 @@ int es__aggregate(es_pipe *p) {
   }
   p->stopped_early = *p->stop != 0;
   es_windows_flush(p->win);
+  flush_pretty(p);
   flush_obuf(p);
   progress(p, true);
   return p->io_err;

@@ -75,6 +75,9 @@ int es_replay(const es_config *cfg, const es_queryset *qs, const es_lexicon *lex
   p.dlq_path = cfg->dlq_output ? cfg->dlq_output : "earshot.dlq.jsonl";
   p.in_fd = -1;
   es_buf_init(&p.obuf);
+  es_buf_init(&p.pretty_line);
+  es_buf_init(&p.pretty_alerts);
+  p.pretty_key_start = INT64_MIN;
   int rc = 0, started_workers = 0;
   bool ingest_started = false;
   size_t nq = es_queryset_count(qs);
@@ -188,6 +191,8 @@ done:
   es_windows_destroy(p.win);
   es_free(p.det);
   es_buf_free(&p.obuf);
+  es_buf_free(&p.pretty_line);
+  es_buf_free(&p.pretty_alerts);
   rc = close_out(p.out, "the window output", d, rc);
   rc = close_out(p.enriched, "the enriched output", d, rc);
   rc = close_out(p.dlq, "the dead-letter output", d, rc);

@@ -53,6 +53,8 @@ typedef struct es_pipe {
   es_windows *win;
   es_detect_state *det; /* nqueries x nsizes */
   es_buf obuf;
+  es_buf pretty_line, pretty_alerts; /* --format pretty: the current period */
+  int64_t pretty_key_start, pretty_key_size;
   es_pipeline_stats *st;
   uint64_t consumed; /* lines consumed, for the progress bar */
   int64_t started_ms, last_progress_ms;

@@ -15,7 +15,9 @@
 
 /* One window record as a JSON line (with '\n'). */
 void es_output_window_json(es_buf *b, const es_query *q, const es_window_result *w, const es_detect_result *d);
-/* One human-readable line for terminals (with '\n'). */
+/* The start of a period's summary line: "<start> <size>s" (no newline). */
+void es_output_period_pretty(es_buf *b, const es_window_result *w);
+/* One human-readable detail line for terminals (with '\n'). */
 void es_output_window_pretty(es_buf *b, const es_query *q, const es_window_result *w, const es_detect_result *d);
 /* A dead-letter record: reason, action, detail, position and the original
  * input as a string. `input` may be invalid UTF-8: it is repaired for the
