@@ -89,8 +89,7 @@ void es_output_window_pretty(es_buf *b, const es_query *q, const es_window_resul
   es_buf_putc(b, '\n');
 }
 
-void es_output_dlq(es_buf *b, int reason, const char *detail, const char *source, uint64_t line, const char *input,
-                   size_t input_len) {
+void es_output_dlq(es_buf *b, int reason, const char *detail, const es_src *src, const char *input, size_t input_len) {
   es_buf_putc(b, '{');
   es_buf_json_key(b, "reason");
   es_buf_puts(b, "\"");
@@ -102,9 +101,16 @@ void es_output_dlq(es_buf *b, int reason, const char *detail, const char *source
   es_buf_puts(b, "\"");
   es_buf_json_key(b, "detail");
   es_buf_json_str(b, detail, strlen(detail));
-  es_buf_json_key(b, "source");
-  es_buf_json_str(b, source, strlen(source));
-  key_u64(b, "line", line);
+  if (src->partition >= 0) {
+    es_buf_json_key(b, "topic");
+    es_buf_json_str(b, src->name, strlen(src->name));
+    key_u64(b, "partition", (uint64_t)src->partition);
+    key_u64(b, "offset", src->pos);
+  } else {
+    es_buf_json_key(b, "source");
+    es_buf_json_str(b, src->name, strlen(src->name));
+    key_u64(b, "line", src->pos);
+  }
   es_buf_json_key(b, "input");
   size_t valid = es_utf8_valid_prefix(input, input_len);
   if (valid == input_len) {

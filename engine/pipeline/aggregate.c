@@ -102,7 +102,7 @@ static void consume(es_pipe *p, es_batch *b) {
       es_time_format_rfc3339(r->ts_ms, ts);
       es_time_format_rfc3339(es_windows_watermark(p->win), wm);
       snprintf(detail, sizeof detail, "event time %s is behind the watermark %s: its window had closed", ts, wm);
-      es_output_dlq(&late, ES_REASON_LATE, detail, p->source, b->line_no[i], b->data + b->off[i], b->len_[i]);
+      es__dead_letter(p, b, &late, i, ES_REASON_LATE, detail);
       p->st->reasons[ES_REASON_LATE]++;
     }
   }

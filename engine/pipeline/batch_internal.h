@@ -33,6 +33,17 @@ typedef struct es_line_res {
   uint8_t reason;     /* ES_REASON_NONE when accepted (possibly repaired) */
 } es_line_res;
 
+/* A record written by a worker into dlq or enriched, located in that buffer
+ * so a Kafka sink can send records one by one. */
+typedef struct es_rec_meta {
+  uint32_t rec;         /* index of the input record in the batch */
+  uint32_t off, len;    /* the JSON record in b->dlq or b->enriched */
+  uint8_t reason;       /* dead letters */
+  const char *detail;   /* dead letters; in the batch arena */
+  const char *key;      /* enriched: the mention id; in the batch arena */
+  uint32_t key_len;
+} es_rec_meta;
+
 typedef struct es_batch {
   uint64_t seq;
   bool eof;              /* no lines: marks the end of the input */
@@ -40,13 +51,18 @@ typedef struct es_batch {
   size_t len;
   uint32_t nlines;
   uint32_t off[ES_BATCH_MAX_LINES], len_[ES_BATCH_MAX_LINES];
-  uint64_t line_no[ES_BATCH_MAX_LINES];
+  uint64_t line_no[ES_BATCH_MAX_LINES]; /* file: 1-based line; Kafka: offset */
+  int32_t kpart[ES_BATCH_MAX_LINES];     /* Kafka partition, -1 for files */
+  uint16_t ktopic[ES_BATCH_MAX_LINES];   /* index into the pipeline's input topics */
+  int64_t kts[ES_BATCH_MAX_LINES];       /* Kafka message timestamp, INT64_MIN if none */
   uint8_t too_long[ES_BATCH_MAX_LINES];
   es_line_res res[ES_BATCH_MAX_LINES];
   uint32_t *hits;
   uint32_t nhits, cap_hits;
   es_arena arena;
   es_buf dlq, enriched;
+  es_rec_meta *dlqm, *enrm;
+  uint32_t ndlq, cap_dlq, nenr, cap_enr;
 } es_batch;
 
 #endif

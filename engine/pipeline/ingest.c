@@ -10,6 +10,7 @@
  * the dead letters as record_too_long and the rest is skipped. */
 #include <errno.h>
 #include <poll.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "earshot/log.h"
@@ -59,6 +60,8 @@ static void add_line(ingest *g, size_t start, size_t len, bool too_long) {
   b->off[b->nlines] = (uint32_t)start;
   b->len_[b->nlines] = (uint32_t)len;
   b->line_no[b->nlines] = g->line_no;
+  b->kpart[b->nlines] = -1;
+  b->kts[b->nlines] = INT64_MIN;
   b->too_long[b->nlines] = too_long;
   b->nlines++;
 }

@@ -33,6 +33,8 @@ void es__batch_destroy(es_batch *b) {
   es_arena_destroy(&b->arena);
   es_buf_free(&b->dlq);
   es_buf_free(&b->enriched);
+  es_free(b->dlqm);
+  es_free(b->enrm);
   es_free(b);
 }
 
@@ -44,6 +46,7 @@ void es__batch_reset(es_batch *b) {
   es_arena_reset(&b->arena);
   es_buf_clear(&b->dlq);
   es_buf_clear(&b->enriched);
+  b->ndlq = b->nenr = 0;
 }
 
 static FILE *open_out(const char *path, es_diag *d, const char *what) {
@@ -100,6 +103,7 @@ int es_replay(const es_config *cfg, const es_queryset *qs, const es_lexicon *lex
     rc = ES_EIO;
     goto done;
   }
+  p.want_enriched = p.enriched != NULL;
 
   p.win = es_windows_create(&cfg->windows, nq, es__pipe_window_sink, &p);
   p.det = es_calloc(nq * (size_t)cfg->windows.nsizes + 1, sizeof *p.det);

@@ -9,6 +9,7 @@
 
 #include "batch_internal.h"
 #include "earshot/detect.h"
+#include "earshot/output.h"
 #include "earshot/pipeline.h"
 #include "earshot/window.h"
 #include "ring_internal.h"
@@ -45,6 +46,9 @@ typedef struct es_pipe {
   pthread_t ingest;
   int in_fd;
   const char *source; /* input name for dead letters */
+  const char *const *topics; /* Kafka input topics (ktopic indexes them) */
+  bool want_enriched;        /* workers serialise enriched records */
+  struct es_kafka *kafka;    /* Kafka input and outputs; NULL for files */
   uint64_t in_size;   /* bytes, 0 when unknown (a pipe) */
   int ingest_err;
   /* aggregator (calling thread) */
@@ -64,6 +68,10 @@ typedef struct es_pipe {
 } es_pipe;
 
 void *es__worker_main(void *arg);
+/* Where record i of a batch came from. */
+es_src es__record_src(const es_pipe *p, const es_batch *b, uint32_t i);
+/* Appends a dead letter for record i to `out` (b->dlq also records where). */
+void es__dead_letter(es_pipe *p, es_batch *b, es_buf *out, uint32_t i, int reason, const char *detail);
 void *es__ingest_main(void *arg);
 /* Aggregator: consumes batches in order until end of input. */
 int es__aggregate(es_pipe *p);

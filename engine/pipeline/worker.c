@@ -14,11 +14,38 @@
 #include "earshot/output.h"
 #include "pipeline_internal.h"
 
+static bool grow_meta(es_rec_meta **m, uint32_t n, uint32_t *cap) {
+  if (n < *cap) return true;
+  uint32_t c = *cap ? *cap * 2 : 64;
+  es_rec_meta *x = es_realloc(*m, c * sizeof *x);
+  if (!x) return false;
+  *m = x;
+  *cap = c;
+  return true;
+}
+
+es_src es__record_src(const es_pipe *p, const es_batch *b, uint32_t i) {
+  es_src src = {.name = p->source, .partition = b->kpart[i], .pos = b->line_no[i]};
+  if (b->kpart[i] >= 0) src.name = p->topics[b->ktopic[i]];
+  return src;
+}
+
+/* Writes a dead letter for record i (JSON into b->dlq, and its location). */
+void es__dead_letter(es_pipe *p, es_batch *b, es_buf *out, uint32_t i, int reason, const char *detail) {
+  es_src src = es__record_src(p, b, i);
+  size_t start = out->len;
+  es_output_dlq(out, reason, detail, &src, b->data + b->off[i], b->len_[i]);
+  if (out != &b->dlq || !grow_meta(&b->dlqm, b->ndlq, &b->cap_dlq)) return;
+  b->dlqm[b->ndlq++] = (es_rec_meta){.rec = i, .off = (uint32_t)start, .len = (uint32_t)(out->len - start),
+                                      .reason = (uint8_t)reason,
+                                      .detail = es_arena_strndup(&b->arena, detail, strlen(detail))};
+}
+
 static void reject(es_worker *w, es_batch *b, uint32_t i, int reason, const char *detail) {
   es_line_res *r = &b->res[i];
   r->reason = (uint8_t)reason;
   w->c.reasons[reason]++;
-  es_output_dlq(&b->dlq, reason, detail, w->p->source, b->line_no[i], b->data + b->off[i], b->len_[i]);
+  es__dead_letter(w->p, b, &b->dlq, i, reason, detail);
 }
 
 static int grow_hits(es_batch *b, uint32_t need) {
@@ -48,7 +75,7 @@ static void process(es_worker *w, es_batch *b) {
       continue;
     }
     es_mention m;
-    int reason = es_decoder_decode(w->dec, line, len, INT64_MIN, &m, detail);
+    int reason = es_decoder_decode(w->dec, line, len, b->kts[i], &m, detail);
     if (reason) {
       reject(w, b, i, reason, detail);
       continue;
@@ -56,12 +83,12 @@ static void process(es_worker *w, es_batch *b) {
     w->c.accepted++;
     if (m.flags & ES_MF_REPAIRED_UTF8) {
       w->c.reasons[ES_REASON_INVALID_UTF8]++;
-      es_output_dlq(&b->dlq, ES_REASON_INVALID_UTF8, "invalid UTF-8 replaced with U+FFFD; the mention was processed",
-                    p->source, b->line_no[i], line, len);
+      es__dead_letter(p, b, &b->dlq, i, ES_REASON_INVALID_UTF8,
+                      "invalid UTF-8 replaced with U+FFFD; the mention was processed");
     }
     if (m.flags & ES_MF_TRUNCATED) {
       w->c.reasons[ES_REASON_OVERSIZED]++;
-      es_output_dlq(&b->dlq, ES_REASON_OVERSIZED, detail, p->source, b->line_no[i], line, len);
+      es__dead_letter(p, b, &b->dlq, i, ES_REASON_OVERSIZED, detail);
     }
     size_t fn;
     const char *folded = es_fold_text(&w->fold, m.text.p, m.text.n, &fn);
@@ -92,10 +119,21 @@ static void process(es_worker *w, es_batch *b) {
         r->author_len = r->author ? (uint32_t)m.author.n : 0;
         if (!r->author) r->author_hash = 0;
       }
-      if (p->enriched) {
-        char gen_id[48];
-        snprintf(gen_id, sizeof gen_id, "%s:%llu", p->source, (unsigned long long)b->line_no[i]);
+      if (p->want_enriched) {
+        char gen_id[160];
+        es_src src = es__record_src(p, b, i);
+        if (src.partition >= 0)
+          snprintf(gen_id, sizeof gen_id, "%s/%d/%llu", src.name, (int)src.partition, (unsigned long long)src.pos);
+        else
+          snprintf(gen_id, sizeof gen_id, "%s:%llu", src.name, (unsigned long long)src.pos);
+        size_t start = b->enriched.len;
         es_output_enriched(&b->enriched, &m, gen_id, p->qs, w->qbuf, (size_t)nh, &s);
+        if (grow_meta(&b->enrm, b->nenr, &b->cap_enr)) {
+          const char *key = m.id.p ? m.id.p : gen_id;
+          size_t kn = m.id.p ? m.id.n : strlen(gen_id);
+          b->enrm[b->nenr++] = (es_rec_meta){.rec = i, .off = (uint32_t)start, .len = (uint32_t)(b->enriched.len - start),
+                                              .key = es_arena_strndup(&b->arena, key, kn), .key_len = (uint32_t)kn};
+        }
       }
     }
   }

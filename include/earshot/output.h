@@ -19,11 +19,18 @@ void es_output_window_json(es_buf *b, const es_query *q, const es_window_result 
 void es_output_period_pretty(es_buf *b, const es_window_result *w);
 /* One human-readable detail line for terminals (with '\n'). */
 void es_output_window_pretty(es_buf *b, const es_query *q, const es_window_result *w, const es_detect_result *d);
+/* Where a record came from: a file and line, or a topic, partition and
+ * offset (partition >= 0). */
+typedef struct es_src {
+  const char *name;
+  int32_t partition;
+  uint64_t pos;
+} es_src;
+
 /* A dead-letter record: reason, action, detail, position and the original
  * input as a string. `input` may be invalid UTF-8: it is repaired for the
  * JSON string and `input_repaired` says so. */
-void es_output_dlq(es_buf *b, int reason, const char *detail, const char *source, uint64_t line, const char *input,
-                   size_t input_len);
+void es_output_dlq(es_buf *b, int reason, const char *detail, const es_src *src, const char *input, size_t input_len);
 /* An enriched mention: the decoded fields, matched query ids and sentiment. */
 void es_output_enriched(es_buf *b, const es_mention *m, const char *gen_id, const es_queryset *qs,
                         const uint32_t *queries, size_t nq, const es_sentiment *s);
