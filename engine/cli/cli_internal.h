@@ -4,7 +4,19 @@
 #ifndef EARSHOT_CLI_INTERNAL_H
 #define EARSHOT_CLI_INTERNAL_H
 
+#include <stdbool.h>
+
+#include "earshot/config.h"
+
 int es__cmd_replay(int argc, char **argv);
+int es__cmd_run(int argc, char **argv);
+int es__cmd_broker(int argc, char **argv);
+int es__cmd_demo(int argc, char **argv);
+/* replay and run: parses the flags over `preset` (taken over) or the
+ * defaults and runs the pipeline. */
+int es__run_pipeline(int argc, char **argv, bool kafka, const es_config *preset);
+/* Set by SIGINT/SIGTERM during a pipeline run. */
+extern volatile int es__stop_requested;
 int es__cmd_score(int argc, char **argv);
 int es__cmd_query(int argc, char **argv);
 int es__cmd_version(void);

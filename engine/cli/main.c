@@ -14,6 +14,11 @@ static int usage(FILE *f) {
         "usage:\n"
         "  earshot replay [-c CONFIG] [--queries FILE] [--input FILE|-] [--output FILE|-] [options]\n"
         "                 run the pipeline over a JSONL file of mentions (see `earshot replay --help`)\n"
+        "  earshot run -c CONFIG | --brokers HOST:PORT [--topic T]... [options]\n"
+        "                 the service: consume mentions from Kafka, publish windows, alerts, dead letters\n"
+        "  earshot demo                         embedded broker + generated stream with an incident + engine\n"
+        "  earshot broker [--partitions N] [--topic NAME:PARTITIONS]...\n"
+        "                 the embedded Kafka-protocol broker alone; prints its address first\n"
         "  earshot score 'TEXT'                 sentiment of a text with the per-word breakdown\n"
         "  earshot query check FILE             validate a query file\n"
         "  earshot query explain 'QUERY' 'TEXT' show how a query parses and whether it matches\n"
@@ -31,6 +36,9 @@ int main(int argc, char **argv) {
   if (argc < 2) return usage(stderr);
   const char *cmd = argv[1];
   if (!strcmp(cmd, "replay")) return es__cmd_replay(argc - 1, argv + 1);
+  if (!strcmp(cmd, "run")) return es__cmd_run(argc - 1, argv + 1);
+  if (!strcmp(cmd, "broker")) return es__cmd_broker(argc - 1, argv + 1);
+  if (!strcmp(cmd, "demo")) return es__cmd_demo(argc - 1, argv + 1);
   if (!strcmp(cmd, "score")) return es__cmd_score(argc - 1, argv + 1);
   if (!strcmp(cmd, "query")) return es__cmd_query(argc - 1, argv + 1);
   if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) return es__cmd_version();

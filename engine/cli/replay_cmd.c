@@ -1,6 +1,7 @@
-/* `earshot replay`: the pipeline over a JSONL file or stdin. Flags override
- * the config file; the run ends with a summary on stderr. Main thread;
- * SIGINT/SIGTERM stop reading and flush what was read. */
+/* `earshot replay` (the pipeline over a JSONL file or stdin) and `earshot
+ * run` (the service on Kafka topics): one set of flags, which override the
+ * config file; each run ends with a summary on stderr. Main thread;
+ * SIGINT/SIGTERM stop reading and finish what was read. */
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -16,11 +17,26 @@
 #include "earshot/pipeline.h"
 #include "earshot/timeutil.h"
 
-static volatile int stop_requested;
+volatile int es__stop_requested;
+#define stop_requested es__stop_requested
 
 static void on_signal(int sig) { stop_requested = sig; }
 
+static const char *cmd_name = "replay";
+
 static int help(FILE *f) {
+  if (!strcmp(cmd_name, "run"))
+    fputs("usage: earshot run -c CONFIG | --brokers HOST:PORT [--topic NAME]... [options]\n"
+          "      --brokers LIST       Kafka bootstrap servers\n"
+          "      --topic NAME         input topic, repeatable (default: mentions)\n"
+          "      --group ID           consumer group (default: earshot)\n"
+          "      --windows-topic T    (default: earshot.windows)\n"
+          "      --alerts-topic T     (default: earshot.alerts)\n"
+          "      --enriched-topic T   (default: off)\n"
+          "      --dlq-topic T        (default: earshot.dlq)\n"
+          "      --output FILE|-      also write window records here\n"
+          "  and the replay options below except --input\n",
+          f);
   fputs("usage: earshot replay [options]\n"
         "  -c, --config FILE        YAML config (flags override it)\n"
         "      --queries FILE       YAML query file\n"
@@ -39,13 +55,16 @@ static int help(FILE *f) {
 }
 
 static int fail_usage(const char *msg, const char *arg) {
-  fprintf(stderr, "earshot replay: %s%s%s\n", msg, arg ? ": " : "", arg ? arg : "");
+  fprintf(stderr, "earshot %s: %s%s%s\n", cmd_name, msg, arg ? ": " : "", arg ? arg : "");
   return 2;
 }
 
-int es__cmd_replay(int argc, char **argv) {
+int es__cmd_replay(int argc, char **argv) { return es__run_pipeline(argc, argv, false, NULL); }
+int es__cmd_run(int argc, char **argv) { return es__run_pipeline(argc, argv, true, NULL); }
+
+int es__run_pipeline(int argc, char **argv, bool kafka, const es_config *preset) {
   enum { O_QUERIES = 256, O_INPUT, O_OUTPUT, O_ENRICHED, O_DLQ, O_WINDOW, O_LATENESS, O_IDLE, O_WORKERS, O_FORMAT,
-         O_NOPROGRESS };
+         O_NOPROGRESS, O_BROKERS, O_TOPIC, O_GROUP, O_WTOPIC, O_ATOPIC, O_ETOPIC, O_DTOPIC };
   static const struct option opts[] = {
     {"config", required_argument, 0, 'c'},         {"queries", required_argument, 0, O_QUERIES},
     {"input", required_argument, 0, O_INPUT},       {"output", required_argument, 0, O_OUTPUT},
@@ -53,9 +72,15 @@ int es__cmd_replay(int argc, char **argv) {
     {"window", required_argument, 0, O_WINDOW},     {"lateness", required_argument, 0, O_LATENESS},
     {"idle-flush", required_argument, 0, O_IDLE},   {"workers", required_argument, 0, O_WORKERS},
     {"format", required_argument, 0, O_FORMAT},     {"no-progress", no_argument, 0, O_NOPROGRESS},
+    {"brokers", required_argument, 0, O_BROKERS},   {"topic", required_argument, 0, O_TOPIC},
+    {"group", required_argument, 0, O_GROUP},       {"windows-topic", required_argument, 0, O_WTOPIC},
+    {"alerts-topic", required_argument, 0, O_ATOPIC}, {"enriched-topic", required_argument, 0, O_ETOPIC},
+    {"dlq-topic", required_argument, 0, O_DTOPIC},
     {"help", no_argument, 0, 'h'},                  {0, 0, 0, 0}};
+  cmd_name = kafka ? "run" : "replay";
   es_config cfg;
-  es_config_default(&cfg);
+  if (preset) cfg = *preset; /* the demo's settings; owned from here */
+  else es_config_default(&cfg);
   es_diag d = {{0}};
   int rc = 2;
   const char *config_path = NULL;
@@ -65,7 +90,7 @@ int es__cmd_replay(int argc, char **argv) {
   for (int c; (c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1;)
     if (c == 'c') config_path = optarg;
   if (config_path && es_config_load(&cfg, config_path, &d)) {
-    fprintf(stderr, "earshot replay: %s\n", d.msg);
+    fprintf(stderr, "earshot %s: %s\n", cmd_name, d.msg);
     goto out;
   }
   optind = 1;
@@ -113,6 +138,18 @@ int es__cmd_replay(int argc, char **argv) {
       cfg.pretty = !strcmp(optarg, "pretty");
       break;
     case O_NOPROGRESS: cfg.progress = false; break;
+    case O_BROKERS: es_config_set_str(&cfg.kafka.brokers, optarg); break;
+    case O_TOPIC:
+      if (es_config_add_topic(&cfg, optarg, &d)) {
+        rc = fail_usage(d.msg, NULL);
+        goto out;
+      }
+      break;
+    case O_GROUP: es_config_set_str(&cfg.kafka.group, optarg); break;
+    case O_WTOPIC: es_config_set_str(&cfg.kafka.windows_topic, optarg); break;
+    case O_ATOPIC: es_config_set_str(&cfg.kafka.alerts_topic, optarg); break;
+    case O_ETOPIC: es_config_set_str(&cfg.kafka.enriched_topic, optarg); break;
+    case O_DTOPIC: es_config_set_str(&cfg.kafka.dlq_topic, optarg); break;
     default: rc = help(stderr); goto out;
     }
   }
@@ -124,15 +161,29 @@ int es__cmd_replay(int argc, char **argv) {
     rc = fail_usage("no query file: pass --queries FILE or set 'queries:' in the config", NULL);
     goto out;
   }
+  if (kafka) {
+    if (!cfg.kafka.brokers) {
+      rc = fail_usage("no Kafka brokers: pass --brokers HOST:PORT or set kafka.brokers in the config", NULL);
+      goto out;
+    }
+    if (!cfg.kafka.ntopics) es_config_add_topic(&cfg, "mentions", &d);
+    if (!cfg.kafka.windows_topic) es_config_set_str(&cfg.kafka.windows_topic, "earshot.windows");
+    if (!cfg.kafka.alerts_topic) es_config_set_str(&cfg.kafka.alerts_topic, "earshot.alerts");
+    if (!cfg.kafka.dlq_topic) es_config_set_str(&cfg.kafka.dlq_topic, "earshot.dlq");
+  } else if (cfg.kafka.brokers) {
+    /* replay reads files even when the config also describes Kafka */
+    es_free(cfg.kafka.brokers);
+    cfg.kafka.brokers = NULL;
+  }
   int err;
   es_queryset *qs = es_queryset_load(cfg.queries, &err, &d);
   if (!qs) {
-    fprintf(stderr, "earshot replay: %s\n", d.msg);
+    fprintf(stderr, "earshot %s: %s\n", cmd_name, d.msg);
     goto out;
   }
   es_lexicon *lex = es_lexicon_create_default();
   if (!lex) {
-    fprintf(stderr, "earshot replay: out of memory loading the lexicon\n");
+    fprintf(stderr, "earshot %s: out of memory loading the lexicon\n", cmd_name);
     es_queryset_destroy(qs);
     rc = 1;
     goto out;
@@ -144,6 +195,8 @@ int es__cmd_replay(int argc, char **argv) {
   sa.sa_handler = on_signal;
   sigaction(SIGINT, &sa, NULL);
   sigaction(SIGTERM, &sa, NULL);
+  if (kafka) es_log_info("consuming", "brokers=%s topic=%s group=%s windows_topic=%s", cfg.kafka.brokers,
+                         cfg.kafka.topics[0], cfg.kafka.group ? cfg.kafka.group : "earshot", cfg.kafka.windows_topic);
   es_pipeline_stats st;
   int prc = es_replay(&cfg, qs, lex, &stop_requested, &st, &d);
   uint64_t dead = 0;
@@ -161,8 +214,8 @@ int es__cmd_replay(int argc, char **argv) {
               (unsigned long long)st.windows, (unsigned long long)st.spikes, (unsigned long long)st.thresholds,
               (unsigned long long)dead, reasons, st.seconds, rate, st.seconds > 0 ? (double)st.bytes / 1e6 / st.seconds : 0,
               stop_requested ? " stopped=signal" : "");
-  if (dead) es_log_info("dead letters written", "path=%s", cfg.dlq_output ? cfg.dlq_output : "earshot.dlq.jsonl");
-  if (prc) es_log_error("replay failed", "error=\"%s\"", d.msg);
+  if (dead && !kafka) es_log_info("dead letters written", "path=%s", cfg.dlq_output ? cfg.dlq_output : "earshot.dlq.jsonl");
+  if (prc) es_log_error("pipeline failed", "error=\"%s\"", d.msg);
   rc = prc ? 1 : 0;
   es_lexicon_destroy(lex);
   es_queryset_destroy(qs);

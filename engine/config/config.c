@@ -21,6 +21,13 @@ void es_config_default(es_config *c) {
   c->windows.idle_flush_ms = 30000;
   c->workers = 1;
   c->progress = true;
+  c->kafka.commit_interval_ms = 1000;
+}
+
+int es_config_add_topic(es_config *c, const char *topic, es_diag *d) {
+  if (c->kafka.ntopics == ES_MAX_TOPICS) return es_diag_set(d, ES_ECONFIG, "at most %d input topics", ES_MAX_TOPICS);
+  if (!*topic) return es_diag_set(d, ES_ECONFIG, "an input topic name is empty");
+  return es_config_set_str(&c->kafka.topics[c->kafka.ntopics++], topic);
 }
 
 int es_config_set_str(char **slot, const char *v) {
@@ -39,6 +46,18 @@ void es_config_free(es_config *c) {
   es_free(c->enriched_output);
   es_free(c->dlq_output);
   for (int i = 0; i < ES_F_COUNT; i++) es_free(c->fields[i]);
+  es_kafka_config *k = &c->kafka;
+  es_free(k->brokers);
+  es_free(k->group);
+  es_free(k->windows_topic);
+  es_free(k->alerts_topic);
+  es_free(k->enriched_topic);
+  es_free(k->dlq_topic);
+  for (int i = 0; i < k->ntopics; i++) es_free(k->topics[i]);
+  for (int i = 0; i < k->nprops; i++) {
+    es_free(k->props[i][0]);
+    es_free(k->props[i][1]);
+  }
   memset(c, 0, sizeof *c);
 }
 
@@ -216,9 +235,59 @@ static int load_detection(ctx *x, yaml_node_t *m) {
   return 0;
 }
 
+static int load_kafka(ctx *x, yaml_node_t *m) {
+  static const char *const keys[] = {"brokers", "topics", "group", "windows_topic", "alerts_topic", "enriched_topic",
+                                     "dlq_topic", "commit_interval", "flush_on_shutdown", "properties", NULL};
+  if (need_map(x, m, "kafka")) return ES_ECONFIG;
+  es_kafka_config *k = &x->c->kafka;
+  FOR_PAIRS(m, key, v) {
+    const char *ks = es__yaml_scalar(key);
+    int rc = 0;
+    if (!ks) rc = es__yaml_unknown_key(x->y, key, "kafka", keys, x->d);
+    else if (!strcmp(ks, "brokers")) rc = str_setting(x, v, ks, &k->brokers);
+    else if (!strcmp(ks, "group")) rc = str_setting(x, v, ks, &k->group);
+    else if (!strcmp(ks, "windows_topic")) rc = str_setting(x, v, ks, &k->windows_topic);
+    else if (!strcmp(ks, "alerts_topic")) rc = str_setting(x, v, ks, &k->alerts_topic);
+    else if (!strcmp(ks, "enriched_topic")) rc = str_setting(x, v, ks, &k->enriched_topic);
+    else if (!strcmp(ks, "dlq_topic")) rc = str_setting(x, v, ks, &k->dlq_topic);
+    else if (!strcmp(ks, "commit_interval")) rc = es__yaml_duration(x->y, v, ks, &k->commit_interval_ms, x->d);
+    else if (!strcmp(ks, "flush_on_shutdown")) rc = es__yaml_bool(x->y, v, ks, &k->flush_on_shutdown, x->d);
+    else if (!strcmp(ks, "topics")) {
+      if (v->type != YAML_SEQUENCE_NODE) {
+        rc = es_diag_set(x->d, ES_ECONFIG, "%s:%d: 'topics' must be a list such as [mentions]", x->y->path, es__yaml_line(v));
+      } else {
+        for (yaml_node_item_t *it = v->data.sequence.items.start; it < v->data.sequence.items.top && !rc; it++) {
+          const char *t;
+          rc = es__yaml_string(x->y, es__yaml_node(x->y, *it), "topics", &t, x->d);
+          if (!rc) rc = es_config_add_topic(x->c, t, x->d);
+        }
+      }
+    } else if (!strcmp(ks, "properties")) {
+      if (need_map(x, v, "kafka.properties")) return ES_ECONFIG;
+      for (yaml_node_pair_t *pp = v->data.mapping.pairs.start; pp < v->data.mapping.pairs.top && !rc; pp++) {
+        const char *pk = es__yaml_scalar(es__yaml_node(x->y, pp->key));
+        const char *pv = es__yaml_scalar(es__yaml_node(x->y, pp->value));
+        if (!pk || !pv) {
+          rc = es_diag_set(x->d, ES_ECONFIG, "%s:%d: kafka.properties must map librdkafka property names to values",
+                           x->y->path, es__yaml_line(v));
+        } else if (k->nprops == ES_MAX_KAFKA_PROPS) {
+          rc = es_diag_set(x->d, ES_ECONFIG, "%s:%d: at most %d kafka.properties", x->y->path, es__yaml_line(v),
+                           ES_MAX_KAFKA_PROPS);
+        } else {
+          k->props[k->nprops][0] = es_strdup(pk);
+          k->props[k->nprops][1] = es_strdup(pv);
+          k->nprops++;
+        }
+      }
+    } else rc = es__yaml_unknown_key(x->y, key, "kafka", keys, x->d);
+    if (rc) return ES_ECONFIG;
+  }
+  return 0;
+}
+
 int es_config_load(es_config *c, const char *path, es_diag *d) {
   static const char *const keys[] = {"input", "queries", "output", "fields", "windows", "workers",
-                                     "limits", "detection", "progress", NULL};
+                                     "limits", "detection", "progress", "kafka", NULL};
   es_yaml y;
   int rc = es__yaml_load(&y, path, d);
   if (rc) {
@@ -242,6 +311,7 @@ int es_config_load(es_config *c, const char *path, es_diag *d) {
     else if (!strcmp(ks, "limits")) rc = load_limits(x, v);
     else if (!strcmp(ks, "detection")) rc = load_detection(x, v);
     else if (!strcmp(ks, "progress")) rc = es__yaml_bool(&y, v, ks, &c->progress, d);
+    else if (!strcmp(ks, "kafka")) rc = load_kafka(x, v);
     else if (!strcmp(ks, "workers")) {
       int64_t n;
       rc = es__yaml_int(&y, v, ks, 1, ES_MAX_WORKERS, &n, d);

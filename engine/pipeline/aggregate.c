@@ -11,6 +11,7 @@
 #include "earshot/log.h"
 #include "earshot/output.h"
 #include "earshot/timeutil.h"
+#include "../kafka/kafka_internal.h"
 #include "pipeline_internal.h"
 
 #define OBUF_FLUSH (1u << 20) /* write window records in 1 MiB chunks */
@@ -63,7 +64,15 @@ void es__pipe_window_sink(void *ctx, const es_window_result *w) {
   p->st->spikes += d.cls == ES_CLASS_SPIKE;
   p->st->thresholds += d.threshold_breached;
   p->st->noise += d.cls == ES_CLASS_NOISE;
-  if (p->cfg->pretty) {
+  if (p->kafka) {
+    es_buf_clear(&p->kbuf);
+    es_output_window_json(&p->kbuf, q, &fin, &d);
+    bool alert = d.cls == ES_CLASS_SPIKE || d.threshold_breached;
+    es__kafka_window(p->kafka, q, p->kbuf.data, p->kbuf.len, alert);
+  }
+  if (!p->out) {
+    /* Kafka only */
+  } else if (p->cfg->pretty) {
     /* One summary line per window period (every query's volume), then a
      * detail line for each window that is a spike or reached a threshold. */
     if (p->pretty_key_start != w->start_ms || p->pretty_key_size != w->size_ms) {
@@ -81,30 +90,71 @@ void es__pipe_window_sink(void *ctx, const es_window_result *w) {
   if (p->obuf.len >= OBUF_FLUSH) flush_obuf(p);
 }
 
+/* The event time until which a mention's windows are all open: the end of
+ * its window of the largest size. */
+static int64_t done_mark(const es_pipe *p, int64_t ts) {
+  int64_t mark = INT64_MIN;
+  for (int i = 0; i < p->cfg->windows.nsizes; i++) {
+    int64_t size = p->cfg->windows.size_ms[i];
+    int64_t start = ts >= 0 ? ts / size * size : -((-ts + size - 1) / size) * size;
+    if (start + size > mark) mark = start + size;
+  }
+  return mark;
+}
+
 static void consume(es_pipe *p, es_batch *b) {
-  write_dlq(p, &b->dlq);
+  int64_t now_wall = es_time_wall_ms();
+  if (b->restore_wm != INT64_MIN) {
+    char t[32];
+    es_time_format_rfc3339(b->restore_wm, t);
+    es_log_info("resuming after the committed watermark", "watermark=%s", t);
+    es_windows_restore(p->win, b->restore_wm);
+  }
+  if (p->kafka) {
+    for (uint32_t i = 0; i < b->ndlq; i++)
+      es__kafka_dead(p->kafka, p, b, b->dlqm[i].rec, b->dlqm[i].reason, b->dlqm[i].detail);
+    for (uint32_t i = 0; i < b->nenr; i++)
+      es__kafka_enriched(p->kafka, b->enrm[i].key, b->enrm[i].key_len, b->enriched.data + b->enrm[i].off, b->enrm[i].len);
+  }
+  if (!p->kafka || p->cfg->dlq_output) write_dlq(p, &b->dlq);
   if (p->enriched) write_all(p, p->enriched, "the enriched output", b->enriched.data, b->enriched.len);
   es_buf late;
   es_buf_init(&late);
   for (uint32_t i = 0; i < b->nlines; i++) {
     const es_line_res *r = &b->res[i];
-    if (r->reason) continue;
-    es_window_obs o = {.ts_ms = r->ts_ms,
-                       .author_hash = r->author_hash,
-                       .author = r->author,
-                       .author_len = r->author_len,
-                       .followers = r->followers,
-                       .compound = r->compound,
-                       .label = r->label};
-    unsigned late_mask = es_windows_observe(p->win, &o, b->hits + r->hit_off, r->nhits);
-    if (late_mask) {
-      char detail[160], ts[32], wm[32];
-      es_time_format_rfc3339(r->ts_ms, ts);
-      es_time_format_rfc3339(es_windows_watermark(p->win), wm);
-      snprintf(detail, sizeof detail, "event time %s is behind the watermark %s: its window had closed", ts, wm);
-      es__dead_letter(p, b, &late, i, ES_REASON_LATE, detail);
-      p->st->reasons[ES_REASON_LATE]++;
+    int64_t mark = INT64_MIN; /* rejected: done once its dead letter is delivered */
+    if (!r->reason) {
+      es_window_obs o = {.ts_ms = r->ts_ms,
+                         .author_hash = r->author_hash,
+                         .author = r->author,
+                         .author_len = r->author_len,
+                         .followers = r->followers,
+                         .compound = r->compound,
+                         .label = r->label};
+      unsigned late_mask = es_windows_observe(p->win, &o, b->hits + r->hit_off, r->nhits);
+      if (late_mask) {
+        char detail[160], ts[32], wm[32];
+        es_time_format_rfc3339(r->ts_ms, ts);
+        es_time_format_rfc3339(es_windows_watermark(p->win), wm);
+        snprintf(detail, sizeof detail, "event time %s is behind the watermark %s: its window had closed", ts, wm);
+        size_t start = late.len;
+        es__dead_letter(p, b, &late, i, ES_REASON_LATE, detail);
+        if (p->kafka) {
+          es__kafka_dead(p->kafka, p, b, i, ES_REASON_LATE, detail);
+          if (!p->cfg->dlq_output) late.len = start;
+        }
+        p->st->reasons[ES_REASON_LATE]++;
+      } else {
+        mark = done_mark(p, r->ts_ms);
+      }
     }
+    if (p->kafka && b->kpart[i] >= 0) es__kafka_track(p->kafka, b, i, r->reason ? INT64_MIN : r->ts_ms, mark, now_wall);
+  }
+  /* Kafka: event time is the slowest active partition's (a watermark per
+   * partition), advanced once per batch. */
+  if (p->kafka) {
+    int64_t t = es__kafka_event_time(p->kafka, now_wall, p->cfg->windows.idle_flush_ms);
+    if (t != INT64_MIN) es_windows_advance(p->win, t);
   }
   write_dlq(p, &late);
   es_buf_free(&late);
@@ -143,6 +193,7 @@ int es__aggregate(es_pipe *p) {
     es_ring *r = &p->from_worker[next % (uint64_t)p->nworkers];
     if (!es_ring_pop(r, &v, 100)) {
       es_windows_idle(p->win, es_time_wall_ms());
+      if (p->kafka) es__kafka_tick(p->kafka, es_windows_watermark(p->win), es_time_mono_ms(), false);
       progress(p, false);
       if (p->cfg->pretty) { /* a quiet stream: show what closed so far */
         flush_pretty(p);
@@ -161,12 +212,21 @@ int es__aggregate(es_pipe *p) {
     consume(p, b);
     es_windows_touch(p->win, es_time_wall_ms());
     es_ring_push(&p->free_batches, b);
+    if (p->kafka) es__kafka_tick(p->kafka, es_windows_watermark(p->win), es_time_mono_ms(), false);
     progress(p, false);
   }
   p->stopped_early = *p->stop != 0;
-  es_windows_flush(p->win);
+  /* A Kafka service stopped by a signal leaves its open windows to the
+   * next run (their offsets are not committed), unless told to flush them. */
+  int64_t emitted = es_windows_watermark(p->win);
+  if (!p->kafka || !p->stopped_early || p->cfg->kafka.flush_on_shutdown) {
+    es_windows_flush(p->win);
+    if (es_windows_max_event(p->win) != INT64_MIN) emitted = done_mark(p, es_windows_max_event(p->win));
+  }
   flush_pretty(p);
   flush_obuf(p);
+  if (p->kafka && es__kafka_tick(p->kafka, emitted, es_time_mono_ms(), true) && !p->io_err)
+    p->io_err = es_diag_set(p->diag, ES_EIO, "some output records were not delivered to Kafka; offsets behind them were not committed");
   progress(p, true);
   return p->io_err;
 }

@@ -10,6 +10,7 @@
 
 #include "earshot/log.h"
 #include "earshot/timeutil.h"
+#include "../kafka/kafka_internal.h"
 #include "pipeline_internal.h"
 
 es_batch *es__batch_create(void) {
@@ -40,6 +41,7 @@ void es__batch_destroy(es_batch *b) {
 
 void es__batch_reset(es_batch *b) {
   b->eof = false;
+  b->restore_wm = INT64_MIN;
   b->len = 0;
   b->nlines = 0;
   b->nhits = 0;
@@ -80,22 +82,38 @@ int es_replay(const es_config *cfg, const es_queryset *qs, const es_lexicon *lex
   es_buf_init(&p.obuf);
   es_buf_init(&p.pretty_line);
   es_buf_init(&p.pretty_alerts);
+  es_buf_init(&p.kbuf);
   p.pretty_key_start = INT64_MIN;
   int rc = 0, started_workers = 0;
   bool ingest_started = false;
   size_t nq = es_queryset_count(qs);
 
-  const char *in = cfg->input ? cfg->input : "-";
-  p.source = strcmp(in, "-") ? in : "stdin";
-  p.in_fd = strcmp(in, "-") ? open(in, O_RDONLY | O_CLOEXEC) : STDIN_FILENO;
-  if (p.in_fd < 0) {
-    rc = es_diag_set(d, ES_EIO, "cannot open the input '%s': %s", in, strerror(errno));
-    goto done;
+  bool kafka = cfg->kafka.brokers != NULL;
+  if (kafka) {
+    if (!cfg->kafka.ntopics) {
+      rc = es_diag_set(d, ES_ECONFIG, "no input topic: pass --topic NAME or set kafka.topics");
+      goto done;
+    }
+    p.topics = (const char *const *)cfg->kafka.topics;
+    p.source = "kafka";
+    if (!(p.kafka = es__kafka_create(cfg, d))) {
+      rc = ES_ECONFIG;
+      goto done;
+    }
+  } else {
+    const char *in = cfg->input ? cfg->input : "-";
+    p.source = strcmp(in, "-") ? in : "stdin";
+    p.in_fd = strcmp(in, "-") ? open(in, O_RDONLY | O_CLOEXEC) : STDIN_FILENO;
+    if (p.in_fd < 0) {
+      rc = es_diag_set(d, ES_EIO, "cannot open the input '%s': %s", in, strerror(errno));
+      goto done;
+    }
+    struct stat sb;
+    if (fstat(p.in_fd, &sb) == 0 && S_ISREG(sb.st_mode)) p.in_size = (uint64_t)sb.st_size;
   }
-  struct stat sb;
-  if (fstat(p.in_fd, &sb) == 0 && S_ISREG(sb.st_mode)) p.in_size = (uint64_t)sb.st_size;
   p.progress_tty = cfg->progress && isatty(STDERR_FILENO) && p.in_size;
-  if (!(p.out = open_out(cfg->output ? cfg->output : "-", d, "the window output"))) {
+  /* With Kafka the records go to topics; a file or stdout copy only when asked. */
+  if ((!kafka || cfg->output) && !(p.out = open_out(cfg->output ? cfg->output : "-", d, "the window output"))) {
     rc = ES_EIO;
     goto done;
   }
@@ -103,9 +121,11 @@ int es_replay(const es_config *cfg, const es_queryset *qs, const es_lexicon *lex
     rc = ES_EIO;
     goto done;
   }
-  p.want_enriched = p.enriched != NULL;
+  p.want_enriched = p.enriched != NULL || (kafka && cfg->kafka.enriched_topic);
 
-  p.win = es_windows_create(&cfg->windows, nq, es__pipe_window_sink, &p);
+  es_window_opts wo = cfg->windows;
+  wo.manual_advance = p.kafka != NULL;
+  p.win = es_windows_create(&wo, nq, es__pipe_window_sink, &p);
   p.det = es_calloc(nq * (size_t)cfg->windows.nsizes + 1, sizeof *p.det);
   if (!p.win || !p.det) goto oom;
 
@@ -145,7 +165,7 @@ int es_replay(const es_config *cfg, const es_queryset *qs, const es_lexicon *lex
       rc = es_diag_set(d, ES_ETHREAD, "cannot start worker thread %d", started_workers);
       goto done;
     }
-  if (pthread_create(&p.ingest, NULL, es__ingest_main, &p)) {
+  if (pthread_create(&p.ingest, NULL, kafka ? es__kafka_ingest_main : es__ingest_main, &p)) {
     rc = es_diag_set(d, ES_ETHREAD, "cannot start the ingest thread");
     goto done;
   }
@@ -197,6 +217,8 @@ done:
   es_buf_free(&p.obuf);
   es_buf_free(&p.pretty_line);
   es_buf_free(&p.pretty_alerts);
+  es_buf_free(&p.kbuf);
+  es__kafka_destroy(p.kafka);
   rc = close_out(p.out, "the window output", d, rc);
   rc = close_out(p.enriched, "the enriched output", d, rc);
   rc = close_out(p.dlq, "the dead-letter output", d, rc);

@@ -58,6 +58,7 @@ typedef struct es_pipe {
   es_detect_state *det; /* nqueries x nsizes */
   es_buf obuf;
   es_buf pretty_line, pretty_alerts; /* --format pretty: the current period */
+  es_buf kbuf;                       /* one window record for Kafka */
   int64_t pretty_key_start, pretty_key_size;
   es_pipeline_stats *st;
   uint64_t consumed; /* lines consumed, for the progress bar */

@@ -292,6 +292,8 @@ static void close_upto(es_windows *w, int64_t mark, bool all) {
   }
 }
 
+int64_t es_windows_max_event(const es_windows *w) { return w->any ? w->max_ts : INT64_MIN; }
+
 int64_t es_windows_watermark(const es_windows *w) {
   if (!w->any) return INT64_MIN;
   int64_t wm = w->max_ts - w->o.lateness_ms;
@@ -327,12 +329,15 @@ unsigned es_windows_observe(es_windows *w, const es_window_obs *m, const uint32_
       }
     }
   }
-  if (!w->any || m->ts_ms > w->max_ts) {
-    w->max_ts = m->ts_ms;
-    w->any = true;
-    close_upto(w, es_windows_watermark(w), false);
-  }
+  if (!w->o.manual_advance) es_windows_advance(w, m->ts_ms);
   return late;
+}
+
+void es_windows_advance(es_windows *w, int64_t ts) {
+  if (w->any && ts <= w->max_ts) return;
+  w->max_ts = ts;
+  w->any = true;
+  close_upto(w, es_windows_watermark(w), false);
 }
 
 void es_windows_touch(es_windows *w, int64_t wall_ms) { w->last_progress_wall = wall_ms; }
@@ -349,3 +354,13 @@ void es_windows_idle(es_windows *w, int64_t wall_ms) {
 }
 
 void es_windows_flush(es_windows *w) { close_upto(w, 0, true); }
+
+void es_windows_restore(es_windows *w, int64_t mark) {
+  if (mark <= w->idle_mark) return;
+  w->idle_mark = mark;
+  close_upto(w, mark, false);
+  for (int i = 0; i < w->o.nsizes; i++) {
+    int64_t below = floor_div(mark, w->sizes[i].size);
+    if (below > w->sizes[i].closed_below) w->sizes[i].closed_below = below;
+  }
+}

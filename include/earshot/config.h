@@ -13,6 +13,22 @@
 
 #define ES_MAX_WORKERS 64
 
+#define ES_MAX_TOPICS 16
+#define ES_MAX_KAFKA_PROPS 64
+
+/* Kafka input and outputs (`earshot run`). */
+typedef struct es_kafka_config {
+  char *brokers;                  /* bootstrap list host:port[,...] */
+  char *topics[ES_MAX_TOPICS];    /* input topics */
+  int ntopics;
+  char *group;                    /* consumer group id */
+  char *windows_topic, *alerts_topic, *enriched_topic, *dlq_topic; /* enriched NULL = off */
+  int64_t commit_interval_ms;     /* how often delivered work is committed */
+  bool flush_on_shutdown;         /* emit open windows (final: false) on SIGTERM */
+  char *props[ES_MAX_KAFKA_PROPS][2]; /* librdkafka properties passed through */
+  int nprops;
+} es_kafka_config;
+
 typedef struct es_config {
   char *input;           /* JSONL file or "-" for stdin */
   char *queries;         /* YAML query file */
@@ -26,6 +42,7 @@ typedef struct es_config {
   es_detect_params detect;
   int workers;
   bool progress;         /* progress bar on a terminal (stderr) */
+  es_kafka_config kafka;
 } es_config;
 
 void es_config_default(es_config *c);
@@ -34,6 +51,8 @@ void es_config_default(es_config *c);
 int es_config_load(es_config *c, const char *path, es_diag *d);
 /* Replaces a string setting (copies `v`). */
 int es_config_set_str(char **slot, const char *v);
+/* Adds an input topic (copied). */
+int es_config_add_topic(es_config *c, const char *topic, es_diag *d);
 /* Parses "60s" or "60s,1h" into c->windows sizes. */
 int es_config_set_windows(es_config *c, const char *list, es_diag *d);
 void es_config_free(es_config *c);

@@ -25,6 +25,8 @@ typedef struct es_window_opts {
   int64_t lateness_ms;   /* watermark = max event time - lateness */
   int64_t idle_flush_ms; /* wall-clock idle time after which event time is assumed to move on; 0 = never */
   bool emit_empty;       /* also emit zero windows for queries without mentions */
+  bool manual_advance;   /* event time is advanced only by es_windows_advance (Kafka:
+                            the minimum over input partitions), not by each mention */
 } es_window_opts;
 
 typedef struct es_window_obs {
@@ -66,15 +68,24 @@ void es_windows_destroy(es_windows *w); /* NULL-safe */
  * closed (late: not counted there; the caller routes it to the DLQ), then
  * advances the watermark, which may close windows through the sink. */
 unsigned es_windows_observe(es_windows *w, const es_window_obs *m, const uint32_t *queries, size_t nq);
+/* Moves event time to `ts` if later (then closes what the watermark
+ * passed). With manual_advance this is the only way event time moves. */
+void es_windows_advance(es_windows *w, int64_t ts);
 /* Idle flush: with `wall_ms` the current wall clock, closes windows as if
  * event time had advanced by the wall time elapsed since event time last
  * advanced, once that exceeds idle_flush_ms. */
 void es_windows_idle(es_windows *w, int64_t wall_ms);
 /* Records the wall clock at which the caller last saw input (progress). */
 void es_windows_touch(es_windows *w, int64_t wall_ms);
+/* Restart: windows ending at or before `mark` were emitted by an earlier
+ * run (the watermark committed with the input offsets). They are treated as
+ * closed: mentions for them are reported late, never emitted twice. */
+void es_windows_restore(es_windows *w, int64_t mark);
 /* End of input: closes every open window (final). */
 void es_windows_flush(es_windows *w);
 int64_t es_windows_watermark(const es_windows *w);
+/* The largest event time observed, INT64_MIN before any. */
+int64_t es_windows_max_event(const es_windows *w);
 
 /* HyperLogLog with an exact sparse phase (engine/window/hll.c). */
 #define ES_HLL_SPARSE 32

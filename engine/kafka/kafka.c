@@ -1,0 +1,432 @@
+/* Kafka client side of `earshot run` (see kafka_internal.h).
+ *
+ * Input: a high-level consumer in a consumer group (cooperative-sticky
+ * assignment, which the embedded broker also handles during commits), read
+ * in batches of up to 1,024 messages with rd_kafka_consume_batch_queue.
+ * Each message becomes one record of a pipeline batch, with its topic,
+ * partition, offset and timestamp. librdkafka's fetch queue is capped
+ * (queued.max.messages.kbytes), so when the workers fall behind the ingest
+ * blocks on the batch pool and fetching stops at that cap: bounded memory.
+ *
+ * Output: one idempotent producer; window and alert records keyed by query
+ * id, enriched mentions by mention id, dead letters carry the original
+ * bytes with reason and source position in headers. Every record carries a
+ * `schema` header.
+ *
+ * Delivery (at-least-once): an input offset is committed only when every
+ * window that may contain its mention has closed and every record produced
+ * so far has been acknowledged (the producer is flushed before each
+ * commit). The commit metadata carries the watermark, so a restarted engine
+ * does not emit those windows again from partial input. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "earshot/log.h"
+#include "earshot/timeutil.h"
+#include "kafka_internal.h"
+
+#define META_PREFIX "earshot-wm="
+
+static int set(rd_kafka_conf_t *conf, const char *k, const char *v, es_diag *d) {
+  char err[512];
+  if (rd_kafka_conf_set(conf, k, v, err, sizeof err) != RD_KAFKA_CONF_OK)
+    return es_diag_set(d, ES_ECONFIG, "kafka property %s=%s: %s", k, v, err);
+  return 0;
+}
+
+static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque) {
+  es_kafka *k = opaque;
+  if (m->err) {
+    k->failed++;
+    if (k->failed - k->failed_reported < 10)
+      es_log_error("kafka delivery failed", "topic=%s error=\"%s\"", rd_kafka_topic_name(m->rkt), rd_kafka_err2str(m->err));
+  } else {
+    k->delivered++;
+  }
+}
+
+static void on_log(const rd_kafka_t *rk, int level, const char *fac, const char *buf) {
+  /* librdkafka's own warnings (broker down, retries) as structured logs.
+   * Properties are given to both clients; the one that ignores a property
+   * says so, which is expected. */
+  if (!strcmp(fac, "CONFWARN") && strstr(buf, "will be ignored by this")) return;
+  es_log(level <= 3 ? ES_LOG_ERROR : ES_LOG_WARN, "kafka", "facility=%s detail=\"%s\"", fac, buf);
+}
+
+static int64_t restore_mark(rd_kafka_t *rk, const rd_kafka_topic_partition_list_t *parts) {
+  rd_kafka_topic_partition_list_t *c = rd_kafka_topic_partition_list_copy(parts);
+  int64_t mark = INT64_MAX;
+  bool any = false;
+  if (rd_kafka_committed(rk, c, 10000) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+    for (int i = 0; i < c->cnt; i++) {
+      const rd_kafka_topic_partition_t *tp = &c->elems[i];
+      if (tp->offset < 0 || !tp->metadata || tp->metadata_size <= strlen(META_PREFIX)) continue;
+      char buf[64];
+      size_t n = tp->metadata_size < sizeof buf - 1 ? tp->metadata_size : sizeof buf - 1;
+      memcpy(buf, tp->metadata, n);
+      buf[n] = 0;
+      long long v;
+      if (sscanf(buf, META_PREFIX "%lld", &v) == 1) {
+        any = true;
+        if (v < mark) mark = v;
+      }
+    }
+  }
+  rd_kafka_topic_partition_list_destroy(c);
+  return any ? mark : INT64_MIN;
+}
+
+static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t *parts,
+                         void *opaque) {
+  es_kafka *k = opaque;
+  bool coop = !strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE");
+  for (int i = 0; i < parts->cnt; i++)
+    es_log_info(err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS ? "partition assigned" : "partition revoked",
+                "topic=%s partition=%d", parts->elems[i].topic, (int)parts->elems[i].partition);
+  if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+    int64_t mark = restore_mark(rk, parts);
+    if (mark != INT64_MIN && (k->pending_restore == INT64_MIN || mark < k->pending_restore)) k->pending_restore = mark;
+    rd_kafka_error_t *e = NULL;
+    if (coop) e = rd_kafka_incremental_assign(rk, parts);
+    else rd_kafka_assign(rk, parts);
+    if (e) {
+      es_log_error("kafka assign failed", "error=\"%s\"", rd_kafka_error_string(e));
+      rd_kafka_error_destroy(e);
+    }
+  } else {
+    /* Work already read from revoked partitions is finished and delivered
+     * by this process; offsets that were not committed yet are read again
+     * by the new owner (at-least-once). */
+    if (coop) {
+      rd_kafka_error_t *e = rd_kafka_incremental_unassign(rk, parts);
+      if (e) rd_kafka_error_destroy(e);
+    } else {
+      rd_kafka_assign(rk, NULL);
+    }
+  }
+}
+
+es_kafka *es__kafka_create(const es_config *cfg, es_diag *d) {
+  const es_kafka_config *kc = &cfg->kafka;
+  es_kafka *k = es_calloc(1, sizeof *k);
+  if (!k) return NULL;
+  k->kc = kc;
+  k->pending_restore = INT64_MIN;
+  char err[512];
+  rd_kafka_conf_t *cc = rd_kafka_conf_new(), *pc = rd_kafka_conf_new();
+  /* Defaults first, then the user's properties over them. */
+  if (set(cc, "bootstrap.servers", kc->brokers, d) || set(cc, "group.id", kc->group ? kc->group : "earshot", d) ||
+      set(cc, "enable.auto.commit", "false", d) || set(cc, "enable.auto.offset.store", "false", d) ||
+      set(cc, "auto.offset.reset", "earliest", d) ||
+      set(cc, "partition.assignment.strategy", "cooperative-sticky", d) ||
+      set(cc, "queued.max.messages.kbytes", "16384", d) || set(cc, "fetch.wait.max.ms", "100", d) ||
+      set(pc, "bootstrap.servers", kc->brokers, d) || set(pc, "enable.idempotence", "true", d) ||
+      set(pc, "linger.ms", "5", d))
+    goto fail_conf;
+  for (int i = 0; i < kc->nprops; i++) {
+    /* A property belongs to the consumer, the producer or both; librdkafka
+     * tells which by refusing it where it does not apply. */
+    char e1[512], e2[512];
+    rd_kafka_conf_res_t r1 = rd_kafka_conf_set(cc, kc->props[i][0], kc->props[i][1], e1, sizeof e1);
+    rd_kafka_conf_res_t r2 = rd_kafka_conf_set(pc, kc->props[i][0], kc->props[i][1], e2, sizeof e2);
+    if (r1 != RD_KAFKA_CONF_OK && r2 != RD_KAFKA_CONF_OK) {
+      es_diag_set(d, ES_ECONFIG, "kafka.properties: %s=%s: %s", kc->props[i][0], kc->props[i][1], e1);
+      goto fail_conf;
+    }
+  }
+  rd_kafka_conf_set_opaque(cc, k);
+  rd_kafka_conf_set_opaque(pc, k);
+  rd_kafka_conf_set_rebalance_cb(cc, on_rebalance);
+  rd_kafka_conf_set_dr_msg_cb(pc, on_delivery);
+  rd_kafka_conf_set_log_cb(cc, on_log);
+  rd_kafka_conf_set_log_cb(pc, on_log);
+  k->producer = rd_kafka_new(RD_KAFKA_PRODUCER, pc, err, sizeof err);
+  pc = NULL; /* owned by rd_kafka_new from here, even on failure */
+  if (!k->producer) {
+    es_diag_set(d, ES_ECONFIG, "cannot create the Kafka producer: %s", err);
+    rd_kafka_conf_destroy(cc);
+    goto fail;
+  }
+  k->consumer = rd_kafka_new(RD_KAFKA_CONSUMER, cc, err, sizeof err);
+  cc = NULL; /* owned by rd_kafka_new from here */
+  if (!k->consumer) {
+    es_diag_set(d, ES_ECONFIG, "cannot create the Kafka consumer: %s", err);
+    goto fail;
+  }
+  rd_kafka_poll_set_consumer(k->consumer);
+  k->queue = rd_kafka_queue_get_consumer(k->consumer);
+  rd_kafka_topic_partition_list_t *subs = rd_kafka_topic_partition_list_new(kc->ntopics);
+  for (int i = 0; i < kc->ntopics; i++)
+    rd_kafka_topic_partition_list_add(subs, kc->topics[i], RD_KAFKA_PARTITION_UA);
+  rd_kafka_resp_err_t se = rd_kafka_subscribe(k->consumer, subs);
+  rd_kafka_topic_partition_list_destroy(subs);
+  if (se) {
+    es_diag_set(d, ES_ECONFIG, "cannot subscribe to the input topics: %s", rd_kafka_err2str(se));
+    goto fail;
+  }
+  return k;
+fail_conf:
+  rd_kafka_conf_destroy(cc);
+  if (pc) rd_kafka_conf_destroy(pc);
+fail:
+  es__kafka_destroy(k);
+  return NULL;
+}
+
+void es__kafka_destroy(es_kafka *k) {
+  if (!k) return;
+  if (k->queue) rd_kafka_queue_destroy(k->queue);
+  if (k->consumer) {
+    rd_kafka_consumer_close(k->consumer); /* leaves the group cleanly */
+    rd_kafka_destroy(k->consumer);
+  }
+  if (k->producer) {
+    rd_kafka_flush(k->producer, 10000);
+    rd_kafka_destroy(k->producer);
+  }
+  for (size_t i = 0; i < k->nparts; i++) es_free(k->parts[i].runs);
+  es_free(k->parts);
+  es_free(k);
+}
+
+/* ---- ingest thread ---------------------------------------------------- */
+
+static int topic_index(const es_pipe *p, const char *name) {
+  for (int i = 0; i < p->cfg->kafka.ntopics; i++)
+    if (!strcmp(p->topics[i], name)) return i;
+  return 0;
+}
+
+static es_batch *take(es_pipe *p) {
+  void *b;
+  es_ring_pop(&p->free_batches, &b, -1);
+  es__batch_reset(b);
+  return b;
+}
+
+void *es__kafka_ingest_main(void *arg) {
+  es_pipe *p = arg;
+  es_kafka *k = p->kafka;
+  rd_kafka_message_t *msgs[1024];
+  uint64_t seq = 0;
+  es_batch *b = take(p);
+  int64_t errors_logged = 0;
+  while (!*p->stop) {
+    ssize_t n = rd_kafka_consume_batch_queue(k->queue, 100, msgs, 1024);
+    if (n < 0) {
+      es_log_error("kafka consume failed", "error=\"%s\"", rd_kafka_err2str(rd_kafka_last_error()));
+      continue;
+    }
+    if (k->pending_restore != INT64_MIN && b->restore_wm == INT64_MIN) {
+      b->restore_wm = k->pending_restore; /* applied before this batch's records */
+      k->pending_restore = INT64_MIN;
+    }
+    for (ssize_t i = 0; i < n; i++) {
+      rd_kafka_message_t *m = msgs[i];
+      if (m->err) {
+        if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF && errors_logged++ < 100)
+          es_log_warn("kafka consumer error", "error=\"%s\"", rd_kafka_message_errstr(m));
+        rd_kafka_message_destroy(m);
+        continue;
+      }
+      bool too_long = m->len > ES_RECORD_MAX;
+      size_t len = too_long ? ES_TOO_LONG_KEEP : m->len;
+      if (b->nlines == ES_BATCH_MAX_LINES || ES_BATCH_BYTES - ES_DECODE_PADDING - b->len < len + 1) {
+        b->seq = seq;
+        es_ring_push(&p->to_worker[seq++ % (uint64_t)p->nworkers], b);
+        b = take(p);
+      }
+      uint32_t r = b->nlines++;
+      if (len) memcpy(b->data + b->len, m->payload, len);
+      b->off[r] = (uint32_t)b->len;
+      b->len_[r] = (uint32_t)len;
+      b->len += len;
+      b->data[b->len++] = '\n'; /* keeps dead-letter copies of files and topics alike */
+      b->too_long[r] = too_long;
+      b->line_no[r] = (uint64_t)m->offset;
+      b->kpart[r] = m->partition;
+      b->ktopic[r] = (uint16_t)topic_index(p, rd_kafka_topic_name(m->rkt));
+      rd_kafka_timestamp_type_t tt;
+      int64_t ts = rd_kafka_message_timestamp(m, &tt);
+      b->kts[r] = ts >= 0 ? ts : INT64_MIN;
+      rd_kafka_message_destroy(m);
+    }
+    if (b->nlines && n < 1024) { /* caught up: hand on what we have */
+      b->seq = seq;
+      es_ring_push(&p->to_worker[seq++ % (uint64_t)p->nworkers], b);
+      b = take(p);
+    }
+  }
+  b->seq = seq;
+  es_ring_push(&p->to_worker[seq++ % (uint64_t)p->nworkers], b);
+  for (int i = 0; i < p->nworkers; i++) {
+    b = take(p);
+    b->eof = true;
+    b->seq = seq;
+    es_ring_push(&p->to_worker[seq++ % (uint64_t)p->nworkers], b);
+  }
+  return NULL;
+}
+
+/* ---- outputs (aggregator thread) --------------------------------------- */
+
+static void produce(es_kafka *k, const char *topic, const char *key, size_t kn, const char *val, size_t vn,
+                    rd_kafka_headers_t *hdrs) {
+  for (;;) {
+    rd_kafka_resp_err_t e = rd_kafka_producev(
+      k->producer, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_KEY(key, kn), RD_KAFKA_V_VALUE((void *)val, vn),
+      RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(hdrs), RD_KAFKA_V_END);
+    if (e == RD_KAFKA_RESP_ERR_NO_ERROR) {
+      k->produced++;
+      return; /* the headers are owned by the message now */
+    }
+    if (e == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+      rd_kafka_poll(k->producer, 100); /* backpressure: wait for deliveries */
+      continue;
+    }
+    k->failed++;
+    es_log_error("kafka produce failed", "topic=%s error=\"%s\"", topic, rd_kafka_err2str(e));
+    rd_kafka_headers_destroy(hdrs);
+    return;
+  }
+}
+
+static rd_kafka_headers_t *schema(const char *name) {
+  rd_kafka_headers_t *h = rd_kafka_headers_new(4);
+  rd_kafka_header_add(h, "schema", -1, name, -1);
+  return h;
+}
+
+void es__kafka_window(es_kafka *k, const es_query *q, const char *json, size_t n, bool alert) {
+  if (n && json[n - 1] == '\n') n--;
+  produce(k, k->kc->windows_topic, q->id, strlen(q->id), json, n, schema("earshot.window.v1"));
+  if (alert) produce(k, k->kc->alerts_topic, q->id, strlen(q->id), json, n, schema("earshot.alert.v1"));
+}
+
+void es__kafka_enriched(es_kafka *k, const char *key, size_t kn, const char *json, size_t n) {
+  if (!k->kc->enriched_topic) return;
+  if (n && json[n - 1] == '\n') n--;
+  produce(k, k->kc->enriched_topic, key, kn, json, n, schema("earshot.enriched.v1"));
+}
+
+void es__kafka_dead(es_kafka *k, const es_pipe *p, const es_batch *b, uint32_t rec, int reason, const char *detail) {
+  es_src src = es__record_src(p, b, rec);
+  rd_kafka_headers_t *h = schema("earshot.dlq.v1");
+  char num[32];
+  rd_kafka_header_add(h, "reason", -1, es_reason_name(reason), -1);
+  rd_kafka_header_add(h, "action", -1, es_reason_action(reason), -1);
+  rd_kafka_header_add(h, "detail", -1, detail ? detail : "", -1);
+  rd_kafka_header_add(h, "source.topic", -1, src.name, -1);
+  snprintf(num, sizeof num, "%d", (int)src.partition);
+  rd_kafka_header_add(h, "source.partition", -1, num, -1);
+  snprintf(num, sizeof num, "%" PRIu64, src.pos);
+  rd_kafka_header_add(h, "source.offset", -1, num, -1);
+  produce(k, k->kc->dlq_topic, NULL, 0, b->data + b->off[rec], b->len_[rec], h);
+}
+
+static es_kafka_part *part_of(es_kafka *k, int topic, int32_t partition) {
+  for (size_t i = 0; i < k->nparts; i++)
+    if (k->parts[i].topic == topic && k->parts[i].partition == partition) return &k->parts[i];
+  if (k->nparts == k->capparts) {
+    size_t cap = k->capparts ? k->capparts * 2 : 16;
+    es_kafka_part *n = es_realloc(k->parts, cap * sizeof *n);
+    if (!n) return NULL;
+    k->parts = n;
+    k->capparts = cap;
+  }
+  es_kafka_part *pt = &k->parts[k->nparts++];
+  memset(pt, 0, sizeof *pt);
+  pt->topic = topic;
+  pt->partition = partition;
+  pt->runmax = INT64_MIN;
+  pt->committed = -1;
+  pt->max_ts = INT64_MIN;
+  return pt;
+}
+
+int64_t es__kafka_event_time(const es_kafka *k, int64_t now_wall, int64_t idle_ms) {
+  int64_t t = INT64_MAX;
+  for (size_t i = 0; i < k->nparts; i++) {
+    const es_kafka_part *pt = &k->parts[i];
+    if (pt->max_ts == INT64_MIN || (idle_ms > 0 && now_wall - pt->last_wall >= idle_ms)) continue;
+    if (pt->max_ts < t) t = pt->max_ts;
+  }
+  return t == INT64_MAX ? INT64_MIN : t;
+}
+
+void es__kafka_track(es_kafka *k, const es_batch *b, uint32_t rec, int64_t ts, int64_t mark, int64_t now_wall) {
+  es_kafka_part *pt = part_of(k, b->ktopic[rec], b->kpart[rec]);
+  if (!pt) return; /* OOM: this offset is simply not committed; it is read again after a restart */
+  pt->last_wall = now_wall;
+  if (ts > pt->max_ts) pt->max_ts = ts;
+  if (mark > pt->runmax) pt->runmax = mark;
+  int64_t off = (int64_t)b->line_no[rec];
+  if (pt->n) {
+    es_kafka_run *last = &pt->runs[(pt->head + pt->n - 1) % pt->cap];
+    if (last->mark == pt->runmax) {
+      last->last_offset = off;
+      return;
+    }
+  }
+  if (pt->n == pt->cap) {
+    size_t cap = pt->cap ? pt->cap * 2 : 64;
+    es_kafka_run *r = es_malloc(cap * sizeof *r);
+    if (!r) return;
+    for (size_t i = 0; i < pt->n; i++) r[i] = pt->runs[(pt->head + i) % pt->cap];
+    es_free(pt->runs);
+    pt->runs = r;
+    pt->cap = cap;
+    pt->head = 0;
+  }
+  pt->runs[(pt->head + pt->n++) % pt->cap] = (es_kafka_run){.last_offset = off, .mark = pt->runmax};
+}
+
+int es__kafka_tick(es_kafka *k, int64_t watermark, int64_t now_ms, bool force) {
+  rd_kafka_poll(k->producer, 0);
+  if (!force && now_ms - k->last_commit_ms < k->kc->commit_interval_ms) return 0;
+  k->last_commit_ms = now_ms;
+  /* Everything produced so far must be acknowledged before any offset
+   * behind it is committed. */
+  rd_kafka_resp_err_t fe = rd_kafka_flush(k->producer, 30000);
+  if (fe || k->failed != k->failed_reported) {
+    k->failed_reported = k->failed;
+    es_log_error("not committing: output records were not delivered",
+                 "failed=%" PRIu64 " flush=\"%s\"", k->failed, rd_kafka_err2str(fe));
+    return ES_EIO;
+  }
+  rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new((int)k->nparts + 1);
+  char meta[48];
+  int mn = snprintf(meta, sizeof meta, META_PREFIX "%" PRId64, watermark);
+  for (size_t i = 0; i < k->nparts; i++) {
+    es_kafka_part *pt = &k->parts[i];
+    int64_t next = pt->committed;
+    while (pt->n && pt->runs[pt->head].mark <= watermark) {
+      next = pt->runs[pt->head].last_offset + 1;
+      pt->head = (pt->head + 1) % pt->cap;
+      pt->n--;
+    }
+    if (next < 0) continue;
+    rd_kafka_topic_partition_t *tp = rd_kafka_topic_partition_list_add(l, k->kc->topics[pt->topic], pt->partition);
+    tp->offset = next;
+    tp->metadata = es_malloc((size_t)mn);
+    if (tp->metadata) {
+      memcpy(tp->metadata, meta, (size_t)mn);
+      tp->metadata_size = (size_t)mn;
+    }
+    pt->committed = next;
+  }
+  int rc = 0;
+  if (l->cnt) {
+    rd_kafka_resp_err_t ce = rd_kafka_commit(k->consumer, l, 0);
+    if (ce) {
+      k->commit_errors++;
+      es_log_warn("kafka commit failed; retried at the next interval", "error=\"%s\"", rd_kafka_err2str(ce));
+    } else {
+      k->commits++;
+    }
+  }
+  rd_kafka_topic_partition_list_destroy(l); /* frees the metadata too */
+  return rc;
+}

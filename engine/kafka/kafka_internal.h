@@ -1,0 +1,74 @@
+/* Kafka input and outputs of `earshot run`: a consumer-group ingest thread
+ * that fills pipeline batches from the input topics, an idempotent producer
+ * for windows, alerts, enriched mentions and dead letters, and the offset
+ * tracking that commits an input offset only once every window containing
+ * the mentions before it has been acknowledged by the broker.
+ *
+ * Threads: es__kafka_ingest_main is the pipeline's ingest thread (it also
+ * runs the rebalance callback); every other function is called by the
+ * aggregator thread only. */
+#ifndef EARSHOT_KAFKA_INTERNAL_H
+#define EARSHOT_KAFKA_INTERNAL_H
+
+#include <librdkafka/rdkafka.h>
+#include <stdint.h>
+
+#include "../pipeline/pipeline_internal.h"
+
+/* Offsets of one input partition awaiting commit: runs of consecutive
+ * offsets with the same running maximum of "done when the watermark
+ * reaches" marks; a prefix whose mark is <= the watermark is committable. */
+typedef struct es_kafka_run {
+  int64_t last_offset, mark;
+} es_kafka_run;
+
+typedef struct es_kafka_part {
+  int topic;
+  int32_t partition;
+  es_kafka_run *runs;
+  size_t head, n, cap;   /* ring of runs */
+  int64_t runmax;
+  int64_t committed;     /* next offset last committed, -1 none */
+  int64_t max_ts;        /* largest event time read from the partition */
+  int64_t last_wall;     /* wall clock (ms) of its last record */
+} es_kafka_part;
+
+typedef struct es_kafka {
+  const es_kafka_config *kc;
+  rd_kafka_t *consumer, *producer;
+  rd_kafka_queue_t *queue;
+  /* delivery reports (served by rd_kafka_poll on the aggregator thread) */
+  uint64_t produced, delivered, failed, failed_reported;
+  /* commit tracking (aggregator) */
+  es_kafka_part *parts;
+  size_t nparts, capparts;
+  int64_t last_commit_ms;
+  uint64_t commits, commit_errors;
+  /* restore: the watermark stored with the committed offsets; set by the
+   * rebalance callback (ingest thread), handed to the aggregator in the
+   * next batch */
+  int64_t pending_restore;
+} es_kafka;
+
+/* Creates the consumer (subscribed) and producer. NULL with diag on error. */
+es_kafka *es__kafka_create(const es_config *cfg, es_diag *d);
+void es__kafka_destroy(es_kafka *k); /* closes the consumer cleanly; NULL-safe */
+void *es__kafka_ingest_main(void *arg);
+
+/* Outputs (aggregator thread). */
+void es__kafka_window(es_kafka *k, const es_query *q, const char *json, size_t n, bool alert);
+void es__kafka_dead(es_kafka *k, const es_pipe *p, const es_batch *b, uint32_t rec, int reason, const char *detail);
+void es__kafka_enriched(es_kafka *k, const char *key, size_t kn, const char *json, size_t n);
+/* Records that input record `rec` (event time ts, INT64_MIN when rejected)
+ * is done once the watermark reaches `mark`. */
+void es__kafka_track(es_kafka *k, const es_batch *b, uint32_t rec, int64_t ts, int64_t mark, int64_t now_wall);
+/* Event time of the input: the smallest of the partitions' largest event
+ * times, ignoring partitions silent for `idle_ms` (a quiet partition must
+ * not hold every window open). INT64_MIN before any record. */
+int64_t es__kafka_event_time(const es_kafka *k, int64_t now_wall, int64_t idle_ms);
+/* Serves delivery reports; commits delivered work every commit interval
+ * (or now when `force`). `watermark`: all windows ending at or before it
+ * have been emitted. Returns 0 or ES_EIO when delivery failed. */
+int es__kafka_tick(es_kafka *k, int64_t watermark, int64_t now_ms, bool force);
+
+#endif
