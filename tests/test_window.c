@@ -109,13 +109,15 @@ Test(window, idle_flush_uses_the_injected_wall_clock) {
   es_windows *w = es_windows_create(&o, 1, collect, &s);
   es_windows_touch(w, 1000000);
   add(w, 50000, "a", ES_LABEL_NEUTRAL, 0);
+  add(w, 70000, "a", ES_LABEL_NEUTRAL, 0);
+  cr_expect_eq(s.n, 1, "70 s - 10 s lateness closed [0, 60 s)");
   es_windows_idle(w, 1000000 + 29999);
-  cr_expect_eq(s.n, 0, "not idle long enough");
-  /* Idle 30 s: event time is assumed to be 50 s + 30 s, the watermark
-   * 80 s - 10 s lateness = 70 s, past the window's end at 60 s. */
+  cr_expect_eq(s.n, 1, "not idle long enough");
   es_windows_idle(w, 1000000 + 30000);
-  cr_expect_eq(s.n, 1);
-  cr_expect_eq(add(w, 55000, "b", ES_LABEL_NEUTRAL, 0), 1u, "its window was closed by the idle flush");
+  cr_expect_eq(s.n, 2, "30 s of quiet closes every open window");
+  cr_expect_eq(es_windows_watermark(w), 120000);
+  cr_expect_eq(add(w, 110000, "b", ES_LABEL_NEUTRAL, 0), 1u, "its window was closed by the idle flush");
+  cr_expect_eq(add(w, 125000, "c", ES_LABEL_NEUTRAL, 0), 0, "a later window opens normally");
   es_windows_destroy(w);
 }
 

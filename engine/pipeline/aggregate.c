@@ -195,11 +195,10 @@ int es__aggregate(es_pipe *p) {
       es_windows_idle(p->win, es_time_wall_ms());
       if (p->kafka) es__kafka_tick(p->kafka, es_windows_watermark(p->win), es_time_mono_ms(), false);
       progress(p, false);
-      if (p->cfg->pretty) { /* a quiet stream: show what closed so far */
-        flush_pretty(p);
-        flush_obuf(p);
-        if (p->out) fflush(p->out);
-      }
+      /* A quiet stream: write out what closed so far. */
+      if (p->cfg->pretty) flush_pretty(p);
+      flush_obuf(p);
+      if (p->out) fflush(p->out);
       continue;
     }
     es_batch *b = v;

@@ -344,13 +344,20 @@ void es_windows_touch(es_windows *w, int64_t wall_ms) { w->last_progress_wall = 
 
 void es_windows_idle(es_windows *w, int64_t wall_ms) {
   if (!w->any || w->o.idle_flush_ms <= 0) return;
-  int64_t idle = wall_ms - w->last_progress_wall;
-  if (idle < w->o.idle_flush_ms) return;
-  int64_t mark = w->max_ts + idle - w->o.lateness_ms;
-  if (mark > w->idle_mark) {
-    w->idle_mark = mark;
-    close_upto(w, mark, false);
+  if (wall_ms - w->last_progress_wall < w->o.idle_flush_ms) return;
+  /* The input has been quiet long enough: close every open window, and
+   * move the watermark to the end of the last one so that mentions arriving
+   * later for them are reported late, never emitted twice. */
+  int64_t mark = INT64_MIN;
+  for (int i = 0; i < w->o.nsizes; i++) {
+    const sizeset *ss = &w->sizes[i];
+    if (ss->nopen) {
+      int64_t end = (ss->open[ss->nopen - 1].index + 1) * ss->size;
+      if (end > mark) mark = end;
+    }
   }
+  if (mark == INT64_MIN) return;
+  es_windows_restore(w, mark);
 }
 
 void es_windows_flush(es_windows *w) { close_upto(w, 0, true); }

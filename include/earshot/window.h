@@ -23,7 +23,7 @@ typedef struct es_window_opts {
   int64_t size_ms[ES_MAX_WINDOW_SIZES];
   int nsizes;
   int64_t lateness_ms;   /* watermark = max event time - lateness */
-  int64_t idle_flush_ms; /* wall-clock idle time after which event time is assumed to move on; 0 = never */
+  int64_t idle_flush_ms; /* wall-clock idle time after which all open windows close; 0 = never */
   bool emit_empty;       /* also emit zero windows for queries without mentions */
   bool manual_advance;   /* event time is advanced only by es_windows_advance (Kafka:
                             the minimum over input partitions), not by each mention */
@@ -71,9 +71,9 @@ unsigned es_windows_observe(es_windows *w, const es_window_obs *m, const uint32_
 /* Moves event time to `ts` if later (then closes what the watermark
  * passed). With manual_advance this is the only way event time moves. */
 void es_windows_advance(es_windows *w, int64_t ts);
-/* Idle flush: with `wall_ms` the current wall clock, closes windows as if
- * event time had advanced by the wall time elapsed since event time last
- * advanced, once that exceeds idle_flush_ms. */
+/* Idle flush: when `wall_ms` (the current wall clock) is idle_flush_ms or
+ * more past the last es_windows_touch, closes every open window; mentions
+ * that arrive later for them are late. */
 void es_windows_idle(es_windows *w, int64_t wall_ms);
 /* Records the wall clock at which the caller last saw input (progress). */
 void es_windows_touch(es_windows *w, int64_t wall_ms);

@@ -1,0 +1,152 @@
+#!/usr/bin/python3
+"""Kafka end to end, the way a user runs it: `earshot broker` as the broker,
+python3-kafka (an independent client) producing mentions and reading the
+output topics, `earshot run` in between.
+
+Checks: the windows on earshot.windows equal `earshot replay` on the same
+data; keys are query ids; malformed records reach earshot.dlq with the
+original bytes and their reason and position in headers; SIGTERM exits 0;
+a restart in the same group resumes from the committed offsets and the
+committed watermark, re-emitting nothing and losing nothing.
+
+usage: kafka_roundtrip.py EARSHOT EARSHOT_GEN
+Waits are on conditions (records arriving), bounded by deadlines."""
+import json, os, signal, subprocess, sys, tempfile, time
+
+from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+
+EARSHOT, GEN = sys.argv[1], sys.argv[2]
+passed = failed = 0
+
+
+T0 = time.monotonic()
+
+
+def check(cond, what):
+    print("[%6.1fs] %s" % (time.monotonic() - T0, what), file=sys.stderr, flush=True)
+    global passed, failed
+    if cond:
+        passed += 1
+    else:
+        failed += 1
+        print("FAIL:", what, flush=True)
+
+
+def comparable(value):
+    """A window record without top_authors: Space-Saving keeps exact lower
+    bounds, but which light authors it keeps depends on arrival order, and
+    partitions interleave differently from a file."""
+    r = json.loads(value)
+    r.pop("top_authors")
+    return json.dumps(r, sort_keys=True)
+
+
+def read_topic(boot, topic, want, deadline_s=90):
+    """Reads `topic` from the beginning until `want` records (or deadline)."""
+    c = KafkaConsumer(bootstrap_servers=boot, group_id=None, auto_offset_reset="earliest",
+                      enable_auto_commit=False, consumer_timeout_ms=500)
+    parts = [TopicPartition(topic, p) for p in (c.partitions_for_topic(topic) or [])]
+    c.assign(parts)
+    c.seek_to_beginning(*parts)
+    out, end = [], time.monotonic() + deadline_s
+    while len(out) < want and time.monotonic() < end:
+        for m in c:
+            out.append(m)
+            if len(out) >= want:
+                break
+    c.close()
+    return out
+
+
+def main():
+    d = tempfile.mkdtemp(prefix="earshot-kafka-")
+    broker = subprocess.Popen([EARSHOT, "broker", "--topic", "mentions:4", "--topic", "earshot.windows:4",
+                               "--topic", "earshot.alerts:1", "--topic", "earshot.dlq:1", "--topic", "earshot.enriched:4"],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    boot = broker.stdout.readline().strip()
+    check(boot.startswith("127.0.0.1:"), "broker prints its address first: %r" % boot)
+    engine = None
+    try:
+        subprocess.run([GEN, "queries", "--count", "20", "-o", d + "/q.yaml"], check=True)
+        subprocess.run([GEN, "mentions", "--count", "30000", "--rate", "300", "--seed", "5",
+                        "--incident", "fees@40m+10m*8", "-o", d + "/m.jsonl"], check=True)
+        with open(d + "/m.jsonl", "rb") as f:
+            lines = f.read().splitlines()
+        bad = [b'{"ts":"2026-01-05T00:30:00Z","text":"unterminated', b'{"ts":"2026-01-05T00:30:00Z"}']
+        mixed = lines[:15000] + bad + lines[15000:]
+        with open(d + "/in.jsonl", "wb") as f:
+            f.write(b"\n".join(mixed) + b"\n")
+        cfg = d + "/earshot.yaml"
+        with open(cfg, "w") as f:
+            f.write("queries: %s/q.yaml\nwindows:\n  lateness: 10s\n  idle_flush: 1s\nprogress: false\n"
+                    "kafka:\n  brokers: %s\n  topics: [mentions]\n  group: roundtrip\n  commit_interval: 200ms\n"
+                    "  properties:\n    fetch.wait.max.ms: 10\n    session.timeout.ms: 6000\n" % (d, boot))
+        # The reference: the same records through the file path.
+        subprocess.run([EARSHOT, "replay", "-c", cfg, "--input", d + "/in.jsonl", "--output", d + "/expected.jsonl",
+                        "--dlq-output", d + "/expected.dlq"], check=True, stderr=subprocess.DEVNULL)
+        with open(d + "/expected.jsonl") as f:
+            expected_raw = f.read().splitlines()
+        expected = sorted(comparable(v) for v in expected_raw)
+        heavy = {(json.loads(v)["query"], json.loads(v)["window_start"]): json.loads(v)["top_authors"][0]["author"]
+                 for v in expected_raw if json.loads(v)["top_authors"]}
+        check(len(expected) > 500, "replay produced windows (%d)" % len(expected))
+
+        p = KafkaProducer(bootstrap_servers=boot, linger_ms=5)
+        for rec in mixed:
+            p.send("mentions", rec)
+        p.flush()
+        p.close()
+
+        log = open(d + "/engine.log", "w")
+        engine = subprocess.Popen([EARSHOT, "run", "-c", cfg, "--workers", "2"], stderr=log)
+        got = read_topic(boot, "earshot.windows", len(expected))
+        values = sorted(comparable(m.value) for m in got)
+        check(len(values) == len(expected), "windows on the topic: %d, replay: %d" % (len(values), len(expected)))
+        check(values == expected, "the windows on earshot.windows equal the replay's")
+        tops = {(json.loads(m.value)["query"], json.loads(m.value)["window_start"]): json.loads(m.value)["top_authors"][0]["author"]
+                for m in got if json.loads(m.value)["top_authors"]}
+        check(tops == heavy, "the heaviest author of every window is the replay's")
+        check(all(m.key.decode() == json.loads(m.value)["query"] for m in got), "windows are keyed by query id")
+        check(all(dict(m.headers).get("schema") == b"earshot.window.v1" for m in got), "schema header")
+        alerts = read_topic(boot, "earshot.alerts", 1)
+        check(len(alerts) >= 1 and json.loads(alerts[0].value)["query"] == "fees", "the incident reaches earshot.alerts")
+
+        dlq = read_topic(boot, "earshot.dlq", 2)
+        check(sorted(m.value for m in dlq) == sorted(bad), "dead letters carry the original bytes")
+        reasons = sorted(dict(m.headers)["reason"].decode() for m in dlq)
+        check(reasons == ["malformed_json", "no_text"], "dead-letter reasons %s" % reasons)
+        check(all(dict(m.headers)["source.topic"] == b"mentions" and dict(m.headers)["source.offset"].isdigit()
+                  for m in dlq), "dead letters name their source topic and offset")
+
+        engine.send_signal(signal.SIGTERM)
+        check(engine.wait(timeout=30) == 0, "SIGTERM: clean exit 0")
+        engine = None
+
+        # Restart in the same group, then add one mention an hour after the
+        # stream: only its window may appear; nothing old is emitted again.
+        engine = subprocess.Popen([EARSHOT, "run", "-c", cfg, "--workers", "2"], stderr=log)
+        later = b'{"id":"late1","ts":"2026-01-05T06:00:00Z","text":"fee after the restart","author":"z"}'
+        p = KafkaProducer(bootstrap_servers=boot, linger_ms=5)
+        p.send("mentions", later)
+        p.flush()
+        p.close()
+        after = read_topic(boot, "earshot.windows", len(expected) + 1)
+        old = set(expected)
+        new = [m.value.decode() for m in after if comparable(m.value) not in old]
+        check(len(after) == len(expected) + 1, "after the restart exactly one new window (got %d new records)"
+              % (len(after) - len(expected)))
+        check(len(new) == 1 and '"window_start":"2026-01-05T06:00:00Z"' in new[0], "the new window is the new mention's")
+        engine.send_signal(signal.SIGTERM)
+        check(engine.wait(timeout=30) == 0, "second run exits 0")
+        engine = None
+    finally:
+        if engine:
+            engine.kill()
+        broker.send_signal(signal.SIGTERM)
+        broker.wait(timeout=30)
+        subprocess.run(["rm", "-rf", d])
+    print("%d passed, %d failed" % (passed, failed))
+    return 0 if failed == 0 else 1
+
+
+sys.exit(main())
