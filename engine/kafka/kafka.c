@@ -213,8 +213,11 @@ void *es__kafka_ingest_main(void *arg) {
   uint64_t seq = 0;
   es_batch *b = take(p);
   int64_t errors_logged = 0;
+  int64_t first_ms = 0; /* when the current batch got its first record */
   while (!*p->stop) {
-    ssize_t n = rd_kafka_consume_batch_queue(k->queue, 100, msgs, 1024);
+    /* A partly filled batch waits at most 10 ms for more records: large
+     * batches keep the per-batch hand-offs cheap, the bound keeps latency. */
+    ssize_t n = rd_kafka_consume_batch_queue(k->queue, b->nlines ? 10 : 100, msgs, 1024);
     if (n < 0) {
       es_log_error("kafka consume failed", "error=\"%s\"", rd_kafka_err2str(rd_kafka_last_error()));
       continue;
@@ -238,6 +241,7 @@ void *es__kafka_ingest_main(void *arg) {
         es_ring_push(&p->to_worker[seq++ % (uint64_t)p->nworkers], b);
         b = take(p);
       }
+      if (!b->nlines) first_ms = es_time_mono_ms();
       uint32_t r = b->nlines++;
       if (len) memcpy(b->data + b->len, m->payload, len);
       b->off[r] = (uint32_t)b->len;
@@ -253,7 +257,7 @@ void *es__kafka_ingest_main(void *arg) {
       b->kts[r] = ts >= 0 ? ts : INT64_MIN;
       rd_kafka_message_destroy(m);
     }
-    if (b->nlines && n < 1024) { /* caught up: hand on what we have */
+    if (b->nlines && (n == 0 || es_time_mono_ms() - first_ms >= 10)) { /* caught up, or 10 ms old */
       b->seq = seq;
       es_ring_push(&p->to_worker[seq++ % (uint64_t)p->nworkers], b);
       b = take(p);

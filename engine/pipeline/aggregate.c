@@ -163,6 +163,20 @@ static void consume(es_pipe *p, es_batch *b) {
 }
 
 static void progress(es_pipe *p, bool final) {
+  if (p->kafka) { /* a service: a log line every 5 s while records flow */
+    int64_t now = es_time_mono_ms();
+    if (p->log_mark_ms == 0) {
+      p->log_mark_ms = now;
+      p->log_mark_lines = p->consumed;
+    } else if (now - p->log_mark_ms >= 5000 && p->consumed != p->log_mark_lines) {
+      double rate = (double)(p->consumed - p->log_mark_lines) * 1000.0 / (double)(now - p->log_mark_ms);
+      es_log_info("progress", "records=%llu records_per_s=%.0f windows=%llu", (unsigned long long)p->consumed, rate,
+                  (unsigned long long)p->st->windows);
+      p->log_mark_ms = now;
+      p->log_mark_lines = p->consumed;
+    }
+    return;
+  }
   if (!p->progress_tty) return;
   int64_t now = es_time_mono_ms();
   if (!final && now - p->last_progress_ms < 250) return;

@@ -62,6 +62,8 @@ typedef struct es_pipe {
   int64_t pretty_key_start, pretty_key_size;
   es_pipeline_stats *st;
   uint64_t consumed; /* lines consumed, for the progress bar */
+  int64_t log_mark_ms;       /* Kafka progress log: last line's time and count */
+  uint64_t log_mark_lines;
   int64_t started_ms, last_progress_ms;
   bool progress_tty, stopped_early;
   int io_err;
