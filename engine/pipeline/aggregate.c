@@ -163,7 +163,8 @@ static void consume(es_pipe *p, es_batch *b) {
 }
 
 static void progress(es_pipe *p, bool final) {
-  if (p->kafka) { /* a service: a log line every 5 s while records flow */
+  if (p->kafka && p->cfg->pretty) return; /* the demo's terminal shows the windows instead */
+  if (p->kafka && !p->cfg->pretty) { /* a service: a log line every 5 s while records flow */
     int64_t now = es_time_mono_ms();
     if (p->log_mark_ms == 0) {
       p->log_mark_ms = now;
