@@ -32,6 +32,6 @@ until grep -q "records=$got " "$d/engine.log" 2>/dev/null; do
 done
 kill -TERM $engine; wait $engine || true
 cp "$d/engine.log" /tmp/earshot-kbench-engine.log
-best=$(grep -o 'records_per_s=[0-9]*' "$d/engine.log" | cut -d= -f2 | sort -n | tail -1)
-printf 'records: %s\nkcat (bare librdkafka consumer): %.0f records/s\nearshot run (1,000 queries, %s worker): %s records/s (best 5-s interval)\nratio: %.2f\n' \
+best=$(grep 'msg="consumed"' "$d/engine.log" | grep -o 'records_per_s=[0-9]*' | cut -d= -f2)
+printf 'records: %s\nkcat (bare librdkafka consumer, whole topic): %.0f records/s\nearshot run (%s worker, first to last batch): %s records/s\nratio: %.2f\n' \
   "$got" "$kcat_rate" "${WORKERS:-1}" "$best" "$(echo "$best / $kcat_rate" | bc -l)"

@@ -224,12 +224,18 @@ int es__aggregate(es_pipe *p) {
       continue;
     }
     consume(p, b);
+    if (!p->first_batch_ms) p->first_batch_ms = es_time_mono_ms();
+    p->last_batch_ms = es_time_mono_ms();
     es_windows_touch(p->win, es_time_wall_ms());
     es_ring_push(&p->free_batches, b);
     if (p->kafka) es__kafka_tick(p->kafka, es_windows_watermark(p->win), es_time_mono_ms(), false);
     progress(p, false);
   }
   p->stopped_early = *p->stop != 0;
+  if (p->kafka && p->last_batch_ms > p->first_batch_ms)
+    es_log_info("consumed", "records=%llu seconds=%.3f records_per_s=%.0f (first to last batch)",
+                (unsigned long long)p->consumed, (double)(p->last_batch_ms - p->first_batch_ms) / 1000.0,
+                (double)p->consumed * 1000.0 / (double)(p->last_batch_ms - p->first_batch_ms));
   /* A Kafka service stopped by a signal leaves its open windows to the
    * next run (their offsets are not committed), unless told to flush them. */
   int64_t emitted = es_windows_watermark(p->win);

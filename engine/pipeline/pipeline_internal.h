@@ -63,6 +63,7 @@ typedef struct es_pipe {
   es_pipeline_stats *st;
   uint64_t consumed; /* lines consumed, for the progress bar */
   int64_t log_mark_ms;       /* Kafka progress log: last line's time and count */
+  int64_t first_batch_ms, last_batch_ms; /* when records started and stopped flowing */
   uint64_t log_mark_lines;
   int64_t started_ms, last_progress_ms;
   bool progress_tty, stopped_early;
