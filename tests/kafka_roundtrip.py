@@ -4,7 +4,8 @@ python3-kafka (an independent client) producing mentions and reading the
 output topics, `earshot run` in between.
 
 Checks: the windows on earshot.windows equal `earshot replay` on the same
-data; keys are query ids; malformed records reach earshot.dlq with the
+data, with fetch, produce and commit errors injected by the broker; keys
+are query ids; malformed records reach earshot.dlq with the
 original bytes and their reason and position in headers; SIGTERM exits 0;
 a restart in the same group resumes from the committed offsets and the
 committed watermark, re-emitting nothing and losing nothing.
@@ -14,6 +15,7 @@ Waits are on conditions (records arriving), bounded by deadlines."""
 import json, os, signal, subprocess, sys, tempfile, time
 
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+from kafka.errors import KafkaError
 
 EARSHOT, GEN = sys.argv[1], sys.argv[2]
 passed = failed = 0
@@ -50,10 +52,13 @@ def read_topic(boot, topic, want, deadline_s=90):
     c.seek_to_beginning(*parts)
     out, end = [], time.monotonic() + deadline_s
     while len(out) < want and time.monotonic() < end:
-        for m in c:
-            out.append(m)
-            if len(out) >= want:
-                break
+        try:
+            for m in c:
+                out.append(m)
+                if len(out) >= want:
+                    break
+        except KafkaError:  # injected broker errors reach this client too: retry
+            continue
     c.close()
     return out
 
@@ -97,6 +102,13 @@ def main():
         p.flush()
         p.close()
 
+        # Faults: the broker fails the engine's next fetches, produces and
+        # offset commits; the engine must retry and lose nothing.
+        for cmd in ("errors fetch 3", "errors produce 3", "errors commit 2"):
+            broker.stdin.write(cmd + "\n")
+            broker.stdin.flush()
+            reply = broker.stdout.readline().strip()
+            check(reply.startswith("ok "), "broker control '%s': %s" % (cmd, reply))
         log = open(d + "/engine.log", "w")
         engine = subprocess.Popen([EARSHOT, "run", "-c", cfg, "--workers", "2"], stderr=log)
         got = read_topic(boot, "earshot.windows", len(expected))
