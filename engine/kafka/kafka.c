@@ -202,19 +202,12 @@ static int topic_index(const es_pipe *p, const char *name) {
   return 0;
 }
 
-static es_batch *take(es_pipe *p) {
-  void *b;
-  es_ring_pop(&p->free_batches, &b, -1);
-  es__batch_reset(b);
-  return b;
-}
-
 void *es__kafka_ingest_main(void *arg) {
   es_pipe *p = arg;
   es_kafka *k = p->kafka;
   rd_kafka_message_t *msgs[1024];
   uint64_t seq = 0;
-  es_batch *b = take(p);
+  es_batch *b = es__batch_take(p);
   int64_t errors_logged = 0;
   int64_t first_ms = 0; /* when the current batch got its first record */
   while (!*p->stop) {
@@ -242,9 +235,8 @@ void *es__kafka_ingest_main(void *arg) {
       bool too_long = m->len > ES_RECORD_MAX;
       size_t len = too_long ? ES_TOO_LONG_KEEP : m->len;
       if (b->nlines == ES_BATCH_MAX_LINES || ES_BATCH_BYTES - ES_DECODE_PADDING - b->len < len + 1) {
-        b->seq = seq;
-        es_ring_push(&p->to_worker[seq++ % (uint64_t)p->nworkers], b);
-        b = take(p);
+        es__batch_dispatch(p, b, &seq);
+        b = es__batch_take(p);
       }
       if (!b->nlines) first_ms = es_time_mono_ms();
       uint32_t r = b->nlines++;
@@ -263,18 +255,15 @@ void *es__kafka_ingest_main(void *arg) {
       rd_kafka_message_destroy(m);
     }
     if (b->nlines && (n == 0 || es_time_mono_ms() - first_ms >= 10)) { /* caught up, or 10 ms old */
-      b->seq = seq;
-      es_ring_push(&p->to_worker[seq++ % (uint64_t)p->nworkers], b);
-      b = take(p);
+      es__batch_dispatch(p, b, &seq);
+      b = es__batch_take(p);
     }
   }
-  b->seq = seq;
-  es_ring_push(&p->to_worker[seq++ % (uint64_t)p->nworkers], b);
-  for (int i = 0; i < p->nworkers; i++) {
-    b = take(p);
+  es__batch_dispatch(p, b, &seq);
+  for (int i = 0; i < p->nworkers; i++) { /* end markers, as in the file ingest */
+    b = es__batch_take(p);
     b->eof = true;
-    b->seq = seq;
-    es_ring_push(&p->to_worker[seq++ % (uint64_t)p->nworkers], b);
+    es__batch_dispatch(p, b, &seq);
   }
   return NULL;
 }

@@ -24,23 +24,13 @@ typedef struct ingest {
   bool discarding; /* skipping the tail of a too-long record */
 } ingest;
 
-static es_batch *take(es_pipe *p) {
-  void *b;
-  es_ring_pop(&p->free_batches, &b, -1);
-  es__batch_reset(b);
-  return b;
-}
+static es_batch *take(es_pipe *p) { return es__batch_take(p); }
 
-static void dispatch(ingest *g) {
-  es_batch *b = g->b;
-  b->seq = g->seq;
-  es_ring_push(&g->p->to_worker[g->seq % (uint64_t)g->p->nworkers], b);
-  g->seq++;
-}
+static void dispatch(ingest *g) { es__batch_dispatch(g->p, g->b, &g->seq); }
 
 /* Hands the current batch on, carrying the partial line into a fresh one. */
 static void rotate(ingest *g) {
-  es_batch *old = g->b, *nb = take(g->p);
+  es_batch *old = g->b, *nb = es__batch_take(g->p);
   size_t carry = old->len - g->line_start;
   memcpy(nb->data, old->data + g->line_start, carry);
   nb->len = carry;
@@ -100,7 +90,7 @@ static void scan_lines(ingest *g) {
 void *es__ingest_main(void *arg) {
   es_pipe *p = arg;
   ingest g = {.p = p};
-  g.b = take(p);
+  g.b = es__batch_take(p);
   bool is_pipe = p->in_size == 0;
   for (;;) {
     if (*p->stop) break;
@@ -152,7 +142,7 @@ void *es__ingest_main(void *arg) {
   /* One end marker per worker, continuing the sequence, so the aggregator
    * meets the first one exactly where the next batch would have been. */
   for (int i = 0; i < p->nworkers; i++) {
-    g.b = take(p);
+    g.b = es__batch_take(p);
     g.b->eof = true;
     dispatch(&g);
   }

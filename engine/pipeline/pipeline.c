@@ -39,6 +39,19 @@ void es__batch_destroy(es_batch *b) {
   es_free(b);
 }
 
+es_batch *es__batch_take(es_pipe *p) {
+  void *b;
+  es_ring_pop(&p->free_batches, &b, -1);
+  es__batch_reset(b);
+  return b;
+}
+
+void es__batch_dispatch(es_pipe *p, es_batch *b, uint64_t *seq) {
+  b->seq = *seq;
+  es_ring_push(&p->to_worker[*seq % (uint64_t)p->nworkers], b);
+  ++*seq;
+}
+
 void es__batch_reset(es_batch *b) {
   b->eof = false;
   b->restore_wm = INT64_MIN;

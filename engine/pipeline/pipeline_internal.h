@@ -81,6 +81,10 @@ void *es__ingest_main(void *arg);
 int es__aggregate(es_pipe *p);
 /* The window sink of the run: classify, count and format a closed window. */
 void es__pipe_window_sink(void *ctx, const es_window_result *w);
+/* Ingest side: takes a free batch (blocking: the backpressure point) and
+ * hands a filled one to worker seq mod N, advancing *seq. */
+es_batch *es__batch_take(es_pipe *p);
+void es__batch_dispatch(es_pipe *p, es_batch *b, uint64_t *seq);
 es_batch *es__batch_create(void);
 void es__batch_destroy(es_batch *b);
 void es__batch_reset(es_batch *b);
