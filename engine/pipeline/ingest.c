@@ -24,7 +24,6 @@ typedef struct ingest {
   bool discarding; /* skipping the tail of a too-long record */
 } ingest;
 
-static es_batch *take(es_pipe *p) { return es__batch_take(p); }
 
 static void dispatch(ingest *g) { es__batch_dispatch(g->p, g->b, &g->seq); }
 
