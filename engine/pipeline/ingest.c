@@ -24,7 +24,6 @@ typedef struct ingest {
   bool discarding; /* skipping the tail of a too-long record */
 } ingest;
 
-
 static void dispatch(ingest *g) { es__batch_dispatch(g->p, g->b, &g->seq); }
 
 /* Hands the current batch on, carrying the partial line into a fresh one. */
