@@ -1,7 +1,8 @@
 /* Kafka client side of `earshot run` (see kafka_internal.h).
  *
- * Input: a high-level consumer in a consumer group (cooperative-sticky
- * assignment, which the embedded broker also handles during commits), read
+ * Input: a high-level consumer in a consumer group (librdkafka's default
+ * eager assignors: with cooperative-sticky, librdkafka 2.0.2 aborted in its
+ * sticky assignor when a second member joined on the embedded broker), read
  * in batches of up to 1,024 messages with rd_kafka_consume_batch_queue.
  * Each message becomes one record of a pipeline batch, with its topic,
  * partition, offset and timestamp. librdkafka's fetch queue is capped
@@ -45,6 +46,12 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaqu
   } else {
     k->delivered++;
   }
+}
+
+/* Commit results, on the ingest thread (it polls the consumer). */
+static void on_commit(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t *offsets, void *opaque) {
+  if (err && err != RD_KAFKA_RESP_ERR__NO_OFFSET)
+    es_log_warn("kafka commit failed; retried at the next interval", "error=\"%s\"", rd_kafka_err2str(err));
 }
 
 static void on_log(const rd_kafka_t *rk, int level, const char *fac, const char *buf) {
@@ -123,7 +130,6 @@ es_kafka *es__kafka_create(const es_config *cfg, es_diag *d) {
   if (set(cc, "bootstrap.servers", kc->brokers, d) || set(cc, "group.id", kc->group ? kc->group : "earshot", d) ||
       set(cc, "enable.auto.commit", "false", d) || set(cc, "enable.auto.offset.store", "false", d) ||
       set(cc, "auto.offset.reset", "earliest", d) ||
-      set(cc, "partition.assignment.strategy", "cooperative-sticky", d) ||
       set(cc, "fetch.wait.max.ms", "100", d) ||
       set(pc, "bootstrap.servers", kc->brokers, d) || set(pc, "enable.idempotence", "true", d) ||
       set(pc, "linger.ms", "5", d))
@@ -142,6 +148,7 @@ es_kafka *es__kafka_create(const es_config *cfg, es_diag *d) {
   rd_kafka_conf_set_opaque(cc, k);
   rd_kafka_conf_set_opaque(pc, k);
   rd_kafka_conf_set_rebalance_cb(cc, on_rebalance);
+  rd_kafka_conf_set_offset_commit_cb(cc, on_commit);
   rd_kafka_conf_set_dr_msg_cb(pc, on_delivery);
   rd_kafka_conf_set_log_cb(cc, on_log);
   rd_kafka_conf_set_log_cb(pc, on_log);
@@ -417,13 +424,13 @@ int es__kafka_tick(es_kafka *k, int64_t watermark, int64_t now_ms, bool force) {
   }
   int rc = 0;
   if (l->cnt) {
-    rd_kafka_resp_err_t ce = rd_kafka_commit(k->consumer, l, 0);
-    if (ce) {
-      k->commit_errors++;
-      es_log_warn("kafka commit failed; retried at the next interval", "error=\"%s\"", rd_kafka_err2str(ce));
-    } else {
-      k->commits++;
-    }
+    /* Asynchronous: a commit must never stall the aggregator (a stalled
+     * aggregator stalls the ingest, whose polling a rebalance needs). The
+     * result arrives in on_commit; a failed commit is simply repeated at the
+     * next interval, since every commit carries the full positions. */
+    rd_kafka_resp_err_t ce = rd_kafka_commit(k->consumer, l, 1);
+    if (ce) es_log_warn("kafka commit failed; retried at the next interval", "error=\"%s\"", rd_kafka_err2str(ce));
+    else k->commits++;
   }
   rd_kafka_topic_partition_list_destroy(l); /* frees the metadata too */
   return rc;
