@@ -32,7 +32,7 @@ bool es_buf_reserve(es_buf *b, size_t extra) {
 }
 
 void es_buf_put(es_buf *b, const void *p, size_t n) {
-  if (!es_buf_reserve(b, n)) return;
+  if (!n || !es_buf_reserve(b, n)) return; /* n == 0: p may be NULL (an empty buffer) */
   memcpy(b->data + b->len, p, n);
   b->len += n;
 }
