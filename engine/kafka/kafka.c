@@ -193,7 +193,9 @@ void es__kafka_destroy(es_kafka *k) {
     rd_kafka_destroy(k->consumer);
   }
   if (k->producer) {
-    rd_kafka_flush(k->producer, 10000);
+    rd_kafka_flush(k->producer, 10000); /* serves the last delivery reports */
+    es_log_info("kafka outputs", "produced=%" PRIu64 " delivered=%" PRIu64 " failed=%" PRIu64 " commits=%" PRIu64,
+                k->produced, k->delivered, k->failed, k->commits);
     rd_kafka_destroy(k->producer);
   }
   for (size_t i = 0; i < k->nparts; i++) es_free(k->parts[i].runs);
@@ -422,7 +424,6 @@ int es__kafka_tick(es_kafka *k, int64_t watermark, int64_t now_ms, bool force) {
     }
     pt->committed = next;
   }
-  int rc = 0;
   if (l->cnt) {
     /* Asynchronous: a commit must never stall the aggregator (a stalled
      * aggregator stalls the ingest, whose polling a rebalance needs). The
@@ -433,5 +434,5 @@ int es__kafka_tick(es_kafka *k, int64_t watermark, int64_t now_ms, bool force) {
     else k->commits++;
   }
   rd_kafka_topic_partition_list_destroy(l); /* frees the metadata too */
-  return rc;
+  return 0;
 }

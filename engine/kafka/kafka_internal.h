@@ -43,7 +43,7 @@ typedef struct es_kafka {
   es_kafka_part *parts;
   size_t nparts, capparts;
   int64_t last_commit_ms;
-  uint64_t commits, commit_errors;
+  uint64_t commits;
   /* restore: the watermark stored with the committed offsets; set by the
    * rebalance callback (ingest thread), handed to the aggregator in the
    * next batch */

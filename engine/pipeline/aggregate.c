@@ -137,12 +137,8 @@ static void consume(es_pipe *p, es_batch *b) {
         es_time_format_rfc3339(r->ts_ms, ts);
         es_time_format_rfc3339(es_windows_watermark(p->win), wm);
         snprintf(detail, sizeof detail, "event time %s is behind the watermark %s: its window had closed", ts, wm);
-        size_t start = late.len;
-        es__dead_letter(p, b, &late, i, ES_REASON_LATE, detail);
-        if (p->kafka) {
-          es__kafka_dead(p->kafka, p, b, i, ES_REASON_LATE, detail);
-          if (!p->cfg->dlq_output) late.len = start;
-        }
+        if (!p->kafka || p->cfg->dlq_output) es__dead_letter(p, b, &late, i, ES_REASON_LATE, detail);
+        if (p->kafka) es__kafka_dead(p->kafka, p, b, i, ES_REASON_LATE, detail);
         p->st->reasons[ES_REASON_LATE]++;
       } else {
         mark = done_mark(p, r->ts_ms);

@@ -147,8 +147,7 @@ static acc *get_acc(es_windows *w, slot *s, uint32_t q) {
   if (w->free_accs) {
     a = w->free_accs;
     w->free_accs = a->next_free;
-    es_hll *keep = &a->hll;
-    uint8_t *regs = keep->regs;
+    uint8_t *regs = a->hll.regs; /* keep the dense registers for reuse */
     memset(a, 0, sizeof *a);
     a->hll.regs = regs;
   } else {
