@@ -1,8 +1,8 @@
 /* Kafka client side of `earshot run` (see kafka_internal.h).
  *
- * Input: a high-level consumer in a consumer group (librdkafka's default
- * eager assignors: with cooperative-sticky, librdkafka 2.0.2 aborted in its
- * sticky assignor when a second member joined on the embedded broker), read
+ * Input: a high-level consumer in a consumer group (cooperative-sticky
+ * assignor by default, so a member joining or leaving moves only the
+ * partitions that change owner; the eager assignors work too), read
  * in batches of up to 1,024 messages with rd_kafka_consume_batch_queue.
  * Each message becomes one record of a pipeline batch, with its topic,
  * partition, offset and timestamp. librdkafka's fetch queue is capped
@@ -50,8 +50,11 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaqu
 
 /* Commit results, on the ingest thread (it polls the consumer). */
 static void on_commit(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t *offsets, void *opaque) {
-  if (err && err != RD_KAFKA_RESP_ERR__NO_OFFSET)
+  es_kafka *k = opaque;
+  if (err && err != RD_KAFKA_RESP_ERR__NO_OFFSET) {
+    atomic_store(&k->commit_failed, true);
     es_log_warn("kafka commit failed; retried at the next interval", "error=\"%s\"", rd_kafka_err2str(err));
+  }
 }
 
 static void on_log(const rd_kafka_t *rk, int level, const char *fac, const char *buf) {
@@ -130,6 +133,7 @@ es_kafka *es__kafka_create(const es_config *cfg, es_diag *d) {
   if (set(cc, "bootstrap.servers", kc->brokers, d) || set(cc, "group.id", kc->group ? kc->group : "earshot", d) ||
       set(cc, "enable.auto.commit", "false", d) || set(cc, "enable.auto.offset.store", "false", d) ||
       set(cc, "auto.offset.reset", "earliest", d) ||
+      set(cc, "partition.assignment.strategy", "cooperative-sticky", d) ||
       set(cc, "fetch.wait.max.ms", "100", d) ||
       set(pc, "bootstrap.servers", kc->brokers, d) || set(pc, "enable.idempotence", "true", d) ||
       set(pc, "linger.ms", "5", d))
@@ -349,6 +353,7 @@ static es_kafka_part *part_of(es_kafka *k, int topic, int32_t partition) {
   pt->partition = partition;
   pt->runmax = INT64_MIN;
   pt->committed = -1;
+  pt->sent = -1;
   pt->max_ts = INT64_MIN;
   return pt;
 }
@@ -403,6 +408,14 @@ int es__kafka_tick(es_kafka *k, int64_t watermark, int64_t now_ms, bool force) {
                  "failed=%" PRIu64 " flush=\"%s\"", k->failed, rd_kafka_err2str(fe));
     return ES_EIO;
   }
+  /* Only partitions this process holds now, and only positions that moved
+   * (all of them again after a failed commit). A commit for a partition
+   * that was revoked, or any commit during a rebalance, is refused by the
+   * group coordinator and makes the client rejoin: committing blindly
+   * every interval kept a two-member group from ever settling. */
+  rd_kafka_topic_partition_list_t *own = NULL;
+  if (rd_kafka_assignment(k->consumer, &own) != RD_KAFKA_RESP_ERR_NO_ERROR) own = NULL;
+  bool resend = atomic_exchange(&k->commit_failed, false);
   rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new((int)k->nparts + 1);
   char meta[48];
   int mn = snprintf(meta, sizeof meta, META_PREFIX "%" PRId64, watermark);
@@ -414,16 +427,20 @@ int es__kafka_tick(es_kafka *k, int64_t watermark, int64_t now_ms, bool force) {
       pt->head = (pt->head + 1) % pt->cap;
       pt->n--;
     }
-    if (next < 0) continue;
-    rd_kafka_topic_partition_t *tp = rd_kafka_topic_partition_list_add(l, k->kc->topics[pt->topic], pt->partition);
+    pt->committed = next;
+    if (next < 0 || (next == pt->sent && !resend)) continue;
+    const char *topic = k->kc->topics[pt->topic];
+    if (!own || !rd_kafka_topic_partition_list_find(own, topic, pt->partition)) continue;
+    rd_kafka_topic_partition_t *tp = rd_kafka_topic_partition_list_add(l, topic, pt->partition);
     tp->offset = next;
     tp->metadata = es_malloc((size_t)mn);
     if (tp->metadata) {
       memcpy(tp->metadata, meta, (size_t)mn);
       tp->metadata_size = (size_t)mn;
     }
-    pt->committed = next;
+    pt->sent = next;
   }
+  if (own) rd_kafka_topic_partition_list_destroy(own);
   if (l->cnt) {
     /* Asynchronous: a commit must never stall the aggregator (a stalled
      * aggregator stalls the ingest, whose polling a rebalance needs). The

@@ -11,6 +11,8 @@
 #define EARSHOT_KAFKA_INTERNAL_H
 
 #include <librdkafka/rdkafka.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "../pipeline/pipeline_internal.h"
@@ -29,6 +31,7 @@ typedef struct es_kafka_part {
   size_t head, n, cap;   /* ring of runs */
   int64_t runmax;
   int64_t committed;     /* next offset last committed, -1 none */
+  int64_t sent;          /* next offset in the last commit request, -1 none */
   int64_t max_ts;        /* largest event time read from the partition */
   int64_t last_wall;     /* wall clock (ms) of its last record */
 } es_kafka_part;
@@ -48,6 +51,9 @@ typedef struct es_kafka {
    * rebalance callback (ingest thread), handed to the aggregator in the
    * next batch */
   int64_t pending_restore;
+  /* set by the commit callback (ingest thread) when a commit failed: the
+   * next commit repeats every position, not only those that moved */
+  _Atomic bool commit_failed;
 } es_kafka;
 
 /* Creates the consumer (subscribed) and producer. NULL with diag on error. */

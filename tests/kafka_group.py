@@ -6,19 +6,16 @@ query, the mentions counted by the two processes together are at least
 those `earshot replay` counts on the same records (at-least-once: a
 rebalance may count a record twice, never zero times).
 
-usage: kafka_group.py EARSHOT EARSHOT_GEN
-Waits are on conditions (log lines, records), bounded by deadlines.
-
-NOT REGISTERED WITH CTEST: it fails today. On the embedded broker
-(librdkafka 2.0.2), when the second process joins, the first revokes its
-partitions and neither gets a new assignment (eager assignors); with
-cooperative-sticky the joining process aborts in librdkafka's sticky
-assignor. Kept here as the reproduction for issue 3."""
+usage: kafka_group.py EARSHOT EARSHOT_GEN [ASSIGNOR]
+ASSIGNOR: a partition.assignment.strategy (default: the engine's own,
+cooperative-sticky). Waits are on conditions (log lines, records), bounded
+by deadlines."""
 import collections, json, os, signal, subprocess, sys, tempfile, time
 
 from kafka import KafkaProducer
 
 EARSHOT, GEN = sys.argv[1], sys.argv[2]
+ASSIGNOR = sys.argv[3] if len(sys.argv) > 3 else None
 passed = failed = 0
 
 
@@ -84,7 +81,8 @@ def main():
         with open(cfg, "w") as f:
             f.write("queries: %s/q.yaml\nwindows:\n  idle_flush: 1s\nprogress: false\n"
                     "kafka:\n  brokers: %s\n  group: pair\n  commit_interval: 200ms\n  flush_on_shutdown: true\n"
-                    "  properties:\n    fetch.wait.max.ms: 10\n    session.timeout.ms: 6000\n    max.poll.interval.ms: 10000\n" % (d, boot))
+                    "  properties:\n    fetch.wait.max.ms: 10\n    session.timeout.ms: 6000\n    max.poll.interval.ms: 10000\n" % (d, boot)
+                + ("    partition.assignment.strategy: %s\n" % ASSIGNOR if ASSIGNOR else ""))
         subprocess.run([EARSHOT, "replay", "-c", cfg, "--input", d + "/m.jsonl", "--output", d + "/expected.jsonl"],
                        check=True, stderr=subprocess.DEVNULL)
         expected = counts(d + "/expected.jsonl")
