@@ -147,7 +147,7 @@ def main():
         new = [m.value.decode() for m in after if comparable(m.value) not in old]
         check(len(after) == len(expected) + 1, "after the restart exactly one new window (got %d new records)"
               % (len(after) - len(expected)))
-        check(len(new) == 1 and '"window_start":"2026-01-05T06:00:00Z"' in new[0], "the new window is the new mention's")
+        check(len(new) == 1 and '"window_start":"2026-01-05T06:00:00Z"' in new[0], "the new window is the new mention's: %s" % new)
         engine.send_signal(signal.SIGTERM)
         check(engine.wait(timeout=30) == 0, "second run exits 0")
         engine = None
@@ -156,6 +156,9 @@ def main():
             engine.kill()
         broker.send_signal(signal.SIGTERM)
         broker.wait(timeout=30)
+        if failed and os.path.exists(d + "/engine.log"):
+            print("--- engine.log (without progress lines)")
+            print("".join(l for l in open(d + "/engine.log") if 'msg="progress"' not in l)[-8000:])
         subprocess.run(["rm", "-rf", d])
     print("%d passed, %d failed" % (passed, failed))
     return 0 if failed == 0 else 1

@@ -35,6 +35,8 @@ static int help(FILE *f) {
           "      --enriched-topic T   (default: off)\n"
           "      --dlq-topic T        (default: earshot.dlq)\n"
           "      --output FILE|-      also write window records here\n"
+          "      --exactly-once       suppress windows and alerts already on the output topics\n"
+          "                           (one engine process per group; see the README)\n"
           "  and the replay options below except --input\n",
           f);
   fputs("usage: earshot replay [options]\n"
@@ -64,7 +66,7 @@ int es__cmd_run(int argc, char **argv) { return es__run_pipeline(argc, argv, tru
 
 int es__run_pipeline(int argc, char **argv, bool kafka, const es_config *preset) {
   enum { O_QUERIES = 256, O_INPUT, O_OUTPUT, O_ENRICHED, O_DLQ, O_WINDOW, O_LATENESS, O_IDLE, O_WORKERS, O_FORMAT,
-         O_NOPROGRESS, O_BROKERS, O_TOPIC, O_GROUP, O_WTOPIC, O_ATOPIC, O_ETOPIC, O_DTOPIC };
+         O_NOPROGRESS, O_BROKERS, O_TOPIC, O_GROUP, O_WTOPIC, O_ATOPIC, O_ETOPIC, O_DTOPIC, O_EXACTLY };
   static const struct option opts[] = {
     {"config", required_argument, 0, 'c'},         {"queries", required_argument, 0, O_QUERIES},
     {"input", required_argument, 0, O_INPUT},       {"output", required_argument, 0, O_OUTPUT},
@@ -75,7 +77,7 @@ int es__run_pipeline(int argc, char **argv, bool kafka, const es_config *preset)
     {"brokers", required_argument, 0, O_BROKERS},   {"topic", required_argument, 0, O_TOPIC},
     {"group", required_argument, 0, O_GROUP},       {"windows-topic", required_argument, 0, O_WTOPIC},
     {"alerts-topic", required_argument, 0, O_ATOPIC}, {"enriched-topic", required_argument, 0, O_ETOPIC},
-    {"dlq-topic", required_argument, 0, O_DTOPIC},
+    {"dlq-topic", required_argument, 0, O_DTOPIC},  {"exactly-once", no_argument, 0, O_EXACTLY},
     {"help", no_argument, 0, 'h'},                  {0, 0, 0, 0}};
   cmd_name = kafka ? "run" : "replay";
   es_config cfg;
@@ -150,6 +152,7 @@ int es__run_pipeline(int argc, char **argv, bool kafka, const es_config *preset)
     case O_ATOPIC: es_config_set_str(&cfg.kafka.alerts_topic, optarg); break;
     case O_ETOPIC: es_config_set_str(&cfg.kafka.enriched_topic, optarg); break;
     case O_DTOPIC: es_config_set_str(&cfg.kafka.dlq_topic, optarg); break;
+    case O_EXACTLY: cfg.kafka.exactly_once = true; break;
     default: rc = help(stderr); goto out;
     }
   }
@@ -170,6 +173,11 @@ int es__run_pipeline(int argc, char **argv, bool kafka, const es_config *preset)
     if (!cfg.kafka.windows_topic) es_config_set_str(&cfg.kafka.windows_topic, "earshot.windows");
     if (!cfg.kafka.alerts_topic) es_config_set_str(&cfg.kafka.alerts_topic, "earshot.alerts");
     if (!cfg.kafka.dlq_topic) es_config_set_str(&cfg.kafka.dlq_topic, "earshot.dlq");
+    if (cfg.kafka.exactly_once && cfg.kafka.flush_on_shutdown) {
+      rc = fail_usage("kafka.exactly_once cannot be combined with kafka.flush_on_shutdown: a window flushed at "
+                      "shutdown is partial, and after a restart it would suppress its complete version", NULL);
+      goto out;
+    }
   } else if (cfg.kafka.brokers) {
     /* replay reads files even when the config also describes Kafka */
     es_free(cfg.kafka.brokers);

@@ -237,7 +237,8 @@ static int load_detection(ctx *x, yaml_node_t *m) {
 
 static int load_kafka(ctx *x, yaml_node_t *m) {
   static const char *const keys[] = {"brokers", "topics", "group", "windows_topic", "alerts_topic", "enriched_topic",
-                                     "dlq_topic", "commit_interval", "flush_on_shutdown", "properties", NULL};
+                                     "dlq_topic", "commit_interval", "flush_on_shutdown", "exactly_once", "properties",
+                                     NULL};
   if (need_map(x, m, "kafka")) return ES_ECONFIG;
   es_kafka_config *k = &x->c->kafka;
   FOR_PAIRS(m, key, v) {
@@ -252,6 +253,7 @@ static int load_kafka(ctx *x, yaml_node_t *m) {
     else if (!strcmp(ks, "dlq_topic")) rc = str_setting(x, v, ks, &k->dlq_topic);
     else if (!strcmp(ks, "commit_interval")) rc = es__yaml_duration(x->y, v, ks, &k->commit_interval_ms, x->d);
     else if (!strcmp(ks, "flush_on_shutdown")) rc = es__yaml_bool(x->y, v, ks, &k->flush_on_shutdown, x->d);
+    else if (!strcmp(ks, "exactly_once")) rc = es__yaml_bool(x->y, v, ks, &k->exactly_once, x->d);
     else if (!strcmp(ks, "topics")) {
       if (v->type != YAML_SEQUENCE_NODE) {
         rc = es_diag_set(x->d, ES_ECONFIG, "%s:%d: 'topics' must be a list such as [mentions]", x->y->path, es__yaml_line(v));

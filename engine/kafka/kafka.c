@@ -21,7 +21,9 @@
  * does not emit those windows again from partial input. */
 #include <errno.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "earshot/log.h"
@@ -35,6 +37,39 @@ static int set(rd_kafka_conf_t *conf, const char *k, const char *v, es_diag *d) 
   if (rd_kafka_conf_set(conf, k, v, err, sizeof err) != RD_KAFKA_CONF_OK)
     return es_diag_set(d, ES_ECONFIG, "kafka property %s=%s: %s", k, v, err);
   return 0;
+}
+
+/* ---- crash points (fault tests) --------------------------------------- */
+
+static const char *const crash_names[ES_CRASH_COUNT] = {"produce", "flushed", "committed", "assigned"};
+
+void es__kafka_crash_point(int point) {
+  static _Atomic int armed = -1; /* -1 unread, 0 off, 1 on */
+  static int target;
+  static long target_n;
+  static _Atomic long seen[ES_CRASH_COUNT];
+  if (atomic_load(&armed) == 0) return;
+  if (atomic_load(&armed) == -1) {
+    /* EARSHOT_CRASH_AT=POINT:N, read once; both threads parse the same value */
+    const char *v = getenv("EARSHOT_CRASH_AT");
+    int t = -1;
+    long n = 0;
+    for (int i = 0; v && i < ES_CRASH_COUNT; i++) {
+      size_t l = strlen(crash_names[i]);
+      if (!strncmp(v, crash_names[i], l) && v[l] == ':') {
+        t = i;
+        n = strtol(v + l + 1, NULL, 10);
+      }
+    }
+    target = t;
+    target_n = n;
+    atomic_store(&armed, t >= 0 && n > 0 ? 1 : 0);
+    if (t < 0 || n <= 0) return;
+  }
+  if (point == target && atomic_fetch_add(&seen[point], 1) + 1 == target_n) {
+    fprintf(stderr, "earshot: EARSHOT_CRASH_AT=%s:%ld reached: killing this process\n", crash_names[point], target_n);
+    raise(SIGKILL);
+  }
 }
 
 static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque) {
@@ -65,9 +100,14 @@ static void on_log(const rd_kafka_t *rk, int level, const char *fac, const char 
   es_log(level <= 3 ? ES_LOG_ERROR : ES_LOG_WARN, "kafka", "facility=%s detail=\"%s\"", fac, buf);
 }
 
+/* The watermark committed with the partitions' offsets: the largest, since
+ * each commit carries the watermark of its moment and a partition whose
+ * position did not move keeps an older one. Every window ending at or
+ * before it was published; every record before a committed offset belongs
+ * only to such windows. */
 static int64_t restore_mark(rd_kafka_t *rk, const rd_kafka_topic_partition_list_t *parts) {
   rd_kafka_topic_partition_list_t *c = rd_kafka_topic_partition_list_copy(parts);
-  int64_t mark = INT64_MAX;
+  int64_t mark = INT64_MIN;
   bool any = false;
   if (rd_kafka_committed(rk, c, 10000) == RD_KAFKA_RESP_ERR_NO_ERROR) {
     for (int i = 0; i < c->cnt; i++) {
@@ -80,12 +120,39 @@ static int64_t restore_mark(rd_kafka_t *rk, const rd_kafka_topic_partition_list_
       long long v;
       if (sscanf(buf, META_PREFIX "%lld", &v) == 1) {
         any = true;
-        if (v < mark) mark = v;
+        if (v > mark) mark = v;
       }
     }
   }
   rd_kafka_topic_partition_list_destroy(c);
   return any ? mark : INT64_MIN;
+}
+
+/* Keeps k->own equal to the partitions this process holds (ingest thread). */
+static void track_assignment(es_kafka *k, const rd_kafka_topic_partition_list_t *parts, bool assign, bool all) {
+  pthread_mutex_lock(&k->lock);
+  if (all) k->nown = 0;
+  for (int i = 0; i < parts->cnt; i++) {
+    es_kafka_tp tp = {.topic = -1, .partition = parts->elems[i].partition};
+    for (int t = 0; t < k->kc->ntopics; t++)
+      if (!strcmp(k->kc->topics[t], parts->elems[i].topic)) tp.topic = t;
+    size_t j = 0;
+    while (j < k->nown && (k->own[j].topic != tp.topic || k->own[j].partition != tp.partition)) j++;
+    if (!assign) {
+      if (j < k->nown) k->own[j] = k->own[--k->nown];
+    } else if (j == k->nown) {
+      if (k->nown == k->capown) {
+        size_t cap = k->capown ? k->capown * 2 : 64;
+        es_kafka_tp *n = es_realloc(k->own, cap * sizeof *n);
+        if (!n) break; /* OOM: the partition counts once it delivers */
+        k->own = n;
+        k->capown = cap;
+      }
+      k->own[k->nown++] = tp;
+    }
+  }
+  atomic_fetch_add(&k->epoch, 1);
+  pthread_mutex_unlock(&k->lock);
 }
 
 static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t *parts,
@@ -96,8 +163,10 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic
     es_log_info(err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS ? "partition assigned" : "partition revoked",
                 "topic=%s partition=%d", parts->elems[i].topic, (int)parts->elems[i].partition);
   if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+    es__kafka_crash_point(ES_CRASH_ASSIGNED);
     int64_t mark = restore_mark(rk, parts);
-    if (mark != INT64_MIN && (k->pending_restore == INT64_MIN || mark < k->pending_restore)) k->pending_restore = mark;
+    if (mark > k->pending_restore) k->pending_restore = mark;
+    track_assignment(k, parts, true, !coop);
     rd_kafka_error_t *e = NULL;
     if (coop) e = rd_kafka_incremental_assign(rk, parts);
     else rd_kafka_assign(rk, parts);
@@ -109,6 +178,7 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic
     /* Work already read from revoked partitions is finished and delivered
      * by this process; offsets that were not committed yet are read again
      * by the new owner (at-least-once). */
+    track_assignment(k, parts, false, !coop);
     if (coop) {
       rd_kafka_error_t *e = rd_kafka_incremental_unassign(rk, parts);
       if (e) rd_kafka_error_destroy(e);
@@ -124,6 +194,7 @@ es_kafka *es__kafka_create(const es_config *cfg, es_diag *d) {
   if (!k) return NULL;
   k->kc = kc;
   k->pending_restore = INT64_MIN;
+  pthread_mutex_init(&k->lock, NULL);
   char err[512];
   rd_kafka_conf_t *cc = rd_kafka_conf_new(), *pc = rd_kafka_conf_new();
   /* Defaults first, then the user's properties over them. Prefetching stays
@@ -204,6 +275,8 @@ void es__kafka_destroy(es_kafka *k) {
   }
   for (size_t i = 0; i < k->nparts; i++) es_free(k->parts[i].runs);
   es_free(k->parts);
+  es_free(k->own);
+  pthread_mutex_destroy(&k->lock);
   es_free(k);
 }
 
@@ -285,6 +358,7 @@ void *es__kafka_ingest_main(void *arg) {
 
 static void produce(es_kafka *k, const char *topic, const char *key, size_t kn, const char *val, size_t vn,
                     rd_kafka_headers_t *hdrs) {
+  es__kafka_crash_point(ES_CRASH_PRODUCE);
   for (;;) {
     rd_kafka_resp_err_t e = rd_kafka_producev(
       k->producer, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_KEY(key, kn), RD_KAFKA_V_VALUE((void *)val, vn),
@@ -304,27 +378,53 @@ static void produce(es_kafka *k, const char *topic, const char *key, size_t kn, 
   }
 }
 
-static rd_kafka_headers_t *schema(const char *name) {
+rd_kafka_headers_t *es__kafka_schema(const char *name) {
   rd_kafka_headers_t *h = rd_kafka_headers_new(4);
   rd_kafka_header_add(h, "schema", -1, name, -1);
   return h;
 }
 
-void es__kafka_window(es_kafka *k, const es_query *q, const char *json, size_t n, bool alert) {
+void es__kafka_window_header(rd_kafka_headers_t *h, int64_t size_ms, int64_t end_ms, bool alert) {
+  char v[64];
+  snprintf(v, sizeof v, "%" PRId64 " %" PRId64 " %d", size_ms, end_ms, alert);
+  rd_kafka_header_add(h, ES_HDR_WINDOW, -1, v, -1);
+}
+
+void es__kafka_window(es_kafka *k, const es_query *q, const es_window_result *w, const es_detect_state *st,
+                      const char *json, size_t n, bool window, bool alert, bool is_alert) {
   if (n && json[n - 1] == '\n') n--;
-  produce(k, k->kc->windows_topic, q->id, strlen(q->id), json, n, schema("earshot.window.v1"));
-  if (alert) produce(k, k->kc->alerts_topic, q->id, strlen(q->id), json, n, schema("earshot.alert.v1"));
+  if (window) {
+    rd_kafka_headers_t *h = es__kafka_schema("earshot.window.v1");
+    es__kafka_window_header(h, w->size_ms, w->end_ms, is_alert);
+    /* The detector state after this window, exactly (hex floats): an
+     * exactly-once restart continues the baseline from here. */
+    char v[160];
+    snprintf(v, sizeof v, "%a %a %" PRId64 " %" PRId64 " %" PRId64, st->mean, st->var, st->last_index, st->nwindows,
+             st->spike_run);
+    rd_kafka_header_add(h, ES_HDR_STATE, -1, v, -1);
+    produce(k, k->kc->windows_topic, q->id, strlen(q->id), json, n, h);
+  }
+  if (alert) {
+    rd_kafka_headers_t *h = es__kafka_schema("earshot.alert.v1");
+    es__kafka_window_header(h, w->size_ms, w->end_ms, true);
+    produce(k, k->kc->alerts_topic, q->id, strlen(q->id), json, n, h);
+  }
+}
+
+void es__kafka_produce(es_kafka *k, const char *topic, const char *key, size_t kn, const char *val, size_t vn,
+                       rd_kafka_headers_t *hdrs) {
+  produce(k, topic, key, kn, val, vn, hdrs);
 }
 
 void es__kafka_enriched(es_kafka *k, const char *key, size_t kn, const char *json, size_t n) {
   if (!k->kc->enriched_topic) return;
   if (n && json[n - 1] == '\n') n--;
-  produce(k, k->kc->enriched_topic, key, kn, json, n, schema("earshot.enriched.v1"));
+  produce(k, k->kc->enriched_topic, key, kn, json, n, es__kafka_schema("earshot.enriched.v1"));
 }
 
 void es__kafka_dead(es_kafka *k, const es_pipe *p, const es_batch *b, uint32_t rec, int reason, const char *detail) {
   es_src src = es__record_src(p, b, rec);
-  rd_kafka_headers_t *h = schema("earshot.dlq.v1");
+  rd_kafka_headers_t *h = es__kafka_schema("earshot.dlq.v1");
   char num[32];
   rd_kafka_header_add(h, "reason", -1, es_reason_name(reason), -1);
   rd_kafka_header_add(h, "action", -1, es_reason_action(reason), -1);
@@ -358,14 +458,32 @@ static es_kafka_part *part_of(es_kafka *k, int topic, int32_t partition) {
   return pt;
 }
 
+void es__kafka_sync_assignment(es_kafka *k, int64_t now_wall) {
+  uint64_t e = atomic_load(&k->epoch);
+  if (e == k->seen_epoch) return;
+  k->seen_epoch = e;
+  for (size_t i = 0; i < k->nparts; i++) k->parts[i].assigned = false;
+  pthread_mutex_lock(&k->lock);
+  for (size_t i = 0; i < k->nown; i++) {
+    if (k->own[i].topic < 0) continue;
+    es_kafka_part *pt = part_of(k, k->own[i].topic, k->own[i].partition);
+    if (!pt) continue;
+    if (!pt->assigned && pt->max_ts == INT64_MIN) pt->last_wall = now_wall;
+    pt->assigned = true;
+  }
+  pthread_mutex_unlock(&k->lock);
+}
+
 int64_t es__kafka_event_time(const es_kafka *k, int64_t now_wall, int64_t idle_ms) {
-  int64_t t = INT64_MAX;
+  int64_t t = INT64_MAX, quiet = INT64_MIN;
   for (size_t i = 0; i < k->nparts; i++) {
     const es_kafka_part *pt = &k->parts[i];
-    if (pt->max_ts == INT64_MIN || (idle_ms > 0 && now_wall - pt->last_wall >= idle_ms)) continue;
+    if (pt->max_ts > quiet) quiet = pt->max_ts;
+    if (!pt->assigned || (idle_ms > 0 && now_wall - pt->last_wall >= idle_ms)) continue;
+    if (pt->max_ts == INT64_MIN) return INT64_MIN; /* assigned, nothing read yet: it may hold older mentions */
     if (pt->max_ts < t) t = pt->max_ts;
   }
-  return t == INT64_MAX ? INT64_MIN : t;
+  return t == INT64_MAX ? quiet : t; /* every partition quiet: the latest event time read */
 }
 
 void es__kafka_track(es_kafka *k, const es_batch *b, uint32_t rec, int64_t ts, int64_t mark, int64_t now_wall) {
@@ -408,17 +526,16 @@ int es__kafka_tick(es_kafka *k, int64_t watermark, int64_t now_ms, bool force) {
                  "failed=%" PRIu64 " flush=\"%s\"", k->failed, rd_kafka_err2str(fe));
     return ES_EIO;
   }
-  /* Only partitions this process holds now, and only positions that moved
-   * (all of them again after a failed commit). A commit for a partition
-   * that was revoked, or any commit during a rebalance, is refused by the
-   * group coordinator and makes the client rejoin: committing blindly
-   * every interval kept a two-member group from ever settling. */
-  rd_kafka_topic_partition_list_t *own = NULL;
-  if (rd_kafka_assignment(k->consumer, &own) != RD_KAFKA_RESP_ERR_NO_ERROR) own = NULL;
+  es__kafka_crash_point(ES_CRASH_FLUSHED);
+  /* Only partitions this process holds now, and only when something moved
+   * (a position or the watermark) or the last commit failed. A commit for a
+   * partition that was revoked, or any commit during a rebalance, is
+   * refused by the group coordinator and makes the client rejoin:
+   * committing every interval regardless kept a two-member group from ever
+   * settling. Each commit carries every held position, so a retried older
+   * commit that lands after a newer one is corrected by the next. */
   bool resend = atomic_exchange(&k->commit_failed, false);
-  rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new((int)k->nparts + 1);
-  char meta[48];
-  int mn = snprintf(meta, sizeof meta, META_PREFIX "%" PRId64, watermark);
+  bool moved = resend || watermark != k->sent_wm;
   for (size_t i = 0; i < k->nparts; i++) {
     es_kafka_part *pt = &k->parts[i];
     int64_t next = pt->committed;
@@ -428,7 +545,18 @@ int es__kafka_tick(es_kafka *k, int64_t watermark, int64_t now_ms, bool force) {
       pt->n--;
     }
     pt->committed = next;
-    if (next < 0 || (next == pt->sent && !resend)) continue;
+    moved |= next != pt->sent;
+  }
+  if (!moved && !force) return 0;
+  rd_kafka_topic_partition_list_t *own = NULL;
+  if (rd_kafka_assignment(k->consumer, &own) != RD_KAFKA_RESP_ERR_NO_ERROR) own = NULL;
+  rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new((int)k->nparts + 1);
+  char meta[48];
+  int mn = snprintf(meta, sizeof meta, META_PREFIX "%" PRId64, watermark);
+  for (size_t i = 0; i < k->nparts; i++) {
+    es_kafka_part *pt = &k->parts[i];
+    int64_t next = pt->committed;
+    if (next < 0) continue;
     const char *topic = k->kc->topics[pt->topic];
     if (!own || !rd_kafka_topic_partition_list_find(own, topic, pt->partition)) continue;
     rd_kafka_topic_partition_t *tp = rd_kafka_topic_partition_list_add(l, topic, pt->partition);
@@ -444,11 +572,14 @@ int es__kafka_tick(es_kafka *k, int64_t watermark, int64_t now_ms, bool force) {
   if (l->cnt) {
     /* Asynchronous: a commit must never stall the aggregator (a stalled
      * aggregator stalls the ingest, whose polling a rebalance needs). The
-     * result arrives in on_commit; a failed commit is simply repeated at the
-     * next interval, since every commit carries the full positions. */
-    rd_kafka_resp_err_t ce = rd_kafka_commit(k->consumer, l, 1);
+     * result arrives in on_commit; a failed commit is repeated at the next
+     * interval. The last one (force, at shutdown) waits for its result, so
+     * it is the one stored. */
+    k->sent_wm = watermark;
+    rd_kafka_resp_err_t ce = rd_kafka_commit(k->consumer, l, force ? 0 : 1);
     if (ce) es_log_warn("kafka commit failed; retried at the next interval", "error=\"%s\"", rd_kafka_err2str(ce));
     else k->commits++;
+    es__kafka_crash_point(ES_CRASH_COMMITTED);
   }
   rd_kafka_topic_partition_list_destroy(l); /* frees the metadata too */
   return 0;

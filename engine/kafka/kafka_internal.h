@@ -11,11 +11,13 @@
 #define EARSHOT_KAFKA_INTERNAL_H
 
 #include <librdkafka/rdkafka.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
 #include "../pipeline/pipeline_internal.h"
+#include "earshot/detect.h"
 
 /* Offsets of one input partition awaiting commit: runs of consecutive
  * offsets with the same running maximum of "done when the watermark
@@ -33,8 +35,14 @@ typedef struct es_kafka_part {
   int64_t committed;     /* next offset last committed, -1 none */
   int64_t sent;          /* next offset in the last commit request, -1 none */
   int64_t max_ts;        /* largest event time read from the partition */
-  int64_t last_wall;     /* wall clock (ms) of its last record */
+  int64_t last_wall;     /* wall clock (ms) of its last record, or of its assignment */
+  bool assigned;         /* held by this process now */
 } es_kafka_part;
+
+typedef struct es_kafka_tp {
+  int topic;
+  int32_t partition;
+} es_kafka_tp;
 
 typedef struct es_kafka {
   const es_kafka_config *kc;
@@ -46,6 +54,7 @@ typedef struct es_kafka {
   es_kafka_part *parts;
   size_t nparts, capparts;
   int64_t last_commit_ms;
+  int64_t sent_wm; /* watermark of the last commit request */
   uint64_t commits;
   /* restore: the watermark stored with the committed offsets; set by the
    * rebalance callback (ingest thread), handed to the aggregator in the
@@ -54,7 +63,31 @@ typedef struct es_kafka {
   /* set by the commit callback (ingest thread) when a commit failed: the
    * next commit repeats every position, not only those that moved */
   _Atomic bool commit_failed;
+  /* the current assignment, written by the rebalance callback (ingest
+   * thread) under `lock`; the aggregator copies it when `epoch` moved, so a
+   * partition assigned but not yet read holds event time back */
+  pthread_mutex_t lock;
+  es_kafka_tp *own;
+  size_t nown, capown;
+  _Atomic uint64_t epoch;
+  uint64_t seen_epoch; /* aggregator */
 } es_kafka;
+
+/* Exactly-once restart (resume.c), before consuming: reads the windows and
+ * alerts topics from their first retained record to their end and fills
+ * p->sup_win / p->sup_alert (per query and window size, the end of the last
+ * window published there) and p->det (the detector state after that
+ * window); re-sends alerts whose window was published but whose alert
+ * record was not. 0, or ES_EIO with diag when a topic cannot be read. */
+int es__kafka_resume(es_kafka *k, es_pipe *p, es_diag *d);
+
+/* Crash points for fault tests: with EARSHOT_CRASH_AT=POINT:N in the
+ * environment the process kills itself (SIGKILL) the N-th time it reaches
+ * POINT: produce (before an output record is produced), flushed (outputs
+ * acknowledged, offsets not yet committed), committed (just after a commit
+ * request), assigned (in a rebalance, partitions being assigned). */
+enum { ES_CRASH_PRODUCE, ES_CRASH_FLUSHED, ES_CRASH_COMMITTED, ES_CRASH_ASSIGNED, ES_CRASH_COUNT };
+void es__kafka_crash_point(int point);
 
 /* Creates the consumer (subscribed) and producer. NULL with diag on error. */
 es_kafka *es__kafka_create(const es_config *cfg, es_diag *d);
@@ -62,16 +95,33 @@ void es__kafka_destroy(es_kafka *k); /* closes the consumer cleanly; NULL-safe *
 void *es__kafka_ingest_main(void *arg);
 
 /* Outputs (aggregator thread). */
-void es__kafka_window(es_kafka *k, const es_query *q, const char *json, size_t n, bool alert);
+#define ES_HDR_WINDOW "earshot.window" /* "SIZE_MS END_MS ALERT(0|1)" */
+#define ES_HDR_STATE "earshot.state"   /* detector state after the window, hex floats */
+/* A closed window: to the windows topic when `window`, to the alerts topic
+ * when `alert`; `is_alert` says whether it is an alert at all (a header of
+ * the window record, so a restart can re-send a lost alert). */
+void es__kafka_window(es_kafka *k, const es_query *q, const es_window_result *w, const es_detect_state *st,
+                      const char *json, size_t n, bool window, bool alert, bool is_alert);
+void es__kafka_window_header(rd_kafka_headers_t *h, int64_t size_ms, int64_t end_ms, bool alert);
+rd_kafka_headers_t *es__kafka_schema(const char *name);
+/* Produces one record (headers owned by it), waiting while the queue is full. */
+void es__kafka_produce(es_kafka *k, const char *topic, const char *key, size_t kn, const char *val, size_t vn,
+                       rd_kafka_headers_t *hdrs);
 void es__kafka_dead(es_kafka *k, const es_pipe *p, const es_batch *b, uint32_t rec, int reason, const char *detail);
 void es__kafka_enriched(es_kafka *k, const char *key, size_t kn, const char *json, size_t n);
 /* Records that input record `rec` (event time ts, INT64_MIN when rejected)
  * is done once the watermark reaches `mark`. */
 void es__kafka_track(es_kafka *k, const es_batch *b, uint32_t rec, int64_t ts, int64_t mark, int64_t now_wall);
-/* Event time of the input: the smallest of the partitions' largest event
- * times, ignoring partitions silent for `idle_ms` (a quiet partition must
- * not hold every window open). INT64_MIN before any record. */
+/* Event time of the input: the smallest of the assigned partitions' largest
+ * event times, ignoring partitions silent for `idle_ms` (a quiet partition
+ * must not hold every window open); when all are quiet, the largest event
+ * time read. INT64_MIN while an assigned partition has delivered nothing
+ * yet (less than idle_ms since its assignment): it may hold older
+ * mentions, which must not arrive late. */
 int64_t es__kafka_event_time(const es_kafka *k, int64_t now_wall, int64_t idle_ms);
+/* Takes over assignment changes made by the rebalance callback; called
+ * before each batch, so partitions are known before their first record. */
+void es__kafka_sync_assignment(es_kafka *k, int64_t now_wall);
 /* Serves delivery reports; commits delivered work every commit interval
  * (or now when `force`). `watermark`: all windows ending at or before it
  * have been emitted. Returns 0 or ES_EIO when delivery failed. */

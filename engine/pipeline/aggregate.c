@@ -55,7 +55,14 @@ static void flush_pretty(es_pipe *p) {
 void es__pipe_window_sink(void *ctx, const es_window_result *w) {
   es_pipe *p = ctx;
   const es_query *q = es_queryset_get(p->qs, w->query);
-  es_detect_state *st = &p->det[(size_t)w->query * (size_t)p->cfg->windows.nsizes + (size_t)w->size_idx];
+  size_t si = (size_t)w->query * (size_t)p->cfg->windows.nsizes + (size_t)w->size_idx;
+  if (p->sup_win && w->end_ms <= p->sup_win[si]) {
+    /* Exactly-once: an earlier run published this window (and the detector
+     * state after it, restored in p->det). */
+    p->suppressed++;
+    return;
+  }
+  es_detect_state *st = &p->det[si];
   es_detect_result d;
   es_detect_window(&p->cfg->detect, st, w->index, w->count, w->negative, q->negative_at_least, q->count_at_least, &d);
   es_window_result fin = *w;
@@ -68,7 +75,8 @@ void es__pipe_window_sink(void *ctx, const es_window_result *w) {
     es_buf_clear(&p->kbuf);
     es_output_window_json(&p->kbuf, q, &fin, &d);
     bool alert = d.cls == ES_CLASS_SPIKE || d.threshold_breached;
-    es__kafka_window(p->kafka, q, p->kbuf.data, p->kbuf.len, alert);
+    bool send_alert = alert && !(p->sup_alert && w->end_ms <= p->sup_alert[si]);
+    es__kafka_window(p->kafka, q, &fin, st, p->kbuf.data, p->kbuf.len, true, send_alert, alert);
   }
   if (!p->out) {
     /* Kafka only */
@@ -102,8 +110,18 @@ static int64_t done_mark(const es_pipe *p, int64_t ts) {
   return mark;
 }
 
+/* Kafka: event time is the slowest active partition's (a watermark per
+ * partition), advanced after each batch and while the input is quiet (a
+ * partition that went idle stops holding it back). */
+static void kafka_advance(es_pipe *p, int64_t now_wall) {
+  if (!p->kafka) return;
+  int64_t t = es__kafka_event_time(p->kafka, now_wall, p->cfg->windows.idle_flush_ms);
+  if (t != INT64_MIN) es_windows_advance(p->win, t);
+}
+
 static void consume(es_pipe *p, es_batch *b) {
   int64_t now_wall = es_time_wall_ms();
+  if (p->kafka) es__kafka_sync_assignment(p->kafka, now_wall);
   if (b->restore_wm != INT64_MIN) {
     char t[32];
     es_time_format_rfc3339(b->restore_wm, t);
@@ -132,6 +150,9 @@ static void consume(es_pipe *p, es_batch *b) {
                          .compound = r->compound,
                          .label = r->label};
       unsigned late_mask = es_windows_observe(p->win, &o, b->hits + r->hit_off, r->nhits);
+      /* Counted in the windows that were still open (if any): done when
+       * they close. */
+      if (late_mask != (1u << p->cfg->windows.nsizes) - 1) mark = done_mark(p, r->ts_ms);
       if (late_mask) {
         char detail[160], ts[32], wm[32];
         es_time_format_rfc3339(r->ts_ms, ts);
@@ -140,18 +161,11 @@ static void consume(es_pipe *p, es_batch *b) {
         if (!p->kafka || p->cfg->dlq_output) es__dead_letter(p, b, &late, i, ES_REASON_LATE, detail);
         if (p->kafka) es__kafka_dead(p->kafka, p, b, i, ES_REASON_LATE, detail);
         p->st->reasons[ES_REASON_LATE]++;
-      } else {
-        mark = done_mark(p, r->ts_ms);
       }
     }
     if (p->kafka && b->kpart[i] >= 0) es__kafka_track(p->kafka, b, i, r->reason ? INT64_MIN : r->ts_ms, mark, now_wall);
   }
-  /* Kafka: event time is the slowest active partition's (a watermark per
-   * partition), advanced once per batch. */
-  if (p->kafka) {
-    int64_t t = es__kafka_event_time(p->kafka, now_wall, p->cfg->windows.idle_flush_ms);
-    if (t != INT64_MIN) es_windows_advance(p->win, t);
-  }
+  kafka_advance(p, now_wall);
   write_dlq(p, &late);
   es_buf_free(&late);
   p->st->bytes += b->len;
@@ -203,6 +217,7 @@ int es__aggregate(es_pipe *p) {
     void *v;
     es_ring *r = &p->from_worker[next % (uint64_t)p->nworkers];
     if (!es_ring_pop(r, &v, 100)) {
+      kafka_advance(p, es_time_wall_ms());
       es_windows_idle(p->win, es_time_wall_ms());
       if (p->kafka) es__kafka_tick(p->kafka, es_windows_watermark(p->win), es_time_mono_ms(), false);
       progress(p, false);
@@ -243,6 +258,7 @@ int es__aggregate(es_pipe *p) {
   flush_obuf(p);
   if (p->kafka && es__kafka_tick(p->kafka, emitted, es_time_mono_ms(), true) && !p->io_err)
     p->io_err = es_diag_set(p->diag, ES_EIO, "some output records were not delivered to Kafka; offsets behind them were not committed");
+  if (p->sup_win) es_log_info("exactly-once", "windows_already_published=%llu", (unsigned long long)p->suppressed);
   progress(p, true);
   return p->io_err;
 }

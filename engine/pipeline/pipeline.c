@@ -141,6 +141,17 @@ int es_replay(const es_config *cfg, const es_queryset *qs, const es_lexicon *lex
   p.win = es_windows_create(&wo, nq, es__pipe_window_sink, &p);
   p.det = es_calloc(nq * (size_t)cfg->windows.nsizes + 1, sizeof *p.det);
   if (!p.win || !p.det) goto oom;
+  if (p.kafka && cfg->kafka.exactly_once) {
+    size_t n = nq * (size_t)cfg->windows.nsizes + 1;
+    p.sup_win = es_malloc(n * sizeof *p.sup_win);
+    p.sup_alert = es_malloc(n * sizeof *p.sup_alert);
+    if (!p.sup_win || !p.sup_alert) goto oom;
+    for (size_t i = 0; i < n; i++) p.sup_win[i] = p.sup_alert[i] = INT64_MIN;
+    if (es__kafka_resume(p.kafka, &p, d)) {
+      rc = ES_EIO;
+      goto done;
+    }
+  }
 
   /* Pool: 4 batches in flight per worker plus one end marker each, one being
    * filled by ingest and one being consumed by the aggregator. */
@@ -227,6 +238,8 @@ done:
   es_ring_free(&p.free_batches);
   es_windows_destroy(p.win);
   es_free(p.det);
+  es_free(p.sup_win);
+  es_free(p.sup_alert);
   es_buf_free(&p.obuf);
   es_buf_free(&p.pretty_line);
   es_buf_free(&p.pretty_alerts);

@@ -56,6 +56,10 @@ typedef struct es_pipe {
   const char *dlq_path;
   es_windows *win;
   es_detect_state *det; /* nqueries x nsizes */
+  /* exactly-once restart: per query x size, the end of the last window
+   * (alert) already on the output topic, INT64_MIN none; NULL when off */
+  int64_t *sup_win, *sup_alert;
+  uint64_t suppressed; /* windows not published again */
   es_buf obuf;
   es_buf pretty_line, pretty_alerts; /* --format pretty: the current period */
   es_buf kbuf;                       /* one window record for Kafka */

@@ -9,6 +9,7 @@
  * across sizes in order of end time, then size, then query index, so the
  * output order is a pure function of the input order. Accumulators are
  * pooled: steady state does not allocate. Aggregator thread only. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,7 +26,7 @@ typedef struct topc {
 typedef struct acc {
   struct acc *next_free;
   uint64_t count, pos, neg, neu, unscored, reach;
-  double sum_compound;
+  int64_t sum_compound; /* fixed point, 1e-9: a sum independent of arrival order */
   es_hll hll;
   topc top[ES_TOPK_COUNTERS];
   uint32_t ntop;
@@ -43,6 +44,7 @@ typedef struct sizeset {
   slot *open;        /* sorted by index */
   size_t nopen, capopen;
   int64_t closed_below; /* windows with index < this are closed */
+  int64_t prior_below;  /* windows with index < this were published by an earlier run */
 } sizeset;
 
 struct es_windows {
@@ -74,6 +76,7 @@ es_windows *es_windows_create(const es_window_opts *o, size_t nqueries, es_windo
   for (int i = 0; i < o->nsizes; i++) {
     w->sizes[i].size = o->size_ms[i];
     w->sizes[i].closed_below = INT64_MIN;
+    w->sizes[i].prior_below = INT64_MIN;
   }
   return w;
 }
@@ -169,7 +172,7 @@ static void top_add(acc *a, const es_window_obs *m) {
   for (uint32_t i = 0; i < a->ntop; i++) {
     if (a->top[i].hash == m->author_hash) {
       a->top[i].count++;
-      a->top[i].reach = m->followers;
+      if (m->followers > a->top[i].reach) a->top[i].reach = m->followers; /* the largest: order-independent */
       return;
     }
     if (a->top[i].count < a->top[min_i].count) min_i = i;
@@ -223,7 +226,7 @@ static void emit(es_windows *w, int size_idx, const slot *s, uint32_t q, acc *a)
     r.neutral = a->neu;
     r.unscored = a->unscored;
     uint64_t scored = a->count - a->unscored;
-    r.sentiment_mean = scored ? a->sum_compound / (double)scored : 0.0;
+    r.sentiment_mean = scored ? (double)a->sum_compound / 1e9 / (double)scored : 0.0;
     r.unique_authors = es_hll_count(&a->hll);
     r.reach = a->reach;
     qsort(a->top, a->ntop, sizeof *a->top, top_cmp);
@@ -305,7 +308,9 @@ unsigned es_windows_observe(es_windows *w, const es_window_obs *m, const uint32_
     sizeset *ss = &w->sizes[i];
     int64_t idx = floor_div(m->ts_ms, ss->size);
     if (idx < ss->closed_below) {
-      late |= 1u << i;
+      /* A window an earlier run published (restart) already holds this
+       * mention: neither counted again nor late. */
+      if (idx >= ss->prior_below) late |= 1u << i;
       continue;
     }
     slot *s = open_slot(w, ss, idx);
@@ -321,7 +326,7 @@ unsigned es_windows_observe(es_windows *w, const es_window_obs *m, const uint32_
       case ES_LABEL_UNSCORED: a->unscored++; break;
       default: a->neu++; break;
       }
-      if (m->label != ES_LABEL_UNSCORED) a->sum_compound += m->compound;
+      if (m->label != ES_LABEL_UNSCORED) a->sum_compound += llround(m->compound * 1e9);
       if (m->author_hash) {
         es_hll_add(&a->hll, m->author_hash);
         top_add(a, m);
@@ -341,6 +346,17 @@ void es_windows_advance(es_windows *w, int64_t ts) {
 
 void es_windows_touch(es_windows *w, int64_t wall_ms) { w->last_progress_wall = wall_ms; }
 
+/* Closes every window ending at or before `mark`, for good. */
+static void close_through(es_windows *w, int64_t mark) {
+  if (mark <= w->idle_mark) return;
+  w->idle_mark = mark;
+  close_upto(w, mark, false);
+  for (int i = 0; i < w->o.nsizes; i++) {
+    int64_t below = floor_div(mark, w->sizes[i].size);
+    if (below > w->sizes[i].closed_below) w->sizes[i].closed_below = below;
+  }
+}
+
 void es_windows_idle(es_windows *w, int64_t wall_ms) {
   if (!w->any || w->o.idle_flush_ms <= 0) return;
   if (wall_ms - w->last_progress_wall < w->o.idle_flush_ms) return;
@@ -356,17 +372,15 @@ void es_windows_idle(es_windows *w, int64_t wall_ms) {
     }
   }
   if (mark == INT64_MIN) return;
-  es_windows_restore(w, mark);
+  close_through(w, mark);
 }
 
 void es_windows_flush(es_windows *w) { close_upto(w, 0, true); }
 
 void es_windows_restore(es_windows *w, int64_t mark) {
-  if (mark <= w->idle_mark) return;
-  w->idle_mark = mark;
-  close_upto(w, mark, false);
+  close_through(w, mark);
   for (int i = 0; i < w->o.nsizes; i++) {
     int64_t below = floor_div(mark, w->sizes[i].size);
-    if (below > w->sizes[i].closed_below) w->sizes[i].closed_below = below;
+    if (below > w->sizes[i].prior_below) w->sizes[i].prior_below = below;
   }
 }

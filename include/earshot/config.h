@@ -25,6 +25,7 @@ typedef struct es_kafka_config {
   char *windows_topic, *alerts_topic, *enriched_topic, *dlq_topic; /* enriched NULL = off */
   int64_t commit_interval_ms;     /* how often delivered work is committed */
   bool flush_on_shutdown;         /* emit open windows (final: false) on SIGTERM */
+  bool exactly_once;              /* suppress windows and alerts already published */
   char *props[ES_MAX_KAFKA_PROPS][2]; /* librdkafka properties passed through */
   int nprops;
 } es_kafka_config;

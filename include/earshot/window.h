@@ -78,8 +78,9 @@ void es_windows_idle(es_windows *w, int64_t wall_ms);
 /* Records the wall clock at which the caller last saw input (progress). */
 void es_windows_touch(es_windows *w, int64_t wall_ms);
 /* Restart: windows ending at or before `mark` were emitted by an earlier
- * run (the watermark committed with the input offsets). They are treated as
- * closed: mentions for them are reported late, never emitted twice. */
+ * run (the watermark committed with the input offsets). They are closed;
+ * a mention read again for them is not counted again and not late (the
+ * earlier run handled it), so observe does not report it. */
 void es_windows_restore(es_windows *w, int64_t mark);
 /* End of input: closes every open window (final). */
 void es_windows_flush(es_windows *w);
