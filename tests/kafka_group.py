@@ -10,29 +10,13 @@ usage: kafka_group.py EARSHOT EARSHOT_GEN [ASSIGNOR]
 ASSIGNOR: a partition.assignment.strategy (default: the engine's own,
 cooperative-sticky). Waits are on conditions (log lines, records), bounded
 by deadlines."""
-import collections, json, os, signal, subprocess, sys, tempfile, time
+import collections, json, os, signal, subprocess, sys, tempfile
 
-from kafka import KafkaProducer
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from kafkatest import check, finish, produce, start_broker, stop_broker, tally, wait_for  # noqa: E402
 
 EARSHOT, GEN = sys.argv[1], sys.argv[2]
 ASSIGNOR = sys.argv[3] if len(sys.argv) > 3 else None
-passed = failed = 0
-
-
-def check(cond, what):
-    global passed, failed
-    passed, failed = (passed + 1, failed) if cond else (passed, failed + 1)
-    if not cond:
-        print("FAIL:", what, flush=True)
-
-
-def wait_for(pred, deadline_s=60):
-    end = time.monotonic() + deadline_s
-    while time.monotonic() < end:
-        if pred():
-            return True
-        time.sleep(0.1)  # polling a condition, bounded by the deadline
-    return False
 
 
 def assigned(log):
@@ -56,20 +40,9 @@ def counts(path):
     return c
 
 
-def produce(boot, records):
-    p = KafkaProducer(bootstrap_servers=boot, linger_ms=5)
-    for r in records:
-        p.send("mentions", r)
-    p.flush()
-    p.close()
-
-
 def main():
     d = tempfile.mkdtemp(prefix="earshot-group-")
-    broker = subprocess.Popen([EARSHOT, "broker", "--topic", "mentions:4", "--topic", "earshot.windows:4",
-                               "--topic", "earshot.alerts:1", "--topic", "earshot.dlq:1"],
-                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-    boot = broker.stdout.readline().strip()
+    broker, boot = start_broker(EARSHOT, ["mentions:4", "earshot.windows:4", "earshot.alerts:1", "earshot.dlq:1"])
     procs = {}
     try:
         subprocess.run([GEN, "queries", "--count", "10", "-o", d + "/q.yaml"], check=True)
@@ -121,16 +94,14 @@ def main():
         for p in procs.values():
             if p.poll() is None:
                 p.kill()
-        broker.send_signal(signal.SIGTERM)
-        broker.wait(timeout=30)
-        if failed:
+        stop_broker(broker)
+        if tally["failed"]:
             for name in ("a", "b"):
                 if os.path.exists(d + "/%s.log" % name):
                     print("--- %s.log" % name)
                     print("".join(l for l in open(d + "/%s.log" % name) if "progress" not in l and "commit failed" not in l)[:6000])
         subprocess.run(["rm", "-rf", d])
-    print("%d passed, %d failed" % (passed, failed))
-    return 0 if failed == 0 else 1
+    return finish()
 
 
 sys.exit(main())

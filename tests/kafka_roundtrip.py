@@ -12,63 +12,19 @@ committed watermark, re-emitting nothing and losing nothing.
 
 usage: kafka_roundtrip.py EARSHOT EARSHOT_GEN
 Waits are on conditions (records arriving), bounded by deadlines."""
-import json, os, signal, subprocess, sys, tempfile, time
+import json, os, signal, subprocess, sys, tempfile
 
-from kafka import KafkaConsumer, KafkaProducer, TopicPartition
-from kafka.errors import KafkaError
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from kafkatest import check, comparable, finish, read_topic, start_broker, stop_broker, tally  # noqa: E402
+from kafka import KafkaProducer  # noqa: E402
 
 EARSHOT, GEN = sys.argv[1], sys.argv[2]
-passed = failed = 0
-
-
-T0 = time.monotonic()
-
-
-def check(cond, what):
-    print("[%6.1fs] %s" % (time.monotonic() - T0, what), file=sys.stderr, flush=True)
-    global passed, failed
-    if cond:
-        passed += 1
-    else:
-        failed += 1
-        print("FAIL:", what, flush=True)
-
-
-def comparable(value):
-    """A window record without top_authors: Space-Saving keeps exact lower
-    bounds, but which light authors it keeps depends on arrival order, and
-    partitions interleave differently from a file."""
-    r = json.loads(value)
-    r.pop("top_authors")
-    return json.dumps(r, sort_keys=True)
-
-
-def read_topic(boot, topic, want, deadline_s=90):
-    """Reads `topic` from the beginning until `want` records (or deadline)."""
-    c = KafkaConsumer(bootstrap_servers=boot, group_id=None, auto_offset_reset="earliest",
-                      enable_auto_commit=False, consumer_timeout_ms=500)
-    parts = [TopicPartition(topic, p) for p in (c.partitions_for_topic(topic) or [])]
-    c.assign(parts)
-    c.seek_to_beginning(*parts)
-    out, end = [], time.monotonic() + deadline_s
-    while len(out) < want and time.monotonic() < end:
-        try:
-            for m in c:
-                out.append(m)
-                if len(out) >= want:
-                    break
-        except KafkaError:  # injected broker errors reach this client too: retry
-            continue
-    c.close()
-    return out
 
 
 def main():
     d = tempfile.mkdtemp(prefix="earshot-kafka-")
-    broker = subprocess.Popen([EARSHOT, "broker", "--topic", "mentions:4", "--topic", "earshot.windows:4",
-                               "--topic", "earshot.alerts:1", "--topic", "earshot.dlq:1", "--topic", "earshot.enriched:4"],
-                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-    boot = broker.stdout.readline().strip()
+    broker, boot = start_broker(EARSHOT, ["mentions:4", "earshot.windows:4", "earshot.alerts:1", "earshot.dlq:1",
+                                          "earshot.enriched:4"])
     check(boot.startswith("127.0.0.1:"), "broker prints its address first: %r" % boot)
     engine = None
     try:
@@ -154,14 +110,12 @@ def main():
     finally:
         if engine:
             engine.kill()
-        broker.send_signal(signal.SIGTERM)
-        broker.wait(timeout=30)
-        if failed and os.path.exists(d + "/engine.log"):
+        stop_broker(broker)
+        if tally["failed"] and os.path.exists(d + "/engine.log"):
             print("--- engine.log (without progress lines)")
             print("".join(l for l in open(d + "/engine.log") if 'msg="progress"' not in l)[-8000:])
         subprocess.run(["rm", "-rf", d])
-    print("%d passed, %d failed" % (passed, failed))
-    return 0 if failed == 0 else 1
+    return finish()
 
 
 sys.exit(main())

@@ -194,6 +194,7 @@ es_kafka *es__kafka_create(const es_config *cfg, es_diag *d) {
   if (!k) return NULL;
   k->kc = kc;
   k->pending_restore = INT64_MIN;
+  k->sent_wm = INT64_MIN;
   pthread_mutex_init(&k->lock, NULL);
   char err[512];
   rd_kafka_conf_t *cc = rd_kafka_conf_new(), *pc = rd_kafka_conf_new();
@@ -517,16 +518,6 @@ int es__kafka_tick(es_kafka *k, int64_t watermark, int64_t now_ms, bool force) {
   rd_kafka_poll(k->producer, 0);
   if (!force && now_ms - k->last_commit_ms < k->kc->commit_interval_ms) return 0;
   k->last_commit_ms = now_ms;
-  /* Everything produced so far must be acknowledged before any offset
-   * behind it is committed. */
-  rd_kafka_resp_err_t fe = rd_kafka_flush(k->producer, 30000);
-  if (fe || k->failed != k->failed_reported) {
-    k->failed_reported = k->failed;
-    es_log_error("not committing: output records were not delivered",
-                 "failed=%" PRIu64 " flush=\"%s\"", k->failed, rd_kafka_err2str(fe));
-    return ES_EIO;
-  }
-  es__kafka_crash_point(ES_CRASH_FLUSHED);
   /* Only partitions this process holds now, and only when something moved
    * (a position or the watermark) or the last commit failed. A commit for a
    * partition that was revoked, or any commit during a rebalance, is
@@ -548,6 +539,17 @@ int es__kafka_tick(es_kafka *k, int64_t watermark, int64_t now_ms, bool force) {
     moved |= next != pt->sent;
   }
   if (!moved && !force) return 0;
+  /* Everything produced so far must be acknowledged before any offset
+   * behind it is committed. */
+  rd_kafka_resp_err_t fe = rd_kafka_flush(k->producer, 30000);
+  if (fe || k->failed != k->failed_reported) {
+    k->failed_reported = k->failed;
+    atomic_store(&k->commit_failed, true); /* commit everything once delivery works again */
+    es_log_error("not committing: output records were not delivered",
+                 "failed=%" PRIu64 " flush=\"%s\"", k->failed, rd_kafka_err2str(fe));
+    return ES_EIO;
+  }
+  es__kafka_crash_point(ES_CRASH_FLUSHED);
   rd_kafka_topic_partition_list_t *own = NULL;
   if (rd_kafka_assignment(k->consumer, &own) != RD_KAFKA_RESP_ERR_NO_ERROR) own = NULL;
   rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new((int)k->nparts + 1);
