@@ -155,6 +155,34 @@ static void track_assignment(es_kafka *k, const rd_kafka_topic_partition_list_t 
   pthread_mutex_unlock(&k->lock);
 }
 
+/* Hands the batch being filled and a barrier to the pipeline and waits
+ * until the aggregator has committed behind the barrier (ingest thread, in
+ * the rebalance callback). */
+static void drain(es_kafka *k) {
+  es_pipe *p = k->p;
+  if (k->cur->nlines) {
+    es__batch_dispatch(p, k->cur, &k->seq);
+    k->cur = es__batch_take(p);
+  }
+  es_batch *bar = es__batch_take(p);
+  bar->barrier = true;
+  uint64_t want = k->seq + 1;
+  es__batch_dispatch(p, bar, &k->seq);
+  int64_t t0 = es_time_mono_ms();
+  pthread_mutex_lock(&k->lock);
+  while (k->drained < want) pthread_cond_wait(&k->drained_cv, &k->lock);
+  pthread_mutex_unlock(&k->lock);
+  es_log_info("drained before revocation", "ms=%" PRId64, es_time_mono_ms() - t0);
+}
+
+void es__kafka_drained(es_kafka *k, const es_batch *b, int64_t watermark) {
+  es__kafka_tick(k, watermark, es_time_mono_ms(), true);
+  pthread_mutex_lock(&k->lock);
+  if (b->seq + 1 > k->drained) k->drained = b->seq + 1;
+  pthread_cond_broadcast(&k->drained_cv);
+  pthread_mutex_unlock(&k->lock);
+}
+
 static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t *parts,
                          void *opaque) {
   es_kafka *k = opaque;
@@ -176,8 +204,13 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic
     }
   } else {
     /* Work already read from revoked partitions is finished and delivered
-     * by this process; offsets that were not committed yet are read again
-     * by the new owner (at-least-once). */
+     * by this process. Cooperative: before letting them go, wait until the
+     * pipeline has consumed everything read so far and committed what is
+     * committable (the coordinator accepts commits here; with the eager
+     * protocol it refuses them during a rebalance). Offsets still
+     * uncommitted (windows not closed yet) are read again by the new owner
+     * (at-least-once). */
+    if (coop && k->draining) drain(k);
     track_assignment(k, parts, false, !coop);
     if (coop) {
       rd_kafka_error_t *e = rd_kafka_incremental_unassign(rk, parts);
@@ -196,6 +229,7 @@ es_kafka *es__kafka_create(const es_config *cfg, es_diag *d) {
   k->pending_restore = INT64_MIN;
   k->sent_wm = INT64_MIN;
   pthread_mutex_init(&k->lock, NULL);
+  pthread_cond_init(&k->drained_cv, NULL);
   char err[512];
   rd_kafka_conf_t *cc = rd_kafka_conf_new(), *pc = rd_kafka_conf_new();
   /* Defaults first, then the user's properties over them. Prefetching stays
@@ -270,14 +304,16 @@ void es__kafka_destroy(es_kafka *k) {
   }
   if (k->producer) {
     rd_kafka_flush(k->producer, 10000); /* serves the last delivery reports */
-    es_log_info("kafka outputs", "produced=%" PRIu64 " delivered=%" PRIu64 " failed=%" PRIu64 " commits=%" PRIu64,
-                k->produced, k->delivered, k->failed, k->commits);
+    es_log_info("kafka outputs",
+                "produced=%" PRIu64 " delivered=%" PRIu64 " failed=%" PRIu64 " commits=%" PRIu64 " input_pauses=%" PRIu64,
+                k->produced, k->delivered, k->failed, k->commits, k->pauses);
     rd_kafka_destroy(k->producer);
   }
   for (size_t i = 0; i < k->nparts; i++) es_free(k->parts[i].runs);
   es_free(k->parts);
   es_free(k->own);
   pthread_mutex_destroy(&k->lock);
+  pthread_cond_destroy(&k->drained_cv);
   es_free(k);
 }
 
@@ -289,12 +325,33 @@ static int topic_index(const es_pipe *p, const char *name) {
   return 0;
 }
 
+/* A free batch. When none frees up within 100 ms the pipeline is stalled
+ * (slow workers, a producer waiting on the broker): the input partitions
+ * are paused until one does, so nothing more is fetched meanwhile. */
+static es_batch *take(es_pipe *p, es_kafka *k) {
+  void *v;
+  if (!es_ring_pop(&p->free_batches, &v, 100)) {
+    rd_kafka_topic_partition_list_t *own = NULL;
+    if (rd_kafka_assignment(k->consumer, &own) == RD_KAFKA_RESP_ERR_NO_ERROR && own->cnt)
+      rd_kafka_pause_partitions(k->consumer, own);
+    k->pauses++;
+    es_ring_pop(&p->free_batches, &v, -1);
+    if (own) {
+      if (own->cnt) rd_kafka_resume_partitions(k->consumer, own);
+      rd_kafka_topic_partition_list_destroy(own);
+    }
+  }
+  es__batch_reset(v);
+  return v;
+}
+
 void *es__kafka_ingest_main(void *arg) {
   es_pipe *p = arg;
   es_kafka *k = p->kafka;
   rd_kafka_message_t *msgs[1024];
-  uint64_t seq = 0;
-  es_batch *b = es__batch_take(p);
+  k->p = p;
+  k->cur = take(p, k);
+  k->draining = true;
   int64_t errors_logged = 0;
   int64_t first_ms = 0; /* when the current batch got its first record */
   while (!*p->stop) {
@@ -302,11 +359,12 @@ void *es__kafka_ingest_main(void *arg) {
      * messages or the timeout passes, so it blocks only while the batch is
      * empty; a partly filled batch takes what is queued without waiting and
      * is handed on when the queue is empty or the batch is 10 ms old. */
-    ssize_t n = rd_kafka_consume_batch_queue(k->queue, b->nlines ? 0 : 100, msgs, 1024);
+    ssize_t n = rd_kafka_consume_batch_queue(k->queue, k->cur->nlines ? 0 : 100, msgs, 1024);
     if (n < 0) {
       es_log_error("kafka consume failed", "error=\"%s\"", rd_kafka_err2str(rd_kafka_last_error()));
       continue;
     }
+    es_batch *b = k->cur; /* the callbacks inside consume may have handed the last one on */
     if (k->pending_restore != INT64_MIN && b->restore_wm == INT64_MIN) {
       b->restore_wm = k->pending_restore; /* applied before this batch's records */
       k->pending_restore = INT64_MIN;
@@ -322,8 +380,8 @@ void *es__kafka_ingest_main(void *arg) {
       bool too_long = m->len > ES_RECORD_MAX;
       size_t len = too_long ? ES_TOO_LONG_KEEP : m->len;
       if (b->nlines == ES_BATCH_MAX_LINES || ES_BATCH_BYTES - ES_DECODE_PADDING - b->len < len + 1) {
-        es__batch_dispatch(p, b, &seq);
-        b = es__batch_take(p);
+        es__batch_dispatch(p, b, &k->seq);
+        b = k->cur = take(p, k);
       }
       if (!b->nlines) first_ms = es_time_mono_ms();
       uint32_t r = b->nlines++;
@@ -342,15 +400,17 @@ void *es__kafka_ingest_main(void *arg) {
       rd_kafka_message_destroy(m);
     }
     if (b->nlines && (n == 0 || es_time_mono_ms() - first_ms >= 10)) { /* caught up, or 10 ms old */
-      es__batch_dispatch(p, b, &seq);
-      b = es__batch_take(p);
+      es__batch_dispatch(p, b, &k->seq);
+      k->cur = take(p, k);
     }
   }
-  es__batch_dispatch(p, b, &seq);
+  k->draining = false; /* the pipeline ends: revocations from here on (closing) do not wait */
+  es__batch_dispatch(p, k->cur, &k->seq);
+  k->cur = NULL;
   for (int i = 0; i < p->nworkers; i++) { /* end markers, as in the file ingest */
-    b = es__batch_take(p);
+    es_batch *b = es__batch_take(p);
     b->eof = true;
-    es__batch_dispatch(p, b, &seq);
+    es__batch_dispatch(p, b, &k->seq);
   }
   return NULL;
 }

@@ -71,6 +71,17 @@ typedef struct es_kafka {
   size_t nown, capown;
   _Atomic uint64_t epoch;
   uint64_t seen_epoch; /* aggregator */
+  /* ingest thread: the batch being filled and the next sequence number,
+   * here so the rebalance callback can hand them on; `draining` while the
+   * pipeline runs (a revocation then waits for the drain) */
+  struct es_pipe *p;
+  es_batch *cur;
+  uint64_t seq;
+  bool draining;
+  uint64_t pauses; /* backpressure pauses of the input */
+  /* drain: the aggregator reports the last barrier it committed behind */
+  pthread_cond_t drained_cv;
+  uint64_t drained; /* under lock: barrier seq + 1 */
 } es_kafka;
 
 /* Exactly-once restart (resume.c), before consuming: reads the windows and
@@ -119,6 +130,10 @@ void es__kafka_track(es_kafka *k, const es_batch *b, uint32_t rec, int64_t ts, i
  * yet (less than idle_ms since its assignment): it may hold older
  * mentions, which must not arrive late. */
 int64_t es__kafka_event_time(const es_kafka *k, int64_t now_wall, int64_t idle_ms);
+/* Aggregator, on a barrier batch: everything before it is consumed; commits
+ * what is committable now (synchronously) and wakes the waiting rebalance
+ * callback. */
+void es__kafka_drained(es_kafka *k, const es_batch *b, int64_t watermark);
 /* Takes over assignment changes made by the rebalance callback; called
  * before each batch, so partitions are known before their first record. */
 void es__kafka_sync_assignment(es_kafka *k, int64_t now_wall);

@@ -235,6 +235,7 @@ int es__aggregate(es_pipe *p) {
       continue;
     }
     consume(p, b);
+    if (b->barrier) es__kafka_drained(p->kafka, b, es_windows_watermark(p->win));
     if (!p->first_batch_ms) p->first_batch_ms = es_time_mono_ms();
     p->last_batch_ms = es_time_mono_ms();
     es_windows_touch(p->win, es_time_wall_ms());

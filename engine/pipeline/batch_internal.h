@@ -47,6 +47,7 @@ typedef struct es_rec_meta {
 typedef struct es_batch {
   uint64_t seq;
   bool eof;              /* no lines: marks the end of the input */
+  bool barrier;          /* no lines: Kafka drain request (partitions being revoked) */
   int64_t restore_wm;    /* Kafka: watermark committed by an earlier run, INT64_MIN none */
   char *data;
   size_t len;

@@ -54,6 +54,7 @@ void es__batch_dispatch(es_pipe *p, es_batch *b, uint64_t *seq) {
 
 void es__batch_reset(es_batch *b) {
   b->eof = false;
+  b->barrier = false;
   b->restore_wm = INT64_MIN;
   b->len = 0;
   b->nlines = 0;
