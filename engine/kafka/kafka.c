@@ -133,7 +133,7 @@ static void track_assignment(es_kafka *k, const rd_kafka_topic_partition_list_t 
   pthread_mutex_lock(&k->lock);
   if (all) k->nown = 0;
   for (int i = 0; i < parts->cnt; i++) {
-    es_kafka_tp tp = {.topic = -1, .partition = parts->elems[i].partition};
+    es_kafka_tp tp = {.topic = -1, .partition = parts->elems[i].partition, .end = -1};
     for (int t = 0; t < k->kc->ntopics; t++)
       if (!strcmp(k->kc->topics[t], parts->elems[i].topic)) tp.topic = t;
     size_t j = 0;
@@ -152,6 +152,20 @@ static void track_assignment(es_kafka *k, const rd_kafka_topic_partition_list_t 
     }
   }
   atomic_fetch_add(&k->epoch, 1);
+  pthread_mutex_unlock(&k->lock);
+}
+
+/* The consumer reached the end of a partition (ingest thread): an empty
+ * partition must not hold event time back. */
+static void mark_at_end(es_kafka *k, const rd_kafka_message_t *m) {
+  const char *topic = rd_kafka_topic_name(m->rkt);
+  pthread_mutex_lock(&k->lock);
+  for (size_t j = 0; j < k->nown; j++)
+    if (k->own[j].partition == m->partition && k->own[j].topic >= 0 &&
+        !strcmp(k->kc->topics[k->own[j].topic], topic) && k->own[j].end != m->offset) {
+      k->own[j].end = m->offset;
+      atomic_fetch_add(&k->epoch, 1);
+    }
   pthread_mutex_unlock(&k->lock);
 }
 
@@ -240,6 +254,7 @@ es_kafka *es__kafka_create(const es_config *cfg, es_diag *d) {
       set(cc, "enable.auto.commit", "false", d) || set(cc, "enable.auto.offset.store", "false", d) ||
       set(cc, "auto.offset.reset", "earliest", d) ||
       set(cc, "partition.assignment.strategy", "cooperative-sticky", d) ||
+      set(cc, "enable.partition.eof", "true", d) ||
       set(cc, "fetch.wait.max.ms", "100", d) ||
       set(pc, "bootstrap.servers", kc->brokers, d) || set(pc, "enable.idempotence", "true", d) ||
       set(pc, "linger.ms", "5", d))
@@ -371,6 +386,7 @@ void *es__kafka_ingest_main(void *arg) {
     }
     for (ssize_t i = 0; i < n; i++) {
       rd_kafka_message_t *m = msgs[i];
+      if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) mark_at_end(k, m);
       if (m->err) {
         if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF && errors_logged++ < 100)
           es_log_warn("kafka consumer error", "error=\"%s\"", rd_kafka_message_errstr(m));
@@ -515,6 +531,8 @@ static es_kafka_part *part_of(es_kafka *k, int topic, int32_t partition) {
   pt->runmax = INT64_MIN;
   pt->committed = -1;
   pt->sent = -1;
+  pt->end = -1;
+  pt->next = -1;
   pt->max_ts = INT64_MIN;
   return pt;
 }
@@ -531,6 +549,7 @@ void es__kafka_sync_assignment(es_kafka *k, int64_t now_wall) {
     if (!pt) continue;
     if (!pt->assigned && pt->max_ts == INT64_MIN) pt->last_wall = now_wall;
     pt->assigned = true;
+    pt->end = k->own[i].end;
   }
   pthread_mutex_unlock(&k->lock);
 }
@@ -541,6 +560,9 @@ int64_t es__kafka_event_time(const es_kafka *k, int64_t now_wall, int64_t idle_m
     const es_kafka_part *pt = &k->parts[i];
     if (pt->max_ts > quiet) quiet = pt->max_ts;
     if (!pt->assigned || (idle_ms > 0 && now_wall - pt->last_wall >= idle_ms)) continue;
+    /* Read to its end (an empty partition, or one that has nothing more
+     * for now): nothing older is pending there. */
+    if (pt->end >= 0 && (pt->next < 0 || pt->next == pt->end)) continue;
     if (pt->max_ts == INT64_MIN) return INT64_MIN; /* assigned, nothing read yet: it may hold older mentions */
     if (pt->max_ts < t) t = pt->max_ts;
   }
@@ -551,6 +573,7 @@ void es__kafka_track(es_kafka *k, const es_batch *b, uint32_t rec, int64_t ts, i
   es_kafka_part *pt = part_of(k, b->ktopic[rec], b->kpart[rec]);
   if (!pt) return; /* OOM: this offset is simply not committed; it is read again after a restart */
   pt->last_wall = now_wall;
+  pt->next = (int64_t)b->line_no[rec] + 1;
   if (ts > pt->max_ts) pt->max_ts = ts;
   if (mark > pt->runmax) pt->runmax = mark;
   int64_t off = (int64_t)b->line_no[rec];

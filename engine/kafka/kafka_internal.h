@@ -37,11 +37,14 @@ typedef struct es_kafka_part {
   int64_t max_ts;        /* largest event time read from the partition */
   int64_t last_wall;     /* wall clock (ms) of its last record, or of its assignment */
   bool assigned;         /* held by this process now */
+  int64_t end;           /* offset at which the consumer last reached its end, -1 never */
+  int64_t next;          /* offset after the last record consumed, -1 none */
 } es_kafka_part;
 
 typedef struct es_kafka_tp {
   int topic;
   int32_t partition;
+  int64_t end; /* offset at which the consumer last reached its end, -1 never */
 } es_kafka_tp;
 
 typedef struct es_kafka {

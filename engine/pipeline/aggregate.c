@@ -115,6 +115,7 @@ static int64_t done_mark(const es_pipe *p, int64_t ts) {
  * partition that went idle stops holding it back). */
 static void kafka_advance(es_pipe *p, int64_t now_wall) {
   if (!p->kafka) return;
+  es__kafka_sync_assignment(p->kafka, now_wall);
   int64_t t = es__kafka_event_time(p->kafka, now_wall, p->cfg->windows.idle_flush_ms);
   if (t != INT64_MIN) es_windows_advance(p->win, t);
 }
@@ -236,8 +237,10 @@ int es__aggregate(es_pipe *p) {
     }
     consume(p, b);
     if (b->barrier) es__kafka_drained(p->kafka, b, es_windows_watermark(p->win));
-    if (!p->first_batch_ms) p->first_batch_ms = es_time_mono_ms();
-    p->last_batch_ms = es_time_mono_ms();
+    if (b->nlines) { /* records flowing (not markers) */
+      if (!p->first_batch_ms) p->first_batch_ms = es_time_mono_ms();
+      p->last_batch_ms = es_time_mono_ms();
+    }
     es_windows_touch(p->win, es_time_wall_ms());
     es_ring_push(&p->free_batches, b);
     if (p->kafka) es__kafka_tick(p->kafka, es_windows_watermark(p->win), es_time_mono_ms(), false);
