@@ -242,6 +242,7 @@ es_kafka *es__kafka_create(const es_config *cfg, es_diag *d) {
   k->kc = kc;
   k->pending_restore = INT64_MIN;
   k->sent_wm = INT64_MIN;
+  k->kc_idle_ms = cfg->windows.idle_flush_ms;
   pthread_mutex_init(&k->lock, NULL);
   pthread_cond_init(&k->drained_cv, NULL);
   char err[512];
@@ -556,14 +557,17 @@ void es__kafka_sync_assignment(es_kafka *k, int64_t now_wall) {
 
 int64_t es__kafka_event_time(const es_kafka *k, int64_t now_wall, int64_t idle_ms) {
   int64_t t = INT64_MAX, quiet = INT64_MIN;
+  bool grace = now_wall - k->wake_wall < ES_KAFKA_WAKE_GRACE_MS;
   for (size_t i = 0; i < k->nparts; i++) {
     const es_kafka_part *pt = &k->parts[i];
     if (pt->max_ts > quiet) quiet = pt->max_ts;
-    if (!pt->assigned || (idle_ms > 0 && now_wall - pt->last_wall >= idle_ms)) continue;
-    /* Read to its end (an empty partition, or one that has nothing more
-     * for now): nothing older is pending there. */
-    if (pt->end >= 0 && (pt->next < 0 || pt->next == pt->end)) continue;
-    if (pt->max_ts == INT64_MIN) return INT64_MIN; /* assigned, nothing read yet: it may hold older mentions */
+    if (!pt->assigned) continue;
+    bool idle = idle_ms > 0 && now_wall - pt->last_wall >= idle_ms;
+    if (pt->max_ts == INT64_MIN) {
+      if (pt->end >= 0 || idle) continue; /* empty (read to its end), or silent since its assignment */
+      return INT64_MIN;                   /* assigned, nothing read yet: it may hold older mentions */
+    }
+    if (idle && !grace) continue;
     if (pt->max_ts < t) t = pt->max_ts;
   }
   return t == INT64_MAX ? quiet : t; /* every partition quiet: the latest event time read */
@@ -572,6 +576,12 @@ int64_t es__kafka_event_time(const es_kafka *k, int64_t now_wall, int64_t idle_m
 void es__kafka_track(es_kafka *k, const es_batch *b, uint32_t rec, int64_t ts, int64_t mark, int64_t now_wall) {
   es_kafka_part *pt = part_of(k, b->ktopic[rec], b->kpart[rec]);
   if (!pt) return; /* OOM: this offset is simply not committed; it is read again after a restart */
+  /* A partition waking up after a silence: the others that went silent
+   * may wake up with older mentions in the next fetch, so for a grace
+   * period they hold event time back again (see es__kafka_event_time). */
+  if ((pt->max_ts != INT64_MIN && k->kc_idle_ms > 0 && now_wall - pt->last_wall >= k->kc_idle_ms) ||
+      (pt->max_ts == INT64_MIN && pt->end >= 0))
+    k->wake_wall = now_wall;
   pt->last_wall = now_wall;
   pt->next = (int64_t)b->line_no[rec] + 1;
   if (ts > pt->max_ts) pt->max_ts = ts;

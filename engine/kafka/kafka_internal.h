@@ -58,6 +58,8 @@ typedef struct es_kafka {
   size_t nparts, capparts;
   int64_t last_commit_ms;
   int64_t sent_wm; /* watermark of the last commit request */
+  int64_t kc_idle_ms; /* windows.idle_flush */
+  int64_t wake_wall;  /* wall clock when a silent partition last received a record */
   uint64_t commits;
   /* restore: the watermark stored with the committed offsets; set by the
    * rebalance callback (ingest thread), handed to the aggregator in the
@@ -128,10 +130,13 @@ void es__kafka_enriched(es_kafka *k, const char *key, size_t kn, const char *jso
 void es__kafka_track(es_kafka *k, const es_batch *b, uint32_t rec, int64_t ts, int64_t mark, int64_t now_wall);
 /* Event time of the input: the smallest of the assigned partitions' largest
  * event times, ignoring partitions silent for `idle_ms` (a quiet partition
- * must not hold every window open); when all are quiet, the largest event
- * time read. INT64_MIN while an assigned partition has delivered nothing
- * yet (less than idle_ms since its assignment): it may hold older
- * mentions, which must not arrive late. */
+ * must not hold every window open) except for ES_KAFKA_WAKE_GRACE_MS after
+ * a silent partition woke up (the others may wake up with older mentions
+ * in the next fetch), and empty partitions read to their end; when all are
+ * quiet, the largest event time read. INT64_MIN while an assigned
+ * partition has delivered nothing yet (less than idle_ms since its
+ * assignment): it may hold older mentions, which must not arrive late. */
+#define ES_KAFKA_WAKE_GRACE_MS 1000
 int64_t es__kafka_event_time(const es_kafka *k, int64_t now_wall, int64_t idle_ms);
 /* Aggregator, on a barrier batch: everything before it is consumed; commits
  * what is committable now (synchronously) and wakes the waiting rebalance
