@@ -144,9 +144,45 @@ static const char *const seps[] = {" ", "  ", ", ", "-", "", "\n", " — ", "é"
 #define NV (sizeof vocab / sizeof *vocab)
 #define NS (sizeof seps / sizeof *seps)
 
+static void random_atom(char *out, size_t cap) {
+  size_t len = strlen(out);
+  switch (rnd(4)) {
+  case 0: snprintf(out + len, cap - len, "\"%s %s\"", vocab[rnd(NV)], vocab[rnd(NV)]); break;
+  case 1: snprintf(out + len, cap - len, "%s", rnd(2) ? "fee*" : "app*"); break;
+  default: snprintf(out + len, cap - len, "%s", vocab[rnd(NV)]);
+  }
+}
+
+/* A NEAR operand: an atom or an OR-group of atoms. */
+static void random_operand(char *out, size_t cap) {
+  if (rnd(3)) {
+    random_atom(out, cap);
+    return;
+  }
+  strncat(out, "(", cap - strlen(out) - 1);
+  random_atom(out, cap);
+  strncat(out, " OR ", cap - strlen(out) - 1);
+  random_atom(out, cap);
+  strncat(out, ")", cap - strlen(out) - 1);
+}
+
 static void random_expr(char *out, size_t cap, int depth) {
   size_t len = strlen(out);
-  int kind = (int)(depth > 2 ? rnd(3) : rnd(7));
+  int kind = (int)(depth > 2 ? rnd(3) : rnd(9));
+  if (kind == 7) { /* proximity, in parentheses (NOT binds tighter) */
+    strncat(out, "(", cap - len - 1);
+    random_operand(out, cap);
+    len = strlen(out);
+    snprintf(out + len, cap - len, " NEAR/%u%s ", rnd(4), rnd(2) ? "f" : "");
+    random_operand(out, cap);
+    strncat(out, ")", cap - strlen(out) - 1);
+    return;
+  }
+  if (kind == 8) { /* phrase proximity */
+    snprintf(out + len, cap - len, "\"%s %s%s%s\"~%u", vocab[rnd(NV)], vocab[rnd(NV)], rnd(2) ? " " : "",
+             rnd(2) ? vocab[rnd(NV)] : "", rnd(4));
+    return;
+  }
   switch (kind) {
   case 0: snprintf(out + len, cap - len, "%s", vocab[rnd(NV)]); break;
   case 1: snprintf(out + len, cap - len, "\"%s %s\"", vocab[rnd(NV)], vocab[rnd(NV)]); break;
@@ -234,7 +270,13 @@ Test(query, errors_name_id_and_column) {
   expect_error("fe*e", "3", "only allowed at the end");
   expect_error("colo?r", "5", "not supported");
   expect_error("lang:en AND fee", "1", "field filters");
-  expect_error("card NEAR/3 fee", "6", "proximity");
+  expect_error("card NEAR fee", "6", "NEAR needs a distance");
+  expect_error("card NEAR/x fee", "6", "NEAR needs a distance");
+  expect_error("card NEAR/101 fee", "6", "above 100");
+  expect_error("card NEAR/3 fee NEAR/2 app", "17", "cannot be chained");
+  expect_error("(card AND app) NEAR/3 fee", "16", "OR-groups");
+  expect_error("NOT card NEAR/3 fee", "10", "OR-groups");
+  expect_error("\"card fee\"~ x", "11", "needs a number");
   expect_error("fee ()", "5", "empty parentheses");
 }
 

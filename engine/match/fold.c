@@ -130,3 +130,26 @@ bool es__is_word_cp(int32_t cp) {
     return false;
   }
 }
+
+bool es__is_symbol_cp(int32_t cp) { return cp >= 0x80 && utf8proc_category(cp) == UTF8PROC_CATEGORY_SO; }
+
+size_t es__tokens(const char *s, size_t n, uint32_t *starts, size_t cap) {
+  size_t nt = 0, i = 0, len;
+  bool in_word = false;
+  while (i < n) {
+    int32_t cp = es__utf8_decode(s, n, i, &len);
+    if (es__is_word_cp(cp)) {
+      if (!in_word && nt < cap) starts[nt] = (uint32_t)i;
+      if (!in_word) nt++;
+      in_word = true;
+    } else {
+      in_word = false;
+      if (es__is_symbol_cp(cp)) {
+        if (nt < cap) starts[nt] = (uint32_t)i;
+        nt++;
+      }
+    }
+    i += len ? len : 1;
+  }
+  return nt;
+}

@@ -12,6 +12,7 @@ enum { ES_OP_PUSH = 0, ES_OP_AND = 1, ES_OP_OR = 2, ES_OP_NOT = 3 };
 #define ES_OP(code, arg) (((uint32_t)(code) << 30) | (uint32_t)(arg))
 #define ES_OP_CODE(op) ((op) >> 30)
 #define ES_OP_ARG(op) ((op) & 0x3fffffffu)
+#define ES_OP_NEAR_FLAG (1u << 29) /* PUSH of a NEAR node's truth, not an atom's */
 
 /* Atom registry used while compiling: dedupes atoms across all queries. */
 typedef struct es_atom_table {
@@ -37,6 +38,8 @@ struct es_queryset {
   uint32_t *atom_q;        /*   atom_q[atom_q_off[a] .. atom_q_off[a+1]) */
   uint32_t *always;        /* queries true on a text with no atom (pure NOT) */
   size_t nalways;
+  const es_qnode **nears;  /* every NEAR node, numbered per query in order */
+  size_t nnears;
 };
 
 /* Parses one expression into a tree allocated in `arena`, registering atoms
@@ -50,9 +53,16 @@ long es__atom_intern(es_atom_table *tab, int kind, char *text, size_t len);
 /* Whether the code point is a word character in Hyperscan's UCP sense
  * (letters, numbers, '_'). */
 bool es__is_word_cp(int32_t cp);
+/* Whether the code point is an "other symbol" (emoji and the like): one
+ * token on its own for proximity. */
+bool es__is_symbol_cp(int32_t cp);
+/* Tokens for proximity (NEAR, "..."~n): maximal runs of word characters,
+ * and each symbol code point. Writes up to `cap` token start offsets and
+ * returns the number of tokens. Punctuation and spaces are not tokens. */
+size_t es__tokens(const char *s, size_t n, uint32_t *starts, size_t cap);
 /* Decodes the code point at s[i]; sets *len. */
 int32_t es__utf8_decode(const char *s, size_t n, size_t i, size_t *len);
-/* Evaluates a postfix program against an atom bitmap. */
-bool es__prog_eval(const uint32_t *prog, uint32_t n, const uint64_t *bits);
+/* Evaluates a postfix program against an atom bitmap and a NEAR bitmap. */
+bool es__prog_eval(const uint32_t *prog, uint32_t n, const uint64_t *bits, const uint64_t *nbits);
 
 #endif

@@ -2,11 +2,13 @@
  * tree of es_qnode, with atoms (terms, phrases, prefixes) registered once
  * per distinct folded text across the whole query set.
  *
- * Grammar (precedence NOT > AND > OR; adjacency is AND):
+ * Grammar (precedence NOT > NEAR > AND > OR; adjacency is AND):
  *   or      := and ('OR' and)*
- *   and     := unary (['AND'] unary)*
+ *   and     := near (['AND'] near)*
+ *   near    := unary ['NEAR/n' | 'NEAR/nf' unary]
  *   unary   := 'NOT' unary | primary
- *   primary := '(' or ')' | TERM | "PHRASE"
+ *   primary := '(' or ')' | TERM | "PHRASE" | "PHRASE"~n
+ * NEAR operands must be terms, phrases, wildcards or OR-groups of them.
  * Operators are upper case only; "and" in lower case is a term, as in the
  * listening tools analysts know. Runs at compile time, any thread. */
 #include <stdio.h>
@@ -15,7 +17,7 @@
 #include "earshot/hash.h"
 #include "match_internal.h"
 
-enum tok_kind { T_END, T_LP, T_RP, T_AND, T_OR, T_NOT, T_TERM, T_PHRASE };
+enum tok_kind { T_END, T_LP, T_RP, T_AND, T_OR, T_NOT, T_TERM, T_PHRASE, T_NEAR };
 
 typedef struct parser {
   const char *id, *s;
@@ -23,6 +25,8 @@ typedef struct parser {
   /* current token */
   int kind;
   size_t start, len; /* token text (inside the quotes for phrases) */
+  long slop;         /* T_PHRASE: n of "..."~n, -1 none; T_NEAR: n */
+  bool ordered;      /* T_NEAR: NEAR/nf */
   int depth, natoms;
   es_arena *arena;
   es_atom_table *tab;
@@ -57,8 +61,16 @@ static int next(parser *p) {
     p->start = p->pos + 1;
     p->len = close - p->start;
     p->pos = close + 1;
-    if (p->pos < p->n && p->s[p->pos] == '~')
-      return fail(p, p->pos, "phrase proximity (\"...\"~n) is not supported yet; use AND%s", NULL);
+    p->slop = -1;
+    if (p->pos < p->n && p->s[p->pos] == '~') {
+      size_t at = p->pos++;
+      long v = 0;
+      size_t digits = 0;
+      while (p->pos < p->n && p->s[p->pos] >= '0' && p->s[p->pos] <= '9' && digits < 6) v = v * 10 + (p->s[p->pos++] - '0'), digits++;
+      if (!digits) return fail(p, at, "'~' after a phrase needs a number of words: \"card fee\"~3%s", NULL);
+      if (v > ES_QUERY_MAX_DIST) return fail(p, at, "proximity above 100 words; use AND for words anywhere in the text%s", NULL);
+      p->slop = v;
+    }
     return p->kind = T_PHRASE;
   }
   size_t e = p->pos;
@@ -69,6 +81,19 @@ static int next(parser *p) {
   if (p->len == 3 && !memcmp(w, "AND", 3)) return p->kind = T_AND;
   if (p->len == 2 && !memcmp(w, "OR", 2)) return p->kind = T_OR;
   if (p->len == 3 && !memcmp(w, "NOT", 3)) return p->kind = T_NOT;
+  if (p->len >= 5 && !memcmp(w, "NEAR/", 5)) {
+    size_t i = 5;
+    long v = 0;
+    while (i < p->len && w[i] >= '0' && w[i] <= '9' && i < 11) v = v * 10 + (w[i++] - '0');
+    p->ordered = i < p->len && w[i] == 'f';
+    if (i == 5 || i + (size_t)p->ordered != p->len)
+      return fail(p, p->start, "NEAR needs a distance: NEAR/3 (either order) or NEAR/3f (in this order)%s", NULL);
+    if (v > ES_QUERY_MAX_DIST) return fail(p, p->start, "NEAR distance above 100 words; use AND for words anywhere in the text%s", NULL);
+    p->slop = v;
+    return p->kind = T_NEAR;
+  }
+  if (p->len == 4 && !memcmp(w, "NEAR", 4))
+    return fail(p, p->start, "NEAR needs a distance: NEAR/3 (either order) or NEAR/3f (in this order)%s", NULL);
   return p->kind = T_TERM;
 }
 
@@ -133,6 +158,46 @@ static es_qnode *new_node(parser *p, int kind, size_t col) {
   return nd;
 }
 
+static es_qnode *intern_node(parser *p, int kind, const char *text, size_t n, size_t at) {
+  size_t flen;
+  char *folded = es_fold_dup(text, n, &flen);
+  if (!folded) return fail(p, at, "the term is not valid UTF-8%s", NULL), NULL;
+  if (++p->natoms > ES_QUERY_MAX_ATOMS)
+    return fail(p, at, "too many terms: a query may have at most 256 terms and phrases; split it%s", NULL), NULL;
+  long a = es__atom_intern(p->tab, kind, folded, flen);
+  if (a < 0) {
+    p->err = es_diag_set(p->diag, ES_ENOMEM, "out of memory while parsing query '%s'", p->id);
+    return NULL;
+  }
+  es_qnode *nd = new_node(p, ES_Q_ATOM, at);
+  if (nd) nd->atom = (uint32_t)a;
+  return nd;
+}
+
+/* "a b c"~n: the words in this order with at most n tokens in all between
+ * them, as an ordered NEAR of the words. */
+static es_qnode *slop_phrase(parser *p, const char *norm, size_t nn, size_t at) {
+  es_qnode *kids[ES_QUERY_MAX_ATOMS];
+  uint32_t nk = 0;
+  for (size_t i = 0; i < nn;) {
+    const char *sp = memchr(norm + i, ' ', nn - i);
+    size_t wn = sp ? (size_t)(sp - (norm + i)) : nn - i;
+    if (nk == ES_QUERY_MAX_ATOMS)
+      return fail(p, at, "too many terms: a query may have at most 256 terms and phrases; split it%s", NULL), NULL;
+    if (!(kids[nk++] = intern_node(p, ES_ATOM_TERM, norm + i, wn, at))) return NULL;
+    i += wn + 1;
+  }
+  if (nk == 1) return kids[0];
+  es_qnode *nd = new_node(p, ES_Q_NEAR, at - 1);
+  if (!nd || !(nd->kids = es_arena_alloc(p->arena, nk * sizeof *nd->kids))) return NULL;
+  memcpy(nd->kids, kids, nk * sizeof *kids);
+  nd->nkids = nk;
+  nd->dist = (uint32_t)p->slop;
+  nd->ordered = true;
+  nd->slop_phrase = true;
+  return nd;
+}
+
 /* Builds the atom for the current TERM or PHRASE token. */
 static es_qnode *atom_node(parser *p) {
   const char *w = p->s + p->start;
@@ -177,22 +242,9 @@ static es_qnode *atom_node(parser *p) {
     for (size_t f = 0; f < sizeof fields / sizeof *fields; f++)
       if (nn > strlen(fields[f]) && !strncmp(norm, fields[f], strlen(fields[f])))
         return fail(p, at, "field filters such as '%s' are not supported yet", fields[f]), NULL;
-    if (nn > 5 && !strncmp(norm, "NEAR/", 5))
-      return fail(p, at, "proximity (NEAR/n) is not supported yet; use AND%s", NULL), NULL;
   }
-  size_t flen;
-  char *folded = es_fold_dup(norm, nn, &flen);
-  if (!folded) return fail(p, at, "the term is not valid UTF-8%s", NULL), NULL;
-  if (++p->natoms > ES_QUERY_MAX_ATOMS)
-    return fail(p, at, "too many terms: a query may have at most 256 terms and phrases; split it%s", NULL), NULL;
-  long a = es__atom_intern(p->tab, kind, folded, flen);
-  if (a < 0) {
-    p->err = es_diag_set(p->diag, ES_ENOMEM, "out of memory while parsing query '%s'", p->id);
-    return NULL;
-  }
-  es_qnode *nd = new_node(p, ES_Q_ATOM, kind == ES_ATOM_PHRASE ? at - 1 : at);
-  if (nd) nd->atom = (uint32_t)a;
-  return nd;
+  if (kind == ES_ATOM_PHRASE && p->slop >= 0) return slop_phrase(p, norm, nn, at);
+  return intern_node(p, kind, norm, nn, kind == ES_ATOM_PHRASE ? at - 1 : at);
 }
 
 static es_qnode *parse_or(parser *p);
@@ -203,6 +255,7 @@ static const char *tok_name(int kind) {
   case T_RP: return "')'";
   case T_AND: return "'AND'";
   case T_OR: return "'OR'";
+  case T_NEAR: return "'NEAR'";
   default: return "this";
   }
 }
@@ -259,12 +312,45 @@ static es_qnode *nary(parser *p, int kind, es_qnode **ops, uint32_t n, size_t at
   return nd;
 }
 
+/* A NEAR operand: an atom or an OR of operands. */
+static bool near_operand(const es_qnode *nd) {
+  if (nd->kind == ES_Q_ATOM) return true;
+  if (nd->kind != ES_Q_OR) return false;
+  for (uint32_t i = 0; i < nd->nkids; i++)
+    if (!near_operand(nd->kids[i])) return false;
+  return true;
+}
+
+static es_qnode *parse_near(parser *p) {
+  es_qnode *left = parse_unary(p);
+  if (!left || p->kind != T_NEAR) return left;
+  size_t at = p->start;
+  uint32_t dist = (uint32_t)p->slop;
+  bool ordered = p->ordered;
+  if (next(p) < 0) return NULL;
+  es_qnode *right = parse_unary(p);
+  if (!right) return NULL;
+  if (!near_operand(left) || !near_operand(right))
+    return fail(p, at, "NEAR joins terms, phrases, wildcards or OR-groups of them, such as "
+                "(card OR cards) NEAR/3 (fee OR fees); move AND, NOT and other NEARs outside it%s", NULL), NULL;
+  if (p->kind == T_NEAR)
+    return fail(p, p->start, "NEAR cannot be chained; use AND between two NEARs: (a NEAR/3 b) AND (b NEAR/3 c)%s", NULL), NULL;
+  es_qnode *nd = new_node(p, ES_Q_NEAR, at);
+  if (!nd || !(nd->kids = es_arena_alloc(p->arena, 2 * sizeof *nd->kids))) return NULL;
+  nd->kids[0] = left;
+  nd->kids[1] = right;
+  nd->nkids = 2;
+  nd->dist = dist;
+  nd->ordered = ordered;
+  return nd;
+}
+
 static es_qnode *parse_and(parser *p) {
   es_qnode *ops[ES_QUERY_MAX_ATOMS];
   uint32_t n = 0;
   size_t at = p->start;
   for (;;) {
-    es_qnode *kid = parse_unary(p);
+    es_qnode *kid = parse_near(p);
     if (!kid) return NULL;
     ops[n++] = kid; /* n <= atoms in the query, checked by atom_node */
     if (p->kind == T_AND) {

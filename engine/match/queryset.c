@@ -32,6 +32,12 @@ typedef struct occ {
   uint32_t atom, start, end;
 } occ;
 
+/* An operand occurrence for proximity: bytes [s, e), tokens [first, end). */
+typedef struct span {
+  uint32_t s, e, first, end;
+  uint32_t op; /* operand index (ordered NEAR of many operands) */
+} span;
+
 struct es_match_rt {
   const es_queryset *qs;
   const char *text; /* the text being scanned */
@@ -45,16 +51,31 @@ struct es_match_rt {
   uint32_t *stamp;    /* per query: the text number it was last queued for */
   uint32_t cur;
   uint32_t *cands;
+  /* proximity: NEAR truths of the current text (computed on demand) */
+  uint64_t *nbits;
+  uint32_t *nstamp;   /* per NEAR node: the text number it was computed for */
+  uint32_t *tok;      /* token start offsets of the current text */
+  size_t ntok, captok;
+  bool tok_done;
+  span *spans[2];     /* operand occurrences while evaluating one NEAR */
+  span *chain;        /* ordered NEAR with more operands: all occurrences */
 };
 
-bool es__prog_eval(const uint32_t *prog, uint32_t n, const uint64_t *bits) {
+bool es__prog_eval(const uint32_t *prog, uint32_t n, const uint64_t *bits, const uint64_t *nbits) {
   /* Depth never exceeds the number of PUSH ops, bounded by the atom limit. */
   uint8_t st[ES_QUERY_MAX_ATOMS + 1];
   int sp = 0;
   for (uint32_t i = 0; i < n; i++) {
     uint32_t op = prog[i], arg = ES_OP_ARG(op);
     switch (ES_OP_CODE(op)) {
-    case ES_OP_PUSH: st[sp++] = (bits[arg >> 6] >> (arg & 63)) & 1; break;
+    case ES_OP_PUSH:
+      if (arg & ES_OP_NEAR_FLAG) {
+        arg &= ~ES_OP_NEAR_FLAG;
+        st[sp++] = (nbits[arg >> 6] >> (arg & 63)) & 1;
+      } else {
+        st[sp++] = (bits[arg >> 6] >> (arg & 63)) & 1;
+      }
+      break;
     case ES_OP_NOT: st[sp - 1] = !st[sp - 1]; break;
     case ES_OP_AND: {
       uint8_t v = 1;
@@ -76,11 +97,16 @@ bool es__prog_eval(const uint32_t *prog, uint32_t n, const uint64_t *bits) {
 
 static size_t prog_len(const es_qnode *nd) {
   size_t n = 1;
+  if (nd->kind == ES_Q_NEAR) return 1; /* evaluated from positions, pushed as one value */
   for (uint32_t i = 0; i < nd->nkids; i++) n += prog_len(nd->kids[i]);
   return n;
 }
 
 static void prog_emit(const es_qnode *nd, uint32_t *out, uint32_t *n) {
+  if (nd->kind == ES_Q_NEAR) {
+    out[(*n)++] = ES_OP(ES_OP_PUSH, ES_OP_NEAR_FLAG | nd->near);
+    return;
+  }
   for (uint32_t i = 0; i < nd->nkids; i++) prog_emit(nd->kids[i], out, n);
   switch (nd->kind) {
   case ES_Q_ATOM: out[(*n)++] = ES_OP(ES_OP_PUSH, nd->atom); break;
@@ -206,6 +232,33 @@ static bool trigger_set(const es_qnode *nd, const uint32_t *uses, uint32_t *out,
   }
 }
 
+/* Numbers the NEAR nodes of a tree and lists them in qs->nears. */
+static int collect_nears(es_queryset *qs, es_qnode *nd) {
+  if (nd->kind == ES_Q_NEAR) {
+    if (qs->nnears % 64 == 0) {
+      const es_qnode **n = es_realloc(qs->nears, (qs->nnears + 64) * sizeof *n);
+      if (!n) return ES_ENOMEM;
+      qs->nears = n;
+    }
+    nd->near = (uint32_t)qs->nnears;
+    qs->nears[qs->nnears++] = nd;
+    return 0; /* operands are atoms and ORs */
+  }
+  for (uint32_t i = 0; i < nd->nkids; i++)
+    if (collect_nears(qs, nd->kids[i])) return ES_ENOMEM;
+  return 0;
+}
+
+/* Operand atoms of NEAR nodes record their occurrences (phrases: their
+ * words already do). */
+static void mark_positional(es_queryset *qs, const es_qnode *nd) {
+  if (nd->kind == ES_Q_ATOM) {
+    if (qs->atoms[nd->atom].kind != ES_ATOM_PHRASE) qs->atoms[nd->atom].positional = true;
+    return;
+  }
+  for (uint32_t i = 0; i < nd->nkids; i++) mark_positional(qs, nd->kids[i]);
+}
+
 static int valid_id(const char *id) {
   if (!id || !*id || strlen(id) > 128) return 0;
   for (const char *c = id; *c; c++)
@@ -253,6 +306,9 @@ es_queryset *es_queryset_compile(const es_query_def *defs, size_t n, int *err, e
     const char *name = d->name ? d->name : d->id;
     q->name = es_arena_strndup(&qs->arena, name, strlen(name));
     q->expr = es_arena_strndup(&qs->arena, d->expr, strlen(d->expr));
+    q->near_first = (uint32_t)qs->nnears;
+    if (collect_nears(qs, q->root)) goto oom;
+    q->nnear = (uint32_t)qs->nnears - q->near_first;
     q->nprog = (uint32_t)prog_len(q->root);
     q->prog = es_arena_alloc(&qs->arena, q->nprog * sizeof *q->prog);
     if (!q->id || !q->name || !q->expr || !q->prog) goto oom;
@@ -290,6 +346,7 @@ es_queryset *es_queryset_compile(const es_query_def *defs, size_t n, int *err, e
     ids[npat++] = (unsigned)a;
   }
   for (size_t a = 0; a < qs->natoms; a++) qs->first_off[a + 1] += qs->first_off[a];
+  for (size_t j = 0; j < qs->nnears; j++) mark_positional(qs, qs->nears[j]);
   qs->first_of = es_malloc((qs->first_off[qs->natoms] + 1) * sizeof *qs->first_of);
   fill = es_calloc(qs->natoms + 1, sizeof *fill);
   if (!qs->first_of || !fill) goto oom;
@@ -327,7 +384,8 @@ es_queryset *es_queryset_compile(const es_query_def *defs, size_t n, int *err, e
   }
   for (size_t q = 0; q < qs->nqueries; q++)
     for (uint32_t i = 0; i < qs->queries[q].nprog; i++)
-      if (ES_OP_CODE(qs->queries[q].prog[i]) == ES_OP_PUSH) uses[ES_OP_ARG(qs->queries[q].prog[i])]++;
+      if (ES_OP_CODE(qs->queries[q].prog[i]) == ES_OP_PUSH && !(qs->queries[q].prog[i] & ES_OP_NEAR_FLAG))
+        uses[ES_OP_ARG(qs->queries[q].prog[i])]++;
   size_t total = 0;
   for (int pass = 0; pass < 2; pass++) {
     for (size_t q = 0; q < qs->nqueries; q++) {
@@ -394,6 +452,7 @@ void es_queryset_destroy(es_queryset *qs) {
   es_free(qs->phrase_off);
   es_free(qs->first_off);
   es_free(qs->first_of);
+  es_free(qs->nears);
   es_free(qs->queries);
   es_arena_destroy(&qs->arena);
   es_free(qs);
@@ -416,6 +475,13 @@ es_match_rt *es_match_rt_create(const es_queryset *qs) {
   rt->occs = es_malloc(ES_MAX_OCCURRENCES * sizeof *rt->occs);
   rt->qs = qs;
   if (!rt->bits || !rt->hits || !rt->stamp || !rt->cands || !rt->occs) goto fail;
+  if (qs->nnears) {
+    rt->nbits = es_calloc((qs->nnears + 63) / 64, sizeof *rt->nbits);
+    rt->nstamp = es_calloc(qs->nnears, sizeof *rt->nstamp);
+    for (int i = 0; i < 2; i++) rt->spans[i] = es_malloc(ES_MAX_OCCURRENCES * sizeof *rt->spans[i]);
+    rt->chain = es_malloc(ES_MAX_OCCURRENCES * sizeof *rt->chain);
+    if (!rt->nbits || !rt->nstamp || !rt->spans[0] || !rt->spans[1] || !rt->chain) goto fail;
+  }
   if (qs->db && hs_alloc_scratch(qs->db, &rt->scratch) != HS_SUCCESS) goto fail;
   return rt;
 fail:
@@ -431,6 +497,12 @@ void es_match_rt_destroy(es_match_rt *rt) {
   es_free(rt->stamp);
   es_free(rt->cands);
   es_free(rt->occs);
+  es_free(rt->nbits);
+  es_free(rt->nstamp);
+  es_free(rt->tok);
+  es_free(rt->spans[0]);
+  es_free(rt->spans[1]);
+  es_free(rt->chain);
   es_free(rt);
 }
 
@@ -481,13 +553,11 @@ static bool occurs_at(const es_match_rt *rt, uint32_t atom, size_t start, size_t
 }
 
 /* A phrase holds when its words occur in order, each separated from the
- * previous one by one or more non-word characters. */
-static bool phrase_holds(const es_queryset *qs, const es_match_rt *rt, uint32_t p) {
+ * previous one by one or more non-word characters. Returns the end of the
+ * phrase occurrence that starts with occurrence i of its first word, or 0. */
+static size_t phrase_end_from(const es_queryset *qs, const es_match_rt *rt, uint32_t p, uint32_t i) {
   uint32_t w0 = qs->phrase_off[p], w1 = qs->phrase_off[p + 1];
-  for (uint32_t k = w0; k < w1; k++)
-    if (!es_match_rt_atom_hit(rt, qs->phrase_words[k])) return false;
-  for (uint32_t i = 0; i < rt->nocc; i++) {
-    if (rt->occs[i].atom != qs->phrase_words[w0]) continue;
+  {
     size_t pos = rt->occs[i].end;
     uint32_t k = w0 + 1;
     for (; k < w1; k++) {
@@ -508,9 +578,131 @@ static bool phrase_holds(const es_queryset *qs, const es_match_rt *rt, uint32_t 
       if (!found) break;
       pos = next;
     }
-    if (k == w1) return true;
+    return k == w1 ? pos : 0;
+  }
+}
+
+static bool phrase_holds(const es_queryset *qs, const es_match_rt *rt, uint32_t p) {
+  uint32_t w0 = qs->phrase_off[p], w1 = qs->phrase_off[p + 1];
+  for (uint32_t k = w0; k < w1; k++)
+    if (!es_match_rt_atom_hit(rt, qs->phrase_words[k])) return false;
+  for (uint32_t i = 0; i < rt->nocc; i++)
+    if (rt->occs[i].atom == qs->phrase_words[w0] && phrase_end_from(qs, rt, p, i)) return true;
+  return false;
+}
+
+/* ---- proximity ---------------------------------------------------------- */
+
+static bool tokenize(es_match_rt *rt) {
+  if (rt->tok_done) return true;
+  size_t nt = es__tokens(rt->text, rt->n, rt->tok, rt->captok);
+  if (nt > rt->captok) { /* grows to the longest text seen, then stays */
+    uint32_t *t = es_realloc(rt->tok, nt * sizeof *t);
+    if (!t) return false;
+    rt->tok = t;
+    rt->captok = nt;
+    es__tokens(rt->text, rt->n, rt->tok, rt->captok);
+  }
+  rt->ntok = nt;
+  rt->tok_done = true;
+  return true;
+}
+
+/* Tokens starting before byte b. */
+static uint32_t tokens_before(const es_match_rt *rt, uint32_t b) {
+  size_t lo = 0, hi = rt->ntok;
+  while (lo < hi) {
+    size_t mid = (lo + hi) / 2;
+    if (rt->tok[mid] < b) lo = mid + 1;
+    else hi = mid;
+  }
+  return (uint32_t)lo;
+}
+
+static void add_span(const es_match_rt *rt, span *out, uint32_t *n, uint32_t s, uint32_t e, uint32_t op) {
+  if (*n >= ES_MAX_OCCURRENCES) return;
+  out[(*n)++] = (span){.s = s, .e = e, .first = tokens_before(rt, s), .end = tokens_before(rt, e), .op = op};
+}
+
+/* Occurrences of an operand (an atom or an OR of operands). */
+static void operand_spans(const es_queryset *qs, const es_match_rt *rt, const es_qnode *nd, span *out, uint32_t *n,
+                          uint32_t op) {
+  if (nd->kind != ES_Q_ATOM) {
+    for (uint32_t i = 0; i < nd->nkids; i++) operand_spans(qs, rt, nd->kids[i], out, n, op);
+    return;
+  }
+  uint32_t a = nd->atom;
+  if (!es_match_rt_atom_hit(rt, a)) return;
+  if (qs->atoms[a].kind != ES_ATOM_PHRASE) {
+    for (uint32_t i = 0; i < rt->nocc; i++)
+      if (rt->occs[i].atom == a) add_span(rt, out, n, rt->occs[i].start, rt->occs[i].end, op);
+    return;
+  }
+  uint32_t w0 = qs->phrase_words[qs->phrase_off[a]];
+  for (uint32_t i = 0; i < rt->nocc; i++) {
+    if (rt->occs[i].atom != w0) continue;
+    size_t e = phrase_end_from(qs, rt, a, i);
+    if (e) add_span(rt, out, n, rt->occs[i].start, (uint32_t)e, op);
+  }
+}
+
+/* Tokens between x and y when x ends before y starts; -1 otherwise. */
+static long gap(const span *x, const span *y) {
+  if (x->e > y->s) return -1;
+  return y->first >= x->end ? (long)(y->first - x->end) : 0;
+}
+
+/* Ordered chain over operands from..m-1 starting after `cur`: the smallest
+ * total gap, or -1 when there is none. Greedy: the earliest next operand
+ * occurrence keeps every later gap smallest (operand widths are fixed). */
+static long chain_from(const span *all, uint32_t nall, const span *cur, uint32_t op, uint32_t m) {
+  long total = 0;
+  for (; op < m; op++) {
+    const span *best = NULL;
+    for (uint32_t i = 0; i < nall; i++) {
+      const span *y = &all[i];
+      if (y->op != op || gap(cur, y) < 0) continue;
+      if (!best || y->first < best->first || (y->first == best->first && y->e < best->e)) best = y;
+    }
+    if (!best) return -1;
+    total += gap(cur, best);
+    cur = best;
+  }
+  return total;
+}
+
+static bool near_holds(const es_queryset *qs, es_match_rt *rt, const es_qnode *nd) {
+  if (!tokenize(rt)) return false;
+  if (nd->nkids == 2 && !nd->ordered) {
+    uint32_t na = 0, nb = 0;
+    operand_spans(qs, rt, nd->kids[0], rt->spans[0], &na, 0);
+    operand_spans(qs, rt, nd->kids[1], rt->spans[1], &nb, 1);
+    for (uint32_t i = 0; i < na; i++)
+      for (uint32_t j = 0; j < nb; j++) {
+        long g1 = gap(&rt->spans[0][i], &rt->spans[1][j]), g2 = gap(&rt->spans[1][j], &rt->spans[0][i]);
+        if ((g1 >= 0 && g1 <= (long)nd->dist) || (g2 >= 0 && g2 <= (long)nd->dist)) return true;
+      }
+    return false;
+  }
+  uint32_t n = 0;
+  for (uint32_t k = 0; k < nd->nkids; k++) operand_spans(qs, rt, nd->kids[k], rt->chain, &n, k);
+  for (uint32_t i = 0; i < n; i++) {
+    if (rt->chain[i].op != 0) continue;
+    long t = chain_from(rt->chain, n, &rt->chain[i], 1, nd->nkids);
+    if (t >= 0 && t <= (long)nd->dist) return true;
   }
   return false;
+}
+
+/* Computes the NEAR nodes of query q for the current text (once each). */
+static void eval_nears(const es_queryset *qs, es_match_rt *rt, const es_query *q) {
+  for (uint32_t j = q->near_first; j < q->near_first + q->nnear; j++) {
+    if (rt->nstamp[j] == rt->cur) continue;
+    rt->nstamp[j] = rt->cur;
+    uint64_t m = 1ULL << (j & 63);
+    if (near_holds(qs, rt, qs->nears[j])) rt->nbits[j >> 6] |= m;
+    else rt->nbits[j >> 6] &= ~m;
+  }
 }
 
 bool es_match_rt_atom_hit(const es_match_rt *rt, uint32_t a) { return (rt->bits[a >> 6] >> (a & 63)) & 1; }
@@ -539,6 +731,7 @@ int es_queryset_match(const es_queryset *qs, es_match_rt *rt, const char *text, 
   for (uint32_t i = 0; i < rt->nhits; i++) rt->bits[rt->hits[i] >> 6] = 0;
   rt->nhits = 0;
   rt->nocc = 0;
+  rt->tok_done = false;
   rt->text = text;
   rt->n = n;
   if (qs->db && n) {
@@ -553,6 +746,7 @@ int es_queryset_match(const es_queryset *qs, es_match_rt *rt, const char *text, 
   }
   if (++rt->cur == 0) { /* stamp wrapped after 4 billion texts: reset */
     memset(rt->stamp, 0, qs->nqueries * sizeof *rt->stamp);
+    if (rt->nstamp) memset(rt->nstamp, 0, qs->nnears * sizeof *rt->nstamp);
     rt->cur = 1;
   }
   uint32_t nc = 0;
@@ -576,7 +770,8 @@ int es_queryset_match(const es_queryset *qs, es_match_rt *rt, const char *text, 
   int nout = 0;
   for (uint32_t i = 0; i < nc; i++) {
     const es_query *q = &qs->queries[rt->cands[i]];
-    if (es__prog_eval(q->prog, q->nprog, rt->bits)) out[nout++] = rt->cands[i];
+    if (q->nnear) eval_nears(qs, rt, q);
+    if (es__prog_eval(q->prog, q->nprog, rt->bits, rt->nbits)) out[nout++] = rt->cands[i];
   }
   sort_u32(out, (uint32_t)nout);
   return nout;

@@ -6,9 +6,10 @@
  * Texts are matched after es_fold (Unicode case folding, NFC), so matching
  * is case-insensitive for every script Unicode folds.
  *
- * Language (v1): terms (whole words, case-insensitive), "exact phrases",
- * trailing wildcards (deliver*), AND, OR, NOT, parentheses; adjacency means
- * AND; precedence NOT > AND > OR. Terms may be #hashtags, @handles or emoji.
+ * Language: terms (whole words, case-insensitive), "exact phrases",
+ * trailing wildcards (deliver*), proximity (a NEAR/n b, a NEAR/nf b,
+ * "a b c"~n), AND, OR, NOT, parentheses; adjacency means AND; precedence
+ * NOT > NEAR > AND > OR. Terms may be #hashtags, @handles or emoji.
  * A term must not be glued to word characters on a side where it begins or
  * ends with a word character (letters, digits and '_' of any script). */
 #ifndef EARSHOT_QUERY_H
@@ -36,11 +37,24 @@ typedef struct es_atom {
   bool positional;            /* a word of some phrase: occurrences are recorded */
 } es_atom;
 
-enum es_qnode_kind { ES_Q_ATOM, ES_Q_AND, ES_Q_OR, ES_Q_NOT };
+enum es_qnode_kind { ES_Q_ATOM, ES_Q_AND, ES_Q_OR, ES_Q_NOT, ES_Q_NEAR };
+
+/* ES_Q_NEAR: operands (atoms or OR-groups of atoms) whose occurrences are
+ * at most `dist` tokens apart. Unordered (a NEAR/n b, two operands): either
+ * order, at most `dist` tokens between them. Ordered (a NEAR/nf b, and
+ * "a b c"~n whose operands are the words): in this order, without overlap,
+ * at most `dist` tokens in all between consecutive operands. Tokens are
+ * runs of word characters and single symbols (emoji); punctuation is not
+ * one. */
+#define ES_QUERY_MAX_DIST 100
 
 typedef struct es_qnode {
   int kind;                /* enum es_qnode_kind */
   uint32_t atom;           /* ES_Q_ATOM: index into the queryset's atoms */
+  uint32_t dist;           /* ES_Q_NEAR: tokens allowed between operands */
+  bool ordered;            /* ES_Q_NEAR: operands in order */
+  bool slop_phrase;        /* ES_Q_NEAR written as "a b c"~n */
+  uint32_t near;           /* ES_Q_NEAR: index among the query set's NEAR nodes */
   uint32_t col;            /* 1-based column in the query expression */
   uint32_t nkids;
   struct es_qnode **kids;
@@ -63,6 +77,7 @@ typedef struct es_query {
   es_qnode *root;
   uint32_t *prog;   /* postfix program evaluated per mention */
   uint32_t nprog;
+  uint32_t near_first, nnear; /* its NEAR nodes: the query set's near_first .. +nnear */
 } es_query;
 
 typedef struct es_queryset es_queryset;
