@@ -148,7 +148,7 @@ static void random_atom(char *out, size_t cap) {
   size_t len = strlen(out);
   switch (rnd(4)) {
   case 0: snprintf(out + len, cap - len, "\"%s %s\"", vocab[rnd(NV)], vocab[rnd(NV)]); break;
-  case 1: snprintf(out + len, cap - len, "%s", rnd(2) ? "fee*" : "app*"); break;
+  case 1: snprintf(out + len, cap - len, "%s", rnd(2) ? "fee*" : rnd(2) ? "app*" : rnd(2) ? "f?e" : "caf?"); break;
   default: snprintf(out + len, cap - len, "%s", vocab[rnd(NV)]);
   }
 }
@@ -186,7 +186,7 @@ static void random_expr(char *out, size_t cap, int depth) {
   switch (kind) {
   case 0: snprintf(out + len, cap - len, "%s", vocab[rnd(NV)]); break;
   case 1: snprintf(out + len, cap - len, "\"%s %s\"", vocab[rnd(NV)], vocab[rnd(NV)]); break;
-  case 2: snprintf(out + len, cap - len, "%s", rnd(2) ? "fee*" : "app*"); break;
+  case 2: snprintf(out + len, cap - len, "%s", rnd(2) ? "fee*" : rnd(2) ? "app*" : rnd(2) ? "?pp" : "stra??e"); break;
   case 3:
     strncat(out, "NOT ", cap - len - 1);
     random_expr(out, cap, depth + 1);
@@ -268,7 +268,10 @@ Test(query, errors_name_id_and_column) {
   expect_error("fee AND \"\"", "9", "empty phrase");
   expect_error("de*", "1", "too short");
   expect_error("fe*e", "3", "only allowed at the end");
-  expect_error("colo?r", "5", "not supported");
+  expect_error("fee ?", "5", "at least 2 other characters");
+  expect_error("fee a?", "5", "at least 2 other characters");
+  expect_error("\"colo?r tv\"", "6", "not inside");
+  expect_error("d?e*", "1", "too short");
   expect_error("lang:en AND fee", "1", "field filters");
   expect_error("card NEAR fee", "6", "NEAR needs a distance");
   expect_error("card NEAR/x fee", "6", "NEAR needs a distance");

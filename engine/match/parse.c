@@ -215,6 +215,8 @@ static es_qnode *atom_node(parser *p) {
     }
     while (nn && norm[nn - 1] == ' ') nn--;
     if (!nn) return fail(p, at - 1, "empty phrase \"\"%s", NULL), NULL;
+    const char *q = memchr(norm, '?', nn);
+    if (q) return fail(p, at + (size_t)(q - norm), "'?' wildcards belong in terms, not inside \"phrases\"%s", NULL), NULL;
     if (!memchr(norm, ' ', nn)) kind = ES_ATOM_TERM;
   } else {
     memcpy(norm, w, n);
@@ -222,15 +224,22 @@ static es_qnode *atom_node(parser *p) {
     for (size_t i = 0; i < nn; i++) {
       if (norm[i] == '*' && i + 1 < nn)
         return fail(p, at + i, "'*' is only allowed at the end of a term (deliver*)%s", NULL), NULL;
-      if (norm[i] == '?') return fail(p, at + i, "'?' wildcards are not supported yet; remove the '?'%s", NULL), NULL;
     }
+    size_t literal = 0, wild = 0;
+    for (size_t i = 0; i < nn; i++) {
+      if (norm[i] == '?') wild++;
+      else if (norm[i] != '*') literal += ((unsigned char)norm[i] & 0xc0) != 0x80;
+    }
+    if (wild && literal < ES_QUERY_MIN_LITERAL)
+      return fail(p, at, "a term with '?' needs at least 2 other characters (colo?r); this one would match "
+                  "almost every short word%s", NULL), NULL;
     if (norm[nn - 1] == '*') {
       size_t stem_cps = 0;
-      for (size_t i = 0; i + 1 < nn; i++) stem_cps += ((unsigned char)norm[i] & 0xc0) != 0x80;
+      for (size_t i = 0; i + 1 < nn; i++) stem_cps += ((unsigned char)norm[i] & 0xc0) != 0x80 && norm[i] != '?';
       if (stem_cps < ES_QUERY_MIN_STEM) {
         char stem[64];
         snprintf(stem, sizeof stem, "%.*s", (int)(nn - 1 < 60 ? nn - 1 : 60), norm);
-        return fail(p, at, "the wildcard stem '%s' is too short: at least 3 characters before '*' "
+        return fail(p, at, "the wildcard stem '%s' is too short: at least 3 characters (not counting '?') before '*' "
                     "(a shorter stem would match almost every mention)", stem), NULL;
       }
       kind = ES_ATOM_PREFIX;

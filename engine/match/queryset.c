@@ -125,6 +125,8 @@ static char *atom_pattern(const es_atom *a) {
   for (size_t i = 0; i < a->len; i++) {
     unsigned char c = (unsigned char)a->text[i];
     if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_') es_buf_putc(&b, (char)c);
+    else if (c == '?') /* one code point; the callback checks it is a word character */
+      es_buf_puts(&b, "(?:[0-9a-z_]|[\\xc0-\\xdf][\\x80-\\xbf]|[\\xe0-\\xef][\\x80-\\xbf]{2}|[\\xf0-\\xf7][\\x80-\\xbf]{3})");
     else es_buf_printf(&b, "\\x%02x", c);
   }
   es_buf_putc(&b, 0);
@@ -334,15 +336,16 @@ es_queryset *es_queryset_compile(const es_query_def *defs, size_t n, int *err, e
   unsigned npat = 0;
   for (size_t a = 0; a < qs->natoms; a++) {
     es_atom *at = &qs->atoms[a];
-    at->left_word = edge_is_word(at->text, at->len, false);
-    at->right_word = edge_is_word(at->text, at->len, true);
+    at->wild = at->kind != ES_ATOM_PHRASE && memchr(at->text, '?', at->len) != NULL;
+    at->left_word = at->text[0] == '?' || edge_is_word(at->text, at->len, false);
+    at->right_word = at->text[at->len - 1] == '?' || edge_is_word(at->text, at->len, true);
     if (at->kind == ES_ATOM_PHRASE) {
       for (uint32_t k = qs->phrase_off[a]; k < qs->phrase_off[a + 1]; k++) qs->atoms[qs->phrase_words[k]].positional = true;
       qs->first_off[qs->phrase_words[qs->phrase_off[a]] + 1]++;
       continue;
     }
     if (!(qs->patterns[npat] = atom_pattern(at))) goto oom;
-    flags[npat] = HS_FLAG_CASELESS;
+    flags[npat] = HS_FLAG_CASELESS | (at->wild ? HS_FLAG_SOM_LEFTMOST : 0);
     ids[npat++] = (unsigned)a;
   }
   for (size_t a = 0; a < qs->natoms; a++) qs->first_off[a + 1] += qs->first_off[a];
@@ -531,10 +534,26 @@ static void set_hit(es_match_rt *rt, uint32_t id) {
 
 /* Hyperscan reports the end of each literal occurrence; the word-boundary
  * rule is checked here on the decoded neighbours (Unicode categories). */
+/* A '?' atom matched bytes [start, end): each '?' must have matched one
+ * word character. */
+static bool wild_ok(const es_atom *a, const char *s, size_t n, size_t start, size_t end) {
+  size_t j = start, len;
+  for (size_t i = 0; i < a->len; i++) {
+    if (a->text[i] != '?') {
+      j++;
+      continue;
+    }
+    if (j >= end || !es__is_word_cp(es__utf8_decode(s, n, j, &len))) return false;
+    j += len;
+  }
+  return j == end;
+}
+
 static int on_match(unsigned id, unsigned long long from, unsigned long long to, unsigned fl, void *ctx) {
   es_match_rt *rt = ctx;
   const es_atom *a = &rt->qs->atoms[id];
-  size_t end = (size_t)to, start = end - a->len;
+  size_t end = (size_t)to, start = a->wild ? (size_t)from : end - a->len;
+  if (a->wild && !wild_ok(a, rt->text, rt->n, start, end)) return 0;
   if (a->left_word && start > 0 && word_before(rt->text, rt->n, start)) return 0;
   if (a->kind == ES_ATOM_TERM && a->right_word && end < rt->n && word_at(rt->text, rt->n, end)) return 0;
   set_hit(rt, id);

@@ -29,6 +29,12 @@ static size_t match_word_at(const char *w, size_t wn, const char *s, size_t n, s
   size_t k = 0;
   for (; k < wn; k++) {
     if (i >= n) return 0;
+    if (w[k] == '?') { /* exactly one word character */
+      size_t len;
+      if (!es__is_word_cp(es__utf8_decode(s, n, i, &len))) return 0;
+      i += len;
+      continue;
+    }
     char c = s[i];
     if (c >= 'A' && c <= 'Z') c = (char)(c + 32);
     if (c != w[k]) return 0;
@@ -39,6 +45,7 @@ static size_t match_word_at(const char *w, size_t wn, const char *s, size_t n, s
 
 static bool edge_word(const char *s, size_t n, bool last) {
   if (!n) return false;
+  if (s[last ? n - 1 : 0] == '?') return true; /* a wildcard stands for a word character */
   return es__is_word_cp(last ? cp_before(s, n, n) : cp_at(s, n, 0));
 }
 

@@ -7,7 +7,7 @@
  * is case-insensitive for every script Unicode folds.
  *
  * Language: terms (whole words, case-insensitive), "exact phrases",
- * trailing wildcards (deliver*), proximity (a NEAR/n b, a NEAR/nf b,
+ * trailing wildcards (deliver*), single-character wildcards (colo?r), proximity (a NEAR/n b, a NEAR/nf b,
  * "a b c"~n), AND, OR, NOT, parentheses; adjacency means AND; precedence
  * NOT > NEAR > AND > OR. Terms may be #hashtags, @handles or emoji.
  * A term must not be glued to word characters on a side where it begins or
@@ -25,7 +25,8 @@
 #define ES_QUERY_MAX_LEN 4096   /* bytes of one query expression */
 #define ES_QUERY_MAX_ATOMS 256  /* terms and phrases in one query */
 #define ES_QUERY_MAX_DEPTH 32   /* nesting of parentheses and NOT */
-#define ES_QUERY_MIN_STEM 3     /* characters before a trailing * */
+#define ES_QUERY_MIN_STEM 3     /* characters before a trailing * (not counting '?') */
+#define ES_QUERY_MIN_LITERAL 2  /* characters other than '?' in a term with '?' */
 
 enum es_atom_kind { ES_ATOM_TERM, ES_ATOM_PHRASE, ES_ATOM_PREFIX };
 
@@ -35,6 +36,7 @@ typedef struct es_atom {
   size_t len;
   bool left_word, right_word; /* first / last character is a word character */
   bool positional;            /* a word of some phrase: occurrences are recorded */
+  bool wild;                  /* contains '?': exactly one word character there */
 } es_atom;
 
 enum es_qnode_kind { ES_Q_ATOM, ES_Q_AND, ES_Q_OR, ES_Q_NOT, ES_Q_NEAR };
