@@ -96,6 +96,27 @@ Test(cli, replay_reads_stdin_and_writes_pretty) {
   cr_expect(strstr(out, "2026-01-05T00:00:00Z   60s | fees 1\n"), "%s", out);
 }
 
+/* Field filters and proximity through the whole pipeline: the metadata of
+ * each mention reaches the matcher. */
+Test(cli, replay_field_filters_and_proximity) {
+  char out[65536];
+  sh(NULL, 0,
+     "printf 'queries:\\n  - id: fr\\n    query: \"fee AND lang:fr\"\\n"
+     "  - id: big\\n    query: \"fee AND followers:>1000\"\\n"
+     "  - id: near\\n    query: \"card NEAR/2 fee\"\\n' > %s/q.yaml",
+     dir);
+  sh(NULL, 0,
+     "printf '%%s\\n' "
+     "'{\"ts\":\"2026-01-05T00:00:01Z\",\"text\":\"card with a fee\",\"lang\":\"fr\",\"followers\":5}' "
+     "'{\"ts\":\"2026-01-05T00:00:02Z\",\"text\":\"fee on my old card\",\"lang\":\"en\",\"followers\":5000}' "
+     "'{\"ts\":\"2026-01-05T00:00:03Z\",\"text\":\"a fee\",\"lang\":\"FR\"}' > %s/in.jsonl",
+     dir);
+  int rc = sh(out, sizeof out, "%s replay --queries %s/q.yaml --input %s/in.jsonl --format pretty 2>/dev/null", ES_BIN,
+              dir, dir);
+  cr_expect_eq(rc, 0);
+  cr_expect(strstr(out, "| fr 2 | big 1 | near 1\n"), "%s", out);
+}
+
 Test(cli, explain_exit_codes) {
   char out[8192];
   cr_expect_eq(sh(out, sizeof out, "%s query explain '(fee OR fees) AND NOT promo' 'Hidden FEES again'", ES_BIN), 0);
@@ -104,6 +125,10 @@ Test(cli, explain_exit_codes) {
   cr_expect(strstr(out, "no match"), "%s", out);
   cr_expect_eq(sh(out, sizeof out, "%s query explain 'fee AND' 'fee' 2>&1", ES_BIN), 2);
   cr_expect(strstr(out, "column 8"), "%s", out);
+  cr_expect_eq(sh(out, sizeof out, "%s query explain 'fee lang:fr' 'fee' --lang fr", ES_BIN), 0);
+  cr_expect_eq(sh(out, sizeof out, "%s query explain 'fee lang:fr' 'fee' --lang en", ES_BIN), 1);
+  cr_expect_eq(sh(out, sizeof out, "%s query explain 'card NEAR/1f fee' 'fee card'", ES_BIN), 1);
+  cr_expect_eq(sh(out, sizeof out, "%s query explain 'fee' 'fee' --color red 2>&1", ES_BIN), 2);
 }
 
 Test(cli, check_reports_broken_queries) {

@@ -13,8 +13,16 @@
 typedef struct qcase {
   int expected;
   char query[256], text[512];
+  char lang[16], source[32], author[32];
+  uint64_t followers;
   int line;
 } qcase;
+
+static es_match_meta case_meta(const qcase *c) {
+  return (es_match_meta){.lang = c->lang, .lang_n = strlen(c->lang), .source = c->source,
+                         .source_n = strlen(c->source), .author = c->author, .author_n = strlen(c->author),
+                         .followers = c->followers};
+}
 
 static size_t load_cases(qcase *out, size_t cap) {
   FILE *f = fopen(ES_TEST_DATA "/query_cases.tsv", "r");
@@ -27,9 +35,24 @@ static size_t load_cases(qcase *out, size_t cap) {
     if (line[0] == '#' || line[0] == '\n') continue;
     line[strcspn(line, "\n")] = 0;
     char *t1 = strchr(line, '\t'), *t2 = t1 ? strchr(t1 + 1, '\t') : NULL;
-    cr_assert(t1 && t2, "line %d: want expected<TAB>query<TAB>text", ln);
+    cr_assert(t1 && t2, "line %d: want expected<TAB>query<TAB>text[<TAB>metadata]", ln);
     *t1 = *t2 = 0;
     qcase *c = &out[n++];
+    memset(c, 0, sizeof *c);
+    char *t3 = strchr(t2 + 1, '\t'); /* metadata: lang=en;source=x;author=y;followers=N */
+    if (t3) {
+      *t3 = 0;
+      for (char *kv = strtok(t3 + 1, ";"); kv; kv = strtok(NULL, ";")) {
+        char *eq = strchr(kv, '=');
+        cr_assert(eq, "line %d: metadata wants key=value pairs", ln);
+        *eq = 0;
+        if (!strcmp(kv, "lang")) snprintf(c->lang, sizeof c->lang, "%s", eq + 1);
+        else if (!strcmp(kv, "source")) snprintf(c->source, sizeof c->source, "%s", eq + 1);
+        else if (!strcmp(kv, "author")) snprintf(c->author, sizeof c->author, "%s", eq + 1);
+        else if (!strcmp(kv, "followers")) c->followers = strtoull(eq + 1, NULL, 10);
+        else cr_assert_fail("line %d: unknown metadata key %s", ln, kv);
+      }
+    }
     c->expected = atoi(line);
     c->line = ln;
     snprintf(c->query, sizeof c->query, "%s", t1 + 1);
@@ -49,17 +72,18 @@ static size_t load_cases(qcase *out, size_t cap) {
   return n;
 }
 
-/* Matches `text` against query `q` of `qs` both ways; returns HS result. */
-static int both(const es_queryset *qs, es_match_rt *rt, es_fold *f, size_t q, const char *text, int *ref) {
+/* Matches case c against query `q` of `qs` both ways; returns HS result. */
+static int both(const es_queryset *qs, es_match_rt *rt, es_fold *f, size_t q, const qcase *c, int *ref) {
   size_t fn;
-  const char *folded = es_fold_text(f, text, strlen(text), &fn);
-  cr_assert(folded, "fold failed for '%s'", text);
+  const char *folded = es_fold_text(f, c->text, strlen(c->text), &fn);
+  cr_assert(folded, "fold failed for '%s'", c->text);
   uint32_t out[1024];
-  int n = es_queryset_match(qs, rt, folded, fn, out);
+  es_match_meta meta = case_meta(c);
+  int n = es_queryset_match_meta(qs, rt, folded, fn, &meta, out);
   cr_assert(n >= 0);
   int hs = 0;
   for (int i = 0; i < n; i++) hs |= out[i] == q;
-  *ref = es_reference_match(qs, q, folded, fn);
+  *ref = es_reference_match_meta(qs, q, folded, fn, &meta);
   return hs;
 }
 
@@ -76,7 +100,7 @@ Test(query, conformance_table_one_query_at_a_time) {
     es_match_rt *rt = es_match_rt_create(qs);
     es_fold f;
     es_fold_init(&f);
-    int ref, hs = both(qs, rt, &f, 0, cases[i].text, &ref);
+    int ref, hs = both(qs, rt, &f, 0, &cases[i], &ref);
     cr_expect_eq(hs, cases[i].expected, "line %d: Hyperscan says %d for %s on '%s'", cases[i].line, hs,
                  cases[i].query, cases[i].text);
     cr_expect_eq(ref, cases[i].expected, "line %d: reference says %d for %s on '%s'", cases[i].line, ref,
@@ -109,14 +133,15 @@ Test(query, conformance_queries_share_one_database) {
     size_t fn;
     const char *folded = es_fold_text(&f, cases[t].text, strlen(cases[t].text), &fn);
     uint32_t out[1024];
-    int m = es_queryset_match(qs, rt, folded, fn, out);
+    es_match_meta meta = case_meta(&cases[t]);
+    int m = es_queryset_match_meta(qs, rt, folded, fn, &meta, out);
     cr_assert(m >= 0);
     for (int i = 1; i < m; i++) cr_assert_lt(out[i - 1], out[i], "matches must be sorted and unique");
     int k = 0;
     for (size_t q = 0; q < n; q++) {
       int hs = k < m && out[k] == q;
       k += hs;
-      int ref = es_reference_match(qs, q, folded, fn);
+      int ref = es_reference_match_meta(qs, q, folded, fn, &meta);
       cr_expect_eq(hs, ref, "query %s on '%s': Hyperscan %d, reference %d", cases[q].query, cases[t].text, hs, ref);
       if (q == t) cr_expect_eq(hs, cases[t].expected, "line %d in the shared set", cases[t].line);
     }
@@ -168,7 +193,13 @@ static void random_operand(char *out, size_t cap) {
 
 static void random_expr(char *out, size_t cap, int depth) {
   size_t len = strlen(out);
-  int kind = (int)(depth > 2 ? rnd(3) : rnd(9));
+  int kind = (int)(depth > 2 ? rnd(3) : rnd(10));
+  if (kind == 9) { /* a field filter */
+    static const char *const f[] = {"lang:en", "lang:und", "source:reviews", "author:@ann", "followers:>100",
+                                    "followers:<=50", "followers:7"};
+    snprintf(out + len, cap - len, "%s", f[rnd(7)]);
+    return;
+  }
   if (kind == 7) { /* proximity, in parentheses (NOT binds tighter) */
     strncat(out, "(", cap - len - 1);
     random_operand(out, cap);
@@ -228,12 +259,19 @@ Test(query, random_queries_fast_path_equals_reference) {
     size_t fn;
     const char *folded = es_fold_text(&f, text, strlen(text), &fn);
     uint32_t out[NQ];
-    int m = es_queryset_match(qs, rt, folded, fn, out);
+    static const char *const langs[] = {"en", "EN", "fr", ""};
+    static const char *const authors[] = {"ann", "@Ann", "bob", ""};
+    es_match_meta meta = {.lang = langs[rnd(4)], .source = rnd(2) ? "reviews" : "", .author = authors[rnd(4)],
+                          .followers = rnd(3) ? rnd(200) : 7};
+    meta.lang_n = strlen(meta.lang);
+    meta.source_n = strlen(meta.source);
+    meta.author_n = strlen(meta.author);
+    int m = es_queryset_match_meta(qs, rt, folded, fn, &meta, out);
     int k = 0;
     for (int q = 0; q < NQ; q++) {
       int hs = k < m && out[k] == (uint32_t)q;
       k += hs;
-      int ref = es_reference_match(qs, (size_t)q, folded, fn);
+      int ref = es_reference_match_meta(qs, (size_t)q, folded, fn, &meta);
       cr_assert_eq(hs, ref, "query %s on '%s': Hyperscan %d, reference %d", exprs[q], text, hs, ref);
     }
   }
@@ -272,7 +310,10 @@ Test(query, errors_name_id_and_column) {
   expect_error("fee a?", "5", "at least 2 other characters");
   expect_error("\"colo?r tv\"", "6", "not inside");
   expect_error("d?e*", "1", "too short");
-  expect_error("lang:en AND fee", "1", "field filters");
+  expect_error("lang: AND fee", "1", "needs a value");
+  expect_error("fee followers:>many", "5", "whole number");
+  expect_error("source:rev* fee", "11", "matched exactly");
+  expect_error("lang:en NEAR/2 fee", "9", "not field filters");
   expect_error("card NEAR fee", "6", "NEAR needs a distance");
   expect_error("card NEAR/x fee", "6", "NEAR needs a distance");
   expect_error("card NEAR/101 fee", "6", "above 100");

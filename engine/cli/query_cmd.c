@@ -2,6 +2,7 @@
  * explain exits like grep: 0 when the query matches the text, 1 when it
  * does not, 2 on a query error. Main thread. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli_internal.h"
@@ -21,7 +22,7 @@ static int check(const char *path) {
   return 0;
 }
 
-static int explain(const char *query, const char *text) {
+static int explain(const char *query, const char *text, const es_match_meta *meta) {
   es_query_def def = {.id = "explain", .name = "explain", .expr = query, .file = "command line", .line = 1};
   int err;
   es_diag d = {{0}};
@@ -36,17 +37,19 @@ static int explain(const char *query, const char *text) {
   size_t fn;
   const char *folded = es_fold_text(&f, text, strlen(text), &fn);
   uint32_t out[1];
-  int n = rt && folded ? es_queryset_match(qs, rt, folded, fn, out) : -1;
+  int n = rt && folded ? es_queryset_match_meta(qs, rt, folded, fn, meta, out) : -1;
   char tree[8192];
   es_query_format(qs, es_queryset_get(qs, 0)->root, tree, sizeof tree);
   printf("query:   %s\nparsed:  %s\n", query, tree);
   for (size_t a = 0; a < es_queryset_atom_count(qs); a++) {
     const es_atom *at = es_queryset_atom(qs, a);
-    static const char *const kinds[] = {"term", "phrase", "prefix"};
+    static const char *const kinds[] = {"term", "phrase", "prefix", "field"};
     const char *pat = es_queryset_atom_pattern(qs, a);
     printf("  %-6s %-24.*s %-9s %s%s\n", kinds[at->kind], (int)at->len, at->text,
-           n >= 0 && es_match_rt_atom_hit(rt, (uint32_t)a) ? "matched" : "no match", pat ? "literal " : "",
-           pat ? pat : "(its words in order, separated only by non-word characters)");
+           n >= 0 && es_match_rt_atom_hit(rt, (uint32_t)a) ? "matched" : "no match", pat ? "pattern " : "",
+           pat ? pat
+           : at->kind == ES_ATOM_FIELD ? "(the mention's metadata: --lang, --source, --author, --followers)"
+                                        : "(its words in order, separated only by non-word characters)");
   }
   int rc = n > 0 ? 0 : 1;
   if (n < 0) {
@@ -63,7 +66,24 @@ static int explain(const char *query, const char *text) {
 
 int es__cmd_query(int argc, char **argv) {
   if (argc == 3 && !strcmp(argv[1], "check")) return check(argv[2]);
-  if (argc == 4 && !strcmp(argv[1], "explain")) return explain(argv[2], argv[3]);
-  fputs("usage: earshot query check FILE\n       earshot query explain 'QUERY' 'TEXT'\n", stderr);
+  if (argc >= 4 && argc % 2 == 0 && !strcmp(argv[1], "explain")) {
+    es_match_meta meta = {0};
+    for (int i = 4; i + 1 < argc; i += 2) {
+      const char *k = argv[i], *v = argv[i + 1];
+      char *end;
+      if (!strcmp(k, "--lang")) meta.lang = v, meta.lang_n = strlen(v);
+      else if (!strcmp(k, "--source")) meta.source = v, meta.source_n = strlen(v);
+      else if (!strcmp(k, "--author")) meta.author = v, meta.author_n = strlen(v);
+      else if (!strcmp(k, "--followers") && (meta.followers = strtoull(v, &end, 10), *v && !*end)) continue;
+      else {
+        fprintf(stderr, "earshot query explain: unknown option or bad value: %s %s\n", k, v);
+        return 2;
+      }
+    }
+    return explain(argv[2], argv[3], &meta);
+  }
+  fputs("usage: earshot query check FILE\n"
+        "       earshot query explain 'QUERY' 'TEXT' [--lang L] [--source S] [--author A] [--followers N]\n",
+        stderr);
   return 2;
 }

@@ -40,6 +40,8 @@ struct es_queryset {
   size_t nalways;
   const es_qnode **nears;  /* every NEAR node, numbered per query in order */
   size_t nnears;
+  uint32_t *fields;        /* field-filter atoms, evaluated per mention from metadata */
+  size_t nfields;
 };
 
 /* Parses one expression into a tree allocated in `arena`, registering atoms

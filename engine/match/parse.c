@@ -174,6 +174,47 @@ static es_qnode *intern_node(parser *p, int kind, const char *text, size_t n, si
   return nd;
 }
 
+/* A field filter: lang:en, source:x, author:x, followers:>1000. Interned
+ * by its canonical text (lower case, no '@', the comparison spelled out). */
+static es_qnode *field_node(parser *p, int field, const char *w, size_t n, size_t name_len, size_t at) {
+  const char *v = w + name_len;
+  size_t vn = n - name_len;
+  char canon[ES_QUERY_MAX_LEN + 16];
+  int cn;
+  if (field == ES_FIELD_FOLLOWERS) {
+    const char *op = "=";
+    if (vn >= 2 && (v[0] == '>' || v[0] == '<') && v[1] == '=') op = v[0] == '>' ? ">=" : "<=", v += 2, vn -= 2;
+    else if (vn >= 1 && (v[0] == '>' || v[0] == '<' || v[0] == '=')) op = v[0] == '>' ? ">" : v[0] == '<' ? "<" : "=", v++, vn--;
+    bool digits = vn > 0 && vn <= 18;
+    for (size_t i = 0; i < vn && digits; i++) digits = v[i] >= '0' && v[i] <= '9';
+    if (!digits)
+      return fail(p, at, "followers: needs a comparison and a whole number, such as followers:>1000 "
+                  "(>, >=, <, <=, =)%s", NULL), NULL;
+    cn = snprintf(canon, sizeof canon, "followers:%s%.*s", op, (int)vn, v);
+  } else {
+    if (field == ES_FIELD_AUTHOR && vn && v[0] == '@') v++, vn--;
+    static const char *const names[] = {"lang", "source", "author"};
+    if (!vn) return fail(p, at, "%s: needs a value, such as lang:en, source:reviews or author:acmebank", names[field]), NULL;
+    for (size_t i = 0; i < vn; i++)
+      if (v[i] == '*' || v[i] == '?' || v[i] == ':')
+        return fail(p, at + (size_t)(v + i - w), "field values are matched exactly: no '*', '?' or ':' in them%s", NULL), NULL;
+    cn = snprintf(canon, sizeof canon, "%s:", names[field]);
+    for (size_t i = 0; i < vn; i++) canon[cn++] = (char)(v[i] >= 'A' && v[i] <= 'Z' ? v[i] + 32 : v[i]);
+    canon[cn] = 0;
+  }
+  if (++p->natoms > ES_QUERY_MAX_ATOMS)
+    return fail(p, at, "too many terms: a query may have at most 256 terms and phrases; split it%s", NULL), NULL;
+  char *text = es_strndup(canon, (size_t)cn);
+  long a = text ? es__atom_intern(p->tab, ES_ATOM_FIELD, text, (size_t)cn) : -1;
+  if (a < 0) {
+    p->err = es_diag_set(p->diag, ES_ENOMEM, "out of memory while parsing query '%s'", p->id);
+    return NULL;
+  }
+  es_qnode *nd = new_node(p, ES_Q_ATOM, at);
+  if (nd) nd->atom = (uint32_t)a;
+  return nd;
+}
+
 /* "a b c"~n: the words in this order with at most n tokens in all between
  * them, as an ordered NEAR of the words. */
 static es_qnode *slop_phrase(parser *p, const char *norm, size_t nn, size_t at) {
@@ -221,6 +262,10 @@ static es_qnode *atom_node(parser *p) {
   } else {
     memcpy(norm, w, n);
     nn = n;
+    static const char *const fields[] = {"lang:", "source:", "author:", "followers:"};
+    for (size_t f = 0; f < sizeof fields / sizeof *fields; f++)
+      if (nn >= strlen(fields[f]) && !strncmp(norm, fields[f], strlen(fields[f])))
+        return field_node(p, (int)f, norm, nn, strlen(fields[f]), at);
     for (size_t i = 0; i < nn; i++) {
       if (norm[i] == '*' && i + 1 < nn)
         return fail(p, at + i, "'*' is only allowed at the end of a term (deliver*)%s", NULL), NULL;
@@ -247,10 +292,6 @@ static es_qnode *atom_node(parser *p) {
     }
     if (nn >= 2 && norm[0] == '/' && norm[nn - 1] == '/')
       return fail(p, at, "/regex/ atoms are not supported yet%s", NULL), NULL;
-    static const char *const fields[] = {"lang:", "source:", "author:", "followers:"};
-    for (size_t f = 0; f < sizeof fields / sizeof *fields; f++)
-      if (nn > strlen(fields[f]) && !strncmp(norm, fields[f], strlen(fields[f])))
-        return fail(p, at, "field filters such as '%s' are not supported yet", fields[f]), NULL;
   }
   if (kind == ES_ATOM_PHRASE && p->slop >= 0) return slop_phrase(p, norm, nn, at);
   return intern_node(p, kind, norm, nn, kind == ES_ATOM_PHRASE ? at - 1 : at);
@@ -321,12 +362,13 @@ static es_qnode *nary(parser *p, int kind, es_qnode **ops, uint32_t n, size_t at
   return nd;
 }
 
-/* A NEAR operand: an atom or an OR of operands. */
-static bool near_operand(const es_qnode *nd) {
-  if (nd->kind == ES_Q_ATOM) return true;
+/* A NEAR operand: an atom with positions (not a field filter) or an OR of
+ * operands. */
+static bool near_operand(const parser *p, const es_qnode *nd) {
+  if (nd->kind == ES_Q_ATOM) return p->tab->atoms[nd->atom].kind != ES_ATOM_FIELD;
   if (nd->kind != ES_Q_OR) return false;
   for (uint32_t i = 0; i < nd->nkids; i++)
-    if (!near_operand(nd->kids[i])) return false;
+    if (!near_operand(p, nd->kids[i])) return false;
   return true;
 }
 
@@ -339,8 +381,8 @@ static es_qnode *parse_near(parser *p) {
   if (next(p) < 0) return NULL;
   es_qnode *right = parse_unary(p);
   if (!right) return NULL;
-  if (!near_operand(left) || !near_operand(right))
-    return fail(p, at, "NEAR joins terms, phrases, wildcards or OR-groups of them, such as "
+  if (!near_operand(p, left) || !near_operand(p, right))
+    return fail(p, at, "NEAR joins terms, phrases, wildcards or OR-groups of them (not field filters), such as "
                 "(card OR cards) NEAR/3 (fee OR fees); move AND, NOT and other NEARs outside it%s", NULL), NULL;
   if (p->kind == T_NEAR)
     return fail(p, p->start, "NEAR cannot be chained; use AND between two NEARs: (a NEAR/3 b) AND (b NEAR/3 c)%s", NULL), NULL;

@@ -234,6 +234,57 @@ static bool trigger_set(const es_qnode *nd, const uint32_t *uses, uint32_t *out,
   }
 }
 
+/* Field, comparison and value of a field filter from its canonical text
+ * (written by the parser: "lang:en", "followers:>=1000"). */
+static void parse_field(es_atom *a) {
+  static const char *const names[] = {"lang:", "source:", "author:", "followers:"};
+  for (int f = 0; f < 4; f++)
+    if (!strncmp(a->text, names[f], strlen(names[f]))) {
+      a->field = f;
+      a->val = strlen(names[f]);
+    }
+  a->cmp = ES_CMP_EQ;
+  if (a->field != ES_FIELD_FOLLOWERS) return;
+  const char *v = a->text + a->val;
+  if (v[0] == '>') a->cmp = v[1] == '=' ? ES_CMP_GE : ES_CMP_GT;
+  else if (v[0] == '<') a->cmp = v[1] == '=' ? ES_CMP_LE : ES_CMP_LT;
+  while (*v && (*v < '0' || *v > '9')) v++;
+  a->num = strtoull(v, NULL, 10);
+}
+
+static bool same_ci(const char *x, size_t xn, const char *v, size_t vn) {
+  if (xn != vn) return false;
+  for (size_t i = 0; i < xn; i++) {
+    char c = x[i] >= 'A' && x[i] <= 'Z' ? (char)(x[i] + 32) : x[i];
+    if (c != v[i]) return false;
+  }
+  return true;
+}
+
+bool es_field_holds(const es_atom *a, const es_match_meta *m) {
+  if (!m || a->kind != ES_ATOM_FIELD) return false;
+  const char *v = a->text + a->val;
+  size_t vn = a->len - a->val;
+  switch (a->field) {
+  case ES_FIELD_LANG: return m->lang_n ? same_ci(m->lang, m->lang_n, v, vn) : same_ci("und", 3, v, vn);
+  case ES_FIELD_SOURCE: return m->source_n ? same_ci(m->source, m->source_n, v, vn) : same_ci("unknown", 7, v, vn);
+  case ES_FIELD_AUTHOR: {
+    const char *s = m->author;
+    size_t n = m->author_n;
+    if (n && s[0] == '@') s++, n--;
+    return n && same_ci(s, n, v, vn);
+  }
+  default:
+    switch (a->cmp) {
+    case ES_CMP_GT: return m->followers > a->num;
+    case ES_CMP_GE: return m->followers >= a->num;
+    case ES_CMP_LT: return m->followers < a->num;
+    case ES_CMP_LE: return m->followers <= a->num;
+    default: return m->followers == a->num;
+    }
+  }
+}
+
 /* Numbers the NEAR nodes of a tree and lists them in qs->nears. */
 static int collect_nears(es_queryset *qs, es_qnode *nd) {
   if (nd->kind == ES_Q_NEAR) {
@@ -329,6 +380,8 @@ es_queryset *es_queryset_compile(const es_query_def *defs, size_t n, int *err, e
   es__atom_table_free(&tab);
 
   qs->first_off = es_calloc(qs->natoms + 1, sizeof *qs->first_off);
+  qs->fields = es_malloc((qs->natoms ? qs->natoms : 1) * sizeof *qs->fields);
+  if (!qs->fields) goto oom;
   qs->patterns = es_calloc(qs->natoms ? qs->natoms : 1, sizeof *qs->patterns);
   flags = es_calloc(qs->natoms ? qs->natoms : 1, sizeof *flags);
   ids = es_calloc(qs->natoms ? qs->natoms : 1, sizeof *ids);
@@ -339,6 +392,11 @@ es_queryset *es_queryset_compile(const es_query_def *defs, size_t n, int *err, e
     at->wild = at->kind != ES_ATOM_PHRASE && memchr(at->text, '?', at->len) != NULL;
     at->left_word = at->text[0] == '?' || edge_is_word(at->text, at->len, false);
     at->right_word = at->text[at->len - 1] == '?' || edge_is_word(at->text, at->len, true);
+    if (at->kind == ES_ATOM_FIELD) {
+      parse_field(at);
+      qs->fields[qs->nfields++] = (uint32_t)a;
+      continue;
+    }
     if (at->kind == ES_ATOM_PHRASE) {
       for (uint32_t k = qs->phrase_off[a]; k < qs->phrase_off[a + 1]; k++) qs->atoms[qs->phrase_words[k]].positional = true;
       qs->first_off[qs->phrase_words[qs->phrase_off[a]] + 1]++;
@@ -456,6 +514,7 @@ void es_queryset_destroy(es_queryset *qs) {
   es_free(qs->first_off);
   es_free(qs->first_of);
   es_free(qs->nears);
+  es_free(qs->fields);
   es_free(qs->queries);
   es_arena_destroy(&qs->arena);
   es_free(qs);
@@ -747,6 +806,11 @@ static void sort_u32(uint32_t *v, uint32_t n) {
 }
 
 int es_queryset_match(const es_queryset *qs, es_match_rt *rt, const char *text, size_t n, uint32_t *out) {
+  return es_queryset_match_meta(qs, rt, text, n, NULL, out);
+}
+
+int es_queryset_match_meta(const es_queryset *qs, es_match_rt *rt, const char *text, size_t n,
+                           const es_match_meta *meta, uint32_t *out) {
   for (uint32_t i = 0; i < rt->nhits; i++) rt->bits[rt->hits[i] >> 6] = 0;
   rt->nhits = 0;
   rt->nocc = 0;
@@ -763,6 +827,9 @@ int es_queryset_match(const es_queryset *qs, es_match_rt *rt, const char *text, 
     for (uint32_t k = qs->first_off[a]; k < qs->first_off[a + 1]; k++)
       if (!es_match_rt_atom_hit(rt, qs->first_of[k]) && phrase_holds(qs, rt, qs->first_of[k])) set_hit(rt, qs->first_of[k]);
   }
+  /* Field filters, from the metadata. */
+  for (size_t i = 0; meta && i < qs->nfields; i++)
+    if (es_field_holds(&qs->atoms[qs->fields[i]], meta)) set_hit(rt, qs->fields[i]);
   if (++rt->cur == 0) { /* stamp wrapped after 4 billion texts: reset */
     memset(rt->stamp, 0, qs->nqueries * sizeof *rt->stamp);
     if (rt->nstamp) memset(rt->nstamp, 0, qs->nnears * sizeof *rt->nstamp);

@@ -179,24 +179,30 @@ static bool ref_near(const es_queryset *qs, const es_qnode *nd, const char *s, s
   return hold;
 }
 
-static bool eval_node(const es_queryset *qs, const es_qnode *nd, const char *s, size_t n) {
+static bool eval_node(const es_queryset *qs, const es_qnode *nd, const char *s, size_t n, const es_match_meta *m) {
   switch (nd->kind) {
-  case ES_Q_ATOM: return es_reference_atom(&qs->atoms[nd->atom], s, n);
-  case ES_Q_NOT: return !eval_node(qs, nd->kids[0], s, n);
+  case ES_Q_ATOM:
+    if (qs->atoms[nd->atom].kind == ES_ATOM_FIELD) return es_field_holds(&qs->atoms[nd->atom], m);
+    return es_reference_atom(&qs->atoms[nd->atom], s, n);
+  case ES_Q_NOT: return !eval_node(qs, nd->kids[0], s, n, m);
   case ES_Q_NEAR: return ref_near(qs, nd, s, n);
   case ES_Q_AND:
     for (uint32_t i = 0; i < nd->nkids; i++)
-      if (!eval_node(qs, nd->kids[i], s, n)) return false;
+      if (!eval_node(qs, nd->kids[i], s, n, m)) return false;
     return true;
   default:
     for (uint32_t i = 0; i < nd->nkids; i++)
-      if (eval_node(qs, nd->kids[i], s, n)) return true;
+      if (eval_node(qs, nd->kids[i], s, n, m)) return true;
     return false;
   }
 }
 
 bool es_reference_match(const es_queryset *qs, size_t q, const char *s, size_t n) {
-  return eval_node(qs, qs->queries[q].root, s, n);
+  return eval_node(qs, qs->queries[q].root, s, n, NULL);
+}
+
+bool es_reference_match_meta(const es_queryset *qs, size_t q, const char *s, size_t n, const es_match_meta *m) {
+  return eval_node(qs, qs->queries[q].root, s, n, m);
 }
 
 typedef struct outbuf {

@@ -92,7 +92,9 @@ static void process(es_worker *w, es_batch *b) {
     }
     size_t fn;
     const char *folded = es_fold_text(&w->fold, m.text.p, m.text.n, &fn);
-    int nh = folded ? es_queryset_match(p->qs, w->rt, folded, fn, w->qbuf) : 0;
+    es_match_meta meta = {.lang = m.lang.p, .lang_n = m.lang.n, .source = m.source.p, .source_n = m.source.n,
+                          .author = m.author.p, .author_n = m.author.n, .followers = m.followers};
+    int nh = folded ? es_queryset_match_meta(p->qs, w->rt, folded, fn, &meta, w->qbuf) : 0;
     if (nh < 0) nh = 0;
     es_sentiment s;
     if (es_sentiment_lang_supported(m.lang.p, m.lang.n)) {

@@ -6,7 +6,8 @@
  * Texts are matched after es_fold (Unicode case folding, NFC), so matching
  * is case-insensitive for every script Unicode folds.
  *
- * Language: terms (whole words, case-insensitive), "exact phrases",
+ * Language: terms (whole words, case-insensitive), "exact phrases", field
+ * filters (lang:fr, followers:>1000),
  * trailing wildcards (deliver*), single-character wildcards (colo?r), proximity (a NEAR/n b, a NEAR/nf b,
  * "a b c"~n), AND, OR, NOT, parentheses; adjacency means AND; precedence
  * NOT > NEAR > AND > OR. Terms may be #hashtags, @handles or emoji.
@@ -28,7 +29,21 @@
 #define ES_QUERY_MIN_STEM 3     /* characters before a trailing * (not counting '?') */
 #define ES_QUERY_MIN_LITERAL 2  /* characters other than '?' in a term with '?' */
 
-enum es_atom_kind { ES_ATOM_TERM, ES_ATOM_PHRASE, ES_ATOM_PREFIX };
+enum es_atom_kind { ES_ATOM_TERM, ES_ATOM_PHRASE, ES_ATOM_PREFIX, ES_ATOM_FIELD };
+
+/* Field filters on mention metadata: lang:en, source:reviews,
+ * author:acmebank (a leading @ is ignored), followers:>1000 (also >=, <,
+ * <=, = or a bare number). Text values compare case-insensitively (ASCII). */
+enum es_filter_field { ES_FIELD_LANG, ES_FIELD_SOURCE, ES_FIELD_AUTHOR, ES_FIELD_FOLLOWERS };
+enum es_cmp { ES_CMP_EQ, ES_CMP_GT, ES_CMP_GE, ES_CMP_LT, ES_CMP_LE };
+
+/* The metadata a field filter reads; NULL/0-length strings are missing
+ * (lang then counts as "und", source as "unknown"). */
+typedef struct es_match_meta {
+  const char *lang, *source, *author;
+  size_t lang_n, source_n, author_n;
+  uint64_t followers;
+} es_match_meta;
 
 typedef struct es_atom {
   int kind;      /* enum es_atom_kind */
@@ -37,6 +52,9 @@ typedef struct es_atom {
   bool left_word, right_word; /* first / last character is a word character */
   bool positional;            /* a word of some phrase: occurrences are recorded */
   bool wild;                  /* contains '?': exactly one word character there */
+  int field, cmp;             /* ES_ATOM_FIELD: enum es_filter_field, enum es_cmp */
+  uint64_t num;               /* ES_ATOM_FIELD followers: the number */
+  size_t val;                 /* ES_ATOM_FIELD text fields: the value starts at text + val */
 } es_atom;
 
 enum es_qnode_kind { ES_Q_ATOM, ES_Q_AND, ES_Q_OR, ES_Q_NOT, ES_Q_NEAR };
@@ -122,6 +140,12 @@ void es_match_rt_destroy(es_match_rt *rt); /* NULL-safe */
  * ascending order, to `out` (capacity es_queryset_count(qs)) and returns how
  * many, or a negative ES_E* code. No allocation. */
 int es_queryset_match(const es_queryset *qs, es_match_rt *rt, const char *folded, size_t n, uint32_t *out);
+/* The same with the mention's metadata for field filters (NULL: every
+ * field filter is false). */
+int es_queryset_match_meta(const es_queryset *qs, es_match_rt *rt, const char *folded, size_t n,
+                           const es_match_meta *meta, uint32_t *out);
+/* Whether a field filter holds for the metadata (NULL: false). */
+bool es_field_holds(const es_atom *a, const es_match_meta *meta);
 /* After es_queryset_match: whether atom `a` matched the last text. */
 bool es_match_rt_atom_hit(const es_match_rt *rt, uint32_t a);
 
@@ -129,6 +153,7 @@ bool es_match_rt_atom_hit(const es_match_rt *rt, uint32_t a);
  * plain string search and a recursive walk of the tree, sharing nothing
  * with the Hyperscan path but the parsed tree. For contract tests. */
 bool es_reference_match(const es_queryset *qs, size_t q, const char *folded, size_t n);
+bool es_reference_match_meta(const es_queryset *qs, size_t q, const char *folded, size_t n, const es_match_meta *meta);
 /* Naive truth of one atom. */
 bool es_reference_atom(const es_atom *a, const char *folded, size_t n);
 
