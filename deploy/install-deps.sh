@@ -6,7 +6,7 @@ set -euo pipefail
 
 PKGS=(
   build-essential cmake pkg-config git ca-certificates
-  librdkafka-dev libhyperscan-dev libjemalloc-dev libuv1-dev
+  librdkafka-dev libhyperscan-dev libjemalloc-dev libuv1-dev libpcre2-dev
   libcriterion-dev libutf8proc-dev libyaml-dev
   libjansson-dev libcjson-dev libsimdjson-dev
   kcat python3 python3-kafka

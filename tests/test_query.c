@@ -194,10 +194,11 @@ static void random_operand(char *out, size_t cap) {
 static void random_expr(char *out, size_t cap, int depth) {
   size_t len = strlen(out);
   int kind = (int)(depth > 2 ? rnd(3) : rnd(10));
-  if (kind == 9) { /* a field filter */
+  if (kind == 9) { /* a field filter or a regex */
     static const char *const f[] = {"lang:en", "lang:und", "source:reviews", "author:@ann", "followers:>100",
-                                    "followers:<=50", "followers:7"};
-    snprintf(out + len, cap - len, "%s", f[rnd(7)]);
+                                    "followers:<=50", "followers:7", "/fe+s?/", "/caf.\\b/", "/^x/",
+                                    "/app(le)?s?$/", "/(东|東)京/", "/str(a|ä)(ss|ß)e/u", "/\\d+/"};
+    snprintf(out + len, cap - len, "%s", f[rnd(14)]);
     return;
   }
   if (kind == 7) { /* proximity, in parentheses (NOT binds tighter) */
@@ -314,6 +315,10 @@ Test(query, errors_name_id_and_column) {
   expect_error("fee followers:>many", "5", "whole number");
   expect_error("source:rev* fee", "11", "matched exactly");
   expect_error("lang:en NEAR/2 fee", "9", "not field filters");
+  expect_error("fee /charge(/", "5", "cannot be compiled");
+  expect_error("fee /a*/", "5", "empty text");
+  expect_error("fee /charge/x", "13", "unknown regex flag");
+  expect_error("fee /charge", "5", "closing '/'");
   expect_error("card NEAR fee", "6", "NEAR needs a distance");
   expect_error("card NEAR/x fee", "6", "NEAR needs a distance");
   expect_error("card NEAR/101 fee", "6", "above 100");

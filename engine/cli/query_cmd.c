@@ -43,7 +43,7 @@ static int explain(const char *query, const char *text, const es_match_meta *met
   printf("query:   %s\nparsed:  %s\n", query, tree);
   for (size_t a = 0; a < es_queryset_atom_count(qs); a++) {
     const es_atom *at = es_queryset_atom(qs, a);
-    static const char *const kinds[] = {"term", "phrase", "prefix", "field"};
+    static const char *const kinds[] = {"term", "phrase", "prefix", "field", "regex"};
     const char *pat = es_queryset_atom_pattern(qs, a);
     printf("  %-6s %-24.*s %-9s %s%s\n", kinds[at->kind], (int)at->len, at->text,
            n >= 0 && es_match_rt_atom_hit(rt, (uint32_t)a) ? "matched" : "no match", pat ? "pattern " : "",

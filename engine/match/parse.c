@@ -12,12 +12,13 @@
  * Operators are upper case only; "and" in lower case is a term, as in the
  * listening tools analysts know. Runs at compile time, any thread. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "earshot/hash.h"
 #include "match_internal.h"
 
-enum tok_kind { T_END, T_LP, T_RP, T_AND, T_OR, T_NOT, T_TERM, T_PHRASE, T_NEAR };
+enum tok_kind { T_END, T_LP, T_RP, T_AND, T_OR, T_NOT, T_TERM, T_PHRASE, T_NEAR, T_REGEX };
 
 typedef struct parser {
   const char *id, *s;
@@ -72,6 +73,17 @@ static int next(parser *p) {
       p->slop = v;
     }
     return p->kind = T_PHRASE;
+  }
+  if (c == '/') { /* /regex/flags: spaces and parentheses belong to it */
+    size_t close = p->pos + 1;
+    while (close < p->n && p->s[close] != '/') close += p->s[close] == '\\' && close + 1 < p->n ? 2 : 1;
+    if (close >= p->n || close == p->pos + 1)
+      return fail(p, p->pos, "a /regex/ needs a closing '/' and a non-empty pattern%s", NULL);
+    size_t f = close + 1;
+    while (f < p->n && !is_space(p->s[f]) && p->s[f] != ')' && p->s[f] != '(') f++;
+    p->len = f - p->pos;
+    p->pos = f;
+    return p->kind = T_REGEX;
   }
   size_t e = p->pos;
   while (e < p->n && !is_space(p->s[e]) && p->s[e] != '(' && p->s[e] != ')' && p->s[e] != '"') e++;
@@ -215,6 +227,53 @@ static es_qnode *field_node(parser *p, int field, const char *w, size_t n, size_
   return nd;
 }
 
+/* /pattern/flags, checked by Hyperscan now so that its errors name the
+ * query and the column. */
+static es_qnode *regex_node(parser *p) {
+  const char *w = p->s + p->start;
+  size_t n = p->len, at = p->start;
+  size_t close = n - 1;
+  while (w[close] != '/') close--;
+  int flags = 0;
+  unsigned hf = HS_FLAG_UTF8 | HS_FLAG_CASELESS; /* case-insensitive, like every atom */
+  for (size_t i = close + 1; i < n; i++) {
+    switch (w[i]) {
+    case 'i': flags |= ES_RX_CASELESS, hf |= HS_FLAG_CASELESS; break;
+    case 's': flags |= ES_RX_DOTALL, hf |= HS_FLAG_DOTALL; break;
+    case 'm': flags |= ES_RX_MULTILINE, hf |= HS_FLAG_MULTILINE; break;
+    case 'u': flags |= ES_RX_UCP, hf |= HS_FLAG_UCP; break;
+    default: return fail(p, at + i, "unknown regex flag; use i, s, m or u (/fee|charge/i)%s", NULL), NULL;
+    }
+  }
+  char pat[ES_QUERY_MAX_LEN + 1];
+  size_t pn = close - 1;
+  memcpy(pat, w + 1, pn);
+  pat[pn] = 0;
+  hs_expr_info_t *info = NULL;
+  hs_compile_error_t *cerr = NULL;
+  if (hs_expression_info(pat, hf, &info, &cerr) != HS_SUCCESS) {
+    fail(p, at, "this regex cannot be compiled: %s", cerr ? cerr->message : "unknown error");
+    hs_free_compile_error(cerr);
+    return NULL;
+  }
+  bool empty = info->min_width == 0;
+  free(info); /* allocated by Hyperscan's default allocator */
+  if (empty) return fail(p, at, "this regex can match an empty text, so it would match every mention%s", NULL), NULL;
+  if (++p->natoms > ES_QUERY_MAX_ATOMS)
+    return fail(p, at, "too many terms: a query may have at most 256 terms and phrases; split it%s", NULL), NULL;
+  char *text = es_strndup(w, n); /* not folded: the pattern is the user's */
+  long a = text ? es__atom_intern(p->tab, ES_ATOM_REGEX, text, n) : -1;
+  if (a < 0) {
+    p->err = es_diag_set(p->diag, ES_ENOMEM, "out of memory while parsing query '%s'", p->id);
+    return NULL;
+  }
+  p->tab->atoms[a].rx_flags = flags;
+  p->tab->atoms[a].rx_len = pn;
+  es_qnode *nd = new_node(p, ES_Q_ATOM, at);
+  if (nd) nd->atom = (uint32_t)a;
+  return nd;
+}
+
 /* "a b c"~n: the words in this order with at most n tokens in all between
  * them, as an ordered NEAR of the words. */
 static es_qnode *slop_phrase(parser *p, const char *norm, size_t nn, size_t at) {
@@ -290,8 +349,6 @@ static es_qnode *atom_node(parser *p) {
       kind = ES_ATOM_PREFIX;
       nn--;
     }
-    if (nn >= 2 && norm[0] == '/' && norm[nn - 1] == '/')
-      return fail(p, at, "/regex/ atoms are not supported yet%s", NULL), NULL;
   }
   if (kind == ES_ATOM_PHRASE && p->slop >= 0) return slop_phrase(p, norm, nn, at);
   return intern_node(p, kind, norm, nn, kind == ES_ATOM_PHRASE ? at - 1 : at);
@@ -323,6 +380,11 @@ static es_qnode *parse_primary(parser *p) {
     p->depth--;
     if (next(p) < 0) return NULL;
     return in;
+  }
+  if (p->kind == T_REGEX) {
+    es_qnode *a = regex_node(p);
+    if (!a || next(p) < 0) return NULL;
+    return a;
   }
   if (p->kind == T_TERM || p->kind == T_PHRASE) {
     es_qnode *a = atom_node(p);
@@ -365,7 +427,10 @@ static es_qnode *nary(parser *p, int kind, es_qnode **ops, uint32_t n, size_t at
 /* A NEAR operand: an atom with positions (not a field filter) or an OR of
  * operands. */
 static bool near_operand(const parser *p, const es_qnode *nd) {
-  if (nd->kind == ES_Q_ATOM) return p->tab->atoms[nd->atom].kind != ES_ATOM_FIELD;
+  if (nd->kind == ES_Q_ATOM) {
+    int k = p->tab->atoms[nd->atom].kind;
+    return k != ES_ATOM_FIELD && k != ES_ATOM_REGEX;
+  }
   if (nd->kind != ES_Q_OR) return false;
   for (uint32_t i = 0; i < nd->nkids; i++)
     if (!near_operand(p, nd->kids[i])) return false;
@@ -382,7 +447,7 @@ static es_qnode *parse_near(parser *p) {
   es_qnode *right = parse_unary(p);
   if (!right) return NULL;
   if (!near_operand(p, left) || !near_operand(p, right))
-    return fail(p, at, "NEAR joins terms, phrases, wildcards or OR-groups of them (not field filters), such as "
+    return fail(p, at, "NEAR joins terms, phrases, wildcards or OR-groups of them (not field filters or regexes), such as "
                 "(card OR cards) NEAR/3 (fee OR fees); move AND, NOT and other NEARs outside it%s", NULL), NULL;
   if (p->kind == T_NEAR)
     return fail(p, p->start, "NEAR cannot be chained; use AND between two NEARs: (a NEAR/3 b) AND (b NEAR/3 c)%s", NULL), NULL;
@@ -408,7 +473,7 @@ static es_qnode *parse_and(parser *p) {
       if (next(p) < 0) return NULL;
       continue;
     }
-    if (p->kind == T_NOT || p->kind == T_TERM || p->kind == T_PHRASE || p->kind == T_LP) continue;
+    if (p->kind == T_NOT || p->kind == T_TERM || p->kind == T_PHRASE || p->kind == T_LP || p->kind == T_REGEX) continue;
     break;
   }
   return nary(p, ES_Q_AND, ops, n, at);

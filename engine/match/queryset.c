@@ -120,6 +120,7 @@ static void prog_emit(const es_qnode *nd, uint32_t *out, uint32_t *n) {
  * every byte outside [a-z0-9_ ] is written as \xHH, so the expression is a
  * literal (compiled without HS_FLAG_UTF8: bytes, caseless for ASCII). */
 static char *atom_pattern(const es_atom *a) {
+  if (a->kind == ES_ATOM_REGEX) return es_strndup(a->text + 1, a->rx_len);
   es_buf b;
   es_buf_init(&b);
   for (size_t i = 0; i < a->len; i++) {
@@ -285,6 +286,20 @@ bool es_field_holds(const es_atom *a, const es_match_meta *m) {
   }
 }
 
+static bool tree_has_atom(const es_qnode *nd, uint32_t a) {
+  if (nd->kind == ES_Q_ATOM) return nd->atom == a;
+  for (uint32_t i = 0; i < nd->nkids; i++)
+    if (tree_has_atom(nd->kids[i], a)) return true;
+  return false;
+}
+
+/* The id of the first query that uses atom a (for error messages). */
+static const char *query_of_atom(const es_queryset *qs, uint32_t a) {
+  for (size_t q = 0; q < qs->nqueries; q++)
+    if (tree_has_atom(qs->queries[q].root, a)) return qs->queries[q].id;
+  return "?";
+}
+
 /* Numbers the NEAR nodes of a tree and lists them in qs->nears. */
 static int collect_nears(es_queryset *qs, es_qnode *nd) {
   if (nd->kind == ES_Q_NEAR) {
@@ -389,6 +404,14 @@ es_queryset *es_queryset_compile(const es_query_def *defs, size_t n, int *err, e
   unsigned npat = 0;
   for (size_t a = 0; a < qs->natoms; a++) {
     es_atom *at = &qs->atoms[a];
+    if (at->kind == ES_ATOM_REGEX) { /* the user's expression decides everything */
+      if (!(qs->patterns[npat] = atom_pattern(at))) goto oom;
+      flags[npat] = HS_FLAG_UTF8 | HS_FLAG_SINGLEMATCH | HS_FLAG_CASELESS |
+                    (at->rx_flags & ES_RX_DOTALL ? HS_FLAG_DOTALL : 0) |
+                    (at->rx_flags & ES_RX_MULTILINE ? HS_FLAG_MULTILINE : 0) | (at->rx_flags & ES_RX_UCP ? HS_FLAG_UCP : 0);
+      ids[npat++] = (unsigned)a;
+      continue;
+    }
     at->wild = at->kind != ES_ATOM_PHRASE && memchr(at->text, '?', at->len) != NULL;
     at->left_word = at->text[0] == '?' || edge_is_word(at->text, at->len, false);
     at->right_word = at->text[at->len - 1] == '?' || edge_is_word(at->text, at->len, true);
@@ -422,8 +445,9 @@ es_queryset *es_queryset_compile(const es_query_def *defs, size_t n, int *err, e
                                      &cerr);
     if (he != HS_SUCCESS) {
       int bad = cerr && cerr->expression >= 0 ? (int)ids[cerr->expression] : -1;
-      *err = es_diag_set(diag, ES_EHYPERSCAN, "Hyperscan rejected the term '%s': %s",
-                         bad >= 0 ? qs->atoms[bad].text : "?", cerr ? cerr->message : "unknown error");
+      *err = es_diag_set(diag, ES_EHYPERSCAN, "Hyperscan rejected the term '%s' (query '%s'): %s",
+                         bad >= 0 ? qs->atoms[bad].text : "?", bad >= 0 ? query_of_atom(qs, (uint32_t)bad) : "?",
+                         cerr ? cerr->message : "unknown error");
       goto fail;
     }
   }
@@ -611,6 +635,10 @@ static bool wild_ok(const es_atom *a, const char *s, size_t n, size_t start, siz
 static int on_match(unsigned id, unsigned long long from, unsigned long long to, unsigned fl, void *ctx) {
   es_match_rt *rt = ctx;
   const es_atom *a = &rt->qs->atoms[id];
+  if (a->kind == ES_ATOM_REGEX) {
+    set_hit(rt, id);
+    return 0;
+  }
   size_t end = (size_t)to, start = a->wild ? (size_t)from : end - a->len;
   if (a->wild && !wild_ok(a, rt->text, rt->n, start, end)) return 0;
   if (a->left_word && start > 0 && word_before(rt->text, rt->n, start)) return 0;

@@ -9,6 +9,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+
 #include "match_internal.h"
 
 /* Code point ending just before byte i (i > 0). */
@@ -179,10 +182,28 @@ static bool ref_near(const es_queryset *qs, const es_qnode *nd, const char *s, s
   return hold;
 }
 
+/* A /regex/ atom through PCRE2 (an engine independent of Hyperscan), with
+ * the same flags; true when it matches anywhere. */
+static bool ref_regex(const es_atom *a, const char *s, size_t n) {
+  uint32_t opt = PCRE2_UTF | PCRE2_CASELESS |
+                 (a->rx_flags & ES_RX_DOTALL ? PCRE2_DOTALL : 0) | (a->rx_flags & ES_RX_MULTILINE ? PCRE2_MULTILINE : 0) |
+                 (a->rx_flags & ES_RX_UCP ? PCRE2_UCP : 0);
+  int ecode;
+  PCRE2_SIZE eoff;
+  pcre2_code *re = pcre2_compile((PCRE2_SPTR)(a->text + 1), a->rx_len, opt, &ecode, &eoff, NULL);
+  if (!re) return false;
+  pcre2_match_data *md = pcre2_match_data_create_from_pattern(re, NULL);
+  int rc = md ? pcre2_match(re, (PCRE2_SPTR)s, n, 0, 0, md, NULL) : -1;
+  pcre2_match_data_free(md);
+  pcre2_code_free(re);
+  return rc >= 0;
+}
+
 static bool eval_node(const es_queryset *qs, const es_qnode *nd, const char *s, size_t n, const es_match_meta *m) {
   switch (nd->kind) {
   case ES_Q_ATOM:
     if (qs->atoms[nd->atom].kind == ES_ATOM_FIELD) return es_field_holds(&qs->atoms[nd->atom], m);
+    if (qs->atoms[nd->atom].kind == ES_ATOM_REGEX) return ref_regex(&qs->atoms[nd->atom], s, n);
     return es_reference_atom(&qs->atoms[nd->atom], s, n);
   case ES_Q_NOT: return !eval_node(qs, nd->kids[0], s, n, m);
   case ES_Q_NEAR: return ref_near(qs, nd, s, n);

@@ -9,7 +9,7 @@
  * Language: terms (whole words, case-insensitive), "exact phrases", field
  * filters (lang:fr, followers:>1000),
  * trailing wildcards (deliver*), single-character wildcards (colo?r), proximity (a NEAR/n b, a NEAR/nf b,
- * "a b c"~n), AND, OR, NOT, parentheses; adjacency means AND; precedence
+ * "a b c"~n), expert /regex/flags, AND, OR, NOT, parentheses; adjacency means AND; precedence
  * NOT > NEAR > AND > OR. Terms may be #hashtags, @handles or emoji.
  * A term must not be glued to word characters on a side where it begins or
  * ends with a word character (letters, digits and '_' of any script). */
@@ -29,7 +29,14 @@
 #define ES_QUERY_MIN_STEM 3     /* characters before a trailing * (not counting '?') */
 #define ES_QUERY_MIN_LITERAL 2  /* characters other than '?' in a term with '?' */
 
-enum es_atom_kind { ES_ATOM_TERM, ES_ATOM_PHRASE, ES_ATOM_PREFIX, ES_ATOM_FIELD };
+enum es_atom_kind { ES_ATOM_TERM, ES_ATOM_PHRASE, ES_ATOM_PREFIX, ES_ATOM_FIELD, ES_ATOM_REGEX };
+
+/* /regex/flags: a Hyperscan expression over the mention text (case-folded
+ * outside ASCII, NFC), UTF-8 mode, always case-insensitive like every
+ * atom; flags s (dot matches newline), m (multi-line ^ $), u (Unicode
+ * classes for \w, \d...), i (accepted; already the case). True when it
+ * matches anywhere in the mention; no word-boundary rule is added. */
+enum { ES_RX_CASELESS = 1, ES_RX_DOTALL = 2, ES_RX_MULTILINE = 4, ES_RX_UCP = 8 };
 
 /* Field filters on mention metadata: lang:en, source:reviews,
  * author:acmebank (a leading @ is ignored), followers:>1000 (also >=, <,
@@ -55,6 +62,8 @@ typedef struct es_atom {
   int field, cmp;             /* ES_ATOM_FIELD: enum es_filter_field, enum es_cmp */
   uint64_t num;               /* ES_ATOM_FIELD followers: the number */
   size_t val;                 /* ES_ATOM_FIELD text fields: the value starts at text + val */
+  int rx_flags;               /* ES_ATOM_REGEX: ES_RX_*; text is "/pattern/flags" */
+  size_t rx_len;              /* ES_ATOM_REGEX: the pattern is text[1 .. 1 + rx_len) */
 } es_atom;
 
 enum es_qnode_kind { ES_Q_ATOM, ES_Q_AND, ES_Q_OR, ES_Q_NOT, ES_Q_NEAR };
