@@ -129,6 +129,11 @@ Test(cli, explain_exit_codes) {
   cr_expect_eq(sh(out, sizeof out, "%s query explain 'fee lang:fr' 'fee' --lang en", ES_BIN), 1);
   cr_expect_eq(sh(out, sizeof out, "%s query explain 'card NEAR/1f fee' 'fee card'", ES_BIN), 1);
   cr_expect_eq(sh(out, sizeof out, "%s query explain 'fee' 'fee' --color red 2>&1", ES_BIN), 2);
+  /* provenance: where each atom matched, and whether each NEAR held */
+  cr_expect_eq(sh(out, sizeof out, "%s query explain 'card NEAR/1 fee' 'my card: a fee, card fee'", ES_BIN), 0);
+  cr_expect(strstr(out, "at bytes 3-7 \"card\", 16-20 \"card\""), "%s", out);
+  cr_expect(strstr(out, "at bytes 11-14 \"fee\", 21-24 \"fee\""), "%s", out);
+  cr_expect(strstr(out, "card NEAR/1 fee") && strstr(out, "holds"), "%s", out);
 }
 
 Test(cli, check_reports_broken_queries) {

@@ -32,6 +32,7 @@ static int explain(const char *query, const char *text, const es_match_meta *met
     return 2;
   }
   es_match_rt *rt = es_match_rt_create(qs);
+  if (rt) es_match_rt_set_provenance(rt, true);
   es_fold f;
   es_fold_init(&f);
   size_t fn;
@@ -50,6 +51,16 @@ static int explain(const char *query, const char *text, const es_match_meta *met
            pat ? pat
            : at->kind == ES_ATOM_FIELD ? "(the mention's metadata: --lang, --source, --author, --followers)"
                                         : "(its words in order, separated only by non-word characters)");
+    uint32_t st[16], en[16];
+    size_t k = n >= 0 ? es_match_rt_occurrences(qs, rt, (uint32_t)a, st, en, 16) : 0;
+    for (size_t i = 0; i < k; i++)
+      printf("%s%u-%u \"%.*s\"%s", i ? ", " : "         at bytes ", st[i], en[i], (int)(en[i] - st[i]), folded + st[i],
+             i + 1 == k ? "\n" : "");
+  }
+  for (size_t j = 0; n >= 0 && j < es_queryset_near_count(qs); j++) {
+    char node[2048];
+    es_query_format(qs, es_queryset_near(qs, j), node, sizeof node);
+    printf("  near   %-34s %s\n", node, es_match_rt_near_hit(rt, j) ? "holds" : "does not hold");
   }
   int rc = n > 0 ? 0 : 1;
   if (n < 0) {

@@ -57,6 +57,7 @@ struct es_match_rt {
   uint32_t *tok;      /* token start offsets of the current text */
   size_t ntok, captok;
   bool tok_done;
+  bool provenance;    /* record every occurrence (explain) */
   span *spans[2];     /* operand occurrences while evaluating one NEAR */
   span *chain;        /* ordered NEAR with more operands: all occurrences */
 };
@@ -644,7 +645,7 @@ static int on_match(unsigned id, unsigned long long from, unsigned long long to,
   if (a->left_word && start > 0 && word_before(rt->text, rt->n, start)) return 0;
   if (a->kind == ES_ATOM_TERM && a->right_word && end < rt->n && word_at(rt->text, rt->n, end)) return 0;
   set_hit(rt, id);
-  if (a->positional && rt->nocc < ES_MAX_OCCURRENCES)
+  if ((a->positional || rt->provenance) && rt->nocc < ES_MAX_OCCURRENCES)
     rt->occs[rt->nocc++] = (occ){.atom = id, .start = (uint32_t)start, .end = (uint32_t)end};
   return 0;
 }
@@ -812,6 +813,31 @@ static void eval_nears(const es_queryset *qs, es_match_rt *rt, const es_query *q
 }
 
 bool es_match_rt_atom_hit(const es_match_rt *rt, uint32_t a) { return (rt->bits[a >> 6] >> (a & 63)) & 1; }
+
+void es_match_rt_set_provenance(es_match_rt *rt, bool on) { rt->provenance = on; }
+size_t es_queryset_near_count(const es_queryset *qs) { return qs->nnears; }
+const es_qnode *es_queryset_near(const es_queryset *qs, size_t j) { return qs->nears[j]; }
+bool es_match_rt_near_hit(const es_match_rt *rt, size_t j) {
+  return rt->nstamp && rt->nstamp[j] == rt->cur && ((rt->nbits[j >> 6] >> (j & 63)) & 1);
+}
+
+size_t es_match_rt_occurrences(const es_queryset *qs, const es_match_rt *rt, uint32_t a, uint32_t *starts,
+                               uint32_t *ends, size_t cap) {
+  size_t n = 0;
+  if (!es_match_rt_atom_hit(rt, a)) return 0;
+  if (qs->atoms[a].kind == ES_ATOM_PHRASE) {
+    uint32_t w0 = qs->phrase_words[qs->phrase_off[a]];
+    for (uint32_t i = 0; i < rt->nocc && n < cap; i++) {
+      if (rt->occs[i].atom != w0) continue;
+      size_t e = phrase_end_from(qs, rt, a, i);
+      if (e) starts[n] = rt->occs[i].start, ends[n++] = (uint32_t)e;
+    }
+    return n;
+  }
+  for (uint32_t i = 0; i < rt->nocc && n < cap; i++)
+    if (rt->occs[i].atom == a) starts[n] = rt->occs[i].start, ends[n++] = rt->occs[i].end;
+  return n;
+}
 
 static int cmp_u32(const void *a, const void *b) {
   uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;

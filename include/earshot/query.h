@@ -157,6 +157,18 @@ int es_queryset_match_meta(const es_queryset *qs, es_match_rt *rt, const char *f
 bool es_field_holds(const es_atom *a, const es_match_meta *meta);
 /* After es_queryset_match: whether atom `a` matched the last text. */
 bool es_match_rt_atom_hit(const es_match_rt *rt, uint32_t a);
+/* Provenance (explain, enriched output): when on, every occurrence of every
+ * term, wildcard and phrase is recorded, and es_match_rt_occurrences gives
+ * their byte ranges [start, end) in the matched (folded) text, which is the
+ * original text wherever it is ASCII. Regexes and field filters have none. */
+void es_match_rt_set_provenance(es_match_rt *rt, bool on);
+/* The NEAR nodes of the query set (explain) and, after matching, whether
+ * NEAR node j held (false when its query was not evaluated). */
+size_t es_queryset_near_count(const es_queryset *qs);
+const es_qnode *es_queryset_near(const es_queryset *qs, size_t j);
+bool es_match_rt_near_hit(const es_match_rt *rt, size_t j);
+size_t es_match_rt_occurrences(const es_queryset *qs, const es_match_rt *rt, uint32_t a, uint32_t *starts,
+                               uint32_t *ends, size_t cap);
 
 /* The naive reference matcher: evaluates query `q` over a folded text with
  * plain string search and a recursive walk of the tree, sharing nothing
