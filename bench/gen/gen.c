@@ -329,7 +329,8 @@ void es_gen_write_queries(uint64_t seed, uint32_t n, FILE *f) {
       continue;
     }
     /* Analysts name specific things: mostly a product or brand name, often
-     * narrowed by a topic word or phrase, sometimes a plain word pair. */
+     * narrowed by a topic word or phrase (anywhere, or near it), a spelling
+     * variant, sometimes a plain word pair. */
     char p1[16], p2[16];
     product_name(pick(&g, NPRODUCTS), p1);
     product_name(pick(&g, NPRODUCTS), p2);
@@ -337,7 +338,7 @@ void es_gen_write_queries(uint64_t seed, uint32_t n, FILE *f) {
     const char *w2 = filler[nf / 3 + pick(&g, nf - nf / 3)];
     const char *ph = topic_phrases[pick(&g, ES_GEN_NTOPICS)][pick(&g, 8)];
     char q[256];
-    switch (pick(&g, 8)) {
+    switch (pick(&g, 10)) {
     case 0: snprintf(q, sizeof q, "%s", p1); break;
     case 1: snprintf(q, sizeof q, "%s OR %s", p1, p2); break;
     case 2: snprintf(q, sizeof q, "%s AND (%s OR \\\"%s\\\")", p1, w1, ph); break;
@@ -345,6 +346,11 @@ void es_gen_write_queries(uint64_t seed, uint32_t n, FILE *f) {
     case 4: snprintf(q, sizeof q, "%s %s", p1, w1); break;
     case 5: snprintf(q, sizeof q, "\\\"%s\\\" AND %s", ph, p1); break;
     case 6: snprintf(q, sizeof q, "%s* AND NOT %s", p1, w2); break;
+    case 7: snprintf(q, sizeof q, "%s NEAR/3 (%s OR %s)", p1, w1, w2); break;
+    case 8: /* a spelling variant: one letter left open */
+      p1[2] = '?';
+      snprintf(q, sizeof q, "%s OR %s", p1, p2);
+      break;
     default: snprintf(q, sizeof q, "acmebank AND %s AND %s", w1, w2); break;
     }
     fprintf(f, "  - id: q%05u\n    name: Generated query %u\n    query: \"%s\"\n", i, i, q);

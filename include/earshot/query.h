@@ -123,6 +123,10 @@ size_t es_queryset_count(const es_queryset *qs);
 const es_query *es_queryset_get(const es_queryset *qs, size_t i);
 size_t es_queryset_atom_count(const es_queryset *qs);
 const es_atom *es_queryset_atom(const es_queryset *qs, size_t i);
+/* The query set's Hyperscan database (NULL without atoms) and its size in
+ * bytes, for benchmarks that scan it raw. */
+const void *es_queryset_hs_database(const es_queryset *qs);
+size_t es_queryset_db_bytes(const es_queryset *qs);
 /* The Hyperscan pattern an atom compiled to (for explain). */
 const char *es_queryset_atom_pattern(const es_queryset *qs, size_t i);
 
