@@ -141,6 +141,15 @@ Test(cli, check_reports_broken_queries) {
   sh(NULL, 0, "printf 'queries:\\n  - id: good\\n    query: fee\\n  - id: bad\\n    query: \"(fee OR\"\\n' > %s/q.yaml", dir);
   cr_expect_eq(sh(out, sizeof out, "%s query check %s/q.yaml 2>&1", ES_BIN, dir), 2);
   cr_expect(strstr(out, "q.yaml:5") && strstr(out, "query 'bad'") && strstr(out, "column"), "%s", out);
+  /* every error, not only the first */
+  sh(NULL, 0,
+     "printf 'queries:\\n  - id: a\\n    query: \"fee AND\"\\n  - id: b\\n    query: ok\\n"
+     "  - id: c\\n    query: \"card NEAR fee\"\\n  - id: a\\n    query: fine\\n' > %s/q.yaml",
+     dir);
+  cr_expect_eq(sh(out, sizeof out, "%s query check %s/q.yaml 2>&1", ES_BIN, dir), 2);
+  cr_expect(strstr(out, "q.yaml:3: query 'a', column 8") && strstr(out, "q.yaml:7: query 'c', column 6") &&
+              strstr(out, "'a' is used twice") && strstr(out, "3 errors"),
+            "%s", out);
   sh(NULL, 0, "printf 'queries:\\n  - id: good\\n    query: fee\\n' > %s/q.yaml", dir);
   cr_expect_eq(sh(out, sizeof out, "%s query check %s/q.yaml", ES_BIN, dir), 0);
   cr_expect(strstr(out, "1 queries"), "%s", out);

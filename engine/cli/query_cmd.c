@@ -8,17 +8,21 @@
 #include "cli_internal.h"
 #include "earshot/query.h"
 
+static void print_error(void *ctx, const char *msg) { fprintf(stderr, "%s\n", msg); }
+
 static int check(const char *path) {
-  int err;
   es_diag d = {{0}};
-  es_queryset *qs = es_queryset_load(path, &err, &d);
-  if (!qs) {
+  size_t nq = 0, na = 0;
+  int errors = es_queryset_check(path, print_error, NULL, &nq, &na, &d);
+  if (errors < 0) {
     fprintf(stderr, "%s\n", d.msg);
     return 2;
   }
-  printf("%s: %zu queries, %zu distinct terms and phrases, all valid\n", path, es_queryset_count(qs),
-         es_queryset_atom_count(qs));
-  es_queryset_destroy(qs);
+  if (errors) {
+    fprintf(stderr, "%s: %d error%s\n", path, errors, errors == 1 ? "" : "s");
+    return 2;
+  }
+  printf("%s: %zu queries, %zu distinct terms and phrases, all valid\n", path, nq, na);
   return 0;
 }
 

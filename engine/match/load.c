@@ -34,21 +34,20 @@ static int load_alert(es_yaml *y, yaml_node_t *m, es_query_def *q, es_diag *d) {
   return 0;
 }
 
-es_queryset *es_queryset_load(const char *path, int *err, es_diag *d) {
-  es_yaml y;
+/* Reads the query definitions of a YAML file into *defs_out (strings point
+ * into y, which the caller frees). 0 or an error code with diag. */
+static int load_defs(es_yaml *y, const char *path, es_query_def **defs_out, size_t *n_out, es_diag *d) {
   es_query_def *defs = NULL;
-  es_queryset *qs = NULL;
-  *err = es__yaml_load(&y, path, d);
-  if (*err) goto done;
-  yaml_node_t *root = es__yaml_root(&y), *list = NULL;
+  int rc0 = 0, *err = &rc0;
+  yaml_node_t *root = es__yaml_root(y), *list = NULL;
   if (root->type == YAML_MAPPING_NODE) {
     for (yaml_node_pair_t *p = root->data.mapping.pairs.start; p < root->data.mapping.pairs.top; p++) {
-      yaml_node_t *k = es__yaml_node(&y, p->key);
+      yaml_node_t *k = es__yaml_node(y, p->key);
       const char *ks = es__yaml_scalar(k);
       static const char *const top[] = {"queries", NULL};
-      if (ks && !strcmp(ks, "queries")) list = es__yaml_node(&y, p->value);
+      if (ks && !strcmp(ks, "queries")) list = es__yaml_node(y, p->value);
       else {
-        *err = es__yaml_unknown_key(&y, k, "the query file", top, d) ? ES_EQUERY : 0;
+        *err = es__yaml_unknown_key(y, k, "the query file", top, d) ? ES_EQUERY : 0;
         goto done;
       }
     }
@@ -64,7 +63,7 @@ es_queryset *es_queryset_load(const char *path, int *err, es_diag *d) {
     goto done;
   }
   for (size_t i = 0; i < n; i++) {
-    yaml_node_t *item = es__yaml_node(&y, list->data.sequence.items.start[i]);
+    yaml_node_t *item = es__yaml_node(y, list->data.sequence.items.start[i]);
     es_query_def *q = &defs[i];
     q->file = path;
     q->line = es__yaml_line(item);
@@ -73,16 +72,16 @@ es_queryset *es_queryset_load(const char *path, int *err, es_diag *d) {
       goto done;
     }
     for (yaml_node_pair_t *p = item->data.mapping.pairs.start; p < item->data.mapping.pairs.top; p++) {
-      yaml_node_t *k = es__yaml_node(&y, p->key), *v = es__yaml_node(&y, p->value);
+      yaml_node_t *k = es__yaml_node(y, p->key), *v = es__yaml_node(y, p->value);
       const char *ks = es__yaml_scalar(k);
       int rc;
-      if (ks && !strcmp(ks, "id")) rc = es__yaml_string(&y, v, ks, &q->id, d);
-      else if (ks && !strcmp(ks, "name")) rc = es__yaml_string(&y, v, ks, &q->name, d);
+      if (ks && !strcmp(ks, "id")) rc = es__yaml_string(y, v, ks, &q->id, d);
+      else if (ks && !strcmp(ks, "name")) rc = es__yaml_string(y, v, ks, &q->name, d);
       else if (ks && !strcmp(ks, "query")) {
-        rc = es__yaml_string(&y, v, ks, &q->expr, d);
+        rc = es__yaml_string(y, v, ks, &q->expr, d);
         q->line = es__yaml_line(v);
-      } else if (ks && !strcmp(ks, "alert")) rc = load_alert(&y, v, q, d);
-      else rc = es__yaml_unknown_key(&y, k, "a query", query_keys, d);
+      } else if (ks && !strcmp(ks, "alert")) rc = load_alert(y, v, q, d);
+      else rc = es__yaml_unknown_key(y, k, "a query", query_keys, d);
       if (rc) {
         *err = ES_EQUERY;
         goto done;
@@ -93,9 +92,73 @@ es_queryset *es_queryset_load(const char *path, int *err, es_diag *d) {
       goto done;
     }
   }
-  qs = es_queryset_compile(defs, n, err, d);
+  *defs_out = defs;
+  *n_out = n;
+  return 0;
 done:
+  es_free(defs);
+  return *err ? *err : ES_EQUERY;
+}
+
+es_queryset *es_queryset_load(const char *path, int *err, es_diag *d) {
+  es_yaml y;
+  es_query_def *defs = NULL;
+  es_queryset *qs = NULL;
+  size_t n = 0;
+  *err = es__yaml_load(&y, path, d);
+  if (*err) return NULL;
+  *err = load_defs(&y, path, &defs, &n, d);
+  if (!*err) qs = es_queryset_compile(defs, n, err, d);
   es_free(defs);
   es__yaml_free(&y);
   return qs;
+}
+
+int es_queryset_check(const char *path, void (*report)(void *ctx, const char *msg), void *ctx, size_t *nqueries,
+                      size_t *natoms, es_diag *d) {
+  es_yaml y;
+  es_query_def *defs = NULL;
+  size_t n = 0;
+  int err = es__yaml_load(&y, path, d);
+  if (err) return -1;
+  if (load_defs(&y, path, &defs, &n, d)) {
+    es__yaml_free(&y);
+    return -1;
+  }
+  int errors = 0;
+  for (size_t i = 0; i < n; i++) { /* each query on its own: every error, not just the first */
+    es_diag qd = {{0}};
+    es_queryset *one = es_queryset_compile(&defs[i], 1, &err, &qd);
+    if (!one) {
+      report(ctx, qd.msg);
+      errors++;
+    }
+    es_queryset_destroy(one);
+  }
+  if (!errors) { /* together: unique ids, the one database */
+    es_diag qd = {{0}};
+    es_queryset *all = es_queryset_compile(defs, n, &err, &qd);
+    if (!all) {
+      report(ctx, qd.msg);
+      errors++;
+    } else {
+      *nqueries = es_queryset_count(all);
+      *natoms = es_queryset_atom_count(all);
+    }
+    es_queryset_destroy(all);
+  } else {
+    for (size_t i = 0; i < n; i++) /* duplicate ids are errors too */
+      for (size_t k = 0; k < i && defs[i].id; k++)
+        if (defs[k].id && !strcmp(defs[k].id, defs[i].id)) {
+          char msg[512];
+          snprintf(msg, sizeof msg, "%s:%d: query id '%s' is used twice (first at line %d); ids must be unique", path,
+                   defs[i].line, defs[i].id, defs[k].line);
+          report(ctx, msg);
+          errors++;
+          break;
+        }
+  }
+  es_free(defs);
+  es__yaml_free(&y);
+  return errors;
 }

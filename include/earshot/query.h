@@ -118,6 +118,12 @@ es_queryset *es_queryset_compile(const es_query_def *defs, size_t n, int *err, e
 /* Loads a YAML query file (top-level `queries:` list) and compiles it. */
 es_queryset *es_queryset_load(const char *path, int *err, es_diag *diag);
 void es_queryset_destroy(es_queryset *qs); /* NULL-safe */
+/* Validates a query file query by query, calling report() with each error
+ * (file:line, query id, column, hint). Returns the number of errors, or -1
+ * when the file itself cannot be read (diag says why); on 0 fills the
+ * query and distinct-atom counts. */
+int es_queryset_check(const char *path, void (*report)(void *ctx, const char *msg), void *ctx, size_t *nqueries,
+                      size_t *natoms, es_diag *d);
 
 size_t es_queryset_count(const es_queryset *qs);
 const es_query *es_queryset_get(const es_queryset *qs, size_t i);
