@@ -190,3 +190,30 @@ Test(hll, exact_when_small_and_close_when_large) {
   cr_expect_eq(es_hll_count(&h), 0);
   es_hll_free(&h);
 }
+
+/* Hot reload: open windows follow their query to its new index; a removed
+ * query's open windows go; a new query starts empty. */
+Test(window, remap_follows_queries_by_index) {
+  sink s = {.n = 0};
+  es_window_opts o = opts(60000, 0);
+  es_windows *w = es_windows_create(&o, 3, collect, &s);
+  add(w, 1000, "a", ES_LABEL_POSITIVE, 0);
+  add(w, 2000, "b", ES_LABEL_NEGATIVE, 0);
+  add(w, 3000, "c", ES_LABEL_POSITIVE, 1);
+  add(w, 4000, "d", ES_LABEL_POSITIVE, 2);
+  /* new set: [old 2, new, old 0]; old 1 removed */
+  int64_t old_of_new[3] = {2, -1, 0};
+  cr_assert_eq(es_windows_remap(w, 3, old_of_new), 0);
+  add(w, 5000, "e", ES_LABEL_POSITIVE, 1); /* the new query */
+  add(w, 6000, "f", ES_LABEL_POSITIVE, 2); /* old 0 again */
+  es_windows_flush(w);
+  cr_assert_eq(s.n, 3);
+  cr_expect_eq(s.r[0].query, 0);
+  cr_expect_eq(s.r[0].count, 1, "old query 2 kept its mention");
+  cr_expect_eq(s.r[1].query, 1);
+  cr_expect_eq(s.r[1].count, 1, "the new query starts empty");
+  cr_expect_eq(s.r[2].query, 2);
+  cr_expect_eq(s.r[2].count, 3, "old query 0 kept its two mentions and got one more");
+  cr_expect_eq(s.r[2].negative, 1);
+  es_windows_destroy(w);
+}

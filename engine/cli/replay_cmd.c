@@ -51,7 +51,8 @@ static int help(FILE *f) {
         "      --idle-flush 30s     close windows after this much wall-clock idle time (0 = never)\n"
         "      --workers N          worker threads (default 1)\n"
         "      --format json|pretty window output format (default json)\n"
-        "      --no-progress        no progress bar on the terminal\n",
+        "      --no-progress        no progress bar on the terminal\n"
+        "      --no-reload          do not reload the query file on change or SIGHUP\n",
         f);
   return f == stderr ? 2 : 0;
 }
@@ -66,7 +67,7 @@ int es__cmd_run(int argc, char **argv) { return es__run_pipeline(argc, argv, tru
 
 int es__run_pipeline(int argc, char **argv, bool kafka, const es_config *preset) {
   enum { O_QUERIES = 256, O_INPUT, O_OUTPUT, O_ENRICHED, O_DLQ, O_WINDOW, O_LATENESS, O_IDLE, O_WORKERS, O_FORMAT,
-         O_NOPROGRESS, O_BROKERS, O_TOPIC, O_GROUP, O_WTOPIC, O_ATOPIC, O_ETOPIC, O_DTOPIC, O_EXACTLY };
+         O_NOPROGRESS, O_BROKERS, O_TOPIC, O_GROUP, O_WTOPIC, O_ATOPIC, O_ETOPIC, O_DTOPIC, O_EXACTLY, O_NORELOAD };
   static const struct option opts[] = {
     {"config", required_argument, 0, 'c'},         {"queries", required_argument, 0, O_QUERIES},
     {"input", required_argument, 0, O_INPUT},       {"output", required_argument, 0, O_OUTPUT},
@@ -78,6 +79,7 @@ int es__run_pipeline(int argc, char **argv, bool kafka, const es_config *preset)
     {"group", required_argument, 0, O_GROUP},       {"windows-topic", required_argument, 0, O_WTOPIC},
     {"alerts-topic", required_argument, 0, O_ATOPIC}, {"enriched-topic", required_argument, 0, O_ETOPIC},
     {"dlq-topic", required_argument, 0, O_DTOPIC},  {"exactly-once", no_argument, 0, O_EXACTLY},
+    {"no-reload", no_argument, 0, O_NORELOAD},
     {"help", no_argument, 0, 'h'},                  {0, 0, 0, 0}};
   cmd_name = kafka ? "run" : "replay";
   es_config cfg;
@@ -153,6 +155,7 @@ int es__run_pipeline(int argc, char **argv, bool kafka, const es_config *preset)
     case O_ETOPIC: es_config_set_str(&cfg.kafka.enriched_topic, optarg); break;
     case O_DTOPIC: es_config_set_str(&cfg.kafka.dlq_topic, optarg); break;
     case O_EXACTLY: cfg.kafka.exactly_once = true; break;
+    case O_NORELOAD: cfg.reload = false; break;
     default: rc = help(stderr); goto out;
     }
   }
@@ -203,6 +206,7 @@ int es__run_pipeline(int argc, char **argv, bool kafka, const es_config *preset)
   sa.sa_handler = on_signal;
   sigaction(SIGINT, &sa, NULL);
   sigaction(SIGTERM, &sa, NULL);
+  signal(SIGHUP, SIG_IGN); /* until the reload thread handles it: never terminate on it */
   if (kafka) es_log_info("consuming", "brokers=%s topic=%s group=%s windows_topic=%s", cfg.kafka.brokers,
                          cfg.kafka.topics[0], cfg.kafka.group ? cfg.kafka.group : "earshot", cfg.kafka.windows_topic);
   es_pipeline_stats st;

@@ -21,6 +21,7 @@ void es_config_default(es_config *c) {
   c->windows.idle_flush_ms = 30000;
   c->workers = 1;
   c->progress = true;
+  c->reload = true;
   c->kafka.commit_interval_ms = 1000;
 }
 
@@ -289,7 +290,7 @@ static int load_kafka(ctx *x, yaml_node_t *m) {
 
 int es_config_load(es_config *c, const char *path, es_diag *d) {
   static const char *const keys[] = {"input", "queries", "output", "fields", "windows", "workers",
-                                     "limits", "detection", "progress", "kafka", NULL};
+                                     "limits", "detection", "progress", "reload", "kafka", NULL};
   es_yaml y;
   int rc = es__yaml_load(&y, path, d);
   if (rc) {
@@ -313,6 +314,7 @@ int es_config_load(es_config *c, const char *path, es_diag *d) {
     else if (!strcmp(ks, "limits")) rc = load_limits(x, v);
     else if (!strcmp(ks, "detection")) rc = load_detection(x, v);
     else if (!strcmp(ks, "progress")) rc = es__yaml_bool(&y, v, ks, &c->progress, d);
+    else if (!strcmp(ks, "reload")) rc = es__yaml_bool(&y, v, ks, &c->reload, d);
     else if (!strcmp(ks, "kafka")) rc = load_kafka(x, v);
     else if (!strcmp(ks, "workers")) {
       int64_t n;

@@ -4,6 +4,7 @@
  * draws the progress bar. Runs on the thread that called es_replay; the
  * per-mention work here is a few counter updates per matched query. */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -122,6 +123,12 @@ static void kafka_advance(es_pipe *p, int64_t now_wall) {
 
 static void consume(es_pipe *p, es_batch *b) {
   int64_t now_wall = es_time_wall_ms();
+  if (b->qs && b->qs != p->qs && es__reload_adopt(p, b->qs)) {
+    /* its query indices are the new set's: it cannot be counted */
+    if (!p->io_err) p->io_err = es_diag_set(p->diag, ES_ENOMEM, "out of memory adopting reloaded queries");
+    *p->stop = SIGTERM;
+    return;
+  }
   if (p->kafka) es__kafka_sync_assignment(p->kafka, now_wall);
   if (b->restore_wm != INT64_MIN) {
     char t[32];

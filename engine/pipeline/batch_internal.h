@@ -48,6 +48,7 @@ typedef struct es_batch {
   uint64_t seq;
   bool eof;              /* no lines: marks the end of the input */
   bool barrier;          /* no lines: Kafka drain request (partitions being revoked) */
+  const struct es_queryset *qs; /* the query set live when the batch was dispatched */
   int64_t restore_wm;    /* Kafka: watermark committed by an earlier run, INT64_MIN none */
   char *data;
   size_t len;

@@ -48,6 +48,7 @@ es_batch *es__batch_take(es_pipe *p) {
 
 void es__batch_dispatch(es_pipe *p, es_batch *b, uint64_t *seq) {
   b->seq = *seq;
+  b->qs = atomic_load(&p->qs_live);
   es_ring_push(&p->to_worker[*seq % (uint64_t)p->nworkers], b);
   ++*seq;
 }
@@ -86,6 +87,8 @@ int es_replay(const es_config *cfg, const es_queryset *qs, const es_lexicon *lex
   memset(st, 0, sizeof *st);
   p.cfg = cfg;
   p.qs = qs;
+  atomic_store(&p.qs_live, qs);
+  pthread_mutex_init(&p.qs_lock, NULL);
   p.lex = lex;
   p.stop = stop;
   p.st = st;
@@ -180,6 +183,7 @@ int es_replay(const es_config *cfg, const es_queryset *qs, const es_lexicon *lex
       rc = ES_ECONFIG;
       goto done;
     }
+    w->qs = qs;
     w->rt = es_match_rt_create(qs);
     w->srt = es_sentiment_rt_create();
     w->qbuf = es_malloc((nq ? nq : 1) * sizeof *w->qbuf);
@@ -190,6 +194,8 @@ int es_replay(const es_config *cfg, const es_queryset *qs, const es_lexicon *lex
       rc = es_diag_set(d, ES_ETHREAD, "cannot start worker thread %d", started_workers);
       goto done;
     }
+  if (cfg->queries && cfg->reload && es__reload_start(&p))
+    es_log_warn("query hot reload is off: cannot start its thread", "file=%s", cfg->queries);
   if (pthread_create(&p.ingest, NULL, kafka ? es__kafka_ingest_main : es__ingest_main, &p)) {
     rc = es_diag_set(d, ES_ETHREAD, "cannot start the ingest thread");
     goto done;
@@ -216,6 +222,10 @@ done:
     }
   }
   for (int i = 0; i < started_workers; i++) pthread_join(p.workers[i].thread, NULL);
+  es__reload_stop(&p);
+  if (atomic_load(&p.reloads) || atomic_load(&p.reload_failures))
+    es_log_info("query reloads", "adopted=%llu loaded=%llu failed=%llu", (unsigned long long)p.adopted,
+                (unsigned long long)atomic_load(&p.reloads), (unsigned long long)atomic_load(&p.reload_failures));
   if (!rc && p.ingest_err) rc = es_diag_set(d, p.ingest_err, "reading the input '%s' failed", p.source);
   st->workers = p.nworkers;
   for (int i = 0; p.workers && i < p.nworkers; i++) {
@@ -246,6 +256,9 @@ done:
   es_buf_free(&p.pretty_alerts);
   es_buf_free(&p.kbuf);
   es__kafka_destroy(p.kafka);
+  for (size_t i = 0; i < p.nqs_owned; i++) es_queryset_destroy(p.qs_owned[i]);
+  es_free(p.qs_owned);
+  pthread_mutex_destroy(&p.qs_lock);
   rc = close_out(p.out, "the window output", d, rc);
   rc = close_out(p.enriched, "the enriched output", d, rc);
   rc = close_out(p.dlq, "the dead-letter output", d, rc);

@@ -5,6 +5,7 @@
 #define EARSHOT_PIPELINE_INTERNAL_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 
 #include "batch_internal.h"
@@ -26,6 +27,7 @@ typedef struct es_worker {
   pthread_t thread;
   es_decoder *dec;
   es_fold fold;
+  const es_queryset *qs; /* the set rt and qbuf were made for */
   es_match_rt *rt;
   es_sentiment_rt *srt;
   uint32_t *qbuf; /* nqueries: matches of the current mention */
@@ -34,7 +36,7 @@ typedef struct es_worker {
 
 typedef struct es_pipe {
   const es_config *cfg;
-  const es_queryset *qs;
+  const es_queryset *qs; /* aggregator: the set its windows and baselines are indexed by */
   const es_lexicon *lex;
   volatile int *stop;
   int nworkers;
@@ -73,7 +75,22 @@ typedef struct es_pipe {
   bool progress_tty, stopped_early;
   int io_err;
   es_diag *diag;
+  /* hot reload (reload.c): the reload thread publishes sets in qs_live and
+   * keeps them in qs_owned; the aggregator adopts and frees them */
+  _Atomic(const es_queryset *) qs_live;
+  pthread_mutex_t qs_lock;
+  es_queryset **qs_owned;
+  size_t nqs_owned, capqs_owned;
+  struct reloader *reloader;
+  pthread_t reload_thread;
+  _Atomic uint64_t reloads, reload_failures;
+  uint64_t adopted;
 } es_pipe;
+
+/* Hot reload of the query file (reload.c). */
+int es__reload_start(es_pipe *p);
+void es__reload_stop(es_pipe *p);
+int es__reload_adopt(es_pipe *p, const es_queryset *next);
 
 void *es__worker_main(void *arg);
 /* Where record i of a batch came from. */

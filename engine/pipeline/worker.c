@@ -12,6 +12,7 @@
 
 #include "earshot/hash.h"
 #include "earshot/output.h"
+#include "earshot/log.h"
 #include "pipeline_internal.h"
 
 static bool grow_meta(es_rec_meta **m, uint32_t n, uint32_t *cap) {
@@ -59,9 +60,29 @@ static int grow_hits(es_batch *b, uint32_t need) {
   return 0;
 }
 
+/* A batch stamped with another query set (hot reload): matching state for
+ * that set. False on OOM (the old state stays). */
+static bool switch_set(es_worker *w, const es_queryset *qs) {
+  es_match_rt *rt = es_match_rt_create(qs);
+  uint32_t *qbuf = es_malloc((es_queryset_count(qs) ? es_queryset_count(qs) : 1) * sizeof *qbuf);
+  if (!rt || !qbuf) {
+    es_match_rt_destroy(rt);
+    es_free(qbuf);
+    return false;
+  }
+  es_match_rt_destroy(w->rt);
+  es_free(w->qbuf);
+  w->rt = rt;
+  w->qbuf = qbuf;
+  w->qs = qs;
+  return true;
+}
+
 static void process(es_worker *w, es_batch *b) {
   es_pipe *p = w->p;
   char detail[160];
+  bool usable = b->qs == w->qs || switch_set(w, b->qs);
+  if (!usable) es_log_error("out of memory switching to reloaded queries; this batch matches nothing", "lines=%u", b->nlines);
   for (uint32_t i = 0; i < b->nlines; i++) {
     es_line_res *r = &b->res[i];
     memset(r, 0, sizeof *r);
@@ -94,7 +115,7 @@ static void process(es_worker *w, es_batch *b) {
     const char *folded = es_fold_text(&w->fold, m.text.p, m.text.n, &fn);
     es_match_meta meta = {.lang = m.lang.p, .lang_n = m.lang.n, .source = m.source.p, .source_n = m.source.n,
                           .author = m.author.p, .author_n = m.author.n, .followers = m.followers};
-    int nh = folded ? es_queryset_match_meta(p->qs, w->rt, folded, fn, &meta, w->qbuf) : 0;
+    int nh = folded && usable ? es_queryset_match_meta(b->qs, w->rt, folded, fn, &meta, w->qbuf) : 0;
     if (nh < 0) nh = 0;
     es_sentiment s;
     if (es_sentiment_lang_supported(m.lang.p, m.lang.n)) {
@@ -129,7 +150,7 @@ static void process(es_worker *w, es_batch *b) {
         else
           snprintf(gen_id, sizeof gen_id, "%s:%llu", src.name, (unsigned long long)src.pos);
         size_t start = b->enriched.len;
-        es_output_enriched(&b->enriched, &m, gen_id, p->qs, w->qbuf, (size_t)nh, &s);
+        es_output_enriched(&b->enriched, &m, gen_id, b->qs, w->qbuf, (size_t)nh, &s);
         if (grow_meta(&b->enrm, b->nenr, &b->cap_enr)) {
           const char *key = m.id.p ? m.id.p : gen_id;
           size_t kn = m.id.p ? m.id.n : strlen(gen_id);

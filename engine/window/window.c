@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "earshot/error.h"
 #include "earshot/mem.h"
 #include "earshot/sentiment.h"
 #include "earshot/window.h"
@@ -108,6 +109,64 @@ void es_windows_destroy(es_windows *w) {
     es_free(a);
   }
   es_free(w);
+}
+
+int es_windows_remap(es_windows *w, size_t new_nq, const int64_t *old_of_new) {
+  int64_t *new_of_old = es_malloc((w->nq ? w->nq : 1) * sizeof *new_of_old);
+  if (!new_of_old) return ES_ENOMEM;
+  for (size_t q = 0; q < w->nq; q++) new_of_old[q] = -1;
+  for (size_t j = 0; j < new_nq; j++)
+    if (old_of_new[j] >= 0) new_of_old[old_of_new[j]] = (int64_t)j;
+  /* New arrays for every open slot first, so a failure changes nothing. */
+  size_t nslots = 0;
+  for (int i = 0; i < w->o.nsizes; i++) nslots += w->sizes[i].nopen;
+  acc ***accs = es_calloc(nslots + 1, sizeof *accs);
+  uint32_t **touched = es_calloc(nslots + 1, sizeof *touched);
+  bool ok = accs && touched;
+  for (size_t k = 0; ok && k < nslots; k++) {
+    accs[k] = es_calloc(new_nq ? new_nq : 1, sizeof **accs);
+    touched[k] = es_malloc((new_nq ? new_nq : 1) * sizeof **touched);
+    ok = accs[k] && touched[k];
+  }
+  if (!ok) {
+    for (size_t k = 0; accs && touched && k < nslots; k++) es_free(accs[k]), es_free(touched[k]);
+    es_free(accs);
+    es_free(touched);
+    es_free(new_of_old);
+    return ES_ENOMEM;
+  }
+  size_t k = 0;
+  for (int i = 0; i < w->o.nsizes; i++) {
+    sizeset *ss = &w->sizes[i];
+    for (size_t o = 0; o < ss->nopen; o++, k++) {
+      slot *s = &ss->open[o];
+      uint32_t nt = 0;
+      for (uint32_t t = 0; t < s->ntouched; t++) {
+        uint32_t q = s->touched[t];
+        acc *a = s->accs[q];
+        if (new_of_old[q] >= 0) {
+          accs[k][new_of_old[q]] = a;
+          touched[k][nt++] = (uint32_t)new_of_old[q];
+        } else { /* the query was removed: its open windows go */
+          es_hll_reset(&a->hll);
+          a->next_free = w->free_accs;
+          w->free_accs = a;
+        }
+      }
+      free_slot_arrays(s);
+      s->accs = accs[k];
+      s->touched = touched[k];
+      s->ntouched = nt;
+    }
+  }
+  /* Pooled slot arrays have the old size. */
+  for (size_t f = 0; f < w->nfree; f++) free_slot_arrays(&w->free_slots[f]);
+  w->nfree = 0;
+  w->nq = new_nq;
+  es_free(accs);
+  es_free(touched);
+  es_free(new_of_old);
+  return 0;
 }
 
 static slot *open_slot(es_windows *w, sizeset *ss, int64_t index) {

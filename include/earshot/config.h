@@ -43,6 +43,7 @@ typedef struct es_config {
   es_detect_params detect;
   int workers;
   bool progress;         /* progress bar on a terminal (stderr) */
+  bool reload;           /* reload the query file on change and SIGHUP */
   es_kafka_config kafka;
 } es_config;
 

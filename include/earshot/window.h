@@ -82,6 +82,11 @@ void es_windows_touch(es_windows *w, int64_t wall_ms);
  * a mention read again for them is not counted again and not late (the
  * earlier run handled it), so observe does not report it. */
 void es_windows_restore(es_windows *w, int64_t mark);
+/* The query set changed (reload): query j of the new set is query
+ * old_of_new[j] of the old one, or new (-1). Open windows follow their
+ * query; those of removed queries are dropped. 0 or ES_ENOMEM (then
+ * nothing changed). */
+int es_windows_remap(es_windows *w, size_t new_nq, const int64_t *old_of_new);
 /* End of input: closes every open window (final). */
 void es_windows_flush(es_windows *w);
 int64_t es_windows_watermark(const es_windows *w);
