@@ -36,7 +36,7 @@ test: build
 test-tsan: deps
 	cmake -S . -B $(TSAN_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DES_SANITIZE=thread $(CMAKE_FLAGS)
 	cmake --build $(TSAN_BUILD) -j$(JOBS) --target earshot earshot-gen
-	cd $(TSAN_BUILD) && ctest --output-on-failure -R replay_determinism
+	cd $(TSAN_BUILD) && ctest --output-on-failure -R 'replay_determinism|reload_under_load'
 
 # Unit tests and the replay under AddressSanitizer + UndefinedBehaviorSanitizer.
 test-asan: deps
