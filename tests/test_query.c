@@ -393,3 +393,37 @@ Test(query, load_yaml_file_errors_have_line) {
   cr_expect(strstr(d.msg, ":3:") && strstr(d.msg, "did you mean 'query'"), "%s", d.msg);
   unlink(path);
 }
+
+/* accents: insensitive folds terms and texts without combining marks. */
+Test(query, accent_insensitive_option) {
+  static const struct {
+    int expected;
+    const char *query, *text;
+  } cases[] = {{1, "cafe", "au café"},         {1, "café", "AU CAFE"},          {1, "resume*", "résumés"},
+               {1, "naïve NEAR/1 résumé", "naive, resume"}, {1, "\"crème brûlée\"", "creme brulee"},
+               {1, "zaklęcie", "zaklecie"},    {0, "cafe", "cafés"},            {1, "año", "ano"},
+               {0, "ø", "o"}};
+  es_query_opts qo = {.accent_insensitive = true};
+  es_fold f;
+  es_fold_init(&f);
+  f.strip_marks = true;
+  for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+    es_query_def def = {.id = "a", .expr = cases[i].query};
+    int err;
+    es_diag d = {{0}};
+    es_queryset *qs = es_queryset_compile_opts(&def, 1, &qo, &err, &d);
+    cr_assert(qs, "%s", d.msg);
+    cr_expect(es_queryset_accent_insensitive(qs));
+    es_match_rt *rt = es_match_rt_create(qs);
+    size_t fn;
+    const char *folded = es_fold_text(&f, cases[i].text, strlen(cases[i].text), &fn);
+    uint32_t out[1];
+    int hs = es_queryset_match(qs, rt, folded, fn, out);
+    int ref = es_reference_match(qs, 0, folded, fn);
+    cr_expect_eq(hs, cases[i].expected, "Hyperscan: %s on '%s'", cases[i].query, cases[i].text);
+    cr_expect_eq(ref, cases[i].expected, "reference: %s on '%s'", cases[i].query, cases[i].text);
+    es_match_rt_destroy(rt);
+    es_queryset_destroy(qs);
+  }
+  es_fold_free(&f);
+}

@@ -26,11 +26,12 @@ static int check(const char *path) {
   return 0;
 }
 
-static int explain(const char *query, const char *text, const es_match_meta *meta) {
+static int explain(const char *query, const char *text, const es_match_meta *meta, bool no_accents) {
   es_query_def def = {.id = "explain", .name = "explain", .expr = query, .file = "command line", .line = 1};
   int err;
   es_diag d = {{0}};
-  es_queryset *qs = es_queryset_compile(&def, 1, &err, &d);
+  es_query_opts qo = {.accent_insensitive = no_accents};
+  es_queryset *qs = es_queryset_compile_opts(&def, 1, &qo, &err, &d);
   if (!qs) {
     fprintf(stderr, "%s\n", d.msg);
     return 2;
@@ -39,6 +40,7 @@ static int explain(const char *query, const char *text, const es_match_meta *met
   if (rt) es_match_rt_set_provenance(rt, true);
   es_fold f;
   es_fold_init(&f);
+  f.strip_marks = no_accents;
   size_t fn;
   const char *folded = es_fold_text(&f, text, strlen(text), &fn);
   uint32_t out[1];
@@ -83,6 +85,7 @@ int es__cmd_query(int argc, char **argv) {
   if (argc == 3 && !strcmp(argv[1], "check")) return check(argv[2]);
   if (argc >= 4 && argc % 2 == 0 && !strcmp(argv[1], "explain")) {
     es_match_meta meta = {0};
+    bool no_accents = false;
     for (int i = 4; i + 1 < argc; i += 2) {
       const char *k = argv[i], *v = argv[i + 1];
       char *end;
@@ -90,15 +93,18 @@ int es__cmd_query(int argc, char **argv) {
       else if (!strcmp(k, "--source")) meta.source = v, meta.source_n = strlen(v);
       else if (!strcmp(k, "--author")) meta.author = v, meta.author_n = strlen(v);
       else if (!strcmp(k, "--followers") && (meta.followers = strtoull(v, &end, 10), *v && !*end)) continue;
+      else if (!strcmp(k, "--accents") && (!strcmp(v, "insensitive") || !strcmp(v, "sensitive")))
+        no_accents = !strcmp(v, "insensitive");
       else {
         fprintf(stderr, "earshot query explain: unknown option or bad value: %s %s\n", k, v);
         return 2;
       }
     }
-    return explain(argv[2], argv[3], &meta);
+    return explain(argv[2], argv[3], &meta, no_accents);
   }
   fputs("usage: earshot query check FILE\n"
-        "       earshot query explain 'QUERY' 'TEXT' [--lang L] [--source S] [--author A] [--followers N]\n",
+        "       earshot query explain 'QUERY' 'TEXT' [--lang L] [--source S] [--author A] [--followers N]\n"
+        "                             [--accents insensitive]\n",
         stderr);
   return 2;
 }

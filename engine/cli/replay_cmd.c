@@ -187,7 +187,8 @@ int es__run_pipeline(int argc, char **argv, bool kafka, const es_config *preset)
     cfg.kafka.brokers = NULL;
   }
   int err;
-  es_queryset *qs = es_queryset_load(cfg.queries, &err, &d);
+  es_query_opts qo = {.accent_insensitive = cfg.accent_insensitive};
+  es_queryset *qs = es_queryset_load_opts(cfg.queries, &qo, &err, &d);
   if (!qs) {
     fprintf(stderr, "earshot %s: %s\n", cmd_name, d.msg);
     goto out;

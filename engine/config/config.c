@@ -290,7 +290,7 @@ static int load_kafka(ctx *x, yaml_node_t *m) {
 
 int es_config_load(es_config *c, const char *path, es_diag *d) {
   static const char *const keys[] = {"input", "queries", "output", "fields", "windows", "workers",
-                                     "limits", "detection", "progress", "reload", "kafka", NULL};
+                                     "limits", "detection", "progress", "reload", "accents", "kafka", NULL};
   es_yaml y;
   int rc = es__yaml_load(&y, path, d);
   if (rc) {
@@ -315,6 +315,15 @@ int es_config_load(es_config *c, const char *path, es_diag *d) {
     else if (!strcmp(ks, "detection")) rc = load_detection(x, v);
     else if (!strcmp(ks, "progress")) rc = es__yaml_bool(&y, v, ks, &c->progress, d);
     else if (!strcmp(ks, "reload")) rc = es__yaml_bool(&y, v, ks, &c->reload, d);
+    else if (!strcmp(ks, "accents")) {
+      const char *a;
+      rc = es__yaml_string(&y, v, ks, &a, d);
+      if (!rc && !strcmp(a, "insensitive")) c->accent_insensitive = true;
+      else if (!rc && !strcmp(a, "sensitive")) c->accent_insensitive = false;
+      else if (!rc)
+        rc = es_diag_set(d, ES_ECONFIG, "%s:%d: accents must be 'sensitive' or 'insensitive' (cafe = café)", path,
+                         es__yaml_line(v));
+    }
     else if (!strcmp(ks, "kafka")) rc = load_kafka(x, v);
     else if (!strcmp(ks, "workers")) {
       int64_t n;

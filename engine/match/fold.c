@@ -15,8 +15,10 @@
 void es_fold_init(es_fold *f) { memset(f, 0, sizeof *f); }
 
 void es_fold_free(es_fold *f) {
+  bool strip = f->strip_marks;
   es_free(f->buf);
   es_fold_init(f);
+  f->strip_marks = strip;
 }
 
 static bool is_ascii(const char *s, size_t n) {
@@ -67,12 +69,13 @@ const char *es_fold_text(es_fold *f, const char *s, size_t n, size_t *out_n) {
     *out_n = n;
     return s;
   }
+  utf8proc_option_t opts = FOLD_OPTS | (f->strip_marks ? UTF8PROC_STRIPMARK : 0);
   for (;;) {
     utf8proc_ssize_t r = utf8proc_decompose_custom((const utf8proc_uint8_t *)s, (utf8proc_ssize_t)n, f->buf,
-                                                   (utf8proc_ssize_t)f->cap, FOLD_OPTS, apostrophe, NULL);
+                                                   (utf8proc_ssize_t)f->cap, opts, apostrophe, NULL);
     if (r < 0) return NULL;
     if ((size_t)r <= f->cap) {
-      r = utf8proc_reencode(f->buf, r, FOLD_OPTS);
+      r = utf8proc_reencode(f->buf, r, opts);
       if (r < 0) return NULL;
       *out_n = (size_t)r;
       return (const char *)f->buf;
@@ -85,9 +88,12 @@ const char *es_fold_text(es_fold *f, const char *s, size_t n, size_t *out_n) {
   }
 }
 
-char *es_fold_dup(const char *s, size_t n, size_t *out_n) {
+char *es_fold_dup(const char *s, size_t n, size_t *out_n) { return es_fold_dup_opts(s, n, false, out_n); }
+
+char *es_fold_dup_opts(const char *s, size_t n, bool strip_marks, size_t *out_n) {
   es_fold f;
   es_fold_init(&f);
+  f.strip_marks = strip_marks;
   size_t k;
   const char *r = es_fold_text(&f, s, n, &k);
   char *out = NULL;

@@ -100,7 +100,9 @@ done:
   return *err ? *err : ES_EQUERY;
 }
 
-es_queryset *es_queryset_load(const char *path, int *err, es_diag *d) {
+es_queryset *es_queryset_load(const char *path, int *err, es_diag *d) { return es_queryset_load_opts(path, NULL, err, d); }
+
+es_queryset *es_queryset_load_opts(const char *path, const es_query_opts *o, int *err, es_diag *d) {
   es_yaml y;
   es_query_def *defs = NULL;
   es_queryset *qs = NULL;
@@ -108,7 +110,7 @@ es_queryset *es_queryset_load(const char *path, int *err, es_diag *d) {
   *err = es__yaml_load(&y, path, d);
   if (*err) return NULL;
   *err = load_defs(&y, path, &defs, &n, d);
-  if (!*err) qs = es_queryset_compile(defs, n, err, d);
+  if (!*err) qs = es_queryset_compile_opts(defs, n, o, err, d);
   es_free(defs);
   es__yaml_free(&y);
   return qs;

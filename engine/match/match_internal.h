@@ -40,14 +40,15 @@ struct es_queryset {
   size_t nalways;
   const es_qnode **nears;  /* every NEAR node, numbered per query in order */
   size_t nnears;
+  bool accent_insensitive; /* atoms folded without accents; texts must be too */
   uint32_t *fields;        /* field-filter atoms, evaluated per mention from metadata */
   size_t nfields;
 };
 
 /* Parses one expression into a tree allocated in `arena`, registering atoms
  * in `tab`. On error returns NULL and fills diag with the id and column. */
-es_qnode *es__query_parse(const char *id, const char *expr, es_arena *arena, es_atom_table *tab, int *err,
-                          es_diag *diag);
+es_qnode *es__query_parse(const char *id, const char *expr, bool strip_marks, es_arena *arena, es_atom_table *tab,
+                          int *err, es_diag *diag);
 void es__atom_table_free(es_atom_table *tab);
 /* Returns the atom index for (kind, folded text), adding it if new; takes
  * ownership of `text`. Negative on OOM. */

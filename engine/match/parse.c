@@ -33,6 +33,7 @@ typedef struct parser {
   es_atom_table *tab;
   es_diag *diag;
   int err;
+  bool strip; /* accent-insensitive query set */
 } parser;
 
 static int fail(parser *p, size_t at, const char *fmt, const char *arg) {
@@ -172,7 +173,7 @@ static es_qnode *new_node(parser *p, int kind, size_t col) {
 
 static es_qnode *intern_node(parser *p, int kind, const char *text, size_t n, size_t at) {
   size_t flen;
-  char *folded = es_fold_dup(text, n, &flen);
+  char *folded = es_fold_dup_opts(text, n, p->strip, &flen);
   if (!folded) return fail(p, at, "the term is not valid UTF-8%s", NULL), NULL;
   if (++p->natoms > ES_QUERY_MAX_ATOMS)
     return fail(p, at, "too many terms: a query may have at most 256 terms and phrases; split it%s", NULL), NULL;
@@ -493,9 +494,9 @@ static es_qnode *parse_or(parser *p) {
   return nary(p, ES_Q_OR, ops, n, at);
 }
 
-es_qnode *es__query_parse(const char *id, const char *expr, es_arena *arena, es_atom_table *tab, int *err,
-                          es_diag *diag) {
-  parser p = {.id = id, .s = expr, .n = strlen(expr), .arena = arena, .tab = tab, .diag = diag};
+es_qnode *es__query_parse(const char *id, const char *expr, bool strip_marks, es_arena *arena, es_atom_table *tab,
+                          int *err, es_diag *diag) {
+  parser p = {.id = id, .s = expr, .n = strlen(expr), .arena = arena, .tab = tab, .diag = diag, .strip = strip_marks};
   *err = 0;
   if (p.n > ES_QUERY_MAX_LEN) {
     *err = es_diag_set(diag, ES_EQUERY, "query '%s' is %zu bytes long; the limit is %d: split it into several queries",

@@ -337,6 +337,13 @@ static int valid_id(const char *id) {
 }
 
 es_queryset *es_queryset_compile(const es_query_def *defs, size_t n, int *err, es_diag *diag) {
+  return es_queryset_compile_opts(defs, n, NULL, err, diag);
+}
+
+bool es_queryset_accent_insensitive(const es_queryset *qs) { return qs->accent_insensitive; }
+
+es_queryset *es_queryset_compile_opts(const es_query_def *defs, size_t n, const es_query_opts *o, int *err,
+                                      es_diag *diag) {
   es_atom_table tab = {0};
   hs_compile_error_t *cerr = NULL;
   unsigned *flags = NULL, *ids = NULL;
@@ -345,6 +352,7 @@ es_queryset *es_queryset_compile(const es_query_def *defs, size_t n, int *err, e
   es_queryset *qs = es_calloc(1, sizeof *qs);
   if (!qs) goto oom;
   es_arena_init(&qs->arena, 65536);
+  qs->accent_insensitive = o && o->accent_insensitive;
   qs->queries = es_calloc(n ? n : 1, sizeof *qs->queries);
   size_t idcap = 16;
   while (idcap < n * 2) idcap *= 2;
@@ -374,7 +382,7 @@ es_queryset *es_queryset_compile(const es_query_def *defs, size_t n, int *err, e
     }
     es_query *q = &qs->queries[i];
     es_diag pd;
-    q->root = es__query_parse(d->id, d->expr, &qs->arena, &tab, err, &pd);
+    q->root = es__query_parse(d->id, d->expr, qs->accent_insensitive, &qs->arena, &tab, err, &pd);
     if (!q->root) {
       es_diag_set(diag, *err, "%s:%d: %s", where, d->line, pd.msg);
       goto fail;

@@ -177,6 +177,7 @@ int es_replay(const es_config *cfg, const es_queryset *qs, const es_lexicon *lex
     w->p = &p;
     w->index = i;
     es_fold_init(&w->fold);
+    w->fold.strip_marks = es_queryset_accent_insensitive(qs);
     if (es_ring_init(&p.to_worker[i], 8) || es_ring_init(&p.from_worker[i], 8)) goto oom;
     w->dec = es_decoder_create(&dopts, d);
     if (!w->dec) {

@@ -35,7 +35,8 @@ static void do_reload(uv_timer_t *t) {
   es_pipe *p = r->p;
   int err;
   es_diag d = {{0}};
-  es_queryset *qs = es_queryset_load(r->path, &err, &d);
+  es_query_opts qo = {.accent_insensitive = p->cfg->accent_insensitive};
+  es_queryset *qs = es_queryset_load_opts(r->path, &qo, &err, &d);
   if (!qs) {
     atomic_fetch_add(&p->reload_failures, 1);
     es_log_error("query reload failed; the active queries stay", "file=%s error=\"%s\"", r->path, d.msg);

@@ -75,6 +75,7 @@ static bool switch_set(es_worker *w, const es_queryset *qs) {
   w->rt = rt;
   w->qbuf = qbuf;
   w->qs = qs;
+  w->fold.strip_marks = es_queryset_accent_insensitive(qs);
   return true;
 }
 

@@ -44,6 +44,7 @@ typedef struct es_config {
   int workers;
   bool progress;         /* progress bar on a terminal (stderr) */
   bool reload;           /* reload the query file on change and SIGHUP */
+  bool accent_insensitive; /* accents: insensitive (cafe = café) */
   es_kafka_config kafka;
 } es_config;
 

@@ -115,6 +115,15 @@ typedef struct es_queryset es_queryset;
  * ES_EHYPERSCAN, ES_ENOMEM) and diag names the query id, the column and
  * what to do. Any thread; the result may be shared by all threads. */
 es_queryset *es_queryset_compile(const es_query_def *defs, size_t n, int *err, es_diag *diag);
+/* Options of a whole query set. */
+typedef struct es_query_opts {
+  bool accent_insensitive; /* terms and texts folded without accents: cafe = café */
+} es_query_opts;
+es_queryset *es_queryset_compile_opts(const es_query_def *defs, size_t n, const es_query_opts *o, int *err,
+                                      es_diag *diag);
+es_queryset *es_queryset_load_opts(const char *path, const es_query_opts *o, int *err, es_diag *diag);
+/* Whether texts must be folded with es_fold.strip_marks for this set. */
+bool es_queryset_accent_insensitive(const es_queryset *qs);
 /* Loads a YAML query file (top-level `queries:` list) and compiles it. */
 es_queryset *es_queryset_load(const char *path, int *err, es_diag *diag);
 void es_queryset_destroy(es_queryset *qs); /* NULL-safe */
@@ -140,7 +149,8 @@ const char *es_queryset_atom_pattern(const es_queryset *qs, size_t i);
  * buffer. ASCII text is returned as is (Hyperscan matches it caselessly). */
 typedef struct es_fold {
   int32_t *buf;
-  size_t cap; /* in code points */
+  size_t cap;       /* in code points */
+  bool strip_marks; /* accent-insensitive: drop combining marks (é -> e) */
 } es_fold;
 void es_fold_init(es_fold *f);
 void es_fold_free(es_fold *f);
@@ -149,6 +159,7 @@ void es_fold_free(es_fold *f);
 const char *es_fold_text(es_fold *f, const char *s, size_t n, size_t *out_n);
 /* Folds into a fresh malloc'd string (compile time). */
 char *es_fold_dup(const char *s, size_t n, size_t *out_n);
+char *es_fold_dup_opts(const char *s, size_t n, bool strip_marks, size_t *out_n);
 
 /* Per-thread matching state. */
 typedef struct es_match_rt es_match_rt;
