@@ -17,7 +17,7 @@ Waits are on conditions (process exit, records), bounded by deadlines."""
 import collections, os, signal, subprocess, sys, tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from kafkatest import check, comparable, finish, produce, read_topic, start_broker, stop_broker, tally, wait_for  # noqa: E402
+from kafkatest import BAD, check, comparable, corpus, finish, produce, read_topic, start_broker, stop_broker, tally, wait_for  # noqa: E402
 
 EARSHOT, GEN = sys.argv[1], sys.argv[2]
 CRASHES = ["produce:150", "flushed:1", "committed:1", "assigned:1", "produce:1", "outside"]
@@ -37,13 +37,7 @@ def main():
     broker, boot = start_broker(EARSHOT, topics)
     procs = []
     try:
-        subprocess.run([GEN, "queries", "--count", "10", "-o", d + "/q.yaml"], check=True)
-        subprocess.run([GEN, "mentions", "--count", "40000", "--rate", "400", "--seed", "11",
-                        "--incident", "fees@40m+10m*8", "-o", d + "/m.jsonl"], check=True)
-        with open(d + "/m.jsonl", "rb") as f:
-            lines = f.read().splitlines()
-        bad = [b'{"ts":"2026-01-05T00:30:00Z","text":"unterminated', b'{"ts":"2026-01-05T00:30:00Z"}']
-        lines = lines[:20000] + bad + lines[20000:]
+        lines, bad = corpus(GEN, d, 10, 40000, 400, 11), BAD
         cfg = d + "/earshot.yaml"
         with open(cfg, "w") as f:
             f.write("queries: %s/q.yaml\nwindows:\n  sizes: [60s, 5m]\n  lateness: 10s\n  idle_flush: 2s\nprogress: false\n"

@@ -15,7 +15,7 @@ Waits are on conditions (records arriving), bounded by deadlines."""
 import json, os, signal, subprocess, sys, tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from kafkatest import check, comparable, finish, read_topic, start_broker, stop_broker, tally  # noqa: E402
+from kafkatest import BAD, check, comparable, corpus, finish, read_topic, start_broker, stop_broker, tally  # noqa: E402
 from kafka import KafkaProducer  # noqa: E402
 
 EARSHOT, GEN = sys.argv[1], sys.argv[2]
@@ -28,13 +28,7 @@ def main():
     check(boot.startswith("127.0.0.1:"), "broker prints its address first: %r" % boot)
     engine = None
     try:
-        subprocess.run([GEN, "queries", "--count", "20", "-o", d + "/q.yaml"], check=True)
-        subprocess.run([GEN, "mentions", "--count", "30000", "--rate", "300", "--seed", "5",
-                        "--incident", "fees@40m+10m*8", "-o", d + "/m.jsonl"], check=True)
-        with open(d + "/m.jsonl", "rb") as f:
-            lines = f.read().splitlines()
-        bad = [b'{"ts":"2026-01-05T00:30:00Z","text":"unterminated', b'{"ts":"2026-01-05T00:30:00Z"}']
-        mixed = lines[:15000] + bad + lines[15000:]
+        mixed, bad = corpus(GEN, d, 20, 30000, 300, 5), BAD
         with open(d + "/in.jsonl", "wb") as f:
             f.write(b"\n".join(mixed) + b"\n")
         cfg = d + "/earshot.yaml"

@@ -48,6 +48,21 @@ def stop_broker(broker):
     broker.wait(timeout=30)
 
 
+BAD = [b'{"ts":"2026-01-05T00:30:00Z","text":"unterminated', b'{"ts":"2026-01-05T00:30:00Z"}']
+
+
+def corpus(gen, d, queries, mentions, rate, seed):
+    """Generated queries (d/q.yaml) and mentions with a planted fee incident
+    at 40 min; returns the mention lines with the two BAD records (malformed
+    JSON, no text) inserted half way."""
+    subprocess.run([gen, "queries", "--count", str(queries), "-o", d + "/q.yaml"], check=True)
+    subprocess.run([gen, "mentions", "--count", str(mentions), "--rate", str(rate), "--seed", str(seed),
+                    "--incident", "fees@40m+10m*8", "-o", d + "/m.jsonl"], check=True)
+    with open(d + "/m.jsonl", "rb") as f:
+        lines = f.read().splitlines()
+    return lines[:len(lines) // 2] + BAD + lines[len(lines) // 2:]
+
+
 def produce(boot, records, topic="mentions", partitions=None):
     """Sends the records; with `partitions`, record i goes to partition
     i mod partitions."""

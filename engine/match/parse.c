@@ -171,13 +171,14 @@ static es_qnode *new_node(parser *p, int kind, size_t col) {
   return nd;
 }
 
-static es_qnode *intern_node(parser *p, int kind, const char *text, size_t n, size_t at) {
-  size_t flen;
-  char *folded = es_fold_dup_opts(text, n, p->strip, &flen);
-  if (!folded) return fail(p, at, "the term is not valid UTF-8%s", NULL), NULL;
-  if (++p->natoms > ES_QUERY_MAX_ATOMS)
+/* An atom node for `text` (owned from here, NULL meaning out of memory),
+ * counted against the query's atom limit and interned in the set. */
+static es_qnode *leaf(parser *p, int kind, char *text, size_t len, size_t at) {
+  if (++p->natoms > ES_QUERY_MAX_ATOMS) {
+    es_free(text);
     return fail(p, at, "too many terms: a query may have at most 256 terms and phrases; split it%s", NULL), NULL;
-  long a = es__atom_intern(p->tab, kind, folded, flen);
+  }
+  long a = text ? es__atom_intern(p->tab, kind, text, len) : -1;
   if (a < 0) {
     p->err = es_diag_set(p->diag, ES_ENOMEM, "out of memory while parsing query '%s'", p->id);
     return NULL;
@@ -185,6 +186,13 @@ static es_qnode *intern_node(parser *p, int kind, const char *text, size_t n, si
   es_qnode *nd = new_node(p, ES_Q_ATOM, at);
   if (nd) nd->atom = (uint32_t)a;
   return nd;
+}
+
+static es_qnode *intern_node(parser *p, int kind, const char *text, size_t n, size_t at) {
+  size_t flen;
+  char *folded = es_fold_dup_opts(text, n, p->strip, &flen);
+  if (!folded) return fail(p, at, "the term is not valid UTF-8%s", NULL), NULL;
+  return leaf(p, kind, folded, flen, at);
 }
 
 /* A field filter: lang:en, source:x, author:x, followers:>1000. Interned
@@ -215,17 +223,7 @@ static es_qnode *field_node(parser *p, int field, const char *w, size_t n, size_
     for (size_t i = 0; i < vn; i++) canon[cn++] = (char)(v[i] >= 'A' && v[i] <= 'Z' ? v[i] + 32 : v[i]);
     canon[cn] = 0;
   }
-  if (++p->natoms > ES_QUERY_MAX_ATOMS)
-    return fail(p, at, "too many terms: a query may have at most 256 terms and phrases; split it%s", NULL), NULL;
-  char *text = es_strndup(canon, (size_t)cn);
-  long a = text ? es__atom_intern(p->tab, ES_ATOM_FIELD, text, (size_t)cn) : -1;
-  if (a < 0) {
-    p->err = es_diag_set(p->diag, ES_ENOMEM, "out of memory while parsing query '%s'", p->id);
-    return NULL;
-  }
-  es_qnode *nd = new_node(p, ES_Q_ATOM, at);
-  if (nd) nd->atom = (uint32_t)a;
-  return nd;
+  return leaf(p, ES_ATOM_FIELD, es_strndup(canon, (size_t)cn), (size_t)cn, at);
 }
 
 /* /pattern/flags, checked by Hyperscan now so that its errors name the
@@ -260,18 +258,11 @@ static es_qnode *regex_node(parser *p) {
   bool empty = info->min_width == 0;
   free(info); /* allocated by Hyperscan's default allocator */
   if (empty) return fail(p, at, "this regex can match an empty text, so it would match every mention%s", NULL), NULL;
-  if (++p->natoms > ES_QUERY_MAX_ATOMS)
-    return fail(p, at, "too many terms: a query may have at most 256 terms and phrases; split it%s", NULL), NULL;
-  char *text = es_strndup(w, n); /* not folded: the pattern is the user's */
-  long a = text ? es__atom_intern(p->tab, ES_ATOM_REGEX, text, n) : -1;
-  if (a < 0) {
-    p->err = es_diag_set(p->diag, ES_ENOMEM, "out of memory while parsing query '%s'", p->id);
-    return NULL;
+  es_qnode *nd = leaf(p, ES_ATOM_REGEX, es_strndup(w, n), n, at); /* not folded: the pattern is the user's */
+  if (nd) {
+    p->tab->atoms[nd->atom].rx_flags = flags;
+    p->tab->atoms[nd->atom].rx_len = pn;
   }
-  p->tab->atoms[a].rx_flags = flags;
-  p->tab->atoms[a].rx_len = pn;
-  es_qnode *nd = new_node(p, ES_Q_ATOM, at);
-  if (nd) nd->atom = (uint32_t)a;
   return nd;
 }
 
