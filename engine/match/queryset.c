@@ -302,6 +302,16 @@ static const char *query_of_atom(const es_queryset *qs, uint32_t a) {
   return "?";
 }
 
+/* Only atoms and ORs: the query's trigger set is all of its atoms, so it
+ * holds whenever it is a candidate. */
+static bool any_atom(const es_qnode *nd) {
+  if (nd->kind == ES_Q_ATOM) return true;
+  if (nd->kind != ES_Q_OR) return false;
+  for (uint32_t i = 0; i < nd->nkids; i++)
+    if (!any_atom(nd->kids[i])) return false;
+  return true;
+}
+
 /* Numbers the NEAR nodes of a tree and lists them in qs->nears. */
 static int collect_nears(es_queryset *qs, es_qnode *nd) {
   if (nd->kind == ES_Q_NEAR) {
@@ -394,6 +404,7 @@ es_queryset *es_queryset_compile_opts(const es_query_def *defs, size_t n, const 
     q->near_first = (uint32_t)qs->nnears;
     if (collect_nears(qs, q->root)) goto oom;
     q->nnear = (uint32_t)qs->nnears - q->near_first;
+    q->any_atom = any_atom(q->root);
     q->nprog = (uint32_t)prog_len(q->root);
     q->prog = es_arena_alloc(&qs->arena, q->nprog * sizeof *q->prog);
     if (!q->id || !q->name || !q->expr || !q->prog) goto oom;
@@ -934,6 +945,10 @@ int es_queryset_match_meta(const es_queryset *qs, es_match_rt *rt, const char *t
   int nout = 0;
   for (uint32_t i = 0; i < nc; i++) {
     const es_query *q = &qs->queries[rt->cands[i]];
+    if (q->any_atom) {
+      out[nout++] = rt->cands[i];
+      continue;
+    }
     if (q->nnear) eval_nears(qs, rt, q);
     if (es__prog_eval(q->prog, q->nprog, rt->bits, rt->nbits)) out[nout++] = rt->cands[i];
   }

@@ -107,6 +107,7 @@ typedef struct es_query {
   uint32_t *prog;   /* postfix program evaluated per mention */
   uint32_t nprog;
   uint32_t near_first, nnear; /* its NEAR nodes: the query set's near_first .. +nnear */
+  bool any_atom;              /* only atoms and ORs: true as soon as it is a candidate */
 } es_query;
 
 typedef struct es_queryset es_queryset;
