@@ -100,8 +100,27 @@ void es_buf_json_key(es_buf *b, const char *key) {
   es_buf_put(b, "\":", 2);
 }
 
-void es_buf_json_i64(es_buf *b, int64_t v) { es_buf_printf(b, "%" PRId64, v); }
-void es_buf_json_u64(es_buf *b, uint64_t v) { es_buf_printf(b, "%" PRIu64, v); }
+/* Integers without printf: window records are mostly integers, and the
+ * aggregator formats every one of them. */
+void es_buf_json_u64(es_buf *b, uint64_t v) {
+  char tmp[20];
+  int n = 0;
+  do {
+    tmp[n++] = (char)('0' + v % 10);
+    v /= 10;
+  } while (v);
+  if (!es_buf_reserve(b, (size_t)n)) return;
+  while (n) b->data[b->len++] = tmp[--n];
+}
+
+void es_buf_json_i64(es_buf *b, int64_t v) {
+  if (v < 0) {
+    es_buf_putc(b, '-');
+    es_buf_json_u64(b, (uint64_t)0 - (uint64_t)v);
+    return;
+  }
+  es_buf_json_u64(b, (uint64_t)v);
+}
 
 void es_buf_json_f64(es_buf *b, double v) {
   if (!isfinite(v)) {
