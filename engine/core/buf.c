@@ -93,11 +93,18 @@ void es_buf_json_str(es_buf *b, const char *s, size_t n) {
   b->len = (size_t)(o - b->data);
 }
 
-void es_buf_json_key(es_buf *b, const char *key) {
-  if (b->len && b->data[b->len - 1] != '{' && b->data[b->len - 1] != '[') es_buf_putc(b, ',');
-  es_buf_putc(b, '"');
-  es_buf_puts(b, key);
-  es_buf_put(b, "\":", 2);
+void es_buf_json_key(es_buf *b, const char *key) { es_buf_json_keyn(b, key, strlen(key)); }
+
+void es_buf_json_keyn(es_buf *b, const char *key, size_t n) {
+  if (!es_buf_reserve(b, n + 4)) return;
+  char *o = b->data + b->len;
+  if (b->len && o[-1] != '{' && o[-1] != '[') *o++ = ',';
+  *o++ = '"';
+  memcpy(o, key, n);
+  o += n;
+  *o++ = '"';
+  *o++ = ':';
+  b->len = (size_t)(o - b->data);
 }
 
 /* Integers without printf: window records are mostly integers, and the

@@ -8,26 +8,20 @@
 #include "earshot/output.h"
 #include "earshot/timeutil.h"
 
-static void key_time(es_buf *b, const char *key, int64_t ms) {
+static void time_value(es_buf *b, int64_t ms) {
   char t[32];
   size_t n = es_time_format_rfc3339(ms, t);
-  es_buf_json_key(b, key);
   es_buf_json_str(b, t, n);
 }
 
-static void key_u64(es_buf *b, const char *key, uint64_t v) {
-  es_buf_json_key(b, key);
-  es_buf_json_u64(b, v);
-}
-
-static void key_f64(es_buf *b, const char *key, double v) {
-  es_buf_json_key(b, key);
-  es_buf_json_f64(b, v);
-}
+/* "key":value with a literal key */
+#define key_time(b, key, ms) (ES_JSON_KEY(b, key), time_value(b, ms))
+#define key_u64(b, key, v) (ES_JSON_KEY(b, key), es_buf_json_u64(b, v))
+#define key_f64(b, key, v) (ES_JSON_KEY(b, key), es_buf_json_f64(b, v))
 
 void es_output_window_json(es_buf *b, const es_query *q, const es_window_result *w, const es_detect_result *d) {
   es_buf_putc(b, '{');
-  es_buf_json_key(b, "query");
+  ES_JSON_KEY(b, "query");
   es_buf_json_str(b, q->id, strlen(q->id));
   key_time(b, "window_start", w->start_ms);
   key_time(b, "window_end", w->end_ms);
@@ -40,28 +34,28 @@ void es_output_window_json(es_buf *b, const es_query *q, const es_window_result 
   key_f64(b, "sentiment_mean", w->sentiment_mean);
   key_u64(b, "unique_authors", w->unique_authors);
   key_u64(b, "reach", w->reach);
-  es_buf_json_key(b, "top_authors");
+  ES_JSON_KEY(b, "top_authors");
   es_buf_putc(b, '[');
   for (int i = 0; i < w->ntop; i++) {
     if (i) es_buf_putc(b, ',');
     es_buf_putc(b, '{');
-    es_buf_json_key(b, "author");
+    ES_JSON_KEY(b, "author");
     es_buf_json_str(b, w->top[i].name, strlen(w->top[i].name));
     key_u64(b, "count", w->top[i].count);
     key_u64(b, "reach", w->top[i].reach);
     es_buf_putc(b, '}');
   }
   es_buf_putc(b, ']');
-  es_buf_json_key(b, "class");
+  ES_JSON_KEY(b, "class");
   es_buf_json_str(b, es_class_name(d->cls), strlen(es_class_name(d->cls)));
   key_f64(b, "expected", d->expected);
   key_f64(b, "lift", d->lift);
   key_f64(b, "p_value", d->p_value);
-  es_buf_json_key(b, "warming_up");
+  ES_JSON_KEY(b, "warming_up");
   es_buf_puts(b, d->warming_up ? "true" : "false");
-  es_buf_json_key(b, "threshold_breached");
+  ES_JSON_KEY(b, "threshold_breached");
   es_buf_puts(b, d->threshold_breached ? "true" : "false");
-  es_buf_json_key(b, "final");
+  ES_JSON_KEY(b, "final");
   es_buf_puts(b, w->final ? "true" : "false");
   es_buf_put(b, "}\n", 2);
 }
@@ -91,27 +85,27 @@ void es_output_window_pretty(es_buf *b, const es_query *q, const es_window_resul
 
 void es_output_dlq(es_buf *b, int reason, const char *detail, const es_src *src, const char *input, size_t input_len) {
   es_buf_putc(b, '{');
-  es_buf_json_key(b, "reason");
+  ES_JSON_KEY(b, "reason");
   es_buf_puts(b, "\"");
   es_buf_puts(b, es_reason_name(reason));
   es_buf_puts(b, "\"");
-  es_buf_json_key(b, "action");
+  ES_JSON_KEY(b, "action");
   es_buf_puts(b, "\"");
   es_buf_puts(b, es_reason_action(reason));
   es_buf_puts(b, "\"");
-  es_buf_json_key(b, "detail");
+  ES_JSON_KEY(b, "detail");
   es_buf_json_str(b, detail, strlen(detail));
   if (src->partition >= 0) {
-    es_buf_json_key(b, "topic");
+    ES_JSON_KEY(b, "topic");
     es_buf_json_str(b, src->name, strlen(src->name));
     key_u64(b, "partition", (uint64_t)src->partition);
     key_u64(b, "offset", src->pos);
   } else {
-    es_buf_json_key(b, "source");
+    ES_JSON_KEY(b, "source");
     es_buf_json_str(b, src->name, strlen(src->name));
     key_u64(b, "line", src->pos);
   }
-  es_buf_json_key(b, "input");
+  ES_JSON_KEY(b, "input");
   size_t valid = es_utf8_valid_prefix(input, input_len);
   if (valid == input_len) {
     es_buf_json_str(b, input, input_len);
@@ -124,7 +118,7 @@ void es_output_dlq(es_buf *b, int reason, const char *detail, const es_src *src,
     } else {
       es_buf_puts(b, "null");
     }
-    es_buf_json_key(b, "input_repaired");
+    ES_JSON_KEY(b, "input_repaired");
     es_buf_puts(b, "true");
   }
   es_buf_put(b, "}\n", 2);
@@ -133,20 +127,20 @@ void es_output_dlq(es_buf *b, int reason, const char *detail, const es_src *src,
 void es_output_enriched(es_buf *b, const es_mention *m, const char *gen_id, const es_queryset *qs,
                         const uint32_t *queries, size_t nq, const es_sentiment *s) {
   es_buf_putc(b, '{');
-  es_buf_json_key(b, "id");
+  ES_JSON_KEY(b, "id");
   if (m->id.p) es_buf_json_str(b, m->id.p, m->id.n);
   else es_buf_json_str(b, gen_id, strlen(gen_id));
   key_time(b, "ts", m->ts_ms);
-  es_buf_json_key(b, "text");
+  ES_JSON_KEY(b, "text");
   es_buf_json_str(b, m->text.p, m->text.n);
-  es_buf_json_key(b, "author");
+  ES_JSON_KEY(b, "author");
   es_buf_json_str(b, m->author.p, m->author.n);
   key_u64(b, "followers", m->followers);
-  es_buf_json_key(b, "lang");
+  ES_JSON_KEY(b, "lang");
   es_buf_json_str(b, m->lang.p, m->lang.n);
-  es_buf_json_key(b, "source");
+  ES_JSON_KEY(b, "source");
   es_buf_json_str(b, m->source.p, m->source.n);
-  es_buf_json_key(b, "queries");
+  ES_JSON_KEY(b, "queries");
   es_buf_putc(b, '[');
   for (size_t i = 0; i < nq; i++) {
     const es_query *q = es_queryset_get(qs, queries[i]);
@@ -154,16 +148,16 @@ void es_output_enriched(es_buf *b, const es_mention *m, const char *gen_id, cons
     es_buf_json_str(b, q->id, strlen(q->id));
   }
   es_buf_putc(b, ']');
-  es_buf_json_key(b, "sentiment");
+  ES_JSON_KEY(b, "sentiment");
   es_buf_putc(b, '{');
-  es_buf_json_key(b, "compound");
+  ES_JSON_KEY(b, "compound");
   es_buf_json_f64(b, s->compound);
-  es_buf_json_key(b, "label");
+  ES_JSON_KEY(b, "label");
   const char *l = es_label_name(s->label);
   es_buf_json_str(b, l, strlen(l));
   es_buf_putc(b, '}');
   if (m->flags & (ES_MF_REPAIRED_UTF8 | ES_MF_TRUNCATED)) {
-    es_buf_json_key(b, "flags");
+    ES_JSON_KEY(b, "flags");
     es_buf_putc(b, '[');
     if (m->flags & ES_MF_REPAIRED_UTF8) es_buf_puts(b, "\"invalid_utf8\"");
     if ((m->flags & ES_MF_REPAIRED_UTF8) && (m->flags & ES_MF_TRUNCATED)) es_buf_putc(b, ',');

@@ -32,6 +32,9 @@ void es_buf_printf(es_buf *b, const char *fmt, ...) __attribute__((format(printf
  * written) and control characters are escaped as \u00XX. */
 void es_buf_json_str(es_buf *b, const char *s, size_t n);
 void es_buf_json_key(es_buf *b, const char *key); /* ,"key": or "key": after { */
+void es_buf_json_keyn(es_buf *b, const char *key, size_t n);
+/* A literal key, its length known at compile time. */
+#define ES_JSON_KEY(b, lit) es_buf_json_keyn((b), (lit), sizeof(lit) - 1)
 void es_buf_json_i64(es_buf *b, int64_t v);
 void es_buf_json_u64(es_buf *b, uint64_t v);
 /* Shortest round-trip-safe-enough representation: %.6g, non-finite as null. */
