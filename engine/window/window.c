@@ -31,6 +31,7 @@ typedef struct acc {
   es_hll hll;
   topc top[ES_TOPK_COUNTERS];
   uint32_t ntop;
+  uint8_t tix[2 * ES_TOPK_COUNTERS]; /* author hash -> counter index + 1 (open addressing) */
 } acc;
 
 typedef struct slot {
@@ -226,25 +227,42 @@ static acc *get_acc(es_windows *w, slot *s, uint32_t q) {
  * as the error bound. Any author with more than N/ES_TOPK_COUNTERS of a
  * window's N mentions is guaranteed a counter; reported counts are the
  * guaranteed lower bounds (count - err), exact unless evictions happened. */
+#define TIX_MASK (2 * ES_TOPK_COUNTERS - 1)
+
+static uint32_t tix_home(uint64_t hash) { return (uint32_t)(hash >> 57) & TIX_MASK; } /* bit 0 is always set */
+
+static void tix_put(acc *a, uint64_t hash, uint32_t i) {
+  uint32_t s = tix_home(hash);
+  while (a->tix[s]) s = (s + 1) & TIX_MASK;
+  a->tix[s] = (uint8_t)(i + 1);
+}
+
 static void top_add(acc *a, const es_window_obs *m) {
-  uint32_t min_i = 0;
-  for (uint32_t i = 0; i < a->ntop; i++) {
-    if (a->top[i].hash == m->author_hash) {
-      a->top[i].count++;
-      if (m->followers > a->top[i].reach) a->top[i].reach = m->followers; /* the largest: order-independent */
+  /* The index finds a known author without scanning the counters. */
+  for (uint32_t s = tix_home(m->author_hash); a->tix[s]; s = (s + 1) & TIX_MASK) {
+    topc *t = &a->top[a->tix[s] - 1];
+    if (t->hash == m->author_hash) {
+      t->count++;
+      if (m->followers > t->reach) t->reach = m->followers; /* the largest: order-independent */
       return;
     }
-    if (a->top[i].count < a->top[min_i].count) min_i = i;
   }
   topc *c;
   if (a->ntop < ES_TOPK_COUNTERS) {
-    c = &a->top[a->ntop++];
+    c = &a->top[a->ntop];
     c->count = 1;
     c->err = 0;
+    tix_put(a, m->author_hash, a->ntop++);
   } else {
+    uint32_t min_i = 0; /* the first counter with the smallest count */
+    for (uint32_t i = 1; i < a->ntop; i++)
+      if (a->top[i].count < a->top[min_i].count) min_i = i;
     c = &a->top[min_i];
     c->err = c->count;
     c->count++;
+    c->hash = m->author_hash;
+    memset(a->tix, 0, sizeof a->tix); /* an eviction: rebuild the index */
+    for (uint32_t i = 0; i < a->ntop; i++) tix_put(a, a->top[i].hash, i);
   }
   c->hash = m->author_hash;
   c->reach = m->followers;
