@@ -434,7 +434,7 @@ void *es__kafka_ingest_main(void *arg) {
 
 /* ---- outputs (aggregator thread) --------------------------------------- */
 
-static void produce(es_kafka *k, const char *topic, const char *key, size_t kn, const char *val, size_t vn,
+void es__kafka_produce(es_kafka *k, const char *topic, const char *key, size_t kn, const char *val, size_t vn,
                     rd_kafka_headers_t *hdrs) {
   es__kafka_crash_point(ES_CRASH_PRODUCE);
   for (;;) {
@@ -469,35 +469,28 @@ void es__kafka_window_header(rd_kafka_headers_t *h, int64_t size_ms, int64_t end
 }
 
 void es__kafka_window(es_kafka *k, const es_query *q, const es_window_result *w, const es_detect_state *st,
-                      const char *json, size_t n, bool window, bool alert, bool is_alert) {
+                      const char *json, size_t n, bool alert, bool is_alert) {
   if (n && json[n - 1] == '\n') n--;
-  if (window) {
-    rd_kafka_headers_t *h = es__kafka_schema("earshot.window.v1");
-    es__kafka_window_header(h, w->size_ms, w->end_ms, is_alert);
-    /* The detector state after this window, exactly (hex floats): an
-     * exactly-once restart continues the baseline from here. */
-    char v[160];
-    snprintf(v, sizeof v, "%a %a %" PRId64 " %" PRId64 " %" PRId64, st->mean, st->var, st->last_index, st->nwindows,
-             st->spike_run);
-    rd_kafka_header_add(h, ES_HDR_STATE, -1, v, -1);
-    produce(k, k->kc->windows_topic, q->id, strlen(q->id), json, n, h);
-  }
+  rd_kafka_headers_t *h = es__kafka_schema("earshot.window.v1");
+  es__kafka_window_header(h, w->size_ms, w->end_ms, is_alert);
+  /* The detector state after this window, exactly (hex floats): an
+   * exactly-once restart continues the baseline from here. */
+  char v[160];
+  snprintf(v, sizeof v, "%a %a %" PRId64 " %" PRId64 " %" PRId64, st->mean, st->var, st->last_index, st->nwindows,
+           st->spike_run);
+  rd_kafka_header_add(h, ES_HDR_STATE, -1, v, -1);
+  es__kafka_produce(k, k->kc->windows_topic, q->id, strlen(q->id), json, n, h);
   if (alert) {
-    rd_kafka_headers_t *h = es__kafka_schema("earshot.alert.v1");
+    h = es__kafka_schema("earshot.alert.v1");
     es__kafka_window_header(h, w->size_ms, w->end_ms, true);
-    produce(k, k->kc->alerts_topic, q->id, strlen(q->id), json, n, h);
+    es__kafka_produce(k, k->kc->alerts_topic, q->id, strlen(q->id), json, n, h);
   }
-}
-
-void es__kafka_produce(es_kafka *k, const char *topic, const char *key, size_t kn, const char *val, size_t vn,
-                       rd_kafka_headers_t *hdrs) {
-  produce(k, topic, key, kn, val, vn, hdrs);
 }
 
 void es__kafka_enriched(es_kafka *k, const char *key, size_t kn, const char *json, size_t n) {
   if (!k->kc->enriched_topic) return;
   if (n && json[n - 1] == '\n') n--;
-  produce(k, k->kc->enriched_topic, key, kn, json, n, es__kafka_schema("earshot.enriched.v1"));
+  es__kafka_produce(k, k->kc->enriched_topic, key, kn, json, n, es__kafka_schema("earshot.enriched.v1"));
 }
 
 void es__kafka_dead(es_kafka *k, const es_pipe *p, const es_batch *b, uint32_t rec, int reason, const char *detail) {
@@ -512,7 +505,7 @@ void es__kafka_dead(es_kafka *k, const es_pipe *p, const es_batch *b, uint32_t r
   rd_kafka_header_add(h, "source.partition", -1, num, -1);
   snprintf(num, sizeof num, "%" PRIu64, src.pos);
   rd_kafka_header_add(h, "source.offset", -1, num, -1);
-  produce(k, k->kc->dlq_topic, NULL, 0, b->data + b->off[rec], b->len_[rec], h);
+  es__kafka_produce(k, k->kc->dlq_topic, NULL, 0, b->data + b->off[rec], b->len_[rec], h);
 }
 
 static es_kafka_part *part_of(es_kafka *k, int topic, int32_t partition) {

@@ -113,11 +113,11 @@ void *es__kafka_ingest_main(void *arg);
 /* Outputs (aggregator thread). */
 #define ES_HDR_WINDOW "earshot.window" /* "SIZE_MS END_MS ALERT(0|1)" */
 #define ES_HDR_STATE "earshot.state"   /* detector state after the window, hex floats */
-/* A closed window: to the windows topic when `window`, to the alerts topic
- * when `alert`; `is_alert` says whether it is an alert at all (a header of
- * the window record, so a restart can re-send a lost alert). */
+/* A closed window: to the windows topic, and to the alerts topic when
+ * `alert`; `is_alert` says whether it is an alert at all (a header of the
+ * window record, so a restart can re-send a lost alert). */
 void es__kafka_window(es_kafka *k, const es_query *q, const es_window_result *w, const es_detect_state *st,
-                      const char *json, size_t n, bool window, bool alert, bool is_alert);
+                      const char *json, size_t n, bool alert, bool is_alert);
 void es__kafka_window_header(rd_kafka_headers_t *h, int64_t size_ms, int64_t end_ms, bool alert);
 rd_kafka_headers_t *es__kafka_schema(const char *name);
 /* Produces one record (headers owned by it), waiting while the queue is full. */

@@ -20,18 +20,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "earshot/hash.h"
 #include "earshot/log.h"
 #include "earshot/timeutil.h"
 #include "kafka_internal.h"
 
 #define READ_DEADLINE_MS 120000
-
-/* Query ids to indices: open addressing over the query set. */
-typedef struct idmap {
-  uint32_t *slot; /* query index + 1, 0 empty */
-  size_t mask;
-} idmap;
 
 typedef struct lost_alert {
   uint32_t qs; /* query x size index */
@@ -42,36 +35,11 @@ typedef struct lost_alert {
 
 typedef struct resume {
   es_pipe *p;
-  idmap ids;
   int nsizes;
   uint64_t records, unknown;
   lost_alert *alerts; /* alert windows on the windows topic, in topic order */
   size_t nalerts, capalerts;
 } resume;
-
-static int idmap_build(idmap *m, const es_queryset *qs) {
-  size_t n = es_queryset_count(qs), cap = 16;
-  while (cap < n * 2) cap *= 2;
-  m->slot = es_calloc(cap, sizeof *m->slot);
-  if (!m->slot) return ES_ENOMEM;
-  m->mask = cap - 1;
-  for (size_t i = 0; i < n; i++) {
-    const char *id = es_queryset_get(qs, i)->id;
-    size_t h = (size_t)es_hash_bytes(id, strlen(id)) & m->mask;
-    while (m->slot[h]) h = (h + 1) & m->mask;
-    m->slot[h] = (uint32_t)i + 1;
-  }
-  return 0;
-}
-
-static int64_t idmap_find(const idmap *m, const es_queryset *qs, const void *key, size_t n) {
-  if (!key) return -1;
-  for (size_t h = (size_t)es_hash_bytes(key, n) & m->mask; m->slot[h]; h = (h + 1) & m->mask) {
-    const char *id = es_queryset_get(qs, m->slot[h] - 1)->id;
-    if (strlen(id) == n && !memcmp(id, key, n)) return m->slot[h] - 1;
-  }
-  return -1;
-}
 
 /* A header's value as a NUL-terminated string in buf; false when absent. */
 static bool header(const rd_kafka_message_t *m, const char *name, char *buf, size_t cap) {
@@ -90,7 +58,7 @@ static bool locate(resume *r, const rd_kafka_message_t *m, uint32_t *qs, int64_t
   char v[64];
   long long size, e;
   if (!header(m, ES_HDR_WINDOW, v, sizeof v) || sscanf(v, "%lld %lld %d", &size, &e, alert) != 3) return false;
-  int64_t q = idmap_find(&r->ids, r->p->qs, m->key, m->key_len);
+  int64_t q = es_queryset_find(r->p->qs, m->key, m->key_len);
   int s = -1;
   for (int i = 0; i < r->nsizes; i++)
     if (r->p->cfg->windows.size_ms[i] == size) s = i;
@@ -236,7 +204,6 @@ out:
 
 int es__kafka_resume(es_kafka *k, es_pipe *p, es_diag *d) {
   resume r = {.p = p, .nsizes = p->cfg->windows.nsizes};
-  if (idmap_build(&r.ids, p->qs)) return es_diag_set(d, ES_ENOMEM, "exactly-once: out of memory");
   int64_t t0 = es_time_mono_ms();
   int rc = read_topic(k, &r, k->kc->alerts_topic, on_alert_record, d);
   uint64_t alert_records = r.records;
@@ -255,7 +222,6 @@ int es__kafka_resume(es_kafka *k, es_pipe *p, es_diag *d) {
     es_free(a->value);
   }
   es_free(r.alerts);
-  es_free(r.ids.slot);
   if (rc) return rc;
   size_t keys = 0;
   for (size_t i = 0; i < es_queryset_count(p->qs) * (size_t)r.nsizes; i++) keys += p->sup_win[i] != INT64_MIN;

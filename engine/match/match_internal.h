@@ -41,6 +41,8 @@ struct es_queryset {
   const es_qnode **nears;  /* every NEAR node, numbered per query in order */
   size_t nnears;
   bool accent_insensitive; /* atoms folded without accents; texts must be too */
+  uint32_t *id_slot;       /* query ids: open addressing, query index + 1, 0 empty */
+  size_t id_mask;
   uint32_t *fields;        /* field-filter atoms, evaluated per mention from metadata */
   size_t nfields;
 };

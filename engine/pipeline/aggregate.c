@@ -77,7 +77,7 @@ void es__pipe_window_sink(void *ctx, const es_window_result *w) {
     es_output_window_json(&p->kbuf, q, &fin, &d);
     bool alert = d.cls == ES_CLASS_SPIKE || d.threshold_breached;
     bool send_alert = alert && !(p->sup_alert && w->end_ms <= p->sup_alert[si]);
-    es__kafka_window(p->kafka, q, &fin, st, p->kbuf.data, p->kbuf.len, true, send_alert, alert);
+    es__kafka_window(p->kafka, q, &fin, st, p->kbuf.data, p->kbuf.len, send_alert, alert);
   }
   if (!p->out) {
     /* Kafka only */

@@ -135,15 +135,13 @@ void es__reload_stop(es_pipe *p) {
  * aggregator uses; adopt it. */
 int es__reload_adopt(es_pipe *p, const es_queryset *next) {
   const es_queryset *prev = p->qs;
-  size_t nq = es_queryset_count(next), no = es_queryset_count(prev), ns = (size_t)p->cfg->windows.nsizes;
+  size_t nq = es_queryset_count(next), ns = (size_t)p->cfg->windows.nsizes;
   int64_t *old_of_new = es_malloc((nq ? nq : 1) * sizeof *old_of_new);
   es_detect_state *det = es_calloc(nq * ns + 1, sizeof *det);
   if (!old_of_new || !det) goto oom;
   for (size_t j = 0; j < nq; j++) { /* by id: windows and baselines continue */
-    old_of_new[j] = -1;
     const char *id = es_queryset_get(next, j)->id;
-    for (size_t q = 0; q < no && old_of_new[j] < 0; q++) /* reloads are rare; a scan per query is fine */
-      if (!strcmp(es_queryset_get(prev, q)->id, id)) old_of_new[j] = (int64_t)q;
+    old_of_new[j] = es_queryset_find(prev, id, strlen(id));
   }
   if (es_windows_remap(p->win, nq, old_of_new)) goto oom;
   for (size_t j = 0; j < nq; j++)

@@ -136,6 +136,8 @@ int es_queryset_check(const char *path, void (*report)(void *ctx, const char *ms
                       size_t *natoms, es_diag *d);
 
 size_t es_queryset_count(const es_queryset *qs);
+/* The index of the query with id key[0..n), or -1. */
+int64_t es_queryset_find(const es_queryset *qs, const char *key, size_t n);
 const es_query *es_queryset_get(const es_queryset *qs, size_t i);
 size_t es_queryset_atom_count(const es_queryset *qs);
 const es_atom *es_queryset_atom(const es_queryset *qs, size_t i);
