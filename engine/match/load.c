@@ -9,6 +9,7 @@
  *
  * Errors name the file, the line, the query id and, for expression errors,
  * the column inside the expression. Called at startup and on reload. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "../core/yaml_internal.h"
@@ -116,6 +117,42 @@ es_queryset *es_queryset_load_opts(const char *path, const es_query_opts *o, int
   return qs;
 }
 
+typedef struct id_use {
+  const char *id;
+  int line;
+} id_use;
+
+static int by_id(const void *x, const void *y) {
+  const id_use *a = x, *b = y;
+  int c = strcmp(a->id, b->id);
+  return c ? c : (a->line > b->line) - (a->line < b->line);
+}
+
+/* Every query id used again, reported at the later use. */
+static int report_duplicates(const char *path, const es_query_def *defs, size_t n,
+                             void (*report)(void *ctx, const char *msg), void *ctx) {
+  id_use *u = es_malloc((n ? n : 1) * sizeof *u);
+  if (!u) return 0;
+  size_t m = 0;
+  for (size_t i = 0; i < n; i++)
+    if (defs[i].id) u[m++] = (id_use){defs[i].id, defs[i].line};
+  qsort(u, m, sizeof *u, by_id);
+  int errors = 0;
+  for (size_t i = 1, first = 0; i < m; i++) {
+    if (strcmp(u[first].id, u[i].id)) {
+      first = i;
+      continue;
+    }
+    char msg[512];
+    snprintf(msg, sizeof msg, "%s:%d: query id '%s' is used twice (first at line %d); ids must be unique", path,
+             u[i].line, u[i].id, u[first].line);
+    report(ctx, msg);
+    errors++;
+  }
+  es_free(u);
+  return errors;
+}
+
 int es_queryset_check(const char *path, void (*report)(void *ctx, const char *msg), void *ctx, size_t *nqueries,
                       size_t *natoms, es_diag *d) {
   es_yaml y;
@@ -127,38 +164,29 @@ int es_queryset_check(const char *path, void (*report)(void *ctx, const char *ms
     es__yaml_free(&y);
     return -1;
   }
+  /* Together first: a valid file (the usual case) costs one compile. */
+  es_diag all_d = {{0}};
+  es_queryset *all = es_queryset_compile(defs, n, &err, &all_d);
   int errors = 0;
-  for (size_t i = 0; i < n; i++) { /* each query on its own: every error, not just the first */
-    es_diag qd = {{0}};
-    es_queryset *one = es_queryset_compile(&defs[i], 1, &err, &qd);
-    if (!one) {
-      report(ctx, qd.msg);
-      errors++;
-    }
-    es_queryset_destroy(one);
-  }
-  if (!errors) { /* together: unique ids, the one database */
-    es_diag qd = {{0}};
-    es_queryset *all = es_queryset_compile(defs, n, &err, &qd);
-    if (!all) {
-      report(ctx, qd.msg);
-      errors++;
-    } else {
-      *nqueries = es_queryset_count(all);
-      *natoms = es_queryset_atom_count(all);
-    }
+  if (all) {
+    *nqueries = es_queryset_count(all);
+    *natoms = es_queryset_atom_count(all);
     es_queryset_destroy(all);
   } else {
-    for (size_t i = 0; i < n; i++) /* duplicate ids are errors too */
-      for (size_t k = 0; k < i && defs[i].id; k++)
-        if (defs[k].id && !strcmp(defs[k].id, defs[i].id)) {
-          char msg[512];
-          snprintf(msg, sizeof msg, "%s:%d: query id '%s' is used twice (first at line %d); ids must be unique", path,
-                   defs[i].line, defs[i].id, defs[k].line);
-          report(ctx, msg);
-          errors++;
-          break;
-        }
+    for (size_t i = 0; i < n; i++) { /* each query on its own: every error, not just the first */
+      es_diag qd = {{0}};
+      es_queryset *one = es_queryset_compile(&defs[i], 1, &err, &qd);
+      if (!one) {
+        report(ctx, qd.msg);
+        errors++;
+      }
+      es_queryset_destroy(one);
+    }
+    errors += report_duplicates(path, defs, n, report, ctx);
+    if (!errors) { /* only the set as a whole fails (its one database) */
+      report(ctx, all_d.msg);
+      errors++;
+    }
   }
   es_free(defs);
   es__yaml_free(&y);
