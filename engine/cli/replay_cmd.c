@@ -52,7 +52,8 @@ static int help(FILE *f) {
         "      --workers N          worker threads (default 1)\n"
         "      --format json|pretty window output format (default json)\n"
         "      --no-progress        no progress bar on the terminal\n"
-        "      --no-reload          do not reload the query file on change or SIGHUP\n",
+        "      --no-reload          do not reload the query file on change or SIGHUP\n"
+        "      --layers LIST        sentiment lexicon layers, e.g. vader,emoji (default: all built in)\n",
         f);
   return f == stderr ? 2 : 0;
 }
@@ -67,7 +68,7 @@ int es__cmd_run(int argc, char **argv) { return es__run_pipeline(argc, argv, tru
 
 int es__run_pipeline(int argc, char **argv, bool kafka, const es_config *preset) {
   enum { O_QUERIES = 256, O_INPUT, O_OUTPUT, O_ENRICHED, O_DLQ, O_WINDOW, O_LATENESS, O_IDLE, O_WORKERS, O_FORMAT,
-         O_NOPROGRESS, O_BROKERS, O_TOPIC, O_GROUP, O_WTOPIC, O_ATOPIC, O_ETOPIC, O_DTOPIC, O_EXACTLY, O_NORELOAD };
+         O_NOPROGRESS, O_BROKERS, O_TOPIC, O_GROUP, O_WTOPIC, O_ATOPIC, O_ETOPIC, O_DTOPIC, O_EXACTLY, O_NORELOAD, O_LAYERS };
   static const struct option opts[] = {
     {"config", required_argument, 0, 'c'},         {"queries", required_argument, 0, O_QUERIES},
     {"input", required_argument, 0, O_INPUT},       {"output", required_argument, 0, O_OUTPUT},
@@ -79,7 +80,7 @@ int es__run_pipeline(int argc, char **argv, bool kafka, const es_config *preset)
     {"group", required_argument, 0, O_GROUP},       {"windows-topic", required_argument, 0, O_WTOPIC},
     {"alerts-topic", required_argument, 0, O_ATOPIC}, {"enriched-topic", required_argument, 0, O_ETOPIC},
     {"dlq-topic", required_argument, 0, O_DTOPIC},  {"exactly-once", no_argument, 0, O_EXACTLY},
-    {"no-reload", no_argument, 0, O_NORELOAD},
+    {"no-reload", no_argument, 0, O_NORELOAD},     {"layers", required_argument, 0, O_LAYERS},
     {"help", no_argument, 0, 'h'},                  {0, 0, 0, 0}};
   cmd_name = kafka ? "run" : "replay";
   es_config cfg;
@@ -156,6 +157,12 @@ int es__run_pipeline(int argc, char **argv, bool kafka, const es_config *preset)
     case O_DTOPIC: es_config_set_str(&cfg.kafka.dlq_topic, optarg); break;
     case O_EXACTLY: cfg.kafka.exactly_once = true; break;
     case O_NORELOAD: cfg.reload = false; break;
+    case O_LAYERS:
+      if (es_config_set_layers(&cfg, optarg, &d)) {
+        rc = fail_usage(d.msg, NULL);
+        goto out;
+      }
+      break;
     default: rc = help(stderr); goto out;
     }
   }
@@ -193,16 +200,20 @@ int es__run_pipeline(int argc, char **argv, bool kafka, const es_config *preset)
     fprintf(stderr, "earshot %s: %s\n", cmd_name, d.msg);
     goto out;
   }
-  es_lexicon *lex = es_lexicon_create_default();
+  es_sentiment_opts so;
+  es_config_sentiment_opts(&cfg, &so);
+  es_lexicon *lex = es_lexicon_create(&so, &d);
   if (!lex) {
-    fprintf(stderr, "earshot %s: out of memory loading the lexicon\n", cmd_name);
+    fprintf(stderr, "earshot %s: %s\n", cmd_name, d.msg);
     es_queryset_destroy(qs);
-    rc = 1;
+    rc = 2;
     goto out;
   }
-  es_log_info("starting", "version=0.1.0 allocator=\"%s\" hyperscan=\"%s\" queries=%zu atoms=%zu lexicon=%zu workers=%d",
-              es_mem_allocator(), hs_version(), es_queryset_count(qs), es_queryset_atom_count(qs),
-              es_lexicon_size(lex), cfg.workers);
+  char lexdesc[512];
+  es_lexicon_describe(lex, lexdesc, sizeof lexdesc);
+  es_log_info("starting", "version=0.1.0 allocator=\"%s\" hyperscan=\"%s\" queries=%zu atoms=%zu workers=%d sentiment=\"%s\"",
+              es_mem_allocator(), hs_version(), es_queryset_count(qs), es_queryset_atom_count(qs), cfg.workers,
+              lexdesc);
   struct sigaction sa = {0};
   sa.sa_handler = on_signal;
   sigaction(SIGINT, &sa, NULL);

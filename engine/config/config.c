@@ -39,8 +39,37 @@ int es_config_set_str(char **slot, const char *v) {
   return 0;
 }
 
+int es_config_set_layers(es_config *c, const char *list, es_diag *d) {
+  for (int i = 0; i < c->nsentiment_layers; i++) es_free(c->sentiment_layers[i]);
+  c->nsentiment_layers = 0;
+  for (const char *p = list; *p;) {
+    const char *e = strchr(p, ',');
+    size_t n = e ? (size_t)(e - p) : strlen(p);
+    if (n == 0) return es_diag_set(d, ES_ECONFIG, "sentiment layers: an empty name in '%s'", list);
+    if (c->nsentiment_layers == ES_SENTIMENT_MAX_LAYERS)
+      return es_diag_set(d, ES_ECONFIG, "at most %d sentiment layers", ES_SENTIMENT_MAX_LAYERS);
+    char *name = es_malloc(n + 1);
+    if (!name) return ES_ENOMEM;
+    memcpy(name, p, n);
+    name[n] = 0;
+    c->sentiment_layers[c->nsentiment_layers++] = name;
+    p += n + (e != NULL);
+  }
+  return 0;
+}
+
+void es_config_sentiment_opts(const es_config *c, es_sentiment_opts *o) {
+  memset(o, 0, sizeof *o);
+  for (int i = 0; i < c->nsentiment_layers; i++) o->layers[o->nlayers++] = c->sentiment_layers[i];
+  for (int i = 0; i < c->nsentiment_files; i++) o->files[o->nfiles++] = c->sentiment_files[i];
+  o->default_lang = c->sentiment_default_lang;
+}
+
 void es_config_free(es_config *c) {
   if (!c) return;
+  for (int i = 0; i < c->nsentiment_layers; i++) es_free(c->sentiment_layers[i]);
+  for (int i = 0; i < c->nsentiment_files; i++) es_free(c->sentiment_files[i]);
+  es_free(c->sentiment_default_lang);
   es_free(c->input);
   es_free(c->queries);
   es_free(c->output);
@@ -215,6 +244,41 @@ static int load_limits(ctx *x, yaml_node_t *m) {
   return 0;
 }
 
+/* A YAML list of strings into slots (copied). */
+static int str_list(ctx *x, yaml_node_t *v, const char *key, char **slots, int max, int *n) {
+  if (v->type != YAML_SEQUENCE_NODE)
+    return es_diag_set(x->d, ES_ECONFIG, "%s:%d: '%s' must be a list such as [a, b]", x->y->path, es__yaml_line(v), key);
+  for (int i = 0; i < *n; i++) es_free(slots[i]);
+  *n = 0;
+  for (yaml_node_item_t *it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++) {
+    const char *t;
+    int rc = es__yaml_string(x->y, es__yaml_node(x->y, *it), key, &t, x->d);
+    if (rc) return rc;
+    if (*n == max) return es_diag_set(x->d, ES_ECONFIG, "%s:%d: at most %d entries in '%s'", x->y->path, es__yaml_line(v), max, key);
+    if (!(slots[(*n)++] = es_strdup(t))) return ES_ENOMEM;
+  }
+  return 0;
+}
+
+static int load_sentiment(ctx *x, yaml_node_t *m) {
+  static const char *const keys[] = {"layers", "files", "default_lang", NULL};
+  if (need_map(x, m, "sentiment")) return ES_ECONFIG;
+  es_config *c = x->c;
+  FOR_PAIRS(m, key, v) {
+    const char *ks = es__yaml_scalar(key);
+    int rc = 0;
+    if (!ks) rc = es__yaml_unknown_key(x->y, key, "sentiment", keys, x->d);
+    else if (!strcmp(ks, "layers"))
+      rc = str_list(x, v, ks, c->sentiment_layers, ES_SENTIMENT_MAX_LAYERS, &c->nsentiment_layers);
+    else if (!strcmp(ks, "files"))
+      rc = str_list(x, v, ks, c->sentiment_files, ES_SENTIMENT_MAX_LAYERS, &c->nsentiment_files);
+    else if (!strcmp(ks, "default_lang")) rc = str_setting(x, v, ks, &c->sentiment_default_lang);
+    else rc = es__yaml_unknown_key(x->y, key, "sentiment", keys, x->d);
+    if (rc) return ES_ECONFIG;
+  }
+  return 0;
+}
+
 static int load_detection(ctx *x, yaml_node_t *m) {
   static const char *const keys[] = {"min_support", "min_lift", "max_p", "halflife", "warmup", "min_expected", "freeze", NULL};
   if (need_map(x, m, "detection")) return ES_ECONFIG;
@@ -290,7 +354,8 @@ static int load_kafka(ctx *x, yaml_node_t *m) {
 
 int es_config_load(es_config *c, const char *path, es_diag *d) {
   static const char *const keys[] = {"input", "queries", "output", "fields", "windows", "workers",
-                                     "limits", "detection", "progress", "reload", "accents", "kafka", NULL};
+                                     "limits", "detection", "progress", "reload", "accents", "kafka", "sentiment",
+                                     NULL};
   es_yaml y;
   int rc = es__yaml_load(&y, path, d);
   if (rc) {
@@ -325,6 +390,7 @@ int es_config_load(es_config *c, const char *path, es_diag *d) {
                          es__yaml_line(v));
     }
     else if (!strcmp(ks, "kafka")) rc = load_kafka(x, v);
+    else if (!strcmp(ks, "sentiment")) rc = load_sentiment(x, v);
     else if (!strcmp(ks, "workers")) {
       int64_t n;
       rc = es__yaml_int(&y, v, ks, 1, ES_MAX_WORKERS, &n, d);

@@ -118,13 +118,11 @@ static void process(es_worker *w, es_batch *b) {
                           .author = m.author.p, .author_n = m.author.n, .followers = m.followers};
     int nh = folded && usable ? es_queryset_match_meta(b->qs, w->rt, folded, fn, &meta, w->qbuf) : 0;
     if (nh < 0) nh = 0;
-    es_sentiment s;
-    if (es_sentiment_lang_supported(m.lang.p, m.lang.n)) {
-      es_sentiment_score(p->lex, w->srt, m.text.p, m.text.n, &s, NULL);
-    } else {
-      memset(&s, 0, sizeof s);
-      s.label = ES_LABEL_UNSCORED;
-    }
+    /* Sentiment feeds the windows of matched queries and the enriched
+     * output (matched mentions only): a mention nothing matched is not
+     * scored. */
+    es_sentiment s = {0};
+    if (nh > 0) es_sentiment_score_lang(p->lex, m.lang.p, m.lang.n, w->srt, m.text.p, m.text.n, &s, NULL);
     r->ts_ms = m.ts_ms;
     r->followers = m.followers;
     r->compound = (float)s.compound;

@@ -1,135 +1,518 @@
-/* The lexicon: an open-addressing hash table from lower-case token to
- * valence, built once from the generated VADER table and then read-only, so
- * all worker threads share it without synchronisation. Later duplicates in
- * the source win, as in the reference implementation. */
+/* The sentiment tables: built once at startup from the data files embedded
+ * in the binary (models/sentiment/README.md) plus any the configuration
+ * names, then read-only, so all worker threads share them without
+ * synchronisation.
+ *
+ * A data file is a lexicon layer (token or phrase -> valence) or a rules
+ * file (word -> role in the VADER rules), for one language or for all ("*").
+ * Each language gets one word table (every fact about a lower-case token in
+ * one slot, so the scorer does one lookup per token) and one table of word
+ * sequences (phrases, idioms, two-word dampeners) keyed by word ids. Files
+ * are applied in order; a later entry for the same token replaces an
+ * earlier one, so the care layer overrides VADER where they disagree.
+ * Main thread. */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "earshot/hash.h"
 #include "earshot/mem.h"
-#include "earshot/sentiment.h"
 #include "lexicon_internal.h"
 
-/* One table for every per-token fact the rules need, so scoring does one
- * lookup per token. */
-typedef struct slot {
-  const char *tok; /* NULL = empty */
+#define MAX_LANGS 16
+
+typedef struct wslot {
+  char *tok; /* NULL = empty */
   uint32_t len;
   es_word_info info;
-} slot;
+} wslot;
 
-typedef struct wordtab {
-  slot *slots;
-  size_t mask, n;
-} wordtab;
+typedef struct sslot {
+  uint32_t ids[ES_SEQ_MAX];
+  uint8_t n; /* 0 = empty */
+  es_seq_info info;
+} sslot;
 
-struct es_lexicon {
-  wordtab words;
-  size_t nvalence;
+struct es_lang {
+  char name[16];
+  wslot *words;
+  size_t wmask, wn;
+  sslot *seqs;
+  size_t smask, sn;
+  uint32_t next_id;
+  int max_phrase;
+  char infix[4][8];
+  int ninfix;
+  size_t nvalence, nphrases;
+  char layers[96]; /* names of the layers loaded, comma separated */
 };
 
-/* Degree adverbs of the published algorithm: boosters add B_INCR (0.293)
- * to the magnitude of the word they precede, dampeners subtract it. */
-static const char *const boosters[] = {
-  "absolutely", "amazingly", "awfully", "completely", "considerable", "considerably", "decidedly", "deeply",
-  "effing", "enormous", "enormously", "entirely", "especially", "exceptional", "exceptionally", "extreme",
-  "extremely", "fabulously", "flipping", "flippin", "frackin", "fracking", "fricking", "frickin", "frigging",
-  "friggin", "fully", "fuckin", "fucking", "fuggin", "fugging", "greatly", "hella", "highly", "hugely",
-  "incredible", "incredibly", "intensely", "major", "majorly", "more", "most", "particularly", "purely", "quite",
-  "really", "remarkably", "so", "substantially", "thoroughly", "total", "totally", "tremendous", "tremendously",
-  "uber", "unbelievably", "unusually", "utter", "utterly", "very", NULL};
-static const char *const dampeners[] = {
-  "almost", "barely", "hardly", "kind of", "kinda", "kindof", "kind-of", "less", "little", "marginal",
-  "marginally", "occasional", "occasionally", "partly", "scarce", "scarcely", "slight", "slightly", "somewhat",
-  "sort of", "sorta", "sortof", "sort-of", NULL};
-/* Negations of the published algorithm (any token containing "n't" is a
- * negation too; the scorer checks that separately). */
-static const char *const negations[] = {
-  "aint", "arent", "cannot", "cant", "couldnt", "darent", "didnt", "doesnt", "ain't", "aren't", "can't",
-  "couldn't", "daren't", "didn't", "doesn't", "dont", "hadnt", "hasnt", "havent", "isnt", "mightnt", "mustnt",
-  "neither", "don't", "hadn't", "hasn't", "haven't", "isn't", "mightn't", "mustn't", "neednt", "needn't",
-  "never", "none", "nope", "nor", "not", "nothing", "nowhere", "oughtnt", "shant", "shouldnt", "uhuh", "wasnt",
-  "werent", "oughtn't", "shan't", "shouldn't", "uh-uh", "wasn't", "weren't", "without", "wont", "wouldnt",
-  "won't", "wouldn't", "rarely", "seldom", "despite", NULL};
+struct es_lexicon {
+  es_lang *langs[MAX_LANGS];
+  int nlangs;
+  int def; /* index of the default language, -1 = none */
+};
 
-static slot *find(const wordtab *t, const char *tok, size_t n) {
-  size_t h = es_hash_bytes(tok, n) & t->mask;
-  for (;; h = (h + 1) & t->mask) {
-    slot *s = &t->slots[h];
+/* ---- tables ---- */
+
+static wslot *wfind(wslot *slots, size_t mask, const char *tok, size_t n) {
+  size_t h = es_hash_bytes(tok, n) & mask;
+  for (;; h = (h + 1) & mask) {
+    wslot *s = &slots[h];
     if (!s->tok || (s->len == n && !memcmp(s->tok, tok, n))) return s;
   }
 }
 
-static size_t count(const char *const *list) {
-  size_t n = 0;
-  while (list[n]) n++;
-  return n;
+static int wgrow(es_lang *L) {
+  size_t cap = (L->wmask + 1) * 2;
+  wslot *ns = es_calloc(cap, sizeof *ns);
+  if (!ns) return ES_ENOMEM;
+  for (size_t i = 0; i <= L->wmask; i++)
+    if (L->words[i].tok) *wfind(ns, cap - 1, L->words[i].tok, L->words[i].len) = L->words[i];
+  es_free(L->words);
+  L->words = ns;
+  L->wmask = cap - 1;
+  return 0;
 }
 
-static slot *put(wordtab *t, const char *tok) {
-  size_t n = strlen(tok);
-  slot *s = find(t, tok, n);
+/* The slot of a lower-case token, created when absent. */
+static wslot *wput(es_lang *L, const char *tok, size_t n) {
+  if ((L->wn + 1) * 3 > (L->wmask + 1) && wgrow(L)) return NULL; /* load <= 1/3: short probes */
+  wslot *s = wfind(L->words, L->wmask, tok, n);
   if (!s->tok) {
-    t->n++;
-    s->tok = tok;
+    s->tok = es_malloc(n + 1);
+    if (!s->tok) return NULL;
+    memcpy(s->tok, tok, n);
+    s->tok[n] = 0;
     s->len = (uint32_t)n;
+    L->wn++;
   }
   return s;
 }
 
-/* Words some rule tests by identity ("but", "no", "never so" ...). */
-static const struct {
-  const char *word;
-  int id;
-} specials[] = {
-  {"no", ES_W_NO},       {"but", ES_W_BUT},     {"kind", ES_W_KIND},   {"of", ES_W_OF},
-  {"least", ES_W_LEAST}, {"at", ES_W_AT},       {"very", ES_W_VERY},   {"never", ES_W_NEVER},
-  {"so", ES_W_SO},       {"this", ES_W_THIS},   {"without", ES_W_WITHOUT}, {"doubt", ES_W_DOUBT},
-  {"or", ES_W_OR},       {"nor", ES_W_NOR},     {"sort", ES_W_SORT},   {"just", ES_W_JUST},
-  {"enough", ES_W_ENOUGH},
-};
+static size_t seq_hash(const uint32_t *ids, int n) {
+  uint64_t h = (uint64_t)n;
+  for (int i = 0; i < n; i++) h = es_hash_mix(h * 0x9e3779b97f4a7c15ULL + ids[i]);
+  return (size_t)h;
+}
 
-es_lexicon *es_lexicon_create_default(void) {
-  es_lexicon *lex = es_calloc(1, sizeof *lex);
-  if (!lex) return NULL;
-  size_t entries = es__vader_lexicon_count + count(boosters) + count(dampeners) + count(negations) +
-                   sizeof specials / sizeof *specials;
-  size_t cap = 16;
-  while (cap < entries * 3) cap <<= 1; /* load factor <= 1/3: short probes */
-  lex->words.slots = es_calloc(cap, sizeof *lex->words.slots);
-  if (!lex->words.slots) {
-    es_free(lex);
+static sslot *sfind(sslot *slots, size_t mask, const uint32_t *ids, int n) {
+  size_t h = seq_hash(ids, n) & mask;
+  for (;; h = (h + 1) & mask) {
+    sslot *s = &slots[h];
+    if (!s->n || (s->n == n && !memcmp(s->ids, ids, (size_t)n * sizeof *ids))) return s;
+  }
+}
+
+static sslot *sput(es_lang *L, const uint32_t *ids, int n) {
+  if ((L->sn + 1) * 2 > (L->smask + 1)) {
+    size_t cap = (L->smask + 1) * 2;
+    sslot *ns = es_calloc(cap, sizeof *ns);
+    if (!ns) return NULL;
+    for (size_t i = 0; i <= L->smask; i++)
+      if (L->seqs[i].n) *sfind(ns, cap - 1, L->seqs[i].ids, L->seqs[i].n) = L->seqs[i];
+    es_free(L->seqs);
+    L->seqs = ns;
+    L->smask = cap - 1;
+  }
+  sslot *s = sfind(L->seqs, L->smask, ids, n);
+  if (!s->n) {
+    memcpy(s->ids, ids, (size_t)n * sizeof *ids);
+    s->n = (uint8_t)n;
+    L->sn++;
+  }
+  return s;
+}
+
+static es_lang *lang_new(const char *name) {
+  es_lang *L = es_calloc(1, sizeof *L);
+  if (!L) return NULL;
+  snprintf(L->name, sizeof L->name, "%s", name);
+  L->wmask = 1023;
+  L->smask = 63;
+  L->words = es_calloc(L->wmask + 1, sizeof *L->words);
+  L->seqs = es_calloc(L->smask + 1, sizeof *L->seqs);
+  if (!L->words || !L->seqs) {
+    es_free(L->words);
+    es_free(L->seqs);
+    es_free(L);
     return NULL;
   }
-  lex->words.mask = cap - 1;
-  for (unsigned i = 0; i < es__vader_lexicon_count; i++) {
-    slot *s = put(&lex->words, es__vader_lexicon[i].token);
-    lex->nvalence += !s->info.in_lex;
-    s->info.in_lex = true;
-    s->info.valence = (float)es__vader_lexicon[i].valence; /* later duplicates win */
+  return L;
+}
+
+static void lang_free(es_lang *L) {
+  if (!L) return;
+  for (size_t i = 0; i <= L->wmask; i++) es_free(L->words[i].tok);
+  es_free(L->words);
+  es_free(L->seqs);
+  es_free(L);
+}
+
+/* ---- data files ---- */
+
+/* One data file: embedded lines or a file read at startup. */
+typedef struct dfile {
+  const char *name;
+  const char *const *lines;
+  unsigned nlines;
+  char kind[16], lang[16], layer[16];
+  bool selected;
+  char *text;         /* owned, for files read from disk */
+  const char **owned; /* their line array */
+} dfile;
+
+static int directives(dfile *f, es_diag *d) {
+  for (unsigned i = 0; i < f->nlines; i++) {
+    const char *l = f->lines[i];
+    if (strncmp(l, "#! ", 3)) continue;
+    char key[16], val[16];
+    if (sscanf(l + 3, "%15s %15s", key, val) != 2)
+      return es_diag_set(d, ES_ECONFIG, "%s:%u: a directive reads '#! kind lexicon', '#! lang en' or '#! layer NAME'",
+                         f->name, i + 1);
+    if (!strcmp(key, "kind")) snprintf(f->kind, sizeof f->kind, "%s", val);
+    else if (!strcmp(key, "lang")) snprintf(f->lang, sizeof f->lang, "%s", val);
+    else if (!strcmp(key, "layer")) snprintf(f->layer, sizeof f->layer, "%s", val);
+    else return es_diag_set(d, ES_ECONFIG, "%s:%u: unknown directive '%s' (kind, lang, layer)", f->name, i + 1, key);
   }
-  for (size_t i = 0; boosters[i]; i++) put(&lex->words, boosters[i])->info.booster = (float)ES_B_INCR;
-  for (size_t i = 0; dampeners[i]; i++) put(&lex->words, dampeners[i])->info.booster = (float)-ES_B_INCR;
-  for (size_t i = 0; negations[i]; i++) put(&lex->words, negations[i])->info.negation = true;
-  for (size_t i = 0; i < sizeof specials / sizeof *specials; i++)
-    put(&lex->words, specials[i].word)->info.special = (uint8_t)specials[i].id;
+  if (strcmp(f->kind, "lexicon") && strcmp(f->kind, "rules"))
+    return es_diag_set(d, ES_ECONFIG, "%s: needs '#! kind lexicon' or '#! kind rules' near the top", f->name);
+  if (!f->lang[0]) return es_diag_set(d, ES_ECONFIG, "%s: needs '#! lang CODE' (or '#! lang *' for every language)", f->name);
+  if (!strcmp(f->kind, "lexicon") && !f->layer[0])
+    return es_diag_set(d, ES_ECONFIG, "%s: a lexicon file needs '#! layer NAME'", f->name);
+  return 0;
+}
+
+static int read_file(dfile *f, const char *path, es_diag *d) {
+  FILE *fp = fopen(path, "rb");
+  if (!fp) return es_diag_set(d, ES_ECONFIG, "sentiment file %s: %s", path, strerror(errno));
+  size_t cap = 1 << 16, len = 0;
+  char *t = es_malloc(cap);
+  size_t r;
+  while (t && (r = fread(t + len, 1, cap - len - 1, fp)) > 0) {
+    len += r;
+    if (len + 1 == cap) {
+      char *nt = es_realloc(t, cap * 2);
+      if (!nt) es_free(t);
+      t = nt;
+      cap *= 2;
+    }
+  }
+  fclose(fp);
+  if (!t) return ES_ENOMEM;
+  t[len] = 0;
+  size_t nl = 1;
+  for (size_t i = 0; i < len; i++) nl += t[i] == '\n';
+  const char **lines = es_malloc(nl * sizeof *lines);
+  if (!lines) {
+    es_free(t);
+    return ES_ENOMEM;
+  }
+  unsigned n = 0;
+  for (char *p = t; *p || p == t;) {
+    char *e = strchr(p, '\n');
+    if (e) *e = 0;
+    size_t ll = strlen(p);
+    if (ll && p[ll - 1] == '\r') p[ll - 1] = 0;
+    lines[n++] = p;
+    if (!e) break;
+    p = e + 1;
+  }
+  f->name = path;
+  f->text = t;
+  f->owned = lines;
+  f->lines = lines;
+  f->nlines = n;
+  return 0;
+}
+
+/* Splits "a\tb\tc" into at most 3 fields (in `buf`). */
+static int fields(const char *line, char *buf, size_t cap, char **out) {
+  size_t n = strlen(line);
+  if (n >= cap) return -1;
+  memcpy(buf, line, n + 1);
+  int k = 0;
+  out[k++] = buf;
+  for (char *p = buf; *p && k < 3; p++)
+    if (*p == '\t') {
+      *p = 0;
+      out[k++] = p + 1;
+    }
+  return k;
+}
+
+/* Word ids of a space-separated sequence; marks the first word. */
+static int seq_ids(es_lang *L, char *words, uint32_t *ids, uint16_t first_roles) {
+  int n = 0;
+  for (char *w = strtok(words, " "); w; w = strtok(NULL, " ")) {
+    if (n == ES_SEQ_MAX) return -1;
+    wslot *s = wput(L, w, strlen(w));
+    if (!s) return ES_ENOMEM;
+    if (!s->info.id) s->info.id = ++L->next_id;
+    if (n == 0) s->info.roles |= first_roles;
+    ids[n++] = s->info.id;
+  }
+  return n;
+}
+
+static const struct {
+  const char *name;
+  uint16_t role;
+} roles[] = {
+  {"negation", ES_R_NEGATION}, {"contrast", ES_R_CONTRAST}, {"no", ES_R_NO},          {"no_link", ES_R_NO_LINK},
+  {"never", ES_R_NEVER},       {"so_this", ES_R_SO_THIS},   {"without", ES_R_WITHOUT}, {"doubt", ES_R_DOUBT},
+  {"least", ES_R_LEAST},       {"least_guard", ES_R_LEAST_GUARD}, {"kind_of", ES_R_KIND_OF},
+};
+
+static int number(const char *s, double lo, double hi, double *out) {
+  char *e;
+  errno = 0;
+  double v = strtod(s, &e);
+  if (e == s || *e || errno || !isfinite(v) || v < lo || v > hi) return -1;
+  *out = v;
+  return 0;
+}
+
+static int apply(es_lang *L, const dfile *f, es_diag *d) {
+  bool rules = !strcmp(f->kind, "rules");
+  char buf[1024], *fl[3];
+  for (unsigned i = 0; i < f->nlines; i++) {
+    const char *line = f->lines[i];
+    if (!line[0] || (line[0] == '#' && (line[1] == 0 || line[1] == ' ' || line[1] == '!'))) continue;
+    int nf = fields(line, buf, sizeof buf, fl);
+    if (nf < 0) return es_diag_set(d, ES_ECONFIG, "%s:%u: line longer than %zu bytes", f->name, i + 1, sizeof buf);
+    if (!fl[0][0]) return es_diag_set(d, ES_ECONFIG, "%s:%u: empty token before the tab", f->name, i + 1);
+    bool multi = strchr(fl[0], ' ') != NULL;
+    uint32_t ids[ES_SEQ_MAX];
+    double v = 0;
+    if (!rules) {
+      if (nf < 2 || number(fl[1], -4.0, 4.0, &v))
+        return es_diag_set(d, ES_ECONFIG, "%s:%u: expected TOKEN<TAB>VALENCE with a valence from -4 to 4, got '%s'",
+                           f->name, i + 1, line);
+      if (multi) {
+        int n = seq_ids(L, fl[0], ids, ES_R_STARTS_SEQ | ES_R_STARTS_PHRASE);
+        if (n == ES_ENOMEM) return n;
+        if (n < 0) return es_diag_set(d, ES_ECONFIG, "%s:%u: a phrase has at most %d words", f->name, i + 1, ES_SEQ_MAX);
+        sslot *s = sput(L, ids, n);
+        if (!s) return ES_ENOMEM;
+        L->nphrases += !(s->info.kinds & ES_SEQ_PHRASE);
+        s->info.kinds |= ES_SEQ_PHRASE;
+        s->info.phrase = (float)v;
+        if (n > L->max_phrase) L->max_phrase = n;
+      } else {
+        wslot *s = wput(L, fl[0], strlen(fl[0]));
+        if (!s) return ES_ENOMEM;
+        L->nvalence += !s->info.in_lex;
+        s->info.in_lex = true;
+        s->info.valence = (float)v;
+      }
+      continue;
+    }
+    if (nf < 2) return es_diag_set(d, ES_ECONFIG, "%s:%u: expected WORD<TAB>ROLE, got '%s'", f->name, i + 1, line);
+    const char *role = fl[1];
+    if (!strcmp(role, "booster") || !strcmp(role, "dampener") || !strcmp(role, "idiom")) {
+      if (nf < 3 || number(fl[2], -4.0, 4.0, &v))
+        return es_diag_set(d, ES_ECONFIG, "%s:%u: role %s needs a value from -4 to 4 after a tab", f->name, i + 1, role);
+      bool idiom = role[0] == 'i';
+      if (role[0] == 'd') v = -v;
+      if (!multi && idiom)
+        return es_diag_set(d, ES_ECONFIG, "%s:%u: an idiom has two to %d words", f->name, i + 1, ES_SEQ_MAX);
+      if (multi) {
+        int n = seq_ids(L, fl[0], ids, ES_R_STARTS_SEQ);
+        if (n == ES_ENOMEM) return n;
+        if (n < 0) return es_diag_set(d, ES_ECONFIG, "%s:%u: at most %d words", f->name, i + 1, ES_SEQ_MAX);
+        sslot *s = sput(L, ids, n);
+        if (!s) return ES_ENOMEM;
+        s->info.kinds |= idiom ? ES_SEQ_IDIOM : ES_SEQ_DAMP;
+        if (idiom) s->info.idiom = (float)v;
+        else s->info.damp = (float)v;
+      } else {
+        wslot *s = wput(L, fl[0], strlen(fl[0]));
+        if (!s) return ES_ENOMEM;
+        s->info.booster = (float)v;
+      }
+      continue;
+    }
+    if (!strcmp(role, "negation_infix")) {
+      if (L->ninfix == 4 || strlen(fl[0]) >= sizeof L->infix[0])
+        return es_diag_set(d, ES_ECONFIG, "%s:%u: at most 4 negation infixes of up to 7 bytes", f->name, i + 1);
+      snprintf(L->infix[L->ninfix++], sizeof L->infix[0], "%s", fl[0]);
+      continue;
+    }
+    uint16_t r = 0;
+    for (size_t k = 0; k < sizeof roles / sizeof *roles; k++)
+      if (!strcmp(role, roles[k].name)) r = roles[k].role;
+    if (!r)
+      return es_diag_set(d, ES_ECONFIG,
+                         "%s:%u: unknown role '%s' (negation, negation_infix, booster, dampener, contrast, no, "
+                         "no_link, never, so_this, without, doubt, least, least_guard, kind_of, idiom)",
+                         f->name, i + 1, role);
+    if (multi) return es_diag_set(d, ES_ECONFIG, "%s:%u: role %s takes a single word", f->name, i + 1, role);
+    wslot *s = wput(L, fl[0], strlen(fl[0]));
+    if (!s) return ES_ENOMEM;
+    s->info.roles |= r;
+  }
+  if (!rules) {
+    size_t used = strlen(L->layers);
+    snprintf(L->layers + used, sizeof L->layers - used, "%s%s", used ? ", " : "", f->layer);
+  }
+  return 0;
+}
+
+static bool lang_is(const char *file_lang, const char *lang) { return !strcmp(file_lang, "*") || !strcmp(file_lang, lang); }
+
+void es_lexicon_layer_names(char *buf, size_t n) {
+  size_t used = 0;
+  buf[0] = 0;
+  for (unsigned i = 0; i < es__lexicon_file_count; i++) {
+    dfile f = {.name = es__lexicon_files[i].name, .lines = es__lexicon_files[i].lines,
+               .nlines = es__lexicon_files[i].nlines};
+    es_diag d = {0};
+    if (directives(&f, &d) || strcmp(f.kind, "lexicon")) continue;
+    used += (size_t)snprintf(buf + used, used < n ? n - used : 0, "%s%s", used ? ", " : "", f.layer);
+    if (used >= n) break;
+  }
+}
+
+es_lexicon *es_lexicon_create(const es_sentiment_opts *o, es_diag *d) {
+  es_sentiment_opts none = {0};
+  if (!o) o = &none;
+  size_t nf = es__lexicon_file_count + (size_t)o->nfiles;
+  dfile *files = es_calloc(nf, sizeof *files);
+  es_lexicon *lex = es_calloc(1, sizeof *lex);
+  int rc = (!files || !lex) ? ES_ENOMEM : 0;
+  for (unsigned i = 0; !rc && i < es__lexicon_file_count; i++) {
+    files[i].name = es__lexicon_files[i].name;
+    files[i].lines = es__lexicon_files[i].lines;
+    files[i].nlines = es__lexicon_files[i].nlines;
+  }
+  for (int i = 0; !rc && i < o->nfiles; i++) rc = read_file(&files[es__lexicon_file_count + (unsigned)i], o->files[i], d);
+  for (size_t i = 0; !rc && i < nf; i++) rc = directives(&files[i], d);
+  /* Selection: rules always; a built-in layer when chosen (or when no
+   * choice was made); a named file always. */
+  for (int k = 0; !rc && k < o->nlayers; k++) {
+    bool known = false;
+    for (size_t i = 0; i < nf; i++) known |= !strcmp(files[i].layer, o->layers[k]);
+    if (!known) {
+      char names[256];
+      es_lexicon_layer_names(names, sizeof names);
+      rc = es_diag_set(d, ES_ECONFIG, "unknown sentiment layer '%s' (built in: %s)", o->layers[k], names);
+    }
+  }
+  for (size_t i = 0; !rc && i < nf; i++) {
+    dfile *f = &files[i];
+    f->selected = !strcmp(f->kind, "rules") || i >= es__lexicon_file_count || o->nlayers == 0;
+    for (int k = 0; k < o->nlayers; k++) f->selected |= !strcmp(f->layer, o->layers[k]);
+  }
+  /* Languages: those with a chosen lexicon layer of their own. */
+  for (size_t i = 0; !rc && i < nf; i++) {
+    dfile *f = &files[i];
+    if (!f->selected || strcmp(f->kind, "lexicon") || !strcmp(f->lang, "*")) continue;
+    bool have = false;
+    for (int k = 0; k < lex->nlangs; k++) have |= !strcmp(lex->langs[k]->name, f->lang);
+    if (have) continue;
+    if (lex->nlangs == MAX_LANGS) {
+      rc = es_diag_set(d, ES_ECONFIG, "at most %d sentiment languages", MAX_LANGS);
+      break;
+    }
+    es_lang *L = lang_new(f->lang);
+    if (!L) rc = ES_ENOMEM;
+    else lex->langs[lex->nlangs++] = L;
+  }
+  for (int k = 0; !rc && k < lex->nlangs; k++)
+    for (size_t i = 0; !rc && i < nf; i++)
+      if (files[i].selected && lang_is(files[i].lang, lex->langs[k]->name)) rc = apply(lex->langs[k], &files[i], d);
+  const char *def = o->default_lang ? o->default_lang : "en";
+  if (lex) lex->def = -1;
+  for (int k = 0; !rc && k < lex->nlangs; k++)
+    if (!strcmp(lex->langs[k]->name, def)) lex->def = k;
+  for (size_t i = 0; files && i < nf; i++) {
+    es_free(files[i].text);
+    es_free(files[i].owned);
+  }
+  es_free(files);
+  if (rc) {
+    if (rc == ES_ENOMEM && d) es_diag_set(d, ES_ENOMEM, "out of memory loading the sentiment lexicons");
+    es_lexicon_destroy(lex);
+    return NULL;
+  }
   return lex;
+}
+
+es_lexicon *es_lexicon_create_default(void) {
+  es_diag d = {0};
+  return es_lexicon_create(NULL, &d);
 }
 
 void es_lexicon_destroy(es_lexicon *lex) {
   if (!lex) return;
-  es_free(lex->words.slots);
+  for (int k = 0; k < lex->nlangs; k++) lang_free(lex->langs[k]);
   es_free(lex);
 }
 
-size_t es_lexicon_size(const es_lexicon *lex) { return lex->nvalence; }
+const es_lang *es__lexicon_default_lang(const es_lexicon *lex) { return lex->def >= 0 ? lex->langs[lex->def] : NULL; }
 
-const es_word_info *es__lexicon_word(const es_lexicon *lex, const char *tok, size_t n) {
-  const slot *s = find(&lex->words, tok, n);
+size_t es_lexicon_size(const es_lexicon *lex) {
+  const es_lang *L = es__lexicon_default_lang(lex);
+  return L ? L->nvalence : 0;
+}
+
+void es_lexicon_describe(const es_lexicon *lex, char *buf, size_t n) {
+  size_t used = 0;
+  buf[0] = 0;
+  for (int k = 0; k < lex->nlangs && used < n; k++) {
+    const es_lang *L = lex->langs[k];
+    used += (size_t)snprintf(buf + used, n - used, "%s%s (%s: %zu words, %zu phrases)", k ? "; " : "", L->name,
+                             L->layers, L->nvalence, L->nphrases);
+  }
+}
+
+/* The table for a language tag: its primary subtag, case-insensitive. */
+static const es_lang *lang_for(const es_lexicon *lex, const char *tag, size_t n) {
+  if (n == 0 || (n == 3 && !memcmp(tag, "und", 3))) return es__lexicon_default_lang(lex);
+  size_t p = 0;
+  char prim[16];
+  while (p < n && p + 1 < sizeof prim && tag[p] != '-' && tag[p] != '_') {
+    char c = tag[p];
+    prim[p++] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
+  }
+  if (p < n && tag[p] != '-' && tag[p] != '_') return NULL; /* primary subtag too long */
+  prim[p] = 0;
+  for (int k = 0; k < lex->nlangs; k++)
+    if (!strcmp(lex->langs[k]->name, prim)) return lex->langs[k];
+  return NULL;
+}
+
+bool es_lexicon_has_lang(const es_lexicon *lex, const char *lang, size_t n) { return lang_for(lex, lang, n) != NULL; }
+
+const es_lang *es__lexicon_lang(const es_lexicon *lex, const char *lang, size_t n) { return lang_for(lex, lang, n); }
+
+const es_word_info *es__lang_word(const es_lang *L, const char *tok, size_t n) {
+  const wslot *s = wfind(L->words, L->wmask, tok, n);
   return s->tok ? &s->info : NULL;
 }
 
+const es_seq_info *es__lang_seq(const es_lang *L, const uint32_t *ids, int n) {
+  const sslot *s = sfind(L->seqs, L->smask, ids, n);
+  return s->n ? &s->info : NULL;
+}
+
+int es__lang_max_phrase(const es_lang *L) { return L->max_phrase; }
+
+bool es__lang_infix_negation(const es_lang *L, const char *tok, size_t n) {
+  for (int k = 0; k < L->ninfix; k++) {
+    size_t m = strlen(L->infix[k]);
+    for (size_t i = 0; i + m <= n; i++)
+      if (tok[i] == L->infix[k][0] && !memcmp(tok + i, L->infix[k], m)) return true;
+  }
+  return false;
+}
+
 bool es_lexicon_get(const es_lexicon *lex, const char *tok, size_t n, double *valence) {
-  const es_word_info *w = es__lexicon_word(lex, tok, n);
+  const es_lang *L = es__lexicon_default_lang(lex);
+  const es_word_info *w = L ? es__lang_word(L, tok, n) : NULL;
   if (!w || !w->in_lex) return false;
   *valence = w->valence;
   return true;

@@ -1,42 +1,64 @@
-/* The generated lexicon table (build/lexicon/vader_lexicon.c, made by
- * models/fetch-lexicon.sh) and the lexicon hash table. */
+/* The sentiment tables of one language, as the scorer reads them, and the
+ * embedded data files they are built from (build/lexicon/lexicon_data.c,
+ * made by models/embed-lexicons.sh; format in models/sentiment/README.md). */
 #ifndef EARSHOT_LEXICON_INTERNAL_H
 #define EARSHOT_LEXICON_INTERNAL_H
 
-typedef struct es_lexicon_entry {
-  const char *token;
-  double valence;
-} es_lexicon_entry;
-
-extern const es_lexicon_entry es__vader_lexicon[];
-extern const unsigned es__vader_lexicon_count;
-
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "earshot/sentiment.h"
 
+typedef struct es_lexicon_file {
+  const char *name;          /* "en/care.tsv", "emoji.tsv" */
+  const char *const *lines;
+  unsigned nlines;
+} es_lexicon_file;
+
+extern const es_lexicon_file es__lexicon_files[];
+extern const unsigned es__lexicon_file_count;
+
 /* Constants of the published VADER algorithm (Hutto & Gilbert, 2014). */
-#define ES_B_INCR 0.293   /* booster/dampener step */
 #define ES_C_INCR 0.733   /* ALL-CAPS emphasis */
 #define ES_N_SCALAR -0.74 /* negation factor */
 
-#include <stdint.h>
-
-/* Words that rules recognise by identity. */
-enum { ES_W_NONE, ES_W_NO, ES_W_BUT, ES_W_KIND, ES_W_OF, ES_W_LEAST, ES_W_AT, ES_W_VERY, ES_W_NEVER, ES_W_SO,
-       ES_W_THIS, ES_W_WITHOUT, ES_W_DOUBT, ES_W_OR, ES_W_NOR, ES_W_SORT, ES_W_JUST, ES_W_ENOUGH };
+/* Roles a rules file gives words (a word may have several). */
+enum {
+  ES_R_NEGATION = 1 << 0, ES_R_CONTRAST = 1 << 1, ES_R_NO = 1 << 2, ES_R_NO_LINK = 1 << 3,
+  ES_R_NEVER = 1 << 4, ES_R_SO_THIS = 1 << 5, ES_R_WITHOUT = 1 << 6, ES_R_DOUBT = 1 << 7,
+  ES_R_LEAST = 1 << 8, ES_R_LEAST_GUARD = 1 << 9, ES_R_KIND_OF = 1 << 10,
+  ES_R_STARTS_SEQ = 1 << 11,    /* first word of a phrase, idiom or two-word dampener */
+  ES_R_STARTS_PHRASE = 1 << 12, /* first word of a phrase */
+};
 
 /* Everything the rules need to know about one lower-case token. */
 typedef struct es_word_info {
   float valence;   /* lexicon valence (when in_lex) */
-  float booster;   /* +0.293 booster, -0.293 dampener, 0 neither */
+  float booster;   /* + booster, - dampener, 0 neither */
+  uint32_t id;     /* > 0: identifies the word in sequences */
+  uint16_t roles;  /* ES_R_* */
   bool in_lex;
-  bool negation;
-  uint8_t special; /* ES_W_* */
 } es_word_info;
 
-/* The facts about a lower-case token, or NULL when the table has none. */
-const es_word_info *es__lexicon_word(const es_lexicon *lex, const char *tok, size_t n);
+/* A sequence of 2-4 words: a phrase scored as one word, an idiom that
+ * replaces a sentiment word's value, or a two-word dampener. */
+enum { ES_SEQ_PHRASE = 1, ES_SEQ_IDIOM = 2, ES_SEQ_DAMP = 4 };
+#define ES_SEQ_MAX 4
+typedef struct es_seq_info {
+  uint8_t kinds;   /* ES_SEQ_* */
+  float phrase, idiom, damp;
+} es_seq_info;
+
+typedef struct es_lang es_lang;
+
+const es_word_info *es__lang_word(const es_lang *L, const char *tok, size_t n);
+const es_seq_info *es__lang_seq(const es_lang *L, const uint32_t *ids, int n);
+int es__lang_max_phrase(const es_lang *L);
+/* Negation infixes ("n't"): a token containing one is a negation. */
+bool es__lang_infix_negation(const es_lang *L, const char *tok, size_t n);
+const es_lang *es__lexicon_default_lang(const es_lexicon *lex);
+/* The table for a language tag, NULL when none. */
+const es_lang *es__lexicon_lang(const es_lexicon *lex, const char *lang, size_t n);
 
 #endif

@@ -1,30 +1,42 @@
-/* The VADER-family scorer (see include/earshot/sentiment.h).
+/* The VADER-family scorer (see include/earshot/sentiment.h and
+ * models/sentiment/README.md).
  *
- * Tokens are whitespace-separated; surrounding ASCII punctuation is stripped
- * unless that would leave two characters or fewer (so emoticons such as ":)"
- * survive), and URLs are dropped. Each token's lower-case form is written to
- * a per-thread buffer and looked up once in the word table; every rule then
- * reads the token array: O(tokens) work, one hash lookup per token, no
- * allocation. Called by worker threads, one
- * es_sentiment_rt each; the lexicon is shared read-only. */
+ * Tokens are whitespace-separated (ASCII and Unicode spaces); an emoji
+ * (with its modifiers and ZWJ sequence) is a token of its own even when
+ * glued to a word; URLs are dropped; @handles are tokens that are never
+ * scored. Surrounding ASCII punctuation is stripped unless that would leave
+ * two characters or fewer (so emoticons such as ":)" survive). Each token is
+ * case-folded (ASCII fast path, utf8proc for the rest) into a per-thread
+ * buffer and looked up once in the language's word table; an unknown word
+ * with a letter repeated three times or more is looked up again with the
+ * runs shortened ("goooood" -> "good"). Phrases of the chosen layers
+ * ("on hold") are then merged into one token, and every rule reads the token
+ * array: O(tokens) work, no allocation. Called by worker threads, one
+ * es_sentiment_rt each; the tables are shared read-only. */
 #include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <utf8proc.h>
 
 #include "earshot/mem.h"
 #include "lexicon_internal.h"
 
+enum { TK_WORD, TK_EMOJI, TK_HANDLE, TK_PHRASE };
+
 typedef struct tok {
   const char *p;  /* original text */
-  const char *lo; /* lower-case copy */
-  uint16_t n;
+  const char *lo; /* case-folded key */
+  uint16_t n, ln;
+  uint8_t kind;   /* TK_* */
   bool upper;     /* Python's str.isupper(): has cased letters, none lower */
   bool in_lex;
-  bool negation;  /* a negation word, or contains "n't" */
-  uint8_t special;
+  bool negation;  /* a negation word, or contains a negation infix ("n't") */
+  bool elongated; /* found after shortening letter runs */
+  uint16_t roles;
+  uint32_t id;
   double lex;     /* lexicon valence, 0 when absent */
-  double booster; /* booster/dampener scalar, 0 when neither */
+  double booster; /* booster (+) / dampener (-) scalar, 0 when neither */
 } tok;
 
 struct es_sentiment_rt {
@@ -44,13 +56,8 @@ const char *es_label_name(int label) {
 
 void es_sentiment_rt_destroy(es_sentiment_rt *rt) { es_free(rt); }
 
-bool es_sentiment_lang_supported(const char *lang, size_t n) {
-  if (n == 0 || (n == 3 && !memcmp(lang, "und", 3))) return true;
-  return n >= 2 && (lang[0] | 32) == 'e' && (lang[1] | 32) == 'n' && (n == 2 || lang[2] == '-' || lang[2] == '_');
-}
-
-/* Byte classes for the tokenizer: one table lookup per byte. */
-enum { C_WS = 1, C_PUNCT = 2, C_UPPER = 4, C_LOWER = 8 };
+/* Byte classes for the tokenizer: one table lookup per ASCII byte. */
+enum { C_WS = 1, C_PUNCT = 2, C_UPPER = 4, C_LOWER = 8, C_HIGH = 16 };
 static uint8_t cls[256];
 static pthread_once_t cls_once = PTHREAD_ONCE_INIT;
 
@@ -61,6 +68,7 @@ static void cls_init(void) {
     if ((c >= '!' && c <= '/') || (c >= ':' && c <= '@') || (c >= '[' && c <= '`') || (c >= '{' && c <= '~')) k |= C_PUNCT;
     if (c >= 'A' && c <= 'Z') k |= C_UPPER;
     if (c >= 'a' && c <= 'z') k |= C_LOWER;
+    if (c >= 0x80) k |= C_HIGH;
     cls[c] = k;
   }
 }
@@ -72,51 +80,280 @@ es_sentiment_rt *es_sentiment_rt_create(void) {
   return es_calloc(1, sizeof(es_sentiment_rt));
 }
 
-static size_t tokenize(es_sentiment_rt *rt, const char *s, size_t n) {
-  size_t nt = 0, lo = 0, i = 0;
-  while (i < n && nt < ES_SENTIMENT_MAX_TOKENS) {
-    while (i < n && (cl(s[i]) & C_WS)) i++;
-    size_t b = i;
-    while (i < n && !(cl(s[i]) & C_WS)) i++;
-    size_t e = i;
-    if (b == e) break;
-    if ((e - b > 7 && !memcmp(s + b, "http://", 7)) || (e - b > 8 && !memcmp(s + b, "https://", 8))) continue;
-    size_t sb = b, se = e;
-    while (sb < se && (cl(s[sb]) & C_PUNCT)) sb++;
-    while (se > sb && (cl(s[se - 1]) & C_PUNCT)) se--;
-    if (se - sb > 2) {
-      b = sb;
-      e = se;
+/* One code point at s (n > 0 bytes left); invalid bytes read as U+FFFD. */
+static inline size_t decode(const char *s, size_t n, int32_t *cp) {
+  utf8proc_ssize_t k = utf8proc_iterate((const utf8proc_uint8_t *)s, (utf8proc_ssize_t)n, cp);
+  if (k <= 0) {
+    *cp = 0xFFFD;
+    return 1;
+  }
+  return (size_t)k;
+}
+
+static bool uni_space(int32_t cp) {
+  return cp == 0x85 || cp == 0xA0 || cp == 0x1680 || (cp >= 0x2000 && cp <= 0x200A) || cp == 0x2028 ||
+         cp == 0x2029 || cp == 0x202F || cp == 0x205F || cp == 0x3000;
+}
+
+static bool emoji_start(int32_t cp) {
+  int bc = utf8proc_get_property(cp)->boundclass;
+  return bc == UTF8PROC_BOUNDCLASS_EXTENDED_PICTOGRAPHIC || bc == UTF8PROC_BOUNDCLASS_REGIONAL_INDICATOR;
+}
+
+/* Emoji modifiers that do not change the lookup key: variation selectors,
+ * skin tones, tag characters. */
+static bool emoji_ignorable(int32_t cp) {
+  return cp == 0xFE0F || cp == 0xFE0E || (cp >= 0x1F3FB && cp <= 0x1F3FF) || (cp >= 0xE0020 && cp <= 0xE007F);
+}
+
+typedef struct scan {
+  const char *s;
+  size_t n;
+  char *lo;       /* rt->lower */
+  size_t lo_used;
+} scan;
+
+/* The emoji token at s[i]: its end, and its key (without ignorable
+ * modifiers) appended to the lower buffer. */
+static size_t emoji_token(scan *sc, size_t i, int32_t first, size_t first_len, tok *t) {
+  const char *s = sc->s;
+  size_t n = sc->n, j = i + first_len;
+  char *key = sc->lo + sc->lo_used;
+  size_t kl = (size_t)utf8proc_encode_char(first, (utf8proc_uint8_t *)key);
+  bool ri = first >= 0x1F1E6 && first <= 0x1F1FF;
+  while (j < n) {
+    int32_t cp;
+    size_t l = decode(s + j, n - j, &cp);
+    if (emoji_ignorable(cp)) {
+      j += l;
+    } else if (cp == 0x20E3 || (ri && cp >= 0x1F1E6 && cp <= 0x1F1FF)) {
+      kl += (size_t)utf8proc_encode_char(cp, (utf8proc_uint8_t *)key + kl);
+      j += l;
+      ri = false;
+    } else if (cp == 0x200D && j + l < n) {
+      int32_t next;
+      size_t l2 = decode(s + j + l, n - j - l, &next);
+      if (!emoji_start(next)) break;
+      kl += (size_t)utf8proc_encode_char(cp, (utf8proc_uint8_t *)key + kl);
+      kl += (size_t)utf8proc_encode_char(next, (utf8proc_uint8_t *)key + kl);
+      j += l + l2;
+    } else {
+      break;
     }
-    if (e - b > UINT16_MAX || lo + (e - b) > sizeof rt->lower) break;
-    tok *t = &rt->toks[nt++];
-    t->p = s + b;
-    t->n = (uint16_t)(e - b);
-    t->lo = rt->lower + lo;
-    bool cased = false, any_lower = false;
-    for (size_t k = b; k < e; k++) {
-      char c = s[k];
-      uint8_t k2 = cl(c);
-      if (k2 & C_UPPER) {
+    if (kl > 200) break; /* absurd sequence: cut it */
+  }
+  t->p = s + i;
+  t->n = (uint16_t)(j - i);
+  t->lo = key;
+  t->ln = (uint16_t)kl;
+  t->kind = TK_EMOJI;
+  t->upper = false;
+  sc->lo_used += kl;
+  return j;
+}
+
+/* Case-folds s[b, e) into the lower buffer; sets t->lo, t->ln, t->upper. */
+static void fold(scan *sc, size_t b, size_t e, tok *t) {
+  char *out = sc->lo + sc->lo_used;
+  size_t o = 0;
+  bool cased = false, any_lower = false;
+  for (size_t k = b; k < e;) {
+    char c = sc->s[k];
+    uint8_t ck = cl(c);
+    if (!(ck & C_HIGH)) {
+      if (ck & C_UPPER) {
         cased = true;
         c = (char)(c + 32);
-      } else if (k2 & C_LOWER) {
+      } else if (ck & C_LOWER) {
         cased = any_lower = true;
       }
-      rt->lower[lo++] = c;
+      out[o++] = c;
+      k++;
+      continue;
     }
-    t->upper = cased && !any_lower;
+    int32_t cp;
+    size_t l = decode(sc->s + k, e - k, &cp);
+    k += l;
+    int cat = utf8proc_get_property(cp)->category;
+    if (cat == UTF8PROC_CATEGORY_LU || cat == UTF8PROC_CATEGORY_LT) cased = true;
+    else if (cat == UTF8PROC_CATEGORY_LL) cased = any_lower = true;
+    utf8proc_int32_t folded[4];
+    int last = 0;
+    utf8proc_ssize_t nf = utf8proc_decompose_char(cp, folded, 4, UTF8PROC_CASEFOLD, &last);
+    if (nf <= 0 || nf > 4) {
+      folded[0] = cp;
+      nf = 1;
+    }
+    for (utf8proc_ssize_t q = 0; q < nf; q++) o += (size_t)utf8proc_encode_char(folded[q], (utf8proc_uint8_t *)out + o);
+  }
+  t->lo = out;
+  t->ln = (uint16_t)o;
+  t->upper = cased && !any_lower;
+  sc->lo_used += o;
+}
+
+static bool starts_ci(const char *s, size_t n, const char *prefix) {
+  size_t m = strlen(prefix);
+  if (n <= m) return false;
+  for (size_t i = 0; i < m; i++)
+    if ((char)(s[i] | (cl(s[i]) & C_UPPER ? 32 : 0)) != prefix[i]) return false;
+  return true;
+}
+
+static size_t code_points(const char *s, size_t n) {
+  size_t k = 0;
+  for (size_t i = 0; i < n; i++) k += ((unsigned char)s[i] & 0xC0) != 0x80;
+  return k;
+}
+
+/* A word token from s[b, e) (no spaces, no emoji), or none for a URL. */
+static bool word_token(scan *sc, size_t b, size_t e, tok *t) {
+  const char *s = sc->s;
+  if (starts_ci(s + b, e - b, "http://") || starts_ci(s + b, e - b, "https://") || starts_ci(s + b, e - b, "www."))
+    return false;
+  t->kind = TK_WORD;
+  if (s[b] == '@' && e - b > 1) t->kind = TK_HANDLE;
+  size_t sb = b, se = e;
+  while (sb < se && (cl(s[sb]) & C_PUNCT)) sb++;
+  while (se > sb && (cl(s[se - 1]) & C_PUNCT)) se--;
+  if (code_points(s + sb, se - sb) > 2) {
+    b = sb;
+    e = se;
+  }
+  t->p = s + b;
+  t->n = (uint16_t)(e - b);
+  fold(sc, b, e, t);
+  return true;
+}
+
+static size_t tokenize(es_sentiment_rt *rt, const char *s, size_t n) {
+  scan sc = {s, n, rt->lower, 0};
+  size_t nt = 0, i = 0;
+  while (i < n && nt < ES_SENTIMENT_MAX_TOKENS) {
+    /* Worst case a token needs 3x its bytes in the lower buffer (case
+     * folding that expands) plus an emoji key. */
+    if (sc.lo_used + 3 * (n - i < 4096 ? n - i : 4096) + 256 > sizeof rt->lower) break;
+    char c = s[i];
+    if (cl(c) & C_WS) {
+      i++;
+      continue;
+    }
+    int32_t cp = 0;
+    size_t l = 1;
+    if (cl(c) & C_HIGH) {
+      l = decode(s + i, n - i, &cp);
+      if (uni_space(cp)) {
+        i += l;
+        continue;
+      }
+      if (emoji_start(cp)) {
+        i = emoji_token(&sc, i, cp, l, &rt->toks[nt++]);
+        continue;
+      }
+    }
+    size_t b = i, e = i + l;
+    while (e < n && e - b < 4096) {
+      char d = s[e];
+      uint8_t k = cl(d);
+      if (k & C_WS) break;
+      if (k & C_HIGH) {
+        size_t l2 = decode(s + e, n - e, &cp);
+        if (uni_space(cp) || emoji_start(cp)) break;
+        e += l2;
+      } else {
+        e++;
+      }
+    }
+    i = e;
+    if (word_token(&sc, b, e, &rt->toks[nt])) nt++;
   }
   return nt;
 }
 
-static bool is(const tok *t, int special) { return t->special == special; }
+/* Shortens runs of 3+ equal ASCII letters to `keep` (2 or 1) into out. */
+static size_t shorten_runs(const char *s, size_t n, size_t keep, char *out) {
+  size_t o = 0;
+  for (size_t i = 0; i < n;) {
+    size_t j = i + 1;
+    while (j < n && s[j] == s[i]) j++;
+    size_t run = j - i;
+    bool letter = (cl(s[i]) & C_LOWER) != 0;
+    size_t k = letter && run >= 3 ? keep : run;
+    memset(out + o, s[i], k);
+    o += k;
+    i = j;
+  }
+  return o;
+}
+
+static bool has_long_run(const char *s, size_t n) {
+  for (size_t i = 2; i < n; i++)
+    if (s[i] == s[i - 1] && s[i] == s[i - 2] && (cl(s[i]) & C_LOWER)) return true;
+  return false;
+}
+
+static const es_word_info *lookup(const es_lang *L, tok *t) {
+  const es_word_info *wi = es__lang_word(L, t->lo, t->ln);
+  if (wi || t->kind != TK_WORD || t->ln > 128 || !has_long_run(t->lo, t->ln)) return wi;
+  char buf[128];
+  for (size_t keep = 2; keep >= 1 && !wi; keep--) wi = es__lang_word(L, buf, shorten_runs(t->lo, t->ln, keep, buf));
+  t->elongated = wi != NULL;
+  return wi;
+}
+
+static bool has(const tok *t, uint16_t role) { return (t->roles & role) != 0; }
 
 static void note(es_sentiment_trace *tr, size_t i, const char *rule) {
   if (!tr) return;
   char *r = tr->tokens[i].rules;
   size_t len = strlen(r);
+  if (strstr(r, rule)) return; /* once per token */
   snprintf(r + len, sizeof tr->tokens[i].rules - len, "%s%s", len ? "," : "", rule);
+}
+
+/* The sequence value of w[from .. from+n) of the given kind, or NULL. */
+static const es_seq_info *seq_at(const es_lang *L, const tok *w, size_t nt, long from, int n, int kind) {
+  if (from < 0 || (size_t)from + (size_t)n > nt) return NULL;
+  uint32_t ids[ES_SEQ_MAX];
+  for (int k = 0; k < n; k++) {
+    ids[k] = w[from + k].id;
+    if (!ids[k]) return NULL;
+  }
+  const es_seq_info *s = es__lang_seq(L, ids, n);
+  return s && (s->kinds & kind) ? s : NULL;
+}
+
+/* Merges phrases of the lexicon into single tokens; returns the new count. */
+static size_t merge_phrases(const es_lang *L, tok *w, size_t nt) {
+  int maxp = es__lang_max_phrase(L);
+  if (maxp < 2) return nt;
+  size_t o = 0;
+  for (size_t i = 0; i < nt;) {
+    if (has(&w[i], ES_R_STARTS_PHRASE)) {
+      for (int len = maxp; len >= 2; len--) {
+        const es_seq_info *s = seq_at(L, w, nt, (long)i, len, ES_SEQ_PHRASE);
+        if (!s) continue;
+        tok m = w[i];
+        const tok *last = &w[i + (size_t)len - 1];
+        m.n = (uint16_t)(last->p + last->n - w[i].p);
+        m.kind = TK_PHRASE;
+        m.in_lex = true;
+        m.lex = s->phrase;
+        m.booster = 0;
+        m.roles = 0;
+        m.id = 0;
+        m.negation = false;
+        m.elongated = false;
+        for (int k = 1; k < len; k++) m.upper = m.upper && w[i + (size_t)k].upper;
+        w[o++] = m;
+        i += (size_t)len;
+        goto next;
+      }
+    }
+    w[o++] = w[i++];
+  next:;
+  }
+  return o;
 }
 
 static double scalar_inc_dec(const tok *w, double valence, bool cap_diff) {
@@ -127,41 +364,86 @@ static double scalar_inc_dec(const tok *w, double valence, bool cap_diff) {
   return scalar;
 }
 
-static bool damp_bigram(const tok *a, const tok *b) {
-  return ((is(a, ES_W_KIND) || is(a, ES_W_SORT)) && is(b, ES_W_OF)) || (is(a, ES_W_JUST) && is(b, ES_W_ENOUGH));
-}
-
-static bool so_or_this(const tok *t) { return is(t, ES_W_SO) || is(t, ES_W_THIS); }
-
+/* The published negation check at distance start_i + 1 ("never so/this"
+ * intensifies, "without doubt" keeps, otherwise a negation word flips). */
 static double negation_check(const tok *w, size_t i, int start_i, double v, es_sentiment_trace *tr) {
-  const tok *prev = &w[i - (size_t)start_i - 1];
-  if (start_i == 1 && is(&w[i - 2], ES_W_NEVER) && so_or_this(&w[i - 1])) {
-    note(tr, i, "never-so");
-    return v * 1.25;
-  }
-  if (start_i == 2 && is(&w[i - 3], ES_W_NEVER) && (so_or_this(&w[i - 2]) || so_or_this(&w[i - 1]))) {
-    note(tr, i, "never-so");
-    return v * 1.25;
-  }
-  if (start_i >= 1 && is(&w[i - (size_t)start_i - 1], ES_W_WITHOUT) &&
-      (is(&w[i - 1], ES_W_DOUBT) || (start_i == 2 && is(&w[i - 2], ES_W_DOUBT))))
-    return v;
-  if (prev->negation) {
-    note(tr, i, "negation");
-    return v * ES_N_SCALAR;
+  if (start_i == 0) {
+    if (w[i - 1].negation) {
+      note(tr, i, "negation");
+      v *= ES_N_SCALAR;
+    }
+  } else if (start_i == 1) {
+    if (has(&w[i - 2], ES_R_NEVER) && has(&w[i - 1], ES_R_SO_THIS)) {
+      note(tr, i, "never-so");
+      v *= 1.25;
+    } else if (has(&w[i - 2], ES_R_WITHOUT) && has(&w[i - 1], ES_R_DOUBT)) {
+      note(tr, i, "without-doubt");
+    } else if (w[i - 2].negation) {
+      note(tr, i, "negation");
+      v *= ES_N_SCALAR;
+    }
+  } else {
+    if ((has(&w[i - 3], ES_R_NEVER) && has(&w[i - 2], ES_R_SO_THIS)) || has(&w[i - 1], ES_R_SO_THIS)) {
+      /* As published: "so/this" right before the word also counts here. */
+      note(tr, i, "never-so");
+      v *= 1.25;
+    } else if (has(&w[i - 3], ES_R_WITHOUT) && (has(&w[i - 2], ES_R_DOUBT) || has(&w[i - 1], ES_R_DOUBT))) {
+      note(tr, i, "without-doubt");
+    } else if (w[i - 3].negation) {
+      note(tr, i, "negation");
+      v *= ES_N_SCALAR;
+    }
   }
   return v;
 }
 
-static double token_valence(const tok *w, size_t nt, size_t i, bool cap_diff, es_sentiment_trace *tr) {
+/* Idioms around a sentiment word and two-word dampeners before it. */
+static double idioms_check(const es_lang *L, const tok *w, size_t nt, size_t i, double v, es_sentiment_trace *tr) {
+  static const struct {
+    int from, n;
+  } before[] = {{-1, 2}, {-2, 3}, {-2, 2}, {-3, 3}, {-3, 2}};
+  long li = (long)i;
+  for (size_t k = 0; k < sizeof before / sizeof *before; k++) {
+    const es_seq_info *s = seq_at(L, w, nt, li + before[k].from, before[k].n, ES_SEQ_IDIOM);
+    if (s) {
+      note(tr, i, "idiom");
+      v = s->idiom;
+      break;
+    }
+  }
+  const es_seq_info *s = seq_at(L, w, nt, li, 2, ES_SEQ_IDIOM);
+  if (s && i + 1 < nt) {
+    note(tr, i, "idiom");
+    v = s->idiom;
+  }
+  s = seq_at(L, w, nt, li, 3, ES_SEQ_IDIOM);
+  if (s && i + 2 < nt) {
+    note(tr, i, "idiom");
+    v = s->idiom;
+  }
+  static const struct {
+    int from, n;
+  } damp[] = {{-3, 3}, {-3, 2}, {-2, 2}};
+  for (size_t k = 0; k < sizeof damp / sizeof *damp; k++) {
+    s = seq_at(L, w, nt, li + damp[k].from, damp[k].n, ES_SEQ_DAMP);
+    if (s) {
+      note(tr, i, "dampener");
+      v += s->damp;
+    }
+  }
+  return v;
+}
+
+static double token_valence(const es_lang *L, const tok *w, size_t nt, size_t i, bool cap_diff,
+                            es_sentiment_trace *tr) {
   const tok *t = &w[i];
   double v = t->lex;
-  if (is(t, ES_W_NO) && i + 1 < nt && w[i + 1].in_lex) {
+  if (has(t, ES_R_NO) && i + 1 < nt && w[i + 1].in_lex) {
     note(tr, i, "no-as-modifier");
     v = 0;
   }
-  if ((i > 0 && is(&w[i - 1], ES_W_NO)) || (i > 1 && is(&w[i - 2], ES_W_NO)) ||
-      (i > 2 && is(&w[i - 3], ES_W_NO) && (is(&w[i - 1], ES_W_OR) || is(&w[i - 1], ES_W_NOR)))) {
+  if ((i > 0 && has(&w[i - 1], ES_R_NO)) || (i > 1 && has(&w[i - 2], ES_R_NO)) ||
+      (i > 2 && has(&w[i - 3], ES_R_NO) && has(&w[i - 1], ES_R_NO_LINK))) {
     note(tr, i, "no-negation");
     v = t->lex * ES_N_SCALAR;
   }
@@ -181,48 +463,39 @@ static double token_valence(const tok *w, size_t nt, size_t i, bool cap_diff, es
     }
     v += s;
     v = negation_check(w, i, start_i, v, tr);
-    if (start_i == 2) {
-      /* Two-word dampeners ("kind of", "sort of", "just enough") just
-       * before the word, or one word earlier. */
-      if (damp_bigram(&w[i - 2], &w[i - 1])) {
-        note(tr, i, "dampener");
-        v -= ES_B_INCR;
-      }
-      if (damp_bigram(&w[i - 3], &w[i - 2])) {
-        note(tr, i, "dampener");
-        v -= ES_B_INCR;
-      }
-    }
+    if (start_i == 2) v = idioms_check(L, w, nt, i, v, tr);
   }
   /* "least": negates unless in "at least" / "very least". */
-  if (i > 1 && !w[i - 1].in_lex && is(&w[i - 1], ES_W_LEAST)) {
-    if (!is(&w[i - 2], ES_W_AT) && !is(&w[i - 2], ES_W_VERY)) {
+  if (i > 1 && !w[i - 1].in_lex && has(&w[i - 1], ES_R_LEAST)) {
+    if (!has(&w[i - 2], ES_R_LEAST_GUARD)) {
       note(tr, i, "least");
       v *= ES_N_SCALAR;
     }
-  } else if (i > 0 && !w[i - 1].in_lex && is(&w[i - 1], ES_W_LEAST)) {
+  } else if (i > 0 && !w[i - 1].in_lex && has(&w[i - 1], ES_R_LEAST)) {
     note(tr, i, "least");
     v *= ES_N_SCALAR;
   }
   return v;
 }
 
-void es_sentiment_score(const es_lexicon *lex, es_sentiment_rt *rt, const char *text, size_t n, es_sentiment *out,
-                        es_sentiment_trace *tr) {
+static void score(const es_lang *L, es_sentiment_rt *rt, const char *text, size_t n, es_sentiment *out,
+                  es_sentiment_trace *tr) {
   size_t nt = tokenize(rt, text, n);
   tok *w = rt->toks;
-  size_t upper = 0;
   for (size_t i = 0; i < nt; i++) {
-    const es_word_info *wi = es__lexicon_word(lex, w[i].lo, w[i].n);
-    w[i].in_lex = wi && wi->in_lex;
-    w[i].lex = w[i].in_lex ? wi->valence : 0;
-    w[i].booster = wi ? wi->booster : 0;
-    w[i].special = wi ? wi->special : ES_W_NONE;
-    w[i].negation = wi && wi->negation;
-    for (size_t k = 0; !w[i].negation && k + 3 <= w[i].n; k++)
-      if (w[i].lo[k] == 'n' && w[i].lo[k + 1] == '\'' && w[i].lo[k + 2] == 't') w[i].negation = true;
-    upper += w[i].upper;
+    tok *t = &w[i];
+    t->elongated = false;
+    const es_word_info *wi = t->kind == TK_HANDLE ? NULL : lookup(L, t);
+    t->in_lex = wi && wi->in_lex;
+    t->lex = t->in_lex ? wi->valence : 0;
+    t->booster = wi ? wi->booster : 0;
+    t->roles = wi ? wi->roles : 0;
+    t->id = wi ? wi->id : 0;
+    t->negation = has(t, ES_R_NEGATION) || (t->kind == TK_WORD && es__lang_infix_negation(L, t->lo, t->ln));
   }
+  nt = merge_phrases(L, w, nt);
+  size_t upper = 0;
+  for (size_t i = 0; i < nt; i++) upper += w[i].upper;
   bool cap_diff = upper > 0 && upper < nt;
   if (tr) {
     memset(tr, 0, sizeof *tr);
@@ -232,17 +505,21 @@ void es_sentiment_score(const es_lexicon *lex, es_sentiment_rt *rt, const char *
       tr->tokens[i].p = w[i].p;
       tr->tokens[i].n = w[i].n;
       tr->tokens[i].lexicon = w[i].lex;
+      if (w[i].kind == TK_PHRASE) note(tr, i, "phrase");
+      if (w[i].kind == TK_EMOJI) note(tr, i, "emoji");
+      if (w[i].kind == TK_HANDLE) note(tr, i, "handle-not-scored");
+      if (w[i].elongated) note(tr, i, "elongated");
     }
   }
   double *val = rt->val;
   size_t but = SIZE_MAX;
   for (size_t i = 0; i < nt; i++) {
     val[i] = 0;
-    if (but == SIZE_MAX && is(&w[i], ES_W_BUT)) but = i;
+    if (but == SIZE_MAX && has(&w[i], ES_R_CONTRAST)) but = i;
     if (w[i].booster != 0) continue;
-    if (i + 1 < nt && is(&w[i], ES_W_KIND) && is(&w[i + 1], ES_W_OF)) continue;
+    if (i + 1 < nt && has(&w[i], ES_R_KIND_OF) && seq_at(L, w, nt, (long)i, 2, ES_SEQ_DAMP)) continue;
     if (!w[i].in_lex) continue;
-    val[i] = token_valence(w, nt, i, cap_diff, tr);
+    val[i] = token_valence(L, w, nt, i, cap_diff, tr);
   }
   if (but != SIZE_MAX) {
     /* Contrast: what follows "but" weighs 3x what precedes it. */
@@ -271,7 +548,6 @@ void es_sentiment_score(const es_lexicon *lex, es_sentiment_rt *rt, const char *
   if (tr) tr->punct_emphasis = emph;
   memset(out, 0, sizeof *out);
   if (nt == 0) {
-    out->neu = 0;
     out->label = ES_LABEL_NEUTRAL;
     return;
   }
@@ -288,4 +564,24 @@ void es_sentiment_score(const es_lexicon *lex, es_sentiment_rt *rt, const char *
     out->neu = fabs(neu / total);
   }
   out->label = out->compound >= 0.05 ? ES_LABEL_POSITIVE : out->compound <= -0.05 ? ES_LABEL_NEGATIVE : ES_LABEL_NEUTRAL;
+}
+
+static void unscored(es_sentiment *out, es_sentiment_trace *tr) {
+  memset(out, 0, sizeof *out);
+  out->label = ES_LABEL_UNSCORED;
+  if (tr) memset(tr, 0, sizeof *tr);
+}
+
+void es_sentiment_score(const es_lexicon *lex, es_sentiment_rt *rt, const char *text, size_t n, es_sentiment *out,
+                        es_sentiment_trace *tr) {
+  const es_lang *L = es__lexicon_default_lang(lex);
+  if (L) score(L, rt, text, n, out, tr);
+  else unscored(out, tr);
+}
+
+void es_sentiment_score_lang(const es_lexicon *lex, const char *lang, size_t ln, es_sentiment_rt *rt,
+                             const char *text, size_t n, es_sentiment *out, es_sentiment_trace *tr) {
+  const es_lang *L = es__lexicon_lang(lex, lang, ln);
+  if (L) score(L, rt, text, n, out, tr);
+  else unscored(out, tr);
 }

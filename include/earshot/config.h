@@ -9,6 +9,7 @@
 #include "earshot/detect.h"
 #include "earshot/error.h"
 #include "earshot/mention.h"
+#include "earshot/sentiment.h"
 #include "earshot/window.h"
 
 #define ES_MAX_WORKERS 64
@@ -45,6 +46,12 @@ typedef struct es_config {
   bool progress;         /* progress bar on a terminal (stderr) */
   bool reload;           /* reload the query file on change and SIGHUP */
   bool accent_insensitive; /* accents: insensitive (cafe = café) */
+  /* sentiment: which lexicon layers, further data files, default language */
+  char *sentiment_layers[ES_SENTIMENT_MAX_LAYERS];
+  int nsentiment_layers;
+  char *sentiment_files[ES_SENTIMENT_MAX_LAYERS];
+  int nsentiment_files;
+  char *sentiment_default_lang;
   es_kafka_config kafka;
 } es_config;
 
@@ -58,6 +65,10 @@ int es_config_set_str(char **slot, const char *v);
 int es_config_add_topic(es_config *c, const char *topic, es_diag *d);
 /* Parses "60s" or "60s,1h" into c->windows sizes. */
 int es_config_set_windows(es_config *c, const char *list, es_diag *d);
+/* Replaces the sentiment layers with a comma-separated list ("vader,emoji"). */
+int es_config_set_layers(es_config *c, const char *list, es_diag *d);
+/* The scorer options the config describes (pointers into c). */
+void es_config_sentiment_opts(const es_config *c, es_sentiment_opts *o);
 void es_config_free(es_config *c);
 
 #endif

@@ -13,6 +13,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "earshot/error.h"
+
 enum es_label { ES_LABEL_NEUTRAL, ES_LABEL_POSITIVE, ES_LABEL_NEGATIVE, ES_LABEL_UNSCORED };
 const char *es_label_name(int label); /* "neutral", "positive", "negative", "unscored" */
 
@@ -23,12 +25,35 @@ typedef struct es_sentiment {
 } es_sentiment;
 
 typedef struct es_lexicon es_lexicon;
-/* The VADER lexicon compiled into the binary (npm vader-sentiment 1.1.3). */
+
+/* Which lexicons to load (models/sentiment/README.md). A language is scored
+ * when some chosen lexicon layer is written for it; the rules file of the
+ * language is always loaded. */
+#define ES_SENTIMENT_MAX_LAYERS 8
+typedef struct es_sentiment_opts {
+  const char *layers[ES_SENTIMENT_MAX_LAYERS]; /* layer names; none = every built-in layer */
+  int nlayers;
+  const char *files[ES_SENTIMENT_MAX_LAYERS];  /* further layer or rules files, loaded after */
+  int nfiles;
+  const char *default_lang; /* for mentions with no lang or "und"; NULL = "en" */
+} es_sentiment_opts;
+
+/* Builds the tables from the embedded data files (and opts->files). NULL
+ * opts = the defaults. On error returns NULL with d set (file:line). */
+es_lexicon *es_lexicon_create(const es_sentiment_opts *opts, es_diag *d);
 es_lexicon *es_lexicon_create_default(void);
 void es_lexicon_destroy(es_lexicon *lex); /* NULL-safe */
+/* Single-word valence entries of the default language. */
 size_t es_lexicon_size(const es_lexicon *lex);
-/* Valence of a lower-case token; false when absent. */
+/* "en (vader, emoji, care: 7,603 words, 60 phrases)"; languages separated by "; ". */
+void es_lexicon_describe(const es_lexicon *lex, char *buf, size_t n);
+/* The names of the built-in layers, for messages ("vader, emoji, care"). */
+void es_lexicon_layer_names(char *buf, size_t n);
+/* Valence of a lower-case token in the default language; false when absent. */
 bool es_lexicon_get(const es_lexicon *lex, const char *tok, size_t n, double *valence);
+/* Whether mentions in `lang` are scored: a table exists for its primary
+ * subtag ("en-GB" -> "en"); no lang or "und" means the default language. */
+bool es_lexicon_has_lang(const es_lexicon *lex, const char *lang, size_t n);
 
 /* Per-token trace for `earshot score`. */
 #define ES_SENTIMENT_MAX_TOKENS 512 /* tokens beyond this are not scored */
@@ -37,7 +62,7 @@ typedef struct es_sentiment_token {
   size_t n;
   double lexicon;  /* the lexicon valence, 0 when absent */
   double valence;  /* after all rules */
-  char rules[96];  /* rules that fired, comma separated */
+  char rules[112]; /* rules that fired, comma separated */
 } es_sentiment_token;
 
 typedef struct es_sentiment_trace {
@@ -51,11 +76,13 @@ typedef struct es_sentiment_rt es_sentiment_rt;
 es_sentiment_rt *es_sentiment_rt_create(void);
 void es_sentiment_rt_destroy(es_sentiment_rt *rt); /* NULL-safe */
 
-/* Scores a UTF-8 text. `trace` may be NULL (the hot path passes NULL). */
+/* Scores a UTF-8 text in the default language. `trace` may be NULL (the
+ * hot path passes NULL). */
 void es_sentiment_score(const es_lexicon *lex, es_sentiment_rt *rt, const char *text, size_t n, es_sentiment *out,
                         es_sentiment_trace *trace);
-/* Whether a mention's language has a lexicon: English ("en", "en-*") and
- * undetermined ("und", or no lang field). Others are labelled unscored. */
-bool es_sentiment_lang_supported(const char *lang, size_t n);
+/* Scores a text in `lang` (see es_lexicon_has_lang); a language without a
+ * table gives label ES_LABEL_UNSCORED and zero scores. */
+void es_sentiment_score_lang(const es_lexicon *lex, const char *lang, size_t ln, es_sentiment_rt *rt,
+                             const char *text, size_t n, es_sentiment *out, es_sentiment_trace *trace);
 
 #endif
