@@ -2,7 +2,9 @@
  * reference implementation, to 4 decimals) and its rules one by one. */
 #include <criterion/criterion.h>
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "earshot/sentiment.h"
 
@@ -112,4 +114,141 @@ Test(sentiment, languages) {
   cr_expect_eq(s.compound, 0);
   es_sentiment_score_lang(lex, "en-US", 5, rt, "very good :)", 12, &s, NULL);
   cr_expect_eq(s.label, ES_LABEL_POSITIVE);
+}
+
+static es_sentiment_trace tr2;
+
+static const char *rules_of(const char *text, const char *token) {
+  es_sentiment s;
+  es_sentiment_score(lex, rt, text, strlen(text), &s, &tr2);
+  for (size_t i = 0; i < tr2.ntokens; i++)
+    if (tr2.tokens[i].n == strlen(token) && !memcmp(tr2.tokens[i].p, token, tr2.tokens[i].n)) return tr2.tokens[i].rules;
+  return NULL;
+}
+
+Test(sentiment, published_rules_from_the_rules_file) {
+  /* "never so/this" intensifies instead of negating. */
+  cr_expect_gt(compound("it was never so good"), compound("it was good"));
+  cr_expect_lt(compound("it was never good"), 0);
+  /* "without doubt" keeps the valence; "without" alone negates. */
+  cr_expect_gt(compound("without a doubt excellent"), 0);
+  /* "no" negates the next lexicon words and loses its own valence. */
+  cr_expect_lt(compound("no love or joy here"), 0);
+  /* Idioms replace the sentiment word's value. */
+  const char *r = rules_of("he has a broken heart", "broken");
+  cr_assert(r);
+  cr_expect(strstr(r, "idiom"), "%s", r);
+  cr_expect_lt(compound("he has a broken heart"), compound("he has a broken arm"));
+  /* Contrast is found in any case ("But"), as published. */
+  cr_expect_lt(compound("the food was good. But the service was terrible"), compound("the service was terrible"));
+}
+
+Test(sentiment, tokens_emoji_handles_urls_elongation) {
+  /* An emoji is a token even glued to a word; skin tones and variation
+   * selectors do not change its valence. */
+  cr_expect_gt(compound("thanks😍"), compound("thanks"));
+  cr_expect_eq(compound("ok 👍🏽"), compound("ok 👍"));
+  cr_expect_eq(compound("love ❤️"), compound("love ❤"));
+  cr_expect_lt(compound("😡"), 0);
+  /* @handles are never scored; hashtags are ("#fail"). */
+  cr_expect_eq(compound("@HappyFeet"), 0);
+  cr_expect_lt(compound("#fail"), 0);
+  cr_expect_eq(compound("see www.great.example"), 0);
+  /* Elongated words are found after shortening the runs. */
+  cr_expect_eq(compound("goooood"), compound("good"));
+  cr_expect_gt(compound("sooooo good"), compound("good"));
+  const char *r = rules_of("coooool", "coooool");
+  cr_assert(r);
+  cr_expect(strstr(r, "elongated"), "%s", r);
+  /* Unicode: case folding and ALL-CAPS on non-ASCII letters, Unicode spaces. */
+  cr_expect_gt(compound("GOOD idea\xC2\xA0thanks"), compound("good idea\xC2\xA0thanks"));
+  cr_expect_eq(compound("good\xE3\x80\x80idea"), compound("good idea"));
+}
+
+Test(sentiment, care_layer_phrases) {
+  const char *r = rules_of("been on hold for an hour", "on hold");
+  cr_assert(r, "'on hold' is one token");
+  cr_expect(strstr(r, "phrase"), "%s", r);
+  cr_expect_lt(compound("still waiting for my refund"), -0.3);
+  cr_expect_lt(compound("charged twice this month"), -0.3);
+  cr_expect_lt(compound("two weeks and still no refund"), 0, "the phrase wins over the 'no' rule");
+  cr_expect_gt(compound("refunded within a day"), 0);
+  /* Negation applies to a phrase as to a word. */
+  cr_expect_gt(compound("the flight was not delayed"), 0);
+}
+
+Test(sentiment, layers_are_selectable) {
+  es_diag d = {{0}};
+  es_sentiment_opts o = {.layers = {"vader"}, .nlayers = 1};
+  es_lexicon *v = es_lexicon_create(&o, &d);
+  cr_assert(v, "%s", d.msg);
+  es_sentiment s1, s2;
+  const char *t = "on hold 😡";
+  es_sentiment_score(v, rt, t, strlen(t), &s1, NULL);
+  es_sentiment_score(lex, rt, t, strlen(t), &s2, NULL);
+  cr_expect_eq(s1.compound, 0, "VADER alone knows neither the phrase nor the emoji");
+  cr_expect_lt(s2.compound, -0.5);
+  es_lexicon_destroy(v);
+  es_sentiment_opts bad = {.layers = {"vadr"}, .nlayers = 1};
+  cr_expect_null(es_lexicon_create(&bad, &d));
+  cr_expect(strstr(d.msg, "unknown sentiment layer 'vadr'") && strstr(d.msg, "vader, emoji, care"), "%s", d.msg);
+}
+
+static const char *write_tmp(const char *text) {
+  static char path[64];
+  snprintf(path, sizeof path, "/tmp/earshot-lex-%d.tsv", (int)getpid());
+  FILE *f = fopen(path, "w");
+  cr_assert(f);
+  fputs(text, f);
+  fclose(f);
+  return path;
+}
+
+Test(sentiment, a_language_is_a_data_file) {
+  es_diag d = {{0}};
+  const char *p = write_tmp("#! kind lexicon\n#! lang es\n#! layer es-base\nbueno\t1.9\nmalo\t-2.0\nno\t-1.0\n"
+                            "muy\t0\n");
+  es_sentiment_opts o = {.files = {p}, .nfiles = 1};
+  es_lexicon *l = es_lexicon_create(&o, &d);
+  cr_assert(l, "%s", d.msg);
+  cr_expect(es_lexicon_has_lang(l, "es-MX", 5));
+  es_sentiment s;
+  es_sentiment_score_lang(l, "es", 2, rt, "muy bueno", 9, &s, NULL);
+  cr_expect_eq(s.label, ES_LABEL_POSITIVE);
+  es_sentiment_score_lang(l, "es", 2, rt, "muy malo", 8, &s, NULL);
+  cr_expect_eq(s.label, ES_LABEL_NEGATIVE);
+  char desc[256];
+  es_lexicon_describe(l, desc, sizeof desc);
+  cr_expect(strstr(desc, "es (emoji, es-base"), "%s", desc);
+  es_lexicon_destroy(l);
+  unlink(p);
+}
+
+Test(sentiment, broken_lexicon_files_are_clear_errors) {
+  struct {
+    const char *text, *msg;
+  } cases[] = {
+    {"#! lang en\n#! layer x\nbad\t-1\n", "needs '#! kind lexicon'"},
+    {"#! kind lexicon\n#! layer x\nbad\t-1\n", "needs '#! lang CODE'"},
+    {"#! kind lexicon\n#! lang en\nbad\t-1\n", "needs '#! layer NAME'"},
+    {"#! kind lexicon\n#! lang en\n#! layer x\nbad\tvery\n", ":4: expected TOKEN<TAB>VALENCE"},
+    {"#! kind lexicon\n#! lang en\n#! layer x\nbad\t-9\n", ":4: expected TOKEN<TAB>VALENCE with a valence from -4 to 4"},
+    {"#! kind rules\n#! lang en\nnot\tnegator\n", ":3: unknown role 'negator'"},
+    {"#! kind rules\n#! lang en\nvery\tbooster\n", ":3: role booster needs a value"},
+    {"#! kind lexicon\n#! lang en\n#! layer x\na b c d e\t-1\n", ":4: a phrase has at most 4 words"},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+    es_diag d = {{0}};
+    const char *p = write_tmp(cases[i].text);
+    es_sentiment_opts o = {.files = {p}, .nfiles = 1};
+    es_lexicon *l = es_lexicon_create(&o, &d);
+    cr_expect_null(l, "case %zu loaded", i);
+    cr_expect(strstr(d.msg, cases[i].msg) && strstr(d.msg, p), "case %zu: %s", i, d.msg);
+    es_lexicon_destroy(l);
+    unlink(p);
+  }
+  es_diag d = {{0}};
+  es_sentiment_opts o = {.files = {"/nonexistent/x.tsv"}, .nfiles = 1};
+  cr_expect_null(es_lexicon_create(&o, &d));
+  cr_expect(strstr(d.msg, "/nonexistent/x.tsv") && strstr(d.msg, "No such file"), "%s", d.msg);
 }

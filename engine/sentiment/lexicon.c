@@ -23,11 +23,18 @@
 
 #define MAX_LANGS 16
 
+/* The word table: 8-byte slots (hash tag and entry index) so a probe stays
+ * in a small array that fits the cache; the entries and their key bytes
+ * live apart and are touched only when the tag matches. */
 typedef struct wslot {
-  char *tok; /* NULL = empty */
-  uint32_t len;
-  es_word_info info;
+  uint32_t tag; /* low 32 bits of the hash */
+  uint32_t idx; /* entry index + 1; 0 = empty */
 } wslot;
+
+typedef struct wentry {
+  es_word_info info;
+  uint32_t key_off, key_len;
+} wentry;
 
 typedef struct sslot {
   uint32_t ids[ES_SEQ_MAX];
@@ -39,12 +46,18 @@ struct es_lang {
   char name[16];
   wslot *words;
   size_t wmask, wn;
+  wentry *entries; /* wn of them */
+  size_t ecap;
+  char *keys;      /* key bytes of all entries */
+  size_t klen, kcap;
   sslot *seqs;
   size_t smask, sn;
   uint32_t next_id;
   int max_phrase;
   char infix[4][8];
+  size_t infix_len[4];
   int ninfix;
+  bool infix_punct; /* every infix has an ASCII punctuation byte */
   size_t nvalence, nphrases;
   char layers[96]; /* names of the layers loaded, comma separated */
 };
@@ -57,11 +70,17 @@ struct es_lexicon {
 
 /* ---- tables ---- */
 
-static wslot *wfind(wslot *slots, size_t mask, const char *tok, size_t n) {
-  size_t h = es_hash_bytes(tok, n) & mask;
-  for (;; h = (h + 1) & mask) {
-    wslot *s = &slots[h];
-    if (!s->tok || (s->len == n && !memcmp(s->tok, tok, n))) return s;
+/* The slot holding tok, or the empty slot where it would go. */
+static wslot *wfind(const es_lang *L, wslot *slots, size_t mask, const char *tok, size_t n) {
+  uint64_t h = es__key_hash(tok, n);
+  uint32_t tag = (uint32_t)h;
+  for (size_t i = (size_t)(h >> 32) & mask;; i = (i + 1) & mask) {
+    wslot *s = &slots[i];
+    if (!s->idx) return s;
+    if (s->tag == tag) {
+      const wentry *e = &L->entries[s->idx - 1];
+      if (e->key_len == n && !memcmp(L->keys + e->key_off, tok, n)) return s;
+    }
   }
 }
 
@@ -69,27 +88,49 @@ static int wgrow(es_lang *L) {
   size_t cap = (L->wmask + 1) * 2;
   wslot *ns = es_calloc(cap, sizeof *ns);
   if (!ns) return ES_ENOMEM;
-  for (size_t i = 0; i <= L->wmask; i++)
-    if (L->words[i].tok) *wfind(ns, cap - 1, L->words[i].tok, L->words[i].len) = L->words[i];
+  for (size_t i = 0; i < L->wn; i++) {
+    const wentry *e = &L->entries[i];
+    wslot *s = wfind(L, ns, cap - 1, L->keys + e->key_off, e->key_len);
+    s->tag = (uint32_t)es__key_hash(L->keys + e->key_off, e->key_len);
+    s->idx = (uint32_t)i + 1;
+  }
   es_free(L->words);
   L->words = ns;
   L->wmask = cap - 1;
   return 0;
 }
 
-/* The slot of a lower-case token, created when absent. */
-static wslot *wput(es_lang *L, const char *tok, size_t n) {
+/* The facts of a lower-case token, an entry created when absent. The
+ * pointer is valid until the next wput. */
+static es_word_info *wput(es_lang *L, const char *tok, size_t n) {
   if ((L->wn + 1) * 3 > (L->wmask + 1) && wgrow(L)) return NULL; /* load <= 1/3: short probes */
-  wslot *s = wfind(L->words, L->wmask, tok, n);
-  if (!s->tok) {
-    s->tok = es_malloc(n + 1);
-    if (!s->tok) return NULL;
-    memcpy(s->tok, tok, n);
-    s->tok[n] = 0;
-    s->len = (uint32_t)n;
-    L->wn++;
+  wslot *s = wfind(L, L->words, L->wmask, tok, n);
+  if (!s->idx) {
+    if (L->wn == L->ecap) {
+      size_t cap = L->ecap ? L->ecap * 2 : 1024;
+      wentry *ne = es_realloc(L->entries, cap * sizeof *ne);
+      if (!ne) return NULL;
+      L->entries = ne;
+      L->ecap = cap;
+    }
+    if (L->klen + n > L->kcap) {
+      size_t cap = L->kcap ? L->kcap * 2 : 65536;
+      while (cap < L->klen + n) cap *= 2;
+      char *nk = es_realloc(L->keys, cap);
+      if (!nk) return NULL;
+      L->keys = nk;
+      L->kcap = cap;
+    }
+    memcpy(L->keys + L->klen, tok, n);
+    wentry *e = &L->entries[L->wn];
+    memset(e, 0, sizeof *e);
+    e->key_off = (uint32_t)L->klen;
+    e->key_len = (uint32_t)n;
+    L->klen += n;
+    s->tag = (uint32_t)es__key_hash(tok, n);
+    s->idx = (uint32_t)++L->wn;
   }
-  return s;
+  return &L->entries[s->idx - 1].info;
 }
 
 static size_t seq_hash(const uint32_t *ids, int n) {
@@ -145,8 +186,9 @@ static es_lang *lang_new(const char *name) {
 
 static void lang_free(es_lang *L) {
   if (!L) return;
-  for (size_t i = 0; i <= L->wmask; i++) es_free(L->words[i].tok);
   es_free(L->words);
+  es_free(L->entries);
+  es_free(L->keys);
   es_free(L->seqs);
   es_free(L);
 }
@@ -247,12 +289,12 @@ static int fields(const char *line, char *buf, size_t cap, char **out) {
 static int seq_ids(es_lang *L, char *words, uint32_t *ids, uint16_t first_roles) {
   int n = 0;
   for (char *w = strtok(words, " "); w; w = strtok(NULL, " ")) {
-    if (n == ES_SEQ_MAX) return -1;
-    wslot *s = wput(L, w, strlen(w));
+    if (n == ES_SEQ_MAX) return ES_ELIMIT;
+    es_word_info *s = wput(L, w, strlen(w));
     if (!s) return ES_ENOMEM;
-    if (!s->info.id) s->info.id = ++L->next_id;
-    if (n == 0) s->info.roles |= first_roles;
-    ids[n++] = s->info.id;
+    if (!s->id) s->id = ++L->next_id;
+    if (n == 0) s->roles |= first_roles;
+    ids[n++] = s->id;
   }
   return n;
 }
@@ -294,19 +336,19 @@ static int apply(es_lang *L, const dfile *f, es_diag *d) {
       if (multi) {
         int n = seq_ids(L, fl[0], ids, ES_R_STARTS_SEQ | ES_R_STARTS_PHRASE);
         if (n == ES_ENOMEM) return n;
-        if (n < 0) return es_diag_set(d, ES_ECONFIG, "%s:%u: a phrase has at most %d words", f->name, i + 1, ES_SEQ_MAX);
+        if (n < 0 || n == 1) return es_diag_set(d, ES_ECONFIG, "%s:%u: a phrase has at most %d words", f->name, i + 1, ES_SEQ_MAX);
         sslot *s = sput(L, ids, n);
         if (!s) return ES_ENOMEM;
         L->nphrases += !(s->info.kinds & ES_SEQ_PHRASE);
         s->info.kinds |= ES_SEQ_PHRASE;
-        s->info.phrase = (float)v;
+        s->info.phrase = v;
         if (n > L->max_phrase) L->max_phrase = n;
       } else {
-        wslot *s = wput(L, fl[0], strlen(fl[0]));
+        es_word_info *s = wput(L, fl[0], strlen(fl[0]));
         if (!s) return ES_ENOMEM;
-        L->nvalence += !s->info.in_lex;
-        s->info.in_lex = true;
-        s->info.valence = (float)v;
+        L->nvalence += !s->in_lex;
+        s->in_lex = true;
+        s->valence = v;
       }
       continue;
     }
@@ -322,22 +364,23 @@ static int apply(es_lang *L, const dfile *f, es_diag *d) {
       if (multi) {
         int n = seq_ids(L, fl[0], ids, ES_R_STARTS_SEQ);
         if (n == ES_ENOMEM) return n;
-        if (n < 0) return es_diag_set(d, ES_ECONFIG, "%s:%u: at most %d words", f->name, i + 1, ES_SEQ_MAX);
+        if (n < 0 || n == 1) return es_diag_set(d, ES_ECONFIG, "%s:%u: at most %d words", f->name, i + 1, ES_SEQ_MAX);
         sslot *s = sput(L, ids, n);
         if (!s) return ES_ENOMEM;
         s->info.kinds |= idiom ? ES_SEQ_IDIOM : ES_SEQ_DAMP;
-        if (idiom) s->info.idiom = (float)v;
-        else s->info.damp = (float)v;
+        if (idiom) s->info.idiom = v;
+        else s->info.damp = v;
       } else {
-        wslot *s = wput(L, fl[0], strlen(fl[0]));
+        es_word_info *s = wput(L, fl[0], strlen(fl[0]));
         if (!s) return ES_ENOMEM;
-        s->info.booster = (float)v;
+        s->booster = v;
       }
       continue;
     }
     if (!strcmp(role, "negation_infix")) {
       if (L->ninfix == 4 || strlen(fl[0]) >= sizeof L->infix[0])
         return es_diag_set(d, ES_ECONFIG, "%s:%u: at most 4 negation infixes of up to 7 bytes", f->name, i + 1);
+      L->infix_len[L->ninfix] = strlen(fl[0]);
       snprintf(L->infix[L->ninfix++], sizeof L->infix[0], "%s", fl[0]);
       continue;
     }
@@ -350,9 +393,9 @@ static int apply(es_lang *L, const dfile *f, es_diag *d) {
                          "no_link, never, so_this, without, doubt, least, least_guard, kind_of, idiom)",
                          f->name, i + 1, role);
     if (multi) return es_diag_set(d, ES_ECONFIG, "%s:%u: role %s takes a single word", f->name, i + 1, role);
-    wslot *s = wput(L, fl[0], strlen(fl[0]));
+    es_word_info *s = wput(L, fl[0], strlen(fl[0]));
     if (!s) return ES_ENOMEM;
-    s->info.roles |= r;
+    s->roles |= r;
   }
   if (!rules) {
     size_t used = strlen(L->layers);
@@ -424,6 +467,16 @@ es_lexicon *es_lexicon_create(const es_sentiment_opts *o, es_diag *d) {
   for (int k = 0; !rc && k < lex->nlangs; k++)
     for (size_t i = 0; !rc && i < nf; i++)
       if (files[i].selected && lang_is(files[i].lang, lex->langs[k]->name)) rc = apply(lex->langs[k], &files[i], d);
+  for (int k = 0; !rc && k < lex->nlangs; k++) {
+    es_lang *L = lex->langs[k];
+    L->infix_punct = true;
+    for (int i = 0; i < L->ninfix; i++) {
+      bool p = false;
+      for (const char *c = L->infix[i]; *c; c++) p |= (*c >= '!' && *c <= '/') || (*c >= ':' && *c <= '@') ||
+                                                     (*c >= '[' && *c <= '`') || (*c >= '{' && *c <= '~');
+      L->infix_punct &= p;
+    }
+  }
   const char *def = o->default_lang ? o->default_lang : "en";
   if (lex) lex->def = -1;
   for (int k = 0; !rc && k < lex->nlangs; k++)
@@ -490,8 +543,8 @@ bool es_lexicon_has_lang(const es_lexicon *lex, const char *lang, size_t n) { re
 const es_lang *es__lexicon_lang(const es_lexicon *lex, const char *lang, size_t n) { return lang_for(lex, lang, n); }
 
 const es_word_info *es__lang_word(const es_lang *L, const char *tok, size_t n) {
-  const wslot *s = wfind(L->words, L->wmask, tok, n);
-  return s->tok ? &s->info : NULL;
+  const wslot *s = wfind(L, L->words, L->wmask, tok, n);
+  return s->idx ? &L->entries[s->idx - 1].info : NULL;
 }
 
 const es_seq_info *es__lang_seq(const es_lang *L, const uint32_t *ids, int n) {
@@ -501,11 +554,14 @@ const es_seq_info *es__lang_seq(const es_lang *L, const uint32_t *ids, int n) {
 
 int es__lang_max_phrase(const es_lang *L) { return L->max_phrase; }
 
+bool es__lang_infix_needs_punct(const es_lang *L) { return L->infix_punct; }
+
 bool es__lang_infix_negation(const es_lang *L, const char *tok, size_t n) {
   for (int k = 0; k < L->ninfix; k++) {
-    size_t m = strlen(L->infix[k]);
-    for (size_t i = 0; i + m <= n; i++)
-      if (tok[i] == L->infix[k][0] && !memcmp(tok + i, L->infix[k], m)) return true;
+    size_t m = L->infix_len[k];
+    char c = L->infix[k][0];
+    for (size_t i = 0; i + m <= n; i++) /* tokens are short: a plain loop beats memchr */
+      if (tok[i] == c && !memcmp(tok + i, L->infix[k], m)) return true;
   }
   return false;
 }

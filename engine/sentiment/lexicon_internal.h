@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "earshot/sentiment.h"
 
@@ -34,8 +35,8 @@ enum {
 
 /* Everything the rules need to know about one lower-case token. */
 typedef struct es_word_info {
-  float valence;   /* lexicon valence (when in_lex) */
-  float booster;   /* + booster, - dampener, 0 neither */
+  double valence;  /* lexicon valence (when in_lex); double as in the reference */
+  double booster;  /* + booster, - dampener, 0 neither */
   uint32_t id;     /* > 0: identifies the word in sequences */
   uint16_t roles;  /* ES_R_* */
   bool in_lex;
@@ -47,16 +48,50 @@ enum { ES_SEQ_PHRASE = 1, ES_SEQ_IDIOM = 2, ES_SEQ_DAMP = 4 };
 #define ES_SEQ_MAX 4
 typedef struct es_seq_info {
   uint8_t kinds;   /* ES_SEQ_* */
-  float phrase, idiom, damp;
+  double phrase, idiom, damp;
 } es_seq_info;
 
 typedef struct es_lang es_lang;
+
+/* The word table's hash: no byte-by-byte tail (overlapping loads for short
+ * keys, which are most tokens). Used to build the table and to look up. */
+static inline uint64_t es__key_hash(const char *s, size_t n) {
+  uint64_t a, b;
+  if (n >= 8) {
+    uint64_t h = n * 0x9e3779b97f4a7c15ULL;
+    size_t i = 0;
+    for (; i + 8 < n; i += 8) {
+      memcpy(&a, s + i, 8);
+      h = (h ^ a) * 0xff51afd7ed558ccdULL;
+      h ^= h >> 32;
+    }
+    memcpy(&b, s + n - 8, 8);
+    h ^= b;
+    h *= 0xbf58476d1ce4e5b9ULL;
+    return h ^ (h >> 29);
+  }
+  if (n >= 4) {
+    uint32_t x, y;
+    memcpy(&x, s, 4);
+    memcpy(&y, s + n - 4, 4);
+    a = ((uint64_t)x << 32) | y;
+  } else if (n > 0) {
+    a = ((uint64_t)(unsigned char)s[0] << 16) | ((uint64_t)(unsigned char)s[n / 2] << 8) | (unsigned char)s[n - 1];
+  } else {
+    a = 0;
+  }
+  uint64_t h = (a ^ (n * 0x9e3779b97f4a7c15ULL)) * 0xbf58476d1ce4e5b9ULL;
+  return h ^ (h >> 31);
+}
 
 const es_word_info *es__lang_word(const es_lang *L, const char *tok, size_t n);
 const es_seq_info *es__lang_seq(const es_lang *L, const uint32_t *ids, int n);
 int es__lang_max_phrase(const es_lang *L);
 /* Negation infixes ("n't"): a token containing one is a negation. */
 bool es__lang_infix_negation(const es_lang *L, const char *tok, size_t n);
+/* Whether every infix has an ASCII punctuation byte (then a token without
+ * one cannot contain an infix). */
+bool es__lang_infix_needs_punct(const es_lang *L);
 const es_lang *es__lexicon_default_lang(const es_lexicon *lex);
 /* The table for a language tag, NULL when none. */
 const es_lang *es__lexicon_lang(const es_lexicon *lex, const char *lang, size_t n);

@@ -33,6 +33,7 @@ typedef struct tok {
   bool in_lex;
   bool negation;  /* a negation word, or contains a negation infix ("n't") */
   bool elongated; /* found after shortening letter runs */
+  bool punct;     /* has ASCII punctuation (a negation infix needs it) */
   uint16_t roles;
   uint32_t id;
   double lex;     /* lexicon valence, 0 when absent */
@@ -152,28 +153,88 @@ static size_t emoji_token(scan *sc, size_t i, int32_t first, size_t first_len, t
   return j;
 }
 
-/* Case-folds s[b, e) into the lower buffer; sets t->lo, t->ln, t->upper. */
-static void fold(scan *sc, size_t b, size_t e, tok *t) {
+static bool starts_ci(const char *s, size_t n, const char *prefix) {
+  size_t m = strlen(prefix);
+  if (n <= m) return false;
+  for (size_t i = 0; i < m; i++)
+    if ((char)(s[i] | (cl(s[i]) & C_UPPER ? 32 : 0)) != prefix[i]) return false;
+  return true;
+}
+
+/* More than two code points in s[0, n)? (The published stripping keeps
+ * the punctuation of tokens that would be left with two or fewer.) */
+static bool over_two_code_points(const char *s, size_t n) {
+  if (n <= 2) return false;
+  if (n > 8) return true; /* at most 4 bytes per code point */
+  size_t k = 0;
+  for (size_t i = 0; i < n; i++) k += ((unsigned char)s[i] & 0xC0) != 0x80;
+  return k > 2;
+}
+
+/* The word token starting at s[b] (not a space, not an emoji), read in one
+ * pass: its end is the next space or emoji, and its case-folded bytes go to
+ * the lower buffer as they are read. Surrounding ASCII punctuation is then
+ * cut from both the original and the folded key (punctuation folds to
+ * itself, one byte each). Returns the end; t->n == 0 for a URL. */
+#define ONES 0x0101010101010101ULL
+#define HIGHS 0x8080808080808080ULL
+
+/* High bit set in each byte of x that lies in [lo, hi]; x must be ASCII. */
+static inline uint64_t in_range(uint64_t x, unsigned lo, unsigned hi) {
+  return (x + ONES * (0x80 - lo)) & ~(x + ONES * (0x7f - hi)) & HIGHS;
+}
+
+static size_t word_token(scan *sc, size_t b, tok *t) {
+  const char *s = sc->s;
+  size_t n = sc->n, e = b;
   char *out = sc->lo + sc->lo_used;
   size_t o = 0;
-  bool cased = false, any_lower = false;
-  for (size_t k = b; k < e;) {
-    char c = sc->s[k];
+  bool cased = false, any_lower = false, high = false;
+  uint64_t punct = 0;
+  while (e < n && e - b < 4096) {
+    /* Eight ASCII bytes at a time up to the first space, control or
+     * non-ASCII byte (the lowest flagged byte is exact). */
+    while (e + 8 <= n) {
+      uint64_t x;
+      memcpy(&x, s + e, 8);
+      uint64_t stop = (x & HIGHS) | ((x - ONES * 0x21) & ~x & HIGHS);
+      size_t k = stop ? (size_t)__builtin_ctzll(stop) / 8 : 8;
+      if (k) {
+        uint64_t keep = k == 8 ? ~0ULL : (1ULL << (8 * k)) - 1;
+        x &= keep;
+        uint64_t up = in_range(x, 'A', 'Z') & keep, low = in_range(x, 'a', 'z') & keep;
+        uint64_t letters = in_range(x, 'A', 'Z') | in_range(x, 'a', 'z') | in_range(x, '0', '9');
+        punct |= ~letters & keep & HIGHS; /* printable ASCII that is not alphanumeric */
+        cased |= (up | low) != 0;
+        any_lower |= low != 0;
+        x += up >> 2; /* +0x20: lower case */
+        memcpy(out + o, &x, 8);
+        o += k;
+        e += k;
+      }
+      if (k < 8) break;
+    }
+    if (e >= n || e - b >= 4096) break;
+    char c = s[e];
     uint8_t ck = cl(c);
     if (!(ck & C_HIGH)) {
+      if (ck & C_WS) break;
       if (ck & C_UPPER) {
         cased = true;
         c = (char)(c + 32);
       } else if (ck & C_LOWER) {
         cased = any_lower = true;
       }
+      punct |= ck & C_PUNCT;
       out[o++] = c;
-      k++;
+      e++;
       continue;
     }
     int32_t cp;
-    size_t l = decode(sc->s + k, e - k, &cp);
-    k += l;
+    size_t l = decode(s + e, n - e, &cp);
+    if (uni_space(cp) || (e > b && emoji_start(cp))) break;
+    high = true;
+    e += l;
     int cat = utf8proc_get_property(cp)->category;
     if (cat == UTF8PROC_CATEGORY_LU || cat == UTF8PROC_CATEGORY_LT) cased = true;
     else if (cat == UTF8PROC_CATEGORY_LL) cased = any_lower = true;
@@ -186,62 +247,42 @@ static void fold(scan *sc, size_t b, size_t e, tok *t) {
     }
     for (utf8proc_ssize_t q = 0; q < nf; q++) o += (size_t)utf8proc_encode_char(folded[q], (utf8proc_uint8_t *)out + o);
   }
-  t->lo = out;
-  t->ln = (uint16_t)o;
+  t->punct = punct != 0;
+  t->n = 0;
+  char c0 = s[b] | 32;
+  if ((c0 == 'h' || c0 == 'w') &&
+      (starts_ci(s + b, e - b, "http://") || starts_ci(s + b, e - b, "https://") || starts_ci(s + b, e - b, "www.")))
+    return e;
+  t->kind = s[b] == '@' && e - b > 1 ? TK_HANDLE : TK_WORD;
+  size_t lead = 0, trail = 0, len = e - b;
+  while (lead < len && (cl(s[b + lead]) & C_PUNCT)) lead++;
+  while (trail < len - lead && (cl(s[e - 1 - trail]) & C_PUNCT)) trail++;
+  size_t left = len - lead - trail;
+  if (high ? !over_two_code_points(s + b + lead, left) : left <= 2) lead = trail = 0;
+  t->p = s + b + lead;
+  t->n = (uint16_t)(len - lead - trail);
+  t->lo = out + lead;
+  t->ln = (uint16_t)(o - lead - trail);
   t->upper = cased && !any_lower;
   sc->lo_used += o;
-}
-
-static bool starts_ci(const char *s, size_t n, const char *prefix) {
-  size_t m = strlen(prefix);
-  if (n <= m) return false;
-  for (size_t i = 0; i < m; i++)
-    if ((char)(s[i] | (cl(s[i]) & C_UPPER ? 32 : 0)) != prefix[i]) return false;
-  return true;
-}
-
-static size_t code_points(const char *s, size_t n) {
-  size_t k = 0;
-  for (size_t i = 0; i < n; i++) k += ((unsigned char)s[i] & 0xC0) != 0x80;
-  return k;
-}
-
-/* A word token from s[b, e) (no spaces, no emoji), or none for a URL. */
-static bool word_token(scan *sc, size_t b, size_t e, tok *t) {
-  const char *s = sc->s;
-  if (starts_ci(s + b, e - b, "http://") || starts_ci(s + b, e - b, "https://") || starts_ci(s + b, e - b, "www."))
-    return false;
-  t->kind = TK_WORD;
-  if (s[b] == '@' && e - b > 1) t->kind = TK_HANDLE;
-  size_t sb = b, se = e;
-  while (sb < se && (cl(s[sb]) & C_PUNCT)) sb++;
-  while (se > sb && (cl(s[se - 1]) & C_PUNCT)) se--;
-  if (code_points(s + sb, se - sb) > 2) {
-    b = sb;
-    e = se;
-  }
-  t->p = s + b;
-  t->n = (uint16_t)(e - b);
-  fold(sc, b, e, t);
-  return true;
+  return e;
 }
 
 static size_t tokenize(es_sentiment_rt *rt, const char *s, size_t n) {
   scan sc = {s, n, rt->lower, 0};
   size_t nt = 0, i = 0;
   while (i < n && nt < ES_SENTIMENT_MAX_TOKENS) {
-    /* Worst case a token needs 3x its bytes in the lower buffer (case
-     * folding that expands) plus an emoji key. */
-    if (sc.lo_used + 3 * (n - i < 4096 ? n - i : 4096) + 256 > sizeof rt->lower) break;
+    /* A token reads at most 4096 bytes; case folding may triple them,
+     * eight-byte stores may write 8 past them, an emoji key is < 256. */
+    if (sc.lo_used > sizeof rt->lower - (3 * 4096 + 256)) break;
     char c = s[i];
     if (cl(c) & C_WS) {
       i++;
       continue;
     }
-    int32_t cp = 0;
-    size_t l = 1;
     if (cl(c) & C_HIGH) {
-      l = decode(s + i, n - i, &cp);
+      int32_t cp;
+      size_t l = decode(s + i, n - i, &cp);
       if (uni_space(cp)) {
         i += l;
         continue;
@@ -251,21 +292,8 @@ static size_t tokenize(es_sentiment_rt *rt, const char *s, size_t n) {
         continue;
       }
     }
-    size_t b = i, e = i + l;
-    while (e < n && e - b < 4096) {
-      char d = s[e];
-      uint8_t k = cl(d);
-      if (k & C_WS) break;
-      if (k & C_HIGH) {
-        size_t l2 = decode(s + e, n - e, &cp);
-        if (uni_space(cp) || emoji_start(cp)) break;
-        e += l2;
-      } else {
-        e++;
-      }
-    }
-    i = e;
-    if (word_token(&sc, b, e, &rt->toks[nt])) nt++;
+    i = word_token(&sc, i, &rt->toks[nt]);
+    if (rt->toks[nt].n) nt++;
   }
   return nt;
 }
@@ -350,7 +378,9 @@ static size_t merge_phrases(const es_lang *L, tok *w, size_t nt) {
         goto next;
       }
     }
-    w[o++] = w[i++];
+    if (o != i) w[o] = w[i]; /* only after a merge: no copy otherwise */
+    o++;
+    i++;
   next:;
   }
   return o;
@@ -482,6 +512,7 @@ static void score(const es_lang *L, es_sentiment_rt *rt, const char *text, size_
                   es_sentiment_trace *tr) {
   size_t nt = tokenize(rt, text, n);
   tok *w = rt->toks;
+  bool infix_punct = es__lang_infix_needs_punct(L);
   for (size_t i = 0; i < nt; i++) {
     tok *t = &w[i];
     t->elongated = false;
@@ -491,7 +522,8 @@ static void score(const es_lang *L, es_sentiment_rt *rt, const char *text, size_
     t->booster = wi ? wi->booster : 0;
     t->roles = wi ? wi->roles : 0;
     t->id = wi ? wi->id : 0;
-    t->negation = has(t, ES_R_NEGATION) || (t->kind == TK_WORD && es__lang_infix_negation(L, t->lo, t->ln));
+    t->negation = has(t, ES_R_NEGATION) || (t->kind == TK_WORD && (t->punct || !infix_punct) &&
+                                             es__lang_infix_negation(L, t->lo, t->ln));
   }
   nt = merge_phrases(L, w, nt);
   size_t upper = 0;
