@@ -23,19 +23,6 @@
 
 #define MAX_LANGS 16
 
-/* The word table: 8-byte slots (hash tag and entry index) so a probe stays
- * in a small array that fits the cache; the entries and their key bytes
- * live apart and are touched only when the tag matches. */
-typedef struct wslot {
-  uint32_t tag; /* low 32 bits of the hash */
-  uint32_t idx; /* entry index + 1; 0 = empty */
-} wslot;
-
-typedef struct wentry {
-  es_word_info info;
-  uint32_t key_off, key_len;
-} wentry;
-
 typedef struct sslot {
   uint32_t ids[ES_SEQ_MAX];
   uint8_t n; /* 0 = empty */
@@ -43,6 +30,7 @@ typedef struct sslot {
 } sslot;
 
 struct es_lang {
+  es_wordtab tab;  /* first: the scorer reads it (es__lang_words) */
   char name[16];
   wslot *words;
   size_t wmask, wn;
@@ -477,6 +465,10 @@ es_lexicon *es_lexicon_create(const es_sentiment_opts *o, es_diag *d) {
       L->infix_punct &= p;
     }
   }
+  for (int k = 0; !rc && k < lex->nlangs; k++) {
+    es_lang *L = lex->langs[k];
+    L->tab = (es_wordtab){L->words, L->wmask, L->entries, L->keys};
+  }
   const char *def = o->default_lang ? o->default_lang : "en";
   if (lex) lex->def = -1;
   for (int k = 0; !rc && k < lex->nlangs; k++)
@@ -543,9 +535,10 @@ bool es_lexicon_has_lang(const es_lexicon *lex, const char *lang, size_t n) { re
 const es_lang *es__lexicon_lang(const es_lexicon *lex, const char *lang, size_t n) { return lang_for(lex, lang, n); }
 
 const es_word_info *es__lang_word(const es_lang *L, const char *tok, size_t n) {
-  const wslot *s = wfind(L, L->words, L->wmask, tok, n);
-  return s->idx ? &L->entries[s->idx - 1].info : NULL;
+  return es__word(&L->tab, tok, n);
 }
+
+const es_wordtab *es__lang_words(const es_lang *L) { return &L->tab; }
 
 const es_seq_info *es__lang_seq(const es_lang *L, const uint32_t *ids, int n) {
   const sslot *s = sfind(L->seqs, L->smask, ids, n);

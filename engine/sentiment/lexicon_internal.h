@@ -84,7 +84,55 @@ static inline uint64_t es__key_hash(const char *s, size_t n) {
   return h ^ (h >> 31);
 }
 
+/* The word table: 8-byte slots (hash tag and entry index) so a probe stays
+ * in a small array that fits the cache; the entries and their key bytes
+ * live apart and are touched only when the tag matches. Open addressing,
+ * load <= 1/3. */
+typedef struct wslot {
+  uint32_t tag; /* low 32 bits of the hash */
+  uint32_t idx; /* entry index + 1; 0 = empty */
+} wslot;
+
+typedef struct wentry {
+  es_word_info info;
+  uint32_t key_off, key_len;
+} wentry;
+
+typedef struct es_wordtab {
+  const wslot *slots;
+  size_t mask;
+  const wentry *entries;
+  const char *keys;
+} es_wordtab;
+
+static inline bool es__key_eq(const char *a, const char *b, size_t n) {
+  if (n <= 8 && n >= 4) {
+    uint32_t a0, a1, b0, b1;
+    memcpy(&a0, a, 4);
+    memcpy(&b0, b, 4);
+    memcpy(&a1, a + n - 4, 4);
+    memcpy(&b1, b + n - 4, 4);
+    return a0 == b0 && a1 == b1;
+  }
+  return !memcmp(a, b, n);
+}
+
+/* The facts about a lower-case token, or NULL when the table has none. */
+static inline const es_word_info *es__word(const es_wordtab *t, const char *tok, size_t n) {
+  uint64_t h = es__key_hash(tok, n);
+  uint32_t tag = (uint32_t)h;
+  for (size_t i = (size_t)(h >> 32) & t->mask;; i = (i + 1) & t->mask) {
+    const wslot *s = &t->slots[i];
+    if (!s->idx) return NULL;
+    if (s->tag == tag) {
+      const wentry *e = &t->entries[s->idx - 1];
+      if (e->key_len == n && es__key_eq(t->keys + e->key_off, tok, n)) return &e->info;
+    }
+  }
+}
+
 const es_word_info *es__lang_word(const es_lang *L, const char *tok, size_t n);
+const es_wordtab *es__lang_words(const es_lang *L);
 const es_seq_info *es__lang_seq(const es_lang *L, const uint32_t *ids, int n);
 int es__lang_max_phrase(const es_lang *L);
 /* Negation infixes ("n't"): a token containing one is a negation. */

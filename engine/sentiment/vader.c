@@ -203,8 +203,7 @@ static size_t word_token(scan *sc, size_t b, tok *t) {
         uint64_t keep = k == 8 ? ~0ULL : (1ULL << (8 * k)) - 1;
         x &= keep;
         uint64_t up = in_range(x, 'A', 'Z') & keep, low = in_range(x, 'a', 'z') & keep;
-        uint64_t letters = in_range(x, 'A', 'Z') | in_range(x, 'a', 'z') | in_range(x, '0', '9');
-        punct |= ~letters & keep & HIGHS; /* printable ASCII that is not alphanumeric */
+        punct |= ~(up | low | in_range(x, '0', '9')) & keep & HIGHS; /* printable ASCII that is not alphanumeric */
         cased |= (up | low) != 0;
         any_lower |= low != 0;
         x += up >> 2; /* +0x20: lower case */
@@ -320,11 +319,11 @@ static bool has_long_run(const char *s, size_t n) {
   return false;
 }
 
-static const es_word_info *lookup(const es_lang *L, tok *t) {
-  const es_word_info *wi = es__lang_word(L, t->lo, t->ln);
-  if (wi || t->kind != TK_WORD || t->ln > 128 || !has_long_run(t->lo, t->ln)) return wi;
+static const es_word_info *lookup(const es_wordtab *W, tok *t) {
+  const es_word_info *wi = es__word(W, t->lo, t->ln);
+  if (wi || t->kind != TK_WORD || t->ln < 3 || t->ln > 128 || !has_long_run(t->lo, t->ln)) return wi;
   char buf[128];
-  for (size_t keep = 2; keep >= 1 && !wi; keep--) wi = es__lang_word(L, buf, shorten_runs(t->lo, t->ln, keep, buf));
+  for (size_t keep = 2; keep >= 1 && !wi; keep--) wi = es__word(W, buf, shorten_runs(t->lo, t->ln, keep, buf));
   t->elongated = wi != NULL;
   return wi;
 }
@@ -513,10 +512,11 @@ static void score(const es_lang *L, es_sentiment_rt *rt, const char *text, size_
   size_t nt = tokenize(rt, text, n);
   tok *w = rt->toks;
   bool infix_punct = es__lang_infix_needs_punct(L);
+  const es_wordtab *W = es__lang_words(L);
   for (size_t i = 0; i < nt; i++) {
     tok *t = &w[i];
     t->elongated = false;
-    const es_word_info *wi = t->kind == TK_HANDLE ? NULL : lookup(L, t);
+    const es_word_info *wi = t->kind == TK_HANDLE ? NULL : lookup(W, t);
     t->in_lex = wi && wi->in_lex;
     t->lex = t->in_lex ? wi->valence : 0;
     t->booster = wi ? wi->booster : 0;
