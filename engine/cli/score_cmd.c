@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <utf8proc.h>
+
 #include "cli_internal.h"
 #include "earshot/config.h"
 #include "earshot/mem.h"
@@ -34,7 +36,17 @@ static void print_trace(const es_sentiment *s, const es_sentiment_trace *tr) {
   printf("%-24s %8s %8s  %s\n", "token", "lexicon", "valence", "rules");
   for (size_t i = 0; i < tr->ntokens; i++) {
     const es_sentiment_token *t = &tr->tokens[i];
-    printf("%-24.*s %8.3f %8.3f  %s\n", (int)t->n, t->p, t->lexicon, t->valence, t->rules);
+    /* Pad by display width, not bytes (emoji, accented letters). */
+    int width = 0;
+    for (size_t k = 0; k < t->n;) {
+      utf8proc_int32_t cp;
+      utf8proc_ssize_t l = utf8proc_iterate((const utf8proc_uint8_t *)t->p + k, (utf8proc_ssize_t)(t->n - k), &cp);
+      if (l <= 0) l = 1, cp = '?';
+      width += utf8proc_charwidth(cp);
+      k += (size_t)l;
+    }
+    printf("%.*s%*s %8.3f %8.3f  %s\n", (int)t->n, t->p, width < 24 ? 24 - width : 0, "", t->lexicon, t->valence,
+           t->rules);
   }
   if (tr->but_applied) puts("contrast: words before \"but\" x0.5, after it x1.5");
   if (tr->punct_emphasis > 0) printf("punctuation emphasis %+.3f\n", tr->punct_emphasis);
