@@ -183,3 +183,42 @@ Test(cli, version_proves_jemalloc) {
   cr_expect(strstr(out, "jemalloc") && strstr(out, "(in use)"), "%s", out);
 #endif
 }
+
+/* Languages through the CLI: a Spanish mention is unscored (counted apart,
+ * not neutral) until a Spanish layer is given as a data file; a typo in a
+ * layer name is a clear error. */
+Test(cli, sentiment_languages_and_layers) {
+  FILE *f;
+  char p[160];
+  snprintf(p, sizeof p, "%s/q.yaml", dir);
+  cr_assert((f = fopen(p, "w")));
+  fputs("queries:\n  - id: service\n    query: servicio OR service\n", f);
+  fclose(f);
+  snprintf(p, sizeof p, "%s/m.jsonl", dir);
+  cr_assert((f = fopen(p, "w")));
+  fputs("{\"id\":\"1\",\"ts\":\"2026-01-05T00:00:01Z\",\"text\":\"el servicio es malo\",\"lang\":\"es\"}\n"
+        "{\"id\":\"2\",\"ts\":\"2026-01-05T00:00:02Z\",\"text\":\"the service is bad\",\"lang\":\"en\"}\n",
+        f);
+  fclose(f);
+  snprintf(p, sizeof p, "%s/es.tsv", dir);
+  cr_assert((f = fopen(p, "w")));
+  fputs("#! kind lexicon\n#! lang es\n#! layer es-base\nmalo\t-2.0\nbueno\t1.9\n", f);
+  fclose(f);
+  char out[4096];
+  cr_assert_eq(sh(out, sizeof out, "%s replay --queries %s/q.yaml --input %s/m.jsonl --no-progress 2>/dev/null", ES_BIN,
+                  dir, dir), 0);
+  cr_expect(strstr(out, "\"count\":2,\"positive\":0,\"negative\":1,\"neutral\":0,\"unscored\":1"), "%s", out);
+  snprintf(p, sizeof p, "%s/c.yaml", dir);
+  cr_assert((f = fopen(p, "w")));
+  fprintf(f, "sentiment:\n  files: [%s/es.tsv]\n", dir);
+  fclose(f);
+  cr_assert_eq(sh(out, sizeof out, "%s replay -c %s/c.yaml --queries %s/q.yaml --input %s/m.jsonl --no-progress 2>&1",
+                  ES_BIN, dir, dir, dir), 0);
+  cr_expect(strstr(out, "\"negative\":2,\"neutral\":0,\"unscored\":0"), "%s", out);
+  cr_expect(strstr(out, "es (emoji, es-base"), "the startup log names the languages: %s", out);
+  cr_expect_eq(sh(out, sizeof out, "%s replay --layers vader,emoij --queries %s/q.yaml --input %s/m.jsonl 2>&1", ES_BIN,
+                  dir, dir), 2);
+  cr_expect(strstr(out, "unknown sentiment layer 'emoij' (built in: vader, emoji, care)"), "%s", out);
+  cr_expect_eq(sh(out, sizeof out, "%s score --lang es 'muy malo'", ES_BIN), 0);
+  cr_expect(strstr(out, "label unscored"), "%s", out);
+}

@@ -106,3 +106,31 @@ Test(config, window_flag) {
   cr_expect(strstr(d.msg, "--window"), "%s", d.msg);
   es_config_free(&c);
 }
+
+Test(config, sentiment_section) {
+  es_config c;
+  es_diag d = {{0}};
+  cr_assert_eq(load("sentiment:\n  layers: [vader, emoji]\n  files: [a.tsv, b.tsv]\n  default_lang: es\n", &c, &d), 0,
+               "%s", d.msg);
+  cr_expect_eq(c.nsentiment_layers, 2);
+  cr_expect_str_eq(c.sentiment_layers[1], "emoji");
+  cr_expect_eq(c.nsentiment_files, 2);
+  cr_expect_str_eq(c.sentiment_default_lang, "es");
+  es_sentiment_opts o;
+  es_config_sentiment_opts(&c, &o);
+  cr_expect_eq(o.nlayers, 2);
+  cr_expect_str_eq(o.files[0], "a.tsv");
+  es_config_free(&c);
+  cr_expect_neq(load("sentiment:\n  layer: [vader]\n", &c, &d), 0);
+  cr_expect(strstr(d.msg, ":2:") && strstr(d.msg, "did you mean 'layers'"), "%s", d.msg);
+  es_config_free(&c);
+  cr_expect_neq(load("sentiment:\n  layers: vader\n", &c, &d), 0);
+  cr_expect(strstr(d.msg, "'layers' must be a list"), "%s", d.msg);
+  es_config_free(&c);
+  es_config_default(&c);
+  cr_expect_eq(es_config_set_layers(&c, "vader,care", &d), 0);
+  cr_expect_eq(c.nsentiment_layers, 2);
+  cr_expect_neq(es_config_set_layers(&c, "vader,,care", &d), 0);
+  cr_expect(strstr(d.msg, "empty name"), "%s", d.msg);
+  es_config_free(&c);
+}
