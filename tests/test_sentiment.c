@@ -252,3 +252,41 @@ Test(sentiment, broken_lexicon_files_are_clear_errors) {
   cr_expect_null(es_lexicon_create(&o, &d));
   cr_expect(strstr(d.msg, "/nonexistent/x.tsv") && strstr(d.msg, "No such file"), "%s", d.msg);
 }
+
+/* Texts at the limits: a 100,000-byte word, long runs of emoji, letters
+ * whose case folding expands (İ, ﬃ), tokens cut at 4,096 bytes in the
+ * middle of a character. Nothing overflows (the ASan job runs this) and the
+ * scores stay sane. */
+Test(sentiment, texts_at_the_limits) {
+  static char big[120000];
+  es_sentiment s;
+  memset(big, 'a', 100000);
+  es_sentiment_score(lex, rt, big, 100000, &s, NULL);
+  cr_expect_eq(s.label, ES_LABEL_NEUTRAL);
+  size_t n = 0;
+  while (n + 4 < 100000) { /* İ folds to 3 bytes */
+    memcpy(big + n, "\xC4\xB0", 2);
+    n += 2;
+  }
+  es_sentiment_score(lex, rt, big, n, &s, NULL);
+  cr_expect_eq(s.label, ES_LABEL_NEUTRAL);
+  n = 0;
+  while (n + 8 < 100000) {
+    memcpy(big + n, "\xF0\x9F\x98\x8D", 4); /* 😍 */
+    n += 4;
+    if (n % 4000 == 0) big[n++] = ' ';
+  }
+  es_sentiment_score(lex, rt, big, n, &s, NULL);
+  cr_expect_eq(s.label, ES_LABEL_POSITIVE);
+  n = 0;
+  for (int k = 0; k < 30; k++) {
+    memset(big + n, 'A', 4095);
+    n += 4095;
+    memcpy(big + n, "\xC3\xA9 ", 3); /* é straddles the 4,096-byte cut */
+    n += 3;
+  }
+  es_sentiment_score(lex, rt, big, n, &s, NULL);
+  cr_expect_eq(s.label, ES_LABEL_NEUTRAL);
+  es_sentiment_score(lex, rt, "good", 4, &s, NULL);
+  cr_expect_eq(s.label, ES_LABEL_POSITIVE, "the runtime is still sound afterwards");
+}

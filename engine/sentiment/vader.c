@@ -191,10 +191,11 @@ static size_t word_token(scan *sc, size_t b, tok *t) {
   size_t o = 0;
   bool cased = false, any_lower = false, high = false;
   uint64_t punct = 0;
-  while (e < n && e - b < 4096) {
+  size_t lim = n - b > 4096 ? b + 4096 : n; /* a token reads at most 4096 bytes */
+  while (e < lim) {
     /* Eight ASCII bytes at a time up to the first space, control or
      * non-ASCII byte (the lowest flagged byte is exact). */
-    while (e + 8 <= n) {
+    while (e + 8 <= lim) {
       uint64_t x;
       memcpy(&x, s + e, 8);
       uint64_t stop = (x & HIGHS) | ((x - ONES * 0x21) & ~x & HIGHS);
@@ -213,7 +214,7 @@ static size_t word_token(scan *sc, size_t b, tok *t) {
       }
       if (k < 8) break;
     }
-    if (e >= n || e - b >= 4096) break;
+    if (e >= lim) break;
     char c = s[e];
     uint8_t ck = cl(c);
     if (!(ck & C_HIGH)) {
@@ -230,7 +231,7 @@ static size_t word_token(scan *sc, size_t b, tok *t) {
       continue;
     }
     int32_t cp;
-    size_t l = decode(s + e, n - e, &cp);
+    size_t l = decode(s + e, lim - e, &cp);
     if (uni_space(cp) || (e > b && emoji_start(cp))) break;
     high = true;
     e += l;
