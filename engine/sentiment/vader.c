@@ -18,6 +18,9 @@
 #include <stdio.h>
 #include <string.h>
 #include <utf8proc.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "earshot/mem.h"
 #include "lexicon_internal.h"
@@ -40,9 +43,16 @@ typedef struct tok {
   double booster; /* booster (+) / dampener (-) scalar, 0 when neither */
 } tok;
 
+/* Texts up to this many bytes take the bitmap tokenizer (tokenize_fast). */
+#define FAST_MAX 32768
+#define MASK_WORDS (FAST_MAX / 64 + 1)
+
 struct es_sentiment_rt {
   tok toks[ES_SENTIMENT_MAX_TOKENS];
-  double val[ES_SENTIMENT_MAX_TOKENS];
+  /* One bit per text byte: ASCII space, non-ASCII, upper-case letter,
+   * lower-case letter, ASCII punctuation. */
+  uint64_t ws[MASK_WORDS], hi[MASK_WORDS], up[MASK_WORDS], lc[MASK_WORDS], pu[MASK_WORDS];
+  size_t excl, qm; /* '!' and '?' in the text */
   char lower[65536];
 };
 
@@ -268,13 +278,15 @@ static size_t word_token(scan *sc, size_t b, tok *t) {
   return e;
 }
 
-static size_t tokenize(es_sentiment_rt *rt, const char *s, size_t n) {
-  scan sc = {s, n, rt->lower, 0};
-  size_t nt = 0, i = 0;
+/* The tokenizer of any text, token by token (word_token, emoji_token).
+ * Keys go to the lower buffer from `from` on. */
+static size_t tokenize_from(es_sentiment_rt *rt, scan *sc, size_t i, size_t nt) {
+  const char *s = sc->s;
+  size_t n = sc->n;
   while (i < n && nt < ES_SENTIMENT_MAX_TOKENS) {
     /* A token reads at most 4096 bytes; case folding may triple them,
      * eight-byte stores may write 8 past them, an emoji key is < 256. */
-    if (sc.lo_used > sizeof rt->lower - (3 * 4096 + 256)) break;
+    if (sc->lo_used > sizeof rt->lower - (3 * 4096 + 256)) break;
     char c = s[i];
     if (cl(c) & C_WS) {
       i++;
@@ -288,12 +300,184 @@ static size_t tokenize(es_sentiment_rt *rt, const char *s, size_t n) {
         continue;
       }
       if (emoji_start(cp)) {
-        i = emoji_token(&sc, i, cp, l, &rt->toks[nt++]);
+        i = emoji_token(sc, i, cp, l, &rt->toks[nt++]);
         continue;
       }
     }
-    i = word_token(&sc, i, &rt->toks[nt]);
+    i = word_token(sc, i, &rt->toks[nt]);
     if (rt->toks[nt].n) nt++;
+  }
+  return nt;
+}
+
+static inline bool bit(const uint64_t *m, size_t i) { return (m[i >> 6] >> (i & 63)) & 1; }
+
+/* The first position >= i whose bit is set in a (or n). */
+static inline size_t next_set(const uint64_t *a, size_t i, size_t n) {
+  size_t w = i >> 6;
+  uint64_t x = a[w] & (~0ULL << (i & 63));
+  while (!x) {
+    if (++w << 6 >= n) return n;
+    x = a[w];
+  }
+  size_t p = (w << 6) + (size_t)__builtin_ctzll(x);
+  return p < n ? p : n;
+}
+
+/* Bits [b, b + len) of m as an integer; len <= 57. */
+static inline uint64_t bits(const uint64_t *m, size_t b, size_t len) {
+  size_t w = b >> 6, sh = b & 63;
+  uint64_t x = m[w] >> sh;
+  if (sh + len > 64) x |= m[w + 1] << (64 - sh);
+  return x & ((1ULL << len) - 1);
+}
+
+/* Whether any bit of m is set in [b, e). */
+static inline bool any(const uint64_t *m, size_t b, size_t e) {
+  for (size_t w = b >> 6; w <= (e - 1) >> 6; w++) {
+    uint64_t x = m[w];
+    if (w == b >> 6) x &= ~0ULL << (b & 63);
+    if (w == (e - 1) >> 6 && ((e - 1) & 63) != 63) x &= (1ULL << (((e - 1) & 63) + 1)) - 1;
+    if (x) return true;
+  }
+  return false;
+}
+
+/* Classifies every byte of the text at once (16 at a time with SSE2) into
+ * the bitmaps and writes its ASCII-lower-cased copy to the lower buffer at
+ * the same offsets, so an ASCII token's key is lower + its start. */
+static void classify(es_sentiment_rt *rt, const char *s, size_t n) {
+  size_t words = (n + 63) / 64 + 1;
+  memset(rt->ws, 0, words * 8);
+  memset(rt->hi, 0, words * 8);
+  memset(rt->up, 0, words * 8);
+  memset(rt->lc, 0, words * 8);
+  memset(rt->pu, 0, words * 8);
+  rt->excl = rt->qm = 0;
+  size_t i = 0;
+#if defined(__SSE2__)
+  char pad[16];
+  for (; i < n; i += 16) {
+    const char *src = s + i;
+    if (i + 16 > n) { /* the last block, zero-padded: zero bytes set no bit */
+      memset(pad, 0, sizeof pad);
+      memcpy(pad, s + i, n - i);
+      src = pad;
+    }
+    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)src);
+#define RANGE(lo, hi) _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8((char)((lo) - 1))), _mm_cmplt_epi8(v, _mm_set1_epi8((char)((hi) + 1))))
+    __m128i up = RANGE('A', 'Z'), lc = RANGE('a', 'z');
+    __m128i ws = _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8(' ')), RANGE(9, 13));
+    __m128i pu = _mm_or_si128(_mm_or_si128(RANGE('!', '/'), RANGE(':', '@')), _mm_or_si128(RANGE('[', '`'), RANGE('{', '~')));
+#undef RANGE
+    _mm_storeu_si128((__m128i *)(void *)(rt->lower + i), _mm_add_epi8(v, _mm_and_si128(up, _mm_set1_epi8(0x20))));
+    size_t w = i >> 6, sh = i & 63;
+    rt->ws[w] |= (uint64_t)(unsigned)_mm_movemask_epi8(ws) << sh;
+    rt->hi[w] |= (uint64_t)(unsigned)_mm_movemask_epi8(v) << sh;
+    rt->up[w] |= (uint64_t)(unsigned)_mm_movemask_epi8(up) << sh;
+    rt->lc[w] |= (uint64_t)(unsigned)_mm_movemask_epi8(lc) << sh;
+    rt->pu[w] |= (uint64_t)(unsigned)_mm_movemask_epi8(pu) << sh;
+    rt->excl += (size_t)__builtin_popcount((unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8('!'))));
+    rt->qm += (size_t)__builtin_popcount((unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8('?'))));
+  }
+#endif
+  for (; i < n; i++) { /* the tail (all of it without SSE2) */
+    uint8_t k = cl(s[i]);
+    uint64_t b = 1ULL << (i & 63);
+    size_t w = i >> 6;
+    if (k & C_WS) rt->ws[w] |= b;
+    if (k & C_HIGH) rt->hi[w] |= b;
+    if (k & C_UPPER) rt->up[w] |= b;
+    if (k & C_LOWER) rt->lc[w] |= b;
+    if (k & C_PUNCT) rt->pu[w] |= b;
+    rt->excl += s[i] == '!';
+    rt->qm += s[i] == '?';
+    rt->lower[i] = (char)(s[i] + ((k & C_UPPER) ? 32 : 0));
+  }
+}
+
+/* Pure-ASCII tokens straight from the bitmaps; a token with a non-ASCII
+ * byte (and an emoji) goes through word_token/emoji_token, which define
+ * the semantics: both paths give the same tokens. */
+static size_t tokenize(es_sentiment_rt *rt, const char *s, size_t n) {
+  scan sc = {s, n, rt->lower, 0};
+  if (n > FAST_MAX) return tokenize_from(rt, &sc, 0, 0);
+  classify(rt, s, n);
+  sc.lo_used = (n + 16 + 7) & ~(size_t)7; /* the aligned copy, then other keys */
+  uint64_t stop[MASK_WORDS];
+  size_t words = (n + 63) / 64 + 1;
+  for (size_t w = 0; w < words; w++) stop[w] = rt->ws[w] | rt->hi[w];
+  size_t nt = 0, i = 0;
+  while (i < n && nt < ES_SENTIMENT_MAX_TOKENS) {
+    /* skip ASCII spaces */
+    for (size_t w = i >> 6;; w++) {
+      uint64_t x = ~rt->ws[w] & (w == i >> 6 ? ~0ULL << (i & 63) : ~0ULL);
+      if (x) {
+        i = (w << 6) + (size_t)__builtin_ctzll(x);
+        break;
+      }
+      if ((w + 1) << 6 >= n) {
+        i = n;
+        break;
+      }
+    }
+    if (i >= n) break;
+    size_t e = next_set(stop, i, n);
+    if (bit(rt->hi, i) || (e < n && bit(rt->hi, e)) || e - i > 4096) {
+      /* Non-ASCII in or right after this token: the general path, up to
+       * the end of that token. */
+      if (sc.lo_used > sizeof rt->lower - (3 * 4096 + 256)) break;
+      char c = s[i];
+      if (cl(c) & C_HIGH) {
+        int32_t cp;
+        size_t l = decode(s + i, n - i, &cp);
+        if (uni_space(cp)) {
+          i += l;
+          continue;
+        }
+        if (emoji_start(cp)) {
+          i = emoji_token(&sc, i, cp, l, &rt->toks[nt++]);
+          continue;
+        }
+      }
+      i = word_token(&sc, i, &rt->toks[nt]);
+      if (rt->toks[nt].n) nt++;
+      continue;
+    }
+    tok *t = &rt->toks[nt];
+    size_t b = i, len = e - b;
+    i = e;
+    char c0 = s[b] | 32;
+    if ((c0 == 'h' || c0 == 'w') &&
+        (starts_ci(s + b, len, "http://") || starts_ci(s + b, len, "https://") || starts_ci(s + b, len, "www.")))
+      continue;
+    t->kind = s[b] == '@' && len > 1 ? TK_HANDLE : TK_WORD;
+    size_t lead = 0, trail = 0;
+    bool cased_up, cased_lo, punct;
+    if (len <= 57) {
+      uint64_t full = (1ULL << len) - 1, pu = bits(rt->pu, b, len);
+      cased_up = bits(rt->up, b, len) != 0;
+      cased_lo = bits(rt->lc, b, len) != 0;
+      punct = pu != 0;
+      if (pu) {
+        lead = pu == full ? len : (size_t)__builtin_ctzll(~pu);
+        if (lead < len) trail = (size_t)__builtin_clzll(~(pu << (64 - len)));
+      }
+    } else {
+      while (lead < len && bit(rt->pu, b + lead)) lead++;
+      while (trail < len - lead && bit(rt->pu, e - 1 - trail)) trail++;
+      cased_up = any(rt->up, b, e);
+      cased_lo = any(rt->lc, b, e);
+      punct = any(rt->pu, b, e);
+    }
+    if (len - lead - trail <= 2) lead = trail = 0;
+    t->p = s + b + lead;
+    t->n = (uint16_t)(len - lead - trail);
+    t->lo = rt->lower + b + lead;
+    t->ln = t->n;
+    t->upper = cased_up && !cased_lo;
+    t->punct = punct;
+    nt++;
   }
   return nt;
 }
@@ -514,6 +698,8 @@ static void score(const es_lang *L, es_sentiment_rt *rt, const char *text, size_
   tok *w = rt->toks;
   bool infix_punct = es__lang_infix_needs_punct(L);
   const es_wordtab *W = es__lang_words(L);
+  size_t upper = 0, but = SIZE_MAX;
+  bool phrase_starts = false;
   for (size_t i = 0; i < nt; i++) {
     tok *t = &w[i];
     t->elongated = false;
@@ -525,15 +711,28 @@ static void score(const es_lang *L, es_sentiment_rt *rt, const char *text, size_
     t->id = wi ? wi->id : 0;
     t->negation = has(t, ES_R_NEGATION) || (t->kind == TK_WORD && (t->punct || !infix_punct) &&
                                              es__lang_infix_negation(L, t->lo, t->ln));
+    upper += t->upper;
+    phrase_starts |= has(t, ES_R_STARTS_PHRASE);
+    if (but == SIZE_MAX && has(t, ES_R_CONTRAST)) but = i;
   }
-  nt = merge_phrases(L, w, nt);
-  size_t upper = 0;
-  for (size_t i = 0; i < nt; i++) upper += w[i].upper;
+  if (phrase_starts) {
+    size_t before = nt;
+    nt = merge_phrases(L, w, nt);
+    if (nt != before) {
+      upper = 0;
+      but = SIZE_MAX;
+      for (size_t i = 0; i < nt; i++) {
+        upper += w[i].upper;
+        if (but == SIZE_MAX && has(&w[i], ES_R_CONTRAST)) but = i;
+      }
+    }
+  }
   bool cap_diff = upper > 0 && upper < nt;
   if (tr) {
     memset(tr, 0, sizeof *tr);
     tr->ntokens = nt;
     tr->caps_diff = cap_diff;
+    tr->but_applied = but != SIZE_MAX;
     for (size_t i = 0; i < nt; i++) {
       tr->tokens[i].p = w[i].p;
       tr->tokens[i].n = w[i].n;
@@ -544,38 +743,34 @@ static void score(const es_lang *L, es_sentiment_rt *rt, const char *text, size_
       if (w[i].elongated) note(tr, i, "elongated");
     }
   }
-  double *val = rt->val;
-  size_t but = SIZE_MAX;
-  for (size_t i = 0; i < nt; i++) {
-    val[i] = 0;
-    if (but == SIZE_MAX && has(&w[i], ES_R_CONTRAST)) but = i;
-    if (w[i].booster != 0) continue;
-    if (i + 1 < nt && has(&w[i], ES_R_KIND_OF) && seq_at(L, w, nt, (long)i, 2, ES_SEQ_DAMP)) continue;
-    if (!w[i].in_lex) continue;
-    val[i] = token_valence(L, w, nt, i, cap_diff, tr);
-  }
-  if (but != SIZE_MAX) {
-    /* Contrast: what follows "but" weighs 3x what precedes it. */
-    for (size_t i = 0; i < nt; i++) {
-      if (val[i] == 0 || i == but) continue;
-      val[i] *= i < but ? 0.5 : 1.5;
-      note(tr, i, i < but ? "before-but" : "after-but");
-    }
-    if (tr) tr->but_applied = true;
-  }
+  /* One pass: each sentiment word's valence under the rules, the contrast
+   * weight (what follows the first "but" weighs 3x what precedes it), and
+   * the sums. */
   double sum = 0, pos = 0, neg = 0, neu = 0;
   for (size_t i = 0; i < nt; i++) {
-    sum += val[i];
-    if (val[i] > 0) pos += val[i] + 1;
-    else if (val[i] < 0) neg += val[i] - 1;
+    double v = 0;
+    if (w[i].in_lex && w[i].booster == 0 &&
+        !(i + 1 < nt && has(&w[i], ES_R_KIND_OF) && seq_at(L, w, nt, (long)i, 2, ES_SEQ_DAMP))) {
+      v = token_valence(L, w, nt, i, cap_diff, tr);
+      if (but != SIZE_MAX && v != 0 && i != but) {
+        v *= i < but ? 0.5 : 1.5;
+        note(tr, i, i < but ? "before-but" : "after-but");
+      }
+    }
+    sum += v;
+    if (v > 0) pos += v + 1;
+    else if (v < 0) neg += v - 1;
     else neu += 1;
-    if (tr) tr->tokens[i].valence = val[i];
+    if (tr) tr->tokens[i].valence = v;
   }
   /* '!' adds 0.292 each (at most 4); '?' adds 0.18 each from the second on,
    * capped at 0.96 from the fourth: the published empirical values. */
-  size_t excl = 0, qm = 0;
-  for (const char *q = memchr(text, '!', n); q; q = memchr(q + 1, '!', (size_t)(text + n - q - 1))) excl++;
-  for (const char *q = memchr(text, '?', n); q; q = memchr(q + 1, '?', (size_t)(text + n - q - 1))) qm++;
+  size_t excl = rt->excl, qm = rt->qm;
+  if (n > FAST_MAX) { /* not classified */
+    excl = qm = 0;
+    for (const char *q = memchr(text, '!', n); q; q = memchr(q + 1, '!', (size_t)(text + n - q - 1))) excl++;
+    for (const char *q = memchr(text, '?', n); q; q = memchr(q + 1, '?', (size_t)(text + n - q - 1))) qm++;
+  }
   double emph = (double)(excl > 4 ? 4 : excl) * 0.292;
   if (qm > 1) emph += qm <= 3 ? (double)qm * 0.18 : 0.96;
   if (tr) tr->punct_emphasis = emph;
