@@ -33,15 +33,15 @@ typedef struct tok {
   uint16_t n, ln;
   uint8_t kind;   /* TK_* */
   bool upper;     /* Python's str.isupper(): has cased letters, none lower */
-  bool in_lex;
   bool negation;  /* a negation word, or contains a negation infix ("n't") */
   bool elongated; /* found after shortening letter runs */
   bool punct;     /* has ASCII punctuation (a negation infix needs it) */
-  uint16_t roles;
-  uint32_t id;
-  double lex;     /* lexicon valence, 0 when absent */
-  double booster; /* booster (+) / dampener (-) scalar, 0 when neither */
+  /* The word's facts (valence, booster, roles, id): never NULL; an
+   * all-zero entry for words the tables do not have. */
+  const es_word_info *wi;
 } tok;
+
+static const es_word_info no_info;
 
 /* Texts up to this many bytes take the bitmap tokenizer (tokenize_fast). */
 #define FAST_MAX 32768
@@ -53,6 +53,7 @@ struct es_sentiment_rt {
    * lower-case letter, ASCII punctuation. */
   uint64_t ws[MASK_WORDS], hi[MASK_WORDS], up[MASK_WORDS], lc[MASK_WORDS], pu[MASK_WORDS];
   size_t excl, qm; /* '!' and '?' in the text */
+  es_word_info phrase[ES_SENTIMENT_MAX_TOKENS]; /* the facts of merged phrases */
   char lower[65536];
 };
 
@@ -377,8 +378,8 @@ static void classify(es_sentiment_rt *rt, const char *s, size_t n) {
     rt->up[w] |= (uint64_t)(unsigned)_mm_movemask_epi8(up) << sh;
     rt->lc[w] |= (uint64_t)(unsigned)_mm_movemask_epi8(lc) << sh;
     rt->pu[w] |= (uint64_t)(unsigned)_mm_movemask_epi8(pu) << sh;
-    rt->excl += (size_t)__builtin_popcount((unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8('!'))));
-    rt->qm += (size_t)__builtin_popcount((unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8('?'))));
+    for (unsigned m = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8('!'))); m; m &= m - 1) rt->excl++;
+    for (unsigned m = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8('?'))); m; m &= m - 1) rt->qm++;
   }
 #endif
   for (; i < n; i++) { /* the tail (all of it without SSE2) */
@@ -513,7 +514,7 @@ static const es_word_info *lookup(const es_wordtab *W, tok *t) {
   return wi;
 }
 
-static bool has(const tok *t, uint16_t role) { return (t->roles & role) != 0; }
+static bool has(const tok *t, uint16_t role) { return (t->wi->roles & role) != 0; }
 
 static void note(es_sentiment_trace *tr, size_t i, const char *rule) {
   if (!tr) return;
@@ -528,7 +529,7 @@ static const es_seq_info *seq_at(const es_lang *L, const tok *w, size_t nt, long
   if (from < 0 || (size_t)from + (size_t)n > nt) return NULL;
   uint32_t ids[ES_SEQ_MAX];
   for (int k = 0; k < n; k++) {
-    ids[k] = w[from + k].id;
+    ids[k] = w[from + k].wi->id;
     if (!ids[k]) return NULL;
   }
   const es_seq_info *s = es__lang_seq(L, ids, n);
@@ -536,7 +537,7 @@ static const es_seq_info *seq_at(const es_lang *L, const tok *w, size_t nt, long
 }
 
 /* Merges phrases of the lexicon into single tokens; returns the new count. */
-static size_t merge_phrases(const es_lang *L, tok *w, size_t nt) {
+static size_t merge_phrases(const es_lang *L, tok *w, size_t nt, es_word_info *pinfo) {
   int maxp = es__lang_max_phrase(L);
   if (maxp < 2) return nt;
   size_t o = 0;
@@ -549,11 +550,11 @@ static size_t merge_phrases(const es_lang *L, tok *w, size_t nt) {
         const tok *last = &w[i + (size_t)len - 1];
         m.n = (uint16_t)(last->p + last->n - w[i].p);
         m.kind = TK_PHRASE;
-        m.in_lex = true;
-        m.lex = s->phrase;
-        m.booster = 0;
-        m.roles = 0;
-        m.id = 0;
+        es_word_info *pi = &pinfo[o];
+        memset(pi, 0, sizeof *pi);
+        pi->in_lex = true;
+        pi->valence = s->phrase;
+        m.wi = pi;
         m.negation = false;
         m.elongated = false;
         for (int k = 1; k < len; k++) m.upper = m.upper && w[i + (size_t)k].upper;
@@ -571,7 +572,7 @@ static size_t merge_phrases(const es_lang *L, tok *w, size_t nt) {
 }
 
 static double scalar_inc_dec(const tok *w, double valence, bool cap_diff) {
-  double scalar = w->booster;
+  double scalar = w->wi->booster;
   if (scalar == 0) return 0;
   if (valence < 0) scalar = -scalar;
   if (w->upper && cap_diff) scalar += valence > 0 ? ES_C_INCR : -ES_C_INCR;
@@ -651,15 +652,15 @@ static double idioms_check(const es_lang *L, const tok *w, size_t nt, size_t i, 
 static double token_valence(const es_lang *L, const tok *w, size_t nt, size_t i, bool cap_diff,
                             es_sentiment_trace *tr) {
   const tok *t = &w[i];
-  double v = t->lex;
-  if (has(t, ES_R_NO) && i + 1 < nt && w[i + 1].in_lex) {
+  double v = t->wi->valence;
+  if (has(t, ES_R_NO) && i + 1 < nt && w[i + 1].wi->in_lex) {
     note(tr, i, "no-as-modifier");
     v = 0;
   }
   if ((i > 0 && has(&w[i - 1], ES_R_NO)) || (i > 1 && has(&w[i - 2], ES_R_NO)) ||
       (i > 2 && has(&w[i - 3], ES_R_NO) && has(&w[i - 1], ES_R_NO_LINK))) {
     note(tr, i, "no-negation");
-    v = t->lex * ES_N_SCALAR;
+    v = t->wi->valence * ES_N_SCALAR;
   }
   if (t->upper && cap_diff) {
     note(tr, i, "caps");
@@ -668,7 +669,7 @@ static double token_valence(const es_lang *L, const tok *w, size_t nt, size_t i,
   for (int start_i = 0; start_i < 3; start_i++) {
     if (i <= (size_t)start_i) break;
     const tok *prev = &w[i - (size_t)start_i - 1];
-    if (prev->in_lex) continue;
+    if (prev->wi->in_lex) continue;
     double s = scalar_inc_dec(prev, v, cap_diff);
     if (s != 0) {
       note(tr, i, s * (v < 0 ? -1 : 1) > 0 ? "booster" : "dampener");
@@ -680,12 +681,12 @@ static double token_valence(const es_lang *L, const tok *w, size_t nt, size_t i,
     if (start_i == 2) v = idioms_check(L, w, nt, i, v, tr);
   }
   /* "least": negates unless in "at least" / "very least". */
-  if (i > 1 && !w[i - 1].in_lex && has(&w[i - 1], ES_R_LEAST)) {
+  if (i > 1 && !w[i - 1].wi->in_lex && has(&w[i - 1], ES_R_LEAST)) {
     if (!has(&w[i - 2], ES_R_LEAST_GUARD)) {
       note(tr, i, "least");
       v *= ES_N_SCALAR;
     }
-  } else if (i > 0 && !w[i - 1].in_lex && has(&w[i - 1], ES_R_LEAST)) {
+  } else if (i > 0 && !w[i - 1].wi->in_lex && has(&w[i - 1], ES_R_LEAST)) {
     note(tr, i, "least");
     v *= ES_N_SCALAR;
   }
@@ -704,11 +705,7 @@ static void score(const es_lang *L, es_sentiment_rt *rt, const char *text, size_
     tok *t = &w[i];
     t->elongated = false;
     const es_word_info *wi = t->kind == TK_HANDLE ? NULL : lookup(W, t);
-    t->in_lex = wi && wi->in_lex;
-    t->lex = t->in_lex ? wi->valence : 0;
-    t->booster = wi ? wi->booster : 0;
-    t->roles = wi ? wi->roles : 0;
-    t->id = wi ? wi->id : 0;
+    t->wi = wi ? wi : &no_info;
     t->negation = has(t, ES_R_NEGATION) || (t->kind == TK_WORD && (t->punct || !infix_punct) &&
                                              es__lang_infix_negation(L, t->lo, t->ln));
     upper += t->upper;
@@ -717,7 +714,7 @@ static void score(const es_lang *L, es_sentiment_rt *rt, const char *text, size_
   }
   if (phrase_starts) {
     size_t before = nt;
-    nt = merge_phrases(L, w, nt);
+    nt = merge_phrases(L, w, nt, rt->phrase);
     if (nt != before) {
       upper = 0;
       but = SIZE_MAX;
@@ -736,7 +733,7 @@ static void score(const es_lang *L, es_sentiment_rt *rt, const char *text, size_
     for (size_t i = 0; i < nt; i++) {
       tr->tokens[i].p = w[i].p;
       tr->tokens[i].n = w[i].n;
-      tr->tokens[i].lexicon = w[i].lex;
+      tr->tokens[i].lexicon = w[i].wi->in_lex ? w[i].wi->valence : 0;
       if (w[i].kind == TK_PHRASE) note(tr, i, "phrase");
       if (w[i].kind == TK_EMOJI) note(tr, i, "emoji");
       if (w[i].kind == TK_HANDLE) note(tr, i, "handle-not-scored");
@@ -749,7 +746,7 @@ static void score(const es_lang *L, es_sentiment_rt *rt, const char *text, size_
   double sum = 0, pos = 0, neg = 0, neu = 0;
   for (size_t i = 0; i < nt; i++) {
     double v = 0;
-    if (w[i].in_lex && w[i].booster == 0 &&
+    if (w[i].wi->in_lex && w[i].wi->booster == 0 &&
         !(i + 1 < nt && has(&w[i], ES_R_KIND_OF) && seq_at(L, w, nt, (long)i, 2, ES_SEQ_DAMP))) {
       v = token_valence(L, w, nt, i, cap_diff, tr);
       if (but != SIZE_MAX && v != 0 && i != but) {
