@@ -142,6 +142,7 @@ void es_gen_opts_default(es_gen_opts *o) {
   o->non_english = 0.08;
   o->epoch_ts_share = 0.2;
   o->authors = 50000;
+  o->author_skew = 1.05;
 }
 
 es_gen *es_gen_create(const es_gen_opts *o) {
@@ -157,7 +158,7 @@ es_gen *es_gen_create(const es_gen_opts *o) {
     return NULL;
   }
   /* Author activity is Zipfian (s = 1.05): a few accounts post a lot. */
-  zipf_cdf(g->author_cdf, g->o.authors, 1.05);
+  zipf_cdf(g->author_cdf, g->o.authors, g->o.author_skew);
   zipf_cdf(g->filler_cdf, sizeof filler / sizeof *filler, 1.0);
   zipf_cdf(g->product_cdf, NPRODUCTS, 0.9);
   return g;

@@ -44,6 +44,7 @@ typedef struct es_gen_opts {
   double non_english;    /* share of mentions in es/de/fr */
   double epoch_ts_share; /* share of mentions whose ts is epoch ms, not RFC 3339 */
   uint32_t authors;      /* distinct authors in the population */
+  double author_skew;    /* Zipf exponent of author activity (default 1.05; 0 = uniform) */
   int n_incidents;
   es_gen_incident incidents[ES_GEN_MAX_INCIDENTS];
 } es_gen_opts;

@@ -16,6 +16,7 @@
 
 static int usage(void) {
   fputs("usage: earshot-gen mentions [--count N] [--seed S] [--rate PER_MIN] [--start RFC3339]\n"
+        "                            [--authors N] [--author-skew S (Zipf exponent, 0 = uniform; default 1.05)]\n"
         "                            [--incident TOPIC@OFFSET+DURATION*MULT]... [--labels FILE] [-o FILE]\n"
         "       earshot-gen queries [--count N] [--seed S] [-o FILE]\n"
         "topics: fees app delivery support rewards branch\n",
@@ -60,6 +61,7 @@ int main(int argc, char **argv) {
     else if (!strcmp(a, "--seed")) o.seed = strtoull(v, NULL, 10);
     else if (!strcmp(a, "--rate")) o.rate_per_min = strtod(v, NULL);
     else if (!strcmp(a, "--authors")) o.authors = (uint32_t)strtoul(v, NULL, 10);
+    else if (!strcmp(a, "--author-skew")) o.author_skew = strtod(v, NULL);
     else if (!strcmp(a, "--start")) {
       if (es_time_parse_rfc3339(v, strlen(v), &o.start_ms)) {
         fprintf(stderr, "earshot-gen: --start: '%s' is not an RFC 3339 time\n", v);
