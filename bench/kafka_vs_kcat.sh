@@ -2,7 +2,10 @@
 # Kafka end to end vs a bare consumer on the same embedded broker and topic,
 # in one run: kcat reads the whole topic; earshot run consumes the same
 # records in a consumer group with 1,000 queries. Reports both rates and
-# their ratio (kcat: best of three, first to last record).
+# their ratio (kcat: best of three, first to last record). With PEER_RECORDS
+# set, the hand-written Python peer (bench/peer/python_peer.py: python3-kafka,
+# one regex per query, VADER in Python) also reads the first PEER_RECORDS
+# records of the same topic with the same queries.
 # usage: bench/kafka_vs_kcat.sh [BUILD_DIR] [MENTIONS]
 set -euo pipefail
 build=${1:-build} n=${2:-300000}
@@ -35,6 +38,12 @@ print(n, (n - 1) / (last - first))')
   got=${r% *}
   kcat_rate=$(awk -v a="${r#* }" -v b="$kcat_rate" 'BEGIN { print (a > b) ? a : b }')
 done
+if [ -n "${PEER_RECORDS:-}" ]; then
+  here=$(cd "$(dirname "$0")" && pwd)
+  peer=$(/usr/bin/python3 "$here/peer/python_peer.py" "$boot" mentions "$d/q.yaml" "$build/lexicon" "$PEER_RECORDS")
+  printf 'python peer (first %s records): %s records/s\n' "$PEER_RECORDS" \
+    "$(echo "$peer" | /usr/bin/python3 -c 'import json,sys; print("%.0f" % json.load(sys.stdin)["per_s"])')"
+fi
 printf 'queries: %s/q.yaml\nprogress: false\nkafka:\n  brokers: %s\n  group: bench\n  properties:\n    session.timeout.ms: 6000\n' "$d" "$boot" > "$d/c.yaml"
 printf '%b' "${PROPS:-    fetch.wait.max.ms: 10\n}" >> "$d/c.yaml"
 ${PERF:-} "$build/engine/earshot" run -c "$d/c.yaml" --workers "${WORKERS:-1}" 2> "$d/engine.log" &
