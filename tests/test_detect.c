@@ -2,6 +2,7 @@
  * empty windows, robustness of the baseline, and the tail probability. */
 #include <criterion/criterion.h>
 #include <math.h>
+#include <string.h>
 
 #include "earshot/detect.h"
 
@@ -11,7 +12,8 @@ TestSuite(detect, .init = setup);
 
 static es_detect_result feed(es_detect_state *st, int64_t idx, uint64_t count) {
   es_detect_result r;
-  es_detect_window(&P, st, idx, count, 0, 0, 0, &r);
+  es_detect_obs o = {.index = idx, .size_ms = 60000, .count = count, .authors = count};
+  es_detect_window(&P, st, &o, &r);
   return r;
 }
 
@@ -57,9 +59,9 @@ Test(detect, spike_after_steady_baseline) {
 
 Test(detect, moderate_rise_is_not_a_spike) {
   es_detect_state st = {0};
-  for (int i = 0; i < 40; i++) feed(&st, i, 100);
-  es_detect_result r = feed(&st, 40, 150);
-  cr_expect_eq(r.cls, ES_CLASS_NORMAL, "1.5x is below the minimum lift");
+  for (int i = 0; i < 40; i++) feed(&st, i, 100 + (i % 7) * 3);
+  es_detect_result r = feed(&st, 40, 140);
+  cr_expect_eq(r.cls, ES_CLASS_NORMAL, "1.4x is below the minimum lift");
 }
 
 Test(detect, long_incident_does_not_become_normal_quickly) {
@@ -75,26 +77,139 @@ Test(detect, long_incident_does_not_become_normal_quickly) {
 }
 
 Test(detect, empty_windows_lower_the_baseline) {
+  /* Below drop_min_expected, so the zeros are quiet windows, not a drop. */
   es_detect_state a = {0}, b = {0};
   for (int i = 0; i < 20; i++) {
-    feed(&a, i, 50);
-    feed(&b, i, 50);
+    feed(&a, i, 15);
+    feed(&b, i, 15);
   }
   for (int i = 20; i < 60; i++) feed(&a, i, 0); /* explicit zeros */
-  es_detect_result ra = feed(&a, 60, 50), rb = feed(&b, 60, 50); /* b skipped 40 windows */
+  es_detect_result ra = feed(&a, 60, 15), rb = feed(&b, 60, 15); /* b skipped 40 windows */
   cr_expect_float_eq(ra.expected, rb.expected, 1e-9, "lazy zeros equal explicit zeros");
-  cr_expect_lt(ra.expected, 20);
+  cr_expect_lt(ra.expected, 7, "15 x 2^(-40/30) = 6");
 }
 
 Test(detect, user_threshold) {
   es_detect_state st = {0};
   es_detect_result r;
-  es_detect_window(&P, &st, 0, 30, 25, 20, 0, &r);
+  es_detect_window(&P, &st, &(es_detect_obs){.index = 0, .size_ms = 60000, .count = 30, .negative = 25, .authors = 30, .negative_at_least = 20}, &r);
   cr_expect(r.threshold_breached);
   cr_expect_eq(r.cls, ES_CLASS_THRESHOLD);
-  es_detect_window(&P, &st, 1, 30, 5, 20, 0, &r);
+  es_detect_window(&P, &st, &(es_detect_obs){.index = 1, .size_ms = 60000, .count = 30, .negative = 5, .authors = 30, .negative_at_least = 20}, &r);
   cr_expect(!r.threshold_breached);
-  es_detect_window(&P, &st, 2, 3, 3, 0, 3, &r);
+  es_detect_window(&P, &st, &(es_detect_obs){.index = 2, .size_ms = 60000, .count = 3, .negative = 3, .authors = 3, .count_at_least = 3}, &r);
   cr_expect(r.threshold_breached, "count threshold");
   cr_expect_eq(r.cls, ES_CLASS_THRESHOLD, "a user threshold wins over noise");
+}
+
+/* Detection v2 on constructed series, one class at a time. The helpers feed
+ * one-minute windows from 2026-01-05T00:00Z (a Monday). */
+static const int64_t T0 = 1767571200000LL / 60000;
+
+static es_detect_result obs(es_detect_state *st, int64_t i, uint64_t count, uint64_t negative, uint64_t authors) {
+  es_detect_result r;
+  es_detect_obs o = {.index = T0 + i, .size_ms = 60000, .count = count, .negative = negative, .authors = authors};
+  es_detect_window(&P, st, &o, &r);
+  return r;
+}
+
+/* The daily cycle of the evaluation: peak 15:00, trough 03:00. */
+static double daily(int64_t minute) { return 1 + 0.6 * cos(6.283185307179586 * (fmod(minute / 1440.0, 1.0) - 15.0 / 24)); }
+
+static void feed_days(es_detect_state *st, int64_t from, int64_t to, double base) {
+  for (int64_t i = from; i < to; i++) {
+    uint64_t c = (uint64_t)(base * daily(i) + 0.5);
+    obs(st, i, c, c / 5, c);
+  }
+}
+
+Test(detect, seasonality_is_learnt_and_the_daily_cycle_is_quiet) {
+  es_detect_state st = {0};
+  int alerts = 0;
+  for (int64_t i = 0; i < 6 * 1440; i++) {
+    uint64_t c = (uint64_t)(200 * daily(i) + 0.5);
+    es_detect_result r = obs(&st, i, c, c / 5, c);
+    alerts += r.cls != ES_CLASS_NORMAL;
+    if (i == 5 * 1440 + 15 * 60) cr_expect(r.season > 1.3 && r.season < 1.9, "15:00 factor %f", r.season);
+    if (i == 5 * 1440 + 3 * 60) cr_expect(r.season > 0.2 && r.season < 0.6, "03:00 factor %f", r.season);
+  }
+  cr_expect_eq(alerts, 0, "six days of a clean daily cycle raise nothing");
+}
+
+Test(detect, blip_from_one_account_is_noise) {
+  es_detect_state st = {0};
+  for (int i = 0; i < 60; i++) obs(&st, i, 2, 0, 2);
+  es_detect_result r = obs(&st, 60, 14, 0, 3); /* 12 extra mentions, one extra account */
+  cr_expect_gt(r.lift, 5);
+  cr_expect_eq(r.cls, ES_CLASS_NOISE);
+  r = obs(&st, 61, 14, 0, 14); /* the same volume from 14 people */
+  cr_expect_eq(r.cls, ES_CLASS_SPIKE);
+}
+
+Test(detect, drop_when_volume_collapses) {
+  es_detect_state st = {0};
+  for (int i = 0; i < 120; i++) obs(&st, i, 200 + i % 9, 40, 200);
+  es_detect_result r = obs(&st, 120, 3, 0, 3);
+  cr_expect_eq(r.cls, ES_CLASS_DROP, "an outage at 200/min");
+  cr_expect_float_eq(st.mean, 200 + 4, 10, "the baseline does not follow the outage");
+  es_detect_state low = {0};
+  for (int i = 0; i < 120; i++) obs(&low, i, 4, 1, 4);
+  cr_expect_neq(obs(&low, 120, 0, 0, 0).cls, ES_CLASS_DROP, "4/min to 0 is not evidence of an outage");
+}
+
+Test(detect, negative_share_rises_at_flat_volume) {
+  es_detect_state st = {0};
+  for (int i = 0; i < 120; i++) obs(&st, i, 100, 20, 100);
+  es_detect_result r = obs(&st, 120, 100, 60, 100);
+  cr_expect_eq(r.cls, ES_CLASS_NEGATIVE);
+  cr_expect_float_eq(r.neg_share_expected, 0.2, 0.01);
+  cr_expect_eq(obs(&st, 121, 100, 28, 100).cls, ES_CLASS_NORMAL, "28% is within the noise of 20%");
+}
+
+Test(detect, slow_climb_is_a_trend_after_seasonality) {
+  es_detect_state st = {0};
+  feed_days(&st, 0, 5 * 1440, 100);
+  int trend_at = -1, spikes = 0;
+  for (int64_t k = 0; k < 240; k++) { /* doubling over four hours */
+    int64_t i = 5 * 1440 + k;
+    double c = 100 * daily(i) * (1 + (double)(k + 1) / 240);
+    es_detect_result r = obs(&st, i, (uint64_t)c, (uint64_t)c / 5, (uint64_t)c);
+    if (r.cls == ES_CLASS_TREND && trend_at < 0) trend_at = (int)k;
+    spikes += r.cls == ES_CLASS_SPIKE;
+  }
+  cr_expect_geq(trend_at, 0, "the climb is reported as a trend");
+  cr_expect_lt(trend_at, 200, "before it has doubled (window %d)", trend_at);
+  cr_expect_eq(spikes, 0, "no single window is a spike");
+}
+
+Test(detect, sustained_doubling_at_high_volume) {
+  /* 1,000/min with +-30 % swings from window to window: a doubling is no
+   * more than twice a swing, so no window alone is improbable enough;
+   * fifteen together are (the volume CUSUM, class trend). */
+  es_detect_state st = {0};
+  for (int64_t i = 0; i < 5 * 1440; i++) {
+    uint64_t c = (uint64_t)(1000 * daily(i) * (1 + 0.3 * sin((double)i * 2.3)));
+    obs(&st, i, c, c / 5, c);
+  }
+  int spikes = 0, trends = 0;
+  for (int64_t k = 0; k < 15; k++) {
+    int64_t i = 5 * 1440 + k;
+    uint64_t c = (uint64_t)(2000 * daily(i) * (1 + 0.3 * sin((double)i * 2.3)));
+    int cls = obs(&st, i, c, c / 5, c).cls;
+    spikes += cls == ES_CLASS_SPIKE;
+    trends += cls == ES_CLASS_TREND;
+  }
+  cr_expect_gt(trends, 0, "the doubling is reported (%d spike windows)", spikes);
+}
+
+Test(detect, state_text_roundtrip) {
+  es_detect_state st = {0};
+  feed_days(&st, 0, 3 * 1440, 50);
+  char buf[ES_DETECT_STATE_TEXT];
+  es_detect_state_format(&st, buf, sizeof buf);
+  es_detect_state back;
+  cr_assert_eq(es_detect_state_parse(buf, &back), 0, "%s", buf);
+  cr_expect_eq(memcmp(&st, &back, sizeof st), 0, "exact, every field");
+  cr_expect_neq(es_detect_state_parse("0x1p+4 0x0p+0 1 2 3", &back), 0, "the v1 format is refused");
+  cr_expect_neq(es_detect_state_parse("v2 1 2", &back), 0, "truncated");
 }

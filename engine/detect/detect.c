@@ -7,6 +7,9 @@
  * its power series when mu < k + 1 (the spike region, where it stays
  * accurate down to 1e-300) and by a continued fraction otherwise. */
 #include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "earshot/detect.h"
 
@@ -15,18 +18,29 @@ const char *es_class_name(int cls) {
   case ES_CLASS_NOISE: return "noise";
   case ES_CLASS_SPIKE: return "spike";
   case ES_CLASS_THRESHOLD: return "threshold";
+  case ES_CLASS_TREND: return "trend";
+  case ES_CLASS_NEGATIVE: return "negative_surge";
+  case ES_CLASS_DROP: return "drop";
   default: return "normal";
   }
 }
 
 void es_detect_params_default(es_detect_params *p) {
   p->min_support = 10;
-  p->min_lift = 3.0;
+  p->min_authors = 3;
+  p->min_lift = 1.5;
   p->max_p = 1e-6;
   p->halflife = 30;
   p->warmup = 10;
   p->min_expected = 1.0;
   p->freeze = 60;
+  p->trend_halflife = 360;
+  p->trend_lift = 1.3;
+  p->trend_windows = 10;
+  p->neg_min_lift = 1.5;
+  p->drop_ratio = 0.25;
+  p->drop_min_expected = 20;
+  p->cusum_h = 12;
 }
 
 /* Regularised lower incomplete gamma P(a, x), a > 0. */
@@ -61,11 +75,62 @@ static double gamma_p(double a, double x) {
   return 1.0 - q;
 }
 
+/* Regularised incomplete beta I_x(a, b) by its continued fraction. */
+static double beta_cf(double a, double b, double x) {
+  double qab = a + b, qap = a + 1, qam = a - 1, c = 1, d = 1 - qab * x / qap;
+  if (fabs(d) < 1e-300) d = 1e-300;
+  d = 1 / d;
+  double h = d;
+  for (int m = 1; m <= 10000; m++) {
+    double m2 = 2.0 * m, aa = m * (b - m) * x / ((qam + m2) * (a + m2));
+    d = 1 + aa * d;
+    if (fabs(d) < 1e-300) d = 1e-300;
+    c = 1 + aa / c;
+    if (fabs(c) < 1e-300) c = 1e-300;
+    d = 1 / d;
+    h *= d * c;
+    aa = -(a + m) * (qab + m) * x / ((a + m2) * (qap + m2));
+    d = 1 + aa * d;
+    if (fabs(d) < 1e-300) d = 1e-300;
+    c = 1 + aa / c;
+    if (fabs(c) < 1e-300) c = 1e-300;
+    d = 1 / d;
+    double del = d * c;
+    h *= del;
+    if (fabs(del - 1) < 1e-15) break;
+  }
+  return h;
+}
+
+static double beta_i(double a, double b, double x) {
+  if (x <= 0) return 0;
+  if (x >= 1) return 1;
+  double bt = exp(lgamma(a + b) - lgamma(a) - lgamma(b) + a * log(x) + b * log1p(-x));
+  if (x < (a + 1) / (a + b + 2)) return bt * beta_cf(a, b, x) / a;
+  return 1 - bt * beta_cf(b, a, 1 - x) / b;
+}
+
+/* P(X >= k) for X negative binomial with mean mu and shape r (variance
+ * mu + mu^2 / r): I_q(k, r) with q = mu / (mu + r). */
+static double nb_tail(double k, double mu, double r) {
+  if (k <= 0) return 1.0;
+  if (mu <= 0) return 0.0;
+  return beta_i(k, r, mu / (mu + r));
+}
+
 double es_detect_tail(double k, double mu, double phi) {
   if (k <= 0) return 1.0;
   if (phi < 1) phi = 1;
   if (mu <= 0) return 0.0;
   return gamma_p(k / phi, mu / phi);
+}
+
+double es_detect_lower_tail(double k, double mu, double phi) {
+  if (k < 0) return 0.0;
+  if (phi < 1) phi = 1;
+  if (mu <= 0) return 1.0;
+  /* P(X <= k) = 1 - P(X >= k + 1) */
+  return 1.0 - gamma_p((k + 1) / phi, mu / phi);
 }
 
 static void ew_update(es_detect_state *st, double alpha, double x) {
@@ -74,53 +139,248 @@ static void ew_update(es_detect_state *st, double alpha, double x) {
   st->var = (1 - alpha) * (st->var + diff * incr);
 }
 
-void es_detect_window(const es_detect_params *p, es_detect_state *st, int64_t index, uint64_t count, uint64_t negative,
-                      int64_t negative_at_least, int64_t count_at_least, es_detect_result *out) {
-  double alpha = 1.0 - exp2(-1.0 / (p->halflife > 0 ? p->halflife : 1));
-  if (st->init && index > st->last_index + 1) {
+static double alpha_of(double halflife) { return 1.0 - exp2(-1.0 / (halflife > 0 ? halflife : 1)); }
+
+#define DAY_MS 86400000LL
+#define HOUR_MS 3600000LL
+
+/* The seasonal factor of a window: hour of day after 2 days of history,
+ * day of week after 7 (each day bin has then been seen once), each
+ * normalised to mean 1. */
+static double season_factor(const es_detect_state *st, int64_t start_ms, int64_t hist_ms) {
+  double f = 1;
+  if (hist_ms >= 2 * DAY_MS) {
+    double m = 0;
+    for (int h = 0; h < 24; h++) m += st->hod[h];
+    int h = (int)((start_ms % DAY_MS + DAY_MS) % DAY_MS / HOUR_MS);
+    if (m > 0) f *= st->hod[h] * 24 / m;
+  }
+  if (hist_ms >= 7 * DAY_MS) {
+    double m = 0;
+    for (int d = 0; d < 7; d++) m += st->dow[d];
+    int d = (int)(((start_ms / DAY_MS) % 7 + 7 + 3) % 7); /* 1970-01-01 was a Thursday */
+    if (m > 0) f *= st->dow[d] * 7 / m;
+  }
+  return f > 0.05 ? f : 0.05;
+}
+
+/* Learns the seasonal factors from a window that is not part of an alert. */
+static void season_learn(es_detect_state *st, int64_t start_ms, int64_t size_ms, double x) {
+  double per_day = (double)DAY_MS / (double)(size_ms > 0 ? size_ms : 60000);
+  /* The one-day level starts as a running mean (a warm start), then is
+   * exponentially weighted with a half-life of a day. */
+  double a_day = alpha_of(per_day), warm = 1.0 / (double)(st->nwindows + 1);
+  if (warm > a_day) a_day = warm;
+  int h = (int)((start_ms % DAY_MS + DAY_MS) % DAY_MS / HOUR_MS);
+  int d = (int)(((start_ms / DAY_MS) % 7 + 7 + 3) % 7);
+  double hf = st->hod[h], df = st->dow[d];
+  st->day += a_day * (x / (hf * df > 0.05 ? hf * df : 0.05) - st->day);
+  if (st->day <= 0) return;
+  /* An hour bin moves about two thirds of the way each day; a day bin
+   * mostly within the day it is seen (it is seen once a week). */
+  double per_hour = per_day / 24 > 1 ? per_day / 24 : 1;
+  double g_h = 1.0 / per_hour, g_d = 2.0 / per_day;
+  double rh = x / (st->day * (df > 0.05 ? df : 0.05)), rd = x / (st->day * (hf > 0.05 ? hf : 0.05));
+  if (rh > 10) rh = 10;
+  if (rd > 10) rd = 10;
+  st->hod[h] += (float)(g_h * (rh - hf));
+  st->dow[d] += (float)(g_d * (rd - df));
+}
+
+static void state_init(es_detect_state *st) {
+  for (int h = 0; h < 24; h++) st->hod[h] = 1;
+  for (int d = 0; d < 7; d++) st->dow[d] = 1;
+}
+
+void es_detect_window(const es_detect_params *p, es_detect_state *st, const es_detect_obs *o, es_detect_result *out) {
+  double alpha = alpha_of(p->halflife), a_slow = alpha_of(p->trend_halflife);
+  int64_t size = o->size_ms > 0 ? o->size_ms : 60000, start_ms = o->index * size;
+  if (!st->init) state_init(st);
+  if (st->init && o->index > st->last_index + 1) {
     /* Empty windows since the last one: each is a zero observation. After a
      * few hundred half-lives the state no longer changes, so the loop is
      * bounded by 20 half-lives. */
-    int64_t gap = index - st->last_index - 1, cap = (int64_t)(p->halflife * 20) + 1;
-    for (int64_t i = 0; i < gap && i < cap; i++) ew_update(st, alpha, 0);
+    int64_t gap = o->index - st->last_index - 1, cap = (int64_t)(p->trend_halflife * 20) + 1;
+    for (int64_t i = 0; i < gap && i < cap; i++) {
+      ew_update(st, alpha, 0);
+      st->slow -= a_slow * st->slow;
+      st->neg -= alpha * st->neg;
+      st->auth -= alpha * st->auth;
+      season_learn(st, (st->last_index + 1 + i) * size, size, 0);
+    }
     st->nwindows += gap;
+    st->spike_run = st->trend_run = st->neg_run = 0;
   }
-  out->threshold_breached = (negative_at_least > 0 && (int64_t)negative >= negative_at_least) ||
-                            (count_at_least > 0 && (int64_t)count >= count_at_least);
+  int64_t hist_ms = st->nwindows * size;
+  double f = season_factor(st, start_ms, hist_ms);
+  out->season = f;
+  out->threshold_breached = (o->negative_at_least > 0 && (int64_t)o->negative >= o->negative_at_least) ||
+                            (o->count_at_least > 0 && (int64_t)o->count >= o->count_at_least);
   out->warming_up = st->nwindows < p->warmup;
-  double x = (double)count;
+  double x = (double)o->count, xs = x / f, nx = (double)o->negative;
+  double mu = 0, phi = 1, r_shape = INFINITY;
   if (!st->init) {
-    out->expected = out->lift = out->p_value = NAN;
+    out->expected = out->lift = out->p_value = out->neg_share_expected = NAN;
   } else {
-    double mu = st->mean > p->min_expected ? st->mean : p->min_expected;
-    double phi = st->var > mu ? st->var / mu : 1.0;
+    double m = st->mean * f;
+    mu = m > p->min_expected ? m : p->min_expected;
+    phi = st->var > st->mean && st->mean > 0 ? st->var / st->mean : 1.0;
     out->expected = mu;
     out->lift = x / mu;
     out->p_value = es_detect_tail(x, mu, phi);
+    /* Volume noise is partly multiplicative (var = mu + mu^2 / r, the
+     * gamma-Poisson or negative binomial model): at high volume its tail
+     * is the gamma tail of the lift, heavier than the quasi-Poisson one.
+     * The larger of the two is used. */
+    if (st->var > st->mean && st->mean > 0) {
+      r_shape = st->mean * st->mean / (st->var - st->mean);
+      double g = nb_tail(x, mu, r_shape);
+      if (g > out->p_value) out->p_value = g;
+    }
+    out->neg_share_expected = st->mean > 0 ? st->neg / st->mean : NAN;
   }
-  if (count < (uint64_t)p->min_support) out->cls = ES_CLASS_NOISE;
-  else if (!out->warming_up && st->init && out->lift >= p->min_lift && out->p_value <= p->max_p) out->cls = ES_CLASS_SPIKE;
+  bool ready = st->init && !out->warming_up;
+  bool drop = ready && mu >= p->drop_min_expected && x <= p->drop_ratio * mu &&
+              es_detect_lower_tail(x, mu, phi) <= p->max_p &&
+              (isinf(r_shape) || 1 - nb_tail(x + 1, mu, r_shape) <= p->max_p);
+  bool spike = ready && out->lift >= p->min_lift && out->p_value <= p->max_p;
+  /* A blip: a window that would be a spike, whose excess is carried by
+   * fewer than min_authors authors beyond the usual ones. */
+  double auth_expected = st->init ? st->auth * f : 0;
+  bool noise = o->count < (uint64_t)p->min_support || o->authors < (uint64_t)p->min_authors ||
+               (spike && (double)o->authors - floor(auth_expected) < (double)p->min_authors);
+  bool negative = false;
+  double p0 = out->neg_share_expected;
+  if (ready && !noise && p0 == p0 && x > 0) {
+    double share = nx / x, base = p0 < 0.01 ? 0.01 : p0 > 0.99 ? 0.99 : p0;
+    negative = share >= p->neg_min_lift * base && nx >= 5 && es_detect_tail(nx, base * x, 1) <= p->max_p;
+  }
+  /* The slow climb: the fast level well above the slow one, significantly,
+   * for trend_windows windows in a row; only once the hour-of-day factors
+   * have four days of history (before, the daily ramp is a "trend"). */
+  /* During the day after the day-of-week factors switch on (day 7), the
+   * slow level is still the uncorrected weekend one: no climb tests then. */
+  bool settled = hist_ms >= 4 * DAY_MS && !(hist_ms >= 7 * DAY_MS && hist_ms < 8 * DAY_MS);
+  bool climbing = false;
+  if (ready && settled && st->nwindows >= (int64_t)(2 * p->trend_halflife) && st->slow > 0) {
+    double sd_fast = sqrt((st->var > st->mean ? st->var : st->mean) * alpha / (2 - alpha));
+    climbing = st->mean >= p->trend_lift * st->slow && sd_fast > 0 && (st->mean - st->slow) / sd_fast >= 4;
+  }
+  st->trend_run = climbing ? st->trend_run + 1 : 0;
+  /* CUSUMs: log-likelihood ratios of a shifted Poisson rate against the
+   * reference, scaled down by the over-dispersion: what accumulates over
+   * windows that are each unremarkable. The volume references the slow
+   * level (frozen during an alarm), the negatives the baseline share. */
+  bool cus_trend = false, cus_drop = false, cus_neg = false;
+  if (ready && settled && st->slow > 0) {
+    double ref = st->slow * f;
+    if (ref < p->min_expected) ref = p->min_expected;
+    /* Dispersion at this level: quasi-Poisson, or the negative binomial
+     * 1 + ref / r when that is larger. One window adds at most a third of
+     * the alarm level: a single odd window is the spike test's business. */
+    double disp = phi > 1 ? phi : 1;
+    if (!isinf(r_shape) && 1 + ref / r_shape > disp) disp = 1 + ref / r_shape;
+    double cap = p->cusum_h / 3;
+    /* Targets: twice the volume; half the drop ratio (an outage, not a
+     * quiet hour); 1.8x the negative share. An alarm restarts its CUSUM,
+     * so a lasting shift raises it again only on fresh evidence. */
+    double dr = p->drop_ratio / 2;
+    double up = fmin((x * log(2.0) - ref) / disp, cap);
+    double down = fmin((ref * (1 - dr) + x * log(dr)) / disp, cap);
+    st->cus_up = fmax(0, st->cus_up + up);
+    st->cus_down = ref >= p->drop_min_expected / 4 ? fmax(0, st->cus_down + down) : 0;
+    if ((cus_trend = st->cus_up >= p->cusum_h)) st->cus_up = 0;
+    if ((cus_drop = st->cus_down >= p->cusum_h)) st->cus_down = 0;
+    if (p0 == p0 && x > 0) {
+      double base = p0 < 0.01 ? 0.01 : p0 > 0.99 ? 0.99 : p0, nref = base * x;
+      st->cus_neg = fmax(0, st->cus_neg + fmin(nx * log(1.8) - 0.8 * nref, cap));
+      if ((cus_neg = st->cus_neg >= p->cusum_h)) st->cus_neg = 0;
+    }
+  }
+  /* A CUSUM alarm is evidence from many windows: the minimum support of one
+   * window does not apply to it (a single window cannot raise one). */
+  if (drop || cus_drop) out->cls = ES_CLASS_DROP;
+  else if (noise && !cus_trend && !cus_neg) out->cls = ES_CLASS_NOISE;
+  else if (spike) out->cls = ES_CLASS_SPIKE;
+  else if (negative || cus_neg) out->cls = ES_CLASS_NEGATIVE;
+  else if (st->trend_run >= p->trend_windows || cus_trend) out->cls = ES_CLASS_TREND;
   else out->cls = ES_CLASS_NORMAL;
-  if (out->threshold_breached && out->cls != ES_CLASS_SPIKE) out->cls = ES_CLASS_THRESHOLD;
+  if (out->threshold_breached && out->cls != ES_CLASS_SPIKE && out->cls != ES_CLASS_DROP) out->cls = ES_CLASS_THRESHOLD;
 
-  /* Fold into the baseline, winsorised at mean + 3 sd once warmed up. A
-   * spike window is not folded in at all while the spike run is shorter
-   * than `freeze` windows, so an incident cannot drag its own baseline up
-   * and "become normal" within minutes; a lasting level shift is learnt
-   * after that. */
-  st->spike_run = out->cls == ES_CLASS_SPIKE ? st->spike_run + 1 : 0;
+  /* Fold into the baselines. Spike and drop windows stay out of them while
+   * their run is shorter than `freeze` windows, so an incident cannot drag
+   * its own baseline along and "become normal" within minutes; a lasting
+   * level shift is learnt after that. Other windows are winsorised at
+   * mean + 3 sd once warmed up. The negative share freezes during a surge,
+   * the slow level during a trend, the seasonal factors during any. */
+  bool shock = out->cls == ES_CLASS_SPIKE || out->cls == ES_CLASS_DROP;
+  st->spike_run = shock ? st->spike_run + 1 : 0;
+  st->neg_run = out->cls == ES_CLASS_NEGATIVE ? st->neg_run + 1 : 0;
   if (!st->init) {
-    st->mean = x;
+    st->mean = st->slow = st->day = xs;
+    st->neg = nx / f;
+    st->auth = (double)o->authors / f;
     st->var = 0;
     st->init = true;
   } else if (st->spike_run == 0 || st->spike_run > p->freeze) {
+    double xw = xs;
     if (!out->warming_up) {
       double sd = sqrt(st->var > st->mean ? st->var : (st->mean > 1 ? st->mean : 1));
       double cap = st->mean + 3 * sd;
-      if (x > cap) x = cap;
+      if (xw > cap) xw = cap;
     }
-    ew_update(st, alpha, x);
+    ew_update(st, alpha, xw);
+    st->auth += alpha * ((double)o->authors / f - st->auth);
+    if (st->neg_run == 0 || st->neg_run > p->freeze) st->neg += alpha * (nx / f - st->neg);
+    if ((st->trend_run < p->trend_windows && out->cls != ES_CLASS_TREND) || st->trend_run > 6 * p->freeze)
+      st->slow += a_slow * (xw - st->slow);
+    /* Not during an incident, nor while the level climbs (a trend would
+     * be learnt as "this hour is busy"); before the factors have 4 days of
+     * history the climb test is off: the daily ramp itself looks like one. */
+    if (st->spike_run == 0 && st->neg_run == 0 && st->trend_run == 0 && st->cus_up < p->cusum_h / 2)
+      season_learn(st, start_ms, size, x);
   }
-  st->last_index = index;
+  st->last_index = o->index;
   st->nwindows++;
+}
+
+void es_detect_state_format(const es_detect_state *st, char *buf, size_t n) {
+  int k = snprintf(buf, n, "v2 %a %a %a %a %a %a %a %a %a %lld %lld %lld %lld %lld", st->mean, st->var, st->slow,
+                   st->neg, st->day, st->auth, st->cus_up, st->cus_down, st->cus_neg,
+                   (long long)st->last_index, (long long)st->nwindows, (long long)st->spike_run,
+                   (long long)st->trend_run, (long long)st->neg_run);
+  for (int h = 0; h < 24 && k > 0 && (size_t)k < n; h++) k += snprintf(buf + k, n - (size_t)k, " %a", (double)st->hod[h]);
+  for (int d = 0; d < 7 && k > 0 && (size_t)k < n; d++) k += snprintf(buf + k, n - (size_t)k, " %a", (double)st->dow[d]);
+}
+
+int es_detect_state_parse(const char *text, es_detect_state *st) {
+  es_detect_state s = {.init = true};
+  char *e;
+  const char *c = text;
+  if (strncmp(c, "v2 ", 3)) return -1;
+  c += 3;
+  double *d[] = {&s.mean, &s.var, &s.slow, &s.neg, &s.day, &s.auth, &s.cus_up, &s.cus_down, &s.cus_neg};
+  for (size_t i = 0; i < sizeof d / sizeof *d; i++) {
+    *d[i] = strtod(c, &e);
+    if (e == c) return -1;
+    c = e;
+  }
+  int64_t *iv[] = {&s.last_index, &s.nwindows, &s.spike_run, &s.trend_run, &s.neg_run};
+  for (size_t i = 0; i < sizeof iv / sizeof *iv; i++) {
+    *iv[i] = strtoll(c, &e, 10);
+    if (e == c) return -1;
+    c = e;
+  }
+  for (int h = 0; h < 24; h++) {
+    s.hod[h] = (float)strtod(c, &e);
+    if (e == c) return -1;
+    c = e;
+  }
+  for (int k = 0; k < 7; k++) {
+    s.dow[k] = (float)strtod(c, &e);
+    if (e == c) return -1;
+    c = e;
+  }
+  *st = s;
+  return 0;
 }

@@ -475,9 +475,8 @@ void es__kafka_window(es_kafka *k, const es_query *q, const es_window_result *w,
   es__kafka_window_header(h, w->size_ms, w->end_ms, is_alert);
   /* The detector state after this window, exactly (hex floats): an
    * exactly-once restart continues the baseline from here. */
-  char v[160];
-  snprintf(v, sizeof v, "%a %a %" PRId64 " %" PRId64 " %" PRId64, st->mean, st->var, st->last_index, st->nwindows,
-           st->spike_run);
+  char v[ES_DETECT_STATE_TEXT];
+  es_detect_state_format(st, v, sizeof v);
   rd_kafka_header_add(h, ES_HDR_STATE, -1, v, -1);
   es__kafka_produce(k, k->kc->windows_topic, q->id, strlen(q->id), json, n, h);
   if (alert) {

@@ -83,23 +83,12 @@ static void on_window_record(resume *r, const rd_kafka_message_t *m) {
   uint32_t qs;
   int64_t end;
   int alert;
-  char v[160];
-  es_detect_state st = {.init = true};
-  char *a = v, *b;
-  if (!locate(r, m, &qs, &end, &alert) || !header(m, ES_HDR_STATE, v, sizeof v)) {
+  char v[ES_DETECT_STATE_TEXT];
+  es_detect_state st;
+  if (!locate(r, m, &qs, &end, &alert) || !header(m, ES_HDR_STATE, v, sizeof v) || es_detect_state_parse(v, &st)) {
     r->unknown++;
     return;
   }
-  st.mean = strtod(a, &b);
-  st.var = strtod(b, &a);
-  long long li, nw, run;
-  if (a == b || sscanf(a, "%lld %lld %lld", &li, &nw, &run) != 3) {
-    r->unknown++;
-    return;
-  }
-  st.last_index = li;
-  st.nwindows = nw;
-  st.spike_run = run;
   if (end > r->p->sup_win[qs]) {
     r->p->sup_win[qs] = end;
     r->p->det[qs] = st;

@@ -51,6 +51,8 @@ void es_output_window_json(es_buf *b, const es_query *q, const es_window_result 
   key_f64(b, "expected", d->expected);
   key_f64(b, "lift", d->lift);
   key_f64(b, "p_value", d->p_value);
+  key_f64(b, "season", d->season);
+  key_f64(b, "negative_share_expected", d->neg_share_expected);
   ES_JSON_KEY(b, "warming_up");
   es_buf_puts(b, d->warming_up ? "true" : "false");
   ES_JSON_KEY(b, "threshold_breached");
@@ -77,6 +79,12 @@ void es_output_window_pretty(es_buf *b, const es_query *q, const es_window_resul
     es_buf_printf(b, "SPIKE      expected %.1f, lift %.1fx, p=%.1e", d->expected, d->lift, d->p_value);
     break;
   case ES_CLASS_THRESHOLD: es_buf_printf(b, "THRESHOLD  (user alert reached)"); break;
+  case ES_CLASS_TREND: es_buf_printf(b, "TREND      expected %.1f, lift %.1fx (a sustained rise)", d->expected, d->lift); break;
+  case ES_CLASS_NEGATIVE:
+    es_buf_printf(b, "NEGATIVE   share %.0f%%, usually %.0f%%", w->count ? 100.0 * (double)w->negative / (double)w->count : 0.0,
+                  100 * d->neg_share_expected);
+    break;
+  case ES_CLASS_DROP: es_buf_printf(b, "DROP       expected %.1f, lift %.2fx, p=%.1e", d->expected, d->lift, d->p_value); break;
   default: es_buf_puts(b, es_class_name(d->cls)); break;
   }
   if (d->cls != ES_CLASS_SPIKE && d->threshold_breached) es_buf_puts(b, " +threshold");

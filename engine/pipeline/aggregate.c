@@ -65,7 +65,10 @@ void es__pipe_window_sink(void *ctx, const es_window_result *w) {
   }
   es_detect_state *st = &p->det[si];
   es_detect_result d;
-  es_detect_window(&p->cfg->detect, st, w->index, w->count, w->negative, q->negative_at_least, q->count_at_least, &d);
+  es_detect_obs obs = {.index = w->index, .size_ms = w->size_ms, .count = w->count, .negative = w->negative,
+                       .authors = w->unique_authors, .negative_at_least = q->negative_at_least,
+                       .count_at_least = q->count_at_least};
+  es_detect_window(&p->cfg->detect, st, &obs, &d);
   es_window_result fin = *w;
   fin.final = !p->stopped_early;
   p->st->windows++;
@@ -75,7 +78,7 @@ void es__pipe_window_sink(void *ctx, const es_window_result *w) {
   if (p->kafka) {
     es_buf_clear(&p->kbuf);
     es_output_window_json(&p->kbuf, q, &fin, &d);
-    bool alert = d.cls == ES_CLASS_SPIKE || d.threshold_breached;
+    bool alert = es_detect_alerting(d.cls) || d.threshold_breached;
     bool send_alert = alert && !(p->sup_alert && w->end_ms <= p->sup_alert[si]);
     es__kafka_window(p->kafka, q, &fin, st, p->kbuf.data, p->kbuf.len, send_alert, alert);
   }
@@ -91,7 +94,7 @@ void es__pipe_window_sink(void *ctx, const es_window_result *w) {
       es_output_period_pretty(&p->pretty_line, w);
     }
     if (w->count) es_buf_printf(&p->pretty_line, " | %s %llu", q->id, (unsigned long long)w->count);
-    if (d.cls == ES_CLASS_SPIKE || d.cls == ES_CLASS_THRESHOLD || d.threshold_breached)
+    if (es_detect_alerting(d.cls) || d.cls == ES_CLASS_THRESHOLD || d.threshold_breached)
       es_output_window_pretty(&p->pretty_alerts, q, &fin, &d);
   } else {
     es_output_window_json(&p->obuf, q, &fin, &d);
