@@ -42,8 +42,13 @@ def main():
         with open(d + "/expected.jsonl") as f:
             expected_raw = f.read().splitlines()
         expected = sorted(comparable(v) for v in expected_raw)
+        # Top authors are exact up to 32 distinct authors per window (the
+        # Space-Saving counters); beyond, which of two near-equal heavy
+        # authors ranks first depends on how partitions interleave (README,
+        # Delivery). So the heaviest author is compared where it is exact.
         heavy = {(json.loads(v)["query"], json.loads(v)["window_start"]): json.loads(v)["top_authors"][0]["author"]
-                 for v in expected_raw if json.loads(v)["top_authors"]}
+                 for v in expected_raw if json.loads(v)["top_authors"] and json.loads(v)["unique_authors"] <= 24}
+        check(len(heavy) > 100, "windows with at most 24 distinct authors to compare top authors on (%d)" % len(heavy))
         check(len(expected) > 500, "replay produced windows (%d)" % len(expected))
 
         p = KafkaProducer(bootstrap_servers=boot, linger_ms=5)
@@ -67,6 +72,7 @@ def main():
         check(values == expected, "the windows on earshot.windows equal the replay's")
         tops = {(json.loads(m.value)["query"], json.loads(m.value)["window_start"]): json.loads(m.value)["top_authors"][0]["author"]
                 for m in got if json.loads(m.value)["top_authors"]}
+        tops = {k: v for k, v in tops.items() if k in heavy}
         check(tops == heavy, "the heaviest author of every window is the replay's")
         check(all(m.key.decode() == json.loads(m.value)["query"] for m in got), "windows are keyed by query id")
         check(all(dict(m.headers).get("schema") == b"earshot.window.v1" for m in got), "schema header")
