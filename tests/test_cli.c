@@ -53,9 +53,19 @@ Test(cli, replay_flags_the_planted_spike_and_nothing_else) {
   /* Six hours at 600/min; fee complaints at 8x from 03:00 to 03:20. */
   cr_assert_eq(sh(NULL, 0, "%s mentions --count 216000 --rate 600 --seed 3 --incident 'fees@3h+20m*8' -o %s/m.jsonl",
                   ES_GEN_BIN, dir), 0);
-  cr_assert_eq(sh(NULL, 0, "%s replay --queries %s/q.yaml --input %s/m.jsonl --output %s/w.jsonl --workers 2 2>/dev/null",
-                  ES_BIN, dir, dir, dir), 0);
+  cr_assert_eq(sh(NULL, 0, "%s replay --queries %s/q.yaml --input %s/m.jsonl --output %s/w.jsonl --workers 2 "
+                  "--alerts-output %s/a.jsonl 2>/dev/null", ES_BIN, dir, dir, dir, dir), 0);
   char path[128];
+  /* One alert for the incident: opened at its first window, updated, and
+   * resolved after three quiet windows; no other alert of any class. */
+  char out[8192];
+  cr_assert_eq(sh(out, sizeof out, "grep -o '\"alert\":{\"id\":\"[^\"]*\",\"state\":\"[a-z]*\"' %s/a.jsonl | sort | uniq -c",
+                  dir), 0);
+  cr_expect(strstr(out, "1 \"alert\":{\"id\":\"fees@2026-01-05T03:01:00Z/60s\",\"state\":\"opened\""), "%s", out);
+  cr_expect(strstr(out, "1 \"alert\":{\"id\":\"fees@2026-01-05T03:01:00Z/60s\",\"state\":\"resolved\""), "%s", out);
+  cr_expect(strstr(out, "\"alert\":{\"id\":\"fees@2026-01-05T03:01:00Z/60s\",\"state\":\"updated\""), "%s", out);
+  cr_assert_eq(sh(out, sizeof out, "grep -vc '\"id\":\"fees@2026-01-05T03:01:00Z/60s\"' %s/a.jsonl", dir), 1,
+               "every alert event is this alert's (grep -c found %s)", out);
   snprintf(path, sizeof path, "%s/w.jsonl", dir);
   FILE *f = fopen(path, "r");
   cr_assert(f);

@@ -213,3 +213,55 @@ Test(detect, state_text_roundtrip) {
   cr_expect_neq(es_detect_state_parse("0x1p+4 0x0p+0 1 2 3", &back), 0, "the v1 format is refused");
   cr_expect_neq(es_detect_state_parse("v2 1 2", &back), 0, "truncated");
 }
+
+/* The alert lifecycle: opened by the first alerting window, updated by the
+ * next ones, resolved after resolve_after quiet windows (empty windows
+ * count), reopened within the cooldown. */
+Test(detect, alert_lifecycle) {
+  es_detect_state st = {0};
+  for (int i = 0; i < 60; i++) cr_expect_eq(obs(&st, i, 20 + i % 3, 4, 20).alert_state, ES_ALERT_NONE);
+  es_detect_result r = obs(&st, 60, 200, 40, 200);
+  cr_expect_eq(r.cls, ES_CLASS_SPIKE);
+  cr_expect_eq(r.alert_state, ES_ALERT_OPENED);
+  cr_expect_eq(r.alert_opened, T0 + 60, "the alert is named by the window that opened it");
+  cr_expect_geq(r.severity, 4, "10x: severity %d", r.severity);
+  r = obs(&st, 61, 400, 80, 400);
+  cr_expect_eq(r.alert_state, ES_ALERT_UPDATED);
+  cr_expect_eq(r.alert_opened, T0 + 60);
+  cr_expect_eq(r.alert_windows, 2);
+  cr_expect_eq(r.alert_peak_count, 400);
+  cr_expect_eq(obs(&st, 62, 21, 4, 21).alert_state, ES_ALERT_NONE, "one quiet window: still open");
+  cr_expect_eq(obs(&st, 63, 20, 4, 20).alert_state, ES_ALERT_NONE);
+  r = obs(&st, 64, 22, 4, 22);
+  cr_expect_eq(r.alert_state, ES_ALERT_RESOLVED, "three quiet windows resolve it");
+  cr_expect_eq(r.alert_opened, T0 + 60);
+  cr_expect(r.alert_classes & (1u << ES_CLASS_SPIKE));
+  r = obs(&st, 65, 300, 60, 300);
+  cr_expect_eq(r.alert_state, ES_ALERT_OPENED, "a new incident is a new alert");
+  cr_expect_eq(r.alert_opened, T0 + 65);
+  /* Quiet windows that were empty (skipped) count too. */
+  r = obs(&st, 70, 21, 4, 21);
+  cr_expect_eq(r.alert_state, ES_ALERT_RESOLVED);
+  /* With a cooldown, an alert soon after a resolution reopens it. */
+  es_detect_params saved = P;
+  P.cooldown = 10;
+  r = obs(&st, 72, 300, 60, 300);
+  cr_expect_eq(r.alert_state, ES_ALERT_UPDATED, "reopened within the cooldown");
+  cr_expect_eq(r.alert_opened, T0 + 65);
+  P = saved;
+  /* The lifecycle survives the state text (the exactly-once restart). */
+  char buf[ES_DETECT_STATE_TEXT];
+  es_detect_state_format(&st, buf, sizeof buf);
+  es_detect_state back;
+  cr_assert_eq(es_detect_state_parse(buf, &back), 0);
+  cr_expect(back.alert_open && back.alert_opened == T0 + 65 && back.alert_windows == st.alert_windows);
+}
+
+Test(detect, user_threshold_alerts_too) {
+  es_detect_state st = {0};
+  es_detect_result r;
+  es_detect_window(&P, &st, &(es_detect_obs){.index = 5, .size_ms = 60000, .count = 30, .negative = 25, .authors = 30,
+                                              .negative_at_least = 20}, &r);
+  cr_expect_eq(r.alert_state, ES_ALERT_OPENED);
+  cr_expect_eq(r.severity, 1);
+}

@@ -45,6 +45,7 @@ static int help(FILE *f) {
         "      --input FILE|-       mentions, one JSON object per line (default: stdin)\n"
         "      --output FILE|-      window records, JSON lines (default: stdout)\n"
         "      --enriched-output F  matched mentions with query ids and sentiment\n"
+        "      --alerts-output F    alert events (opened, updated, resolved): their window records\n"
         "      --dlq-output FILE    dead letters (default: earshot.dlq.jsonl, created when needed)\n"
         "      --window 60s[,1h]    window size(s) (default 60s)\n"
         "      --lateness 10s       allowed lateness (default 10s)\n"
@@ -68,7 +69,7 @@ int es__cmd_run(int argc, char **argv) { return es__run_pipeline(argc, argv, tru
 
 int es__run_pipeline(int argc, char **argv, bool kafka, const es_config *preset) {
   enum { O_QUERIES = 256, O_INPUT, O_OUTPUT, O_ENRICHED, O_DLQ, O_WINDOW, O_LATENESS, O_IDLE, O_WORKERS, O_FORMAT,
-         O_NOPROGRESS, O_BROKERS, O_TOPIC, O_GROUP, O_WTOPIC, O_ATOPIC, O_ETOPIC, O_DTOPIC, O_EXACTLY, O_NORELOAD, O_LAYERS };
+         O_NOPROGRESS, O_BROKERS, O_TOPIC, O_GROUP, O_WTOPIC, O_ATOPIC, O_ETOPIC, O_DTOPIC, O_EXACTLY, O_NORELOAD, O_LAYERS, O_ALERTS };
   static const struct option opts[] = {
     {"config", required_argument, 0, 'c'},         {"queries", required_argument, 0, O_QUERIES},
     {"input", required_argument, 0, O_INPUT},       {"output", required_argument, 0, O_OUTPUT},
@@ -81,6 +82,7 @@ int es__run_pipeline(int argc, char **argv, bool kafka, const es_config *preset)
     {"alerts-topic", required_argument, 0, O_ATOPIC}, {"enriched-topic", required_argument, 0, O_ETOPIC},
     {"dlq-topic", required_argument, 0, O_DTOPIC},  {"exactly-once", no_argument, 0, O_EXACTLY},
     {"no-reload", no_argument, 0, O_NORELOAD},     {"layers", required_argument, 0, O_LAYERS},
+    {"alerts-output", required_argument, 0, O_ALERTS},
     {"help", no_argument, 0, 'h'},                  {0, 0, 0, 0}};
   cmd_name = kafka ? "run" : "replay";
   es_config cfg;
@@ -109,6 +111,7 @@ int es__run_pipeline(int argc, char **argv, bool kafka, const es_config *preset)
     case O_INPUT: es_config_set_str(&cfg.input, optarg); break;
     case O_OUTPUT: es_config_set_str(&cfg.output, optarg); break;
     case O_ENRICHED: es_config_set_str(&cfg.enriched_output, optarg); break;
+    case O_ALERTS: es_config_set_str(&cfg.alerts_output, optarg); break;
     case O_DLQ: es_config_set_str(&cfg.dlq_output, optarg); break;
     case O_WINDOW:
       if (es_config_set_windows(&cfg, optarg, &d)) {

@@ -74,6 +74,7 @@ void es_config_free(es_config *c) {
   es_free(c->queries);
   es_free(c->output);
   es_free(c->enriched_output);
+  es_free(c->alerts_output);
   es_free(c->dlq_output);
   for (int i = 0; i < ES_F_COUNT; i++) es_free(c->fields[i]);
   es_kafka_config *k = &c->kafka;
@@ -142,7 +143,7 @@ static int str_setting(ctx *x, yaml_node_t *v, const char *key, char **slot) {
 }
 
 static int load_output(ctx *x, yaml_node_t *m) {
-  static const char *const keys[] = {"windows", "enriched", "dlq", "format", "empty_windows", NULL};
+  static const char *const keys[] = {"windows", "enriched", "alerts", "dlq", "format", "empty_windows", NULL};
   if (need_map(x, m, "output")) return ES_ECONFIG;
   FOR_PAIRS(m, k, v) {
     const char *ks = es__yaml_scalar(k);
@@ -150,6 +151,7 @@ static int load_output(ctx *x, yaml_node_t *m) {
     if (!ks) rc = es__yaml_unknown_key(x->y, k, "output", keys, x->d);
     else if (!strcmp(ks, "windows")) rc = str_setting(x, v, ks, &x->c->output);
     else if (!strcmp(ks, "enriched")) rc = str_setting(x, v, ks, &x->c->enriched_output);
+    else if (!strcmp(ks, "alerts")) rc = str_setting(x, v, ks, &x->c->alerts_output);
     else if (!strcmp(ks, "dlq")) rc = str_setting(x, v, ks, &x->c->dlq_output);
     else if (!strcmp(ks, "empty_windows")) rc = es__yaml_bool(x->y, v, ks, &x->c->windows.emit_empty, x->d);
     else if (!strcmp(ks, "format")) {
@@ -282,7 +284,8 @@ static int load_sentiment(ctx *x, yaml_node_t *m) {
 static int load_detection(ctx *x, yaml_node_t *m) {
   static const char *const keys[] = {"min_support", "min_authors", "min_lift", "max_p", "halflife", "warmup",
                                      "min_expected", "freeze", "trend_halflife", "trend_lift", "trend_windows",
-                                     "neg_min_lift", "drop_ratio", "drop_min_expected", "cusum_h", NULL};
+                                     "neg_min_lift", "drop_ratio", "drop_min_expected", "cusum_h", "resolve_after",
+                                     "cooldown", NULL};
   if (need_map(x, m, "detection")) return ES_ECONFIG;
   es_detect_params *p = &x->c->detect;
   FOR_PAIRS(m, k, v) {
@@ -297,6 +300,8 @@ static int load_detection(ctx *x, yaml_node_t *m) {
     else if (!strcmp(ks, "min_expected")) rc = es__yaml_double(x->y, v, ks, 0.01, 1e9, &p->min_expected, x->d);
     else if (!strcmp(ks, "freeze")) rc = es__yaml_int(x->y, v, ks, 0, 1000000, &p->freeze, x->d);
     else if (!strcmp(ks, "min_authors")) rc = es__yaml_int(x->y, v, ks, 0, 1000000, &p->min_authors, x->d);
+    else if (!strcmp(ks, "resolve_after")) rc = es__yaml_int(x->y, v, ks, 1, 1000000, &p->resolve_after, x->d);
+    else if (!strcmp(ks, "cooldown")) rc = es__yaml_int(x->y, v, ks, 0, 1000000, &p->cooldown, x->d);
     else if (!strcmp(ks, "trend_halflife")) rc = es__yaml_double(x->y, v, ks, 1.0, 1e7, &p->trend_halflife, x->d);
     else if (!strcmp(ks, "trend_lift")) rc = es__yaml_double(x->y, v, ks, 1.0, 1e6, &p->trend_lift, x->d);
     else if (!strcmp(ks, "trend_windows")) rc = es__yaml_int(x->y, v, ks, 1, 1000000, &p->trend_windows, x->d);

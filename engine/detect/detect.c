@@ -41,6 +41,77 @@ void es_detect_params_default(es_detect_params *p) {
   p->drop_ratio = 0.25;
   p->drop_min_expected = 20;
   p->cusum_h = 12;
+  p->resolve_after = 3;
+  p->cooldown = 0;
+}
+
+const char *es_alert_state_name(int state) {
+  switch (state) {
+  case ES_ALERT_OPENED: return "opened";
+  case ES_ALERT_UPDATED: return "updated";
+  case ES_ALERT_RESOLVED: return "resolved";
+  default: return "none";
+  }
+}
+
+/* Severity 1-5 of an alerting window from its magnitude: the lift for a
+ * spike or trend, its inverse for a drop, the negative share's lift for a
+ * surge; a user threshold is 1 unless the volume says more. */
+static int severity_of(const es_detect_result *r, double share_lift) {
+  double m = r->lift == r->lift ? r->lift : 1;
+  if (r->cls == ES_CLASS_DROP) m = r->lift > 0 ? 1 / r->lift : 100;
+  if (r->cls == ES_CLASS_NEGATIVE) m = share_lift;
+  int s = 1 + (m >= 2) + (m >= 3) + (m >= 5) + (m >= 10);
+  if (r->p_value == r->p_value && r->p_value < 1e-30 && s < 5 && r->cls != ES_CLASS_DROP) s++;
+  return s > 5 ? 5 : s;
+}
+
+/* The alert lifecycle after a classified window. */
+static void lifecycle(const es_detect_params *p, es_detect_state *st, int64_t index, uint64_t count,
+                      double share_lift, es_detect_result *out) {
+  bool alerting = es_detect_alerting(out->cls) || out->threshold_breached;
+  out->alert_state = ES_ALERT_NONE;
+  out->severity = alerting ? severity_of(out, share_lift) : 0;
+  if (alerting) {
+    if (!st->alert_open) {
+      bool reopen = st->alert_opened >= 0 && p->cooldown > 0 && index - st->alert_resolved <= p->cooldown;
+      out->alert_state = reopen ? ES_ALERT_UPDATED : ES_ALERT_OPENED;
+      if (!reopen) {
+        st->alert_opened = index;
+        st->alert_windows = 0;
+        st->alert_peak_lift = 0;
+        st->alert_peak_count = 0;
+        st->alert_classes = 0;
+        st->alert_severity = 0;
+      }
+      st->alert_open = true;
+    } else {
+      out->alert_state = ES_ALERT_UPDATED;
+    }
+    st->alert_last = index;
+    st->alert_quiet = 0;
+    st->alert_windows++;
+    double lift = out->lift == out->lift ? out->lift : 0;
+    if (lift > st->alert_peak_lift) st->alert_peak_lift = lift;
+    if (count > st->alert_peak_count) st->alert_peak_count = count;
+    st->alert_classes |= 1u << out->cls;
+    if (out->threshold_breached) st->alert_classes |= 1u << ES_CLASS_THRESHOLD;
+    if (out->severity > st->alert_severity) st->alert_severity = out->severity;
+  } else if (st->alert_open) {
+    /* Quiet windows since the last alerting one, empty ones included. */
+    st->alert_quiet = index - st->alert_last;
+    if (st->alert_quiet >= p->resolve_after) {
+      out->alert_state = ES_ALERT_RESOLVED;
+      st->alert_open = false;
+      st->alert_resolved = index;
+    }
+  }
+  out->alert_opened = st->alert_opened;
+  out->alert_severity = st->alert_severity;
+  out->alert_windows = st->alert_windows;
+  out->alert_peak_lift = st->alert_peak_lift;
+  out->alert_peak_count = st->alert_peak_count;
+  out->alert_classes = st->alert_classes;
 }
 
 /* Regularised lower incomplete gamma P(a, x), a > 0. */
@@ -190,6 +261,7 @@ static void season_learn(es_detect_state *st, int64_t start_ms, int64_t size_ms,
 static void state_init(es_detect_state *st) {
   for (int h = 0; h < 24; h++) st->hod[h] = 1;
   for (int d = 0; d < 7; d++) st->dow[d] = 1;
+  st->alert_opened = st->alert_last = st->alert_resolved = -1;
 }
 
 void es_detect_window(const es_detect_params *p, es_detect_state *st, const es_detect_obs *o, es_detect_result *out) {
@@ -305,7 +377,9 @@ void es_detect_window(const es_detect_params *p, es_detect_state *st, const es_d
   else if (negative || cus_neg) out->cls = ES_CLASS_NEGATIVE;
   else if (st->trend_run >= p->trend_windows || cus_trend) out->cls = ES_CLASS_TREND;
   else out->cls = ES_CLASS_NORMAL;
-  if (out->threshold_breached && out->cls != ES_CLASS_SPIKE && out->cls != ES_CLASS_DROP) out->cls = ES_CLASS_THRESHOLD;
+  if (out->threshold_breached && !es_detect_alerting(out->cls)) out->cls = ES_CLASS_THRESHOLD;
+  double share_lift = p0 == p0 && p0 > 0 && x > 0 ? (nx / x) / p0 : 1;
+  lifecycle(p, st, o->index, o->count, share_lift, out);
 
   /* Fold into the baselines. Spike and drop windows stay out of them while
    * their run is shorter than `freeze` windows, so an incident cannot drag
@@ -345,10 +419,13 @@ void es_detect_window(const es_detect_params *p, es_detect_state *st, const es_d
 }
 
 void es_detect_state_format(const es_detect_state *st, char *buf, size_t n) {
-  int k = snprintf(buf, n, "v2 %a %a %a %a %a %a %a %a %a %lld %lld %lld %lld %lld", st->mean, st->var, st->slow,
-                   st->neg, st->day, st->auth, st->cus_up, st->cus_down, st->cus_neg,
+  int k = snprintf(buf, n, "v3 %a %a %a %a %a %a %a %a %a %a %lld %lld %lld %lld %lld %lld %lld %lld %lld %lld %llu %u %d %d",
+                   st->mean, st->var, st->slow, st->neg, st->day, st->auth, st->cus_up, st->cus_down, st->cus_neg,
+                   st->alert_peak_lift, (long long)st->alert_opened, (long long)st->alert_last,
+                   (long long)st->alert_resolved, (long long)st->alert_quiet, (long long)st->alert_windows,
                    (long long)st->last_index, (long long)st->nwindows, (long long)st->spike_run,
-                   (long long)st->trend_run, (long long)st->neg_run);
+                   (long long)st->trend_run, (long long)st->neg_run, (unsigned long long)st->alert_peak_count,
+                   st->alert_classes, st->alert_severity, st->alert_open);
   for (int h = 0; h < 24 && k > 0 && (size_t)k < n; h++) k += snprintf(buf + k, n - (size_t)k, " %a", (double)st->hod[h]);
   for (int d = 0; d < 7 && k > 0 && (size_t)k < n; d++) k += snprintf(buf + k, n - (size_t)k, " %a", (double)st->dow[d]);
 }
@@ -357,20 +434,36 @@ int es_detect_state_parse(const char *text, es_detect_state *st) {
   es_detect_state s = {.init = true};
   char *e;
   const char *c = text;
-  if (strncmp(c, "v2 ", 3)) return -1;
+  if (strncmp(c, "v3 ", 3)) return -1;
   c += 3;
-  double *d[] = {&s.mean, &s.var, &s.slow, &s.neg, &s.day, &s.auth, &s.cus_up, &s.cus_down, &s.cus_neg};
+  double *d[] = {&s.mean, &s.var, &s.slow, &s.neg, &s.day, &s.auth, &s.cus_up, &s.cus_down, &s.cus_neg,
+                 &s.alert_peak_lift};
   for (size_t i = 0; i < sizeof d / sizeof *d; i++) {
     *d[i] = strtod(c, &e);
     if (e == c) return -1;
     c = e;
   }
-  int64_t *iv[] = {&s.last_index, &s.nwindows, &s.spike_run, &s.trend_run, &s.neg_run};
+  int64_t *iv[] = {&s.alert_opened, &s.alert_last, &s.alert_resolved, &s.alert_quiet, &s.alert_windows,
+                   &s.last_index, &s.nwindows, &s.spike_run, &s.trend_run, &s.neg_run};
   for (size_t i = 0; i < sizeof iv / sizeof *iv; i++) {
     *iv[i] = strtoll(c, &e, 10);
     if (e == c) return -1;
     c = e;
   }
+  s.alert_peak_count = strtoull(c, &e, 10);
+  if (e == c) return -1;
+  c = e;
+  long cls = strtol(c, &e, 10);
+  if (e == c) return -1;
+  s.alert_classes = (uint32_t)cls;
+  c = e;
+  s.alert_severity = (int)strtol(c, &e, 10);
+  if (e == c) return -1;
+  c = e;
+  long open = strtol(c, &e, 10);
+  if (e == c) return -1;
+  s.alert_open = open != 0;
+  c = e;
   for (int h = 0; h < 24; h++) {
     s.hod[h] = (float)strtod(c, &e);
     if (e == c) return -1;

@@ -53,6 +53,36 @@ void es_output_window_json(es_buf *b, const es_query *q, const es_window_result 
   key_f64(b, "p_value", d->p_value);
   key_f64(b, "season", d->season);
   key_f64(b, "negative_share_expected", d->neg_share_expected);
+  ES_JSON_KEY(b, "alert");
+  if (d->alert_state == ES_ALERT_NONE) {
+    es_buf_puts(b, "null");
+  } else {
+    /* The alert's id: the query and the end of the window that opened it. */
+    char opened[32];
+    es_time_format_rfc3339((d->alert_opened + 1) * w->size_ms, opened);
+    es_buf_putc(b, '{');
+    ES_JSON_KEY(b, "id");
+    es_buf_printf(b, "\"%s@%s/%llds\"", q->id, opened, (long long)(w->size_ms / 1000));
+    ES_JSON_KEY(b, "state");
+    es_buf_printf(b, "\"%s\"", es_alert_state_name(d->alert_state));
+    ES_JSON_KEY(b, "opened_at");
+    es_buf_printf(b, "\"%s\"", opened);
+    key_u64(b, "severity", (uint64_t)d->alert_severity);
+    key_u64(b, "window_severity", (uint64_t)d->severity);
+    key_u64(b, "alerting_windows", (uint64_t)d->alert_windows);
+    key_f64(b, "peak_lift", d->alert_peak_lift);
+    key_u64(b, "peak_count", d->alert_peak_count);
+    ES_JSON_KEY(b, "classes");
+    es_buf_putc(b, '[');
+    bool first = true;
+    for (int c = 0; c < 8; c++) {
+      if (!(d->alert_classes & (1u << c))) continue;
+      es_buf_printf(b, "%s\"%s\"", first ? "" : ",", es_class_name(c));
+      first = false;
+    }
+    es_buf_putc(b, ']');
+    es_buf_putc(b, '}');
+  }
   ES_JSON_KEY(b, "warming_up");
   es_buf_puts(b, d->warming_up ? "true" : "false");
   ES_JSON_KEY(b, "threshold_breached");
@@ -87,7 +117,9 @@ void es_output_window_pretty(es_buf *b, const es_query *q, const es_window_resul
   case ES_CLASS_DROP: es_buf_printf(b, "DROP       expected %.1f, lift %.2fx, p=%.1e", d->expected, d->lift, d->p_value); break;
   default: es_buf_puts(b, es_class_name(d->cls)); break;
   }
-  if (d->cls != ES_CLASS_SPIKE && d->threshold_breached) es_buf_puts(b, " +threshold");
+  if (d->cls != ES_CLASS_THRESHOLD && d->threshold_breached) es_buf_puts(b, " +threshold");
+  if (d->alert_state != ES_ALERT_NONE)
+    es_buf_printf(b, "  [alert %s, severity %d]", es_alert_state_name(d->alert_state), d->alert_severity);
   es_buf_putc(b, '\n');
 }
 

@@ -78,9 +78,14 @@ void es__pipe_window_sink(void *ctx, const es_window_result *w) {
   if (p->kafka) {
     es_buf_clear(&p->kbuf);
     es_output_window_json(&p->kbuf, q, &fin, &d);
-    bool alert = es_detect_alerting(d.cls) || d.threshold_breached;
+    bool alert = d.alert_state != ES_ALERT_NONE; /* opened, updated or resolved */
     bool send_alert = alert && !(p->sup_alert && w->end_ms <= p->sup_alert[si]);
     es__kafka_window(p->kafka, q, &fin, st, p->kbuf.data, p->kbuf.len, send_alert, alert);
+  }
+  if (p->alerts && d.alert_state != ES_ALERT_NONE) {
+    es_buf_clear(&p->abuf);
+    es_output_window_json(&p->abuf, q, &fin, &d);
+    write_all(p, p->alerts, "the alerts output", p->abuf.data, p->abuf.len);
   }
   if (!p->out) {
     /* Kafka only */
@@ -94,8 +99,7 @@ void es__pipe_window_sink(void *ctx, const es_window_result *w) {
       es_output_period_pretty(&p->pretty_line, w);
     }
     if (w->count) es_buf_printf(&p->pretty_line, " | %s %llu", q->id, (unsigned long long)w->count);
-    if (es_detect_alerting(d.cls) || d.cls == ES_CLASS_THRESHOLD || d.threshold_breached)
-      es_output_window_pretty(&p->pretty_alerts, q, &fin, &d);
+    if (d.alert_state != ES_ALERT_NONE) es_output_window_pretty(&p->pretty_alerts, q, &fin, &d);
   } else {
     es_output_window_json(&p->obuf, q, &fin, &d);
   }

@@ -99,6 +99,7 @@ int es_replay(const es_config *cfg, const es_queryset *qs, const es_lexicon *lex
   es_buf_init(&p.obuf);
   es_buf_init(&p.pretty_line);
   es_buf_init(&p.pretty_alerts);
+  es_buf_init(&p.abuf);
   es_buf_init(&p.kbuf);
   p.pretty_key_start = INT64_MIN;
   int rc = 0, started_workers = 0;
@@ -131,6 +132,10 @@ int es_replay(const es_config *cfg, const es_queryset *qs, const es_lexicon *lex
   p.progress_tty = cfg->progress && isatty(STDERR_FILENO) && p.in_size;
   /* With Kafka the records go to topics; a file or stdout copy only when asked. */
   if ((!kafka || cfg->output) && !(p.out = open_out(cfg->output ? cfg->output : "-", d, "the window output"))) {
+    rc = ES_EIO;
+    goto done;
+  }
+  if (cfg->alerts_output && !(p.alerts = open_out(cfg->alerts_output, d, "the alerts output"))) {
     rc = ES_EIO;
     goto done;
   }
@@ -255,6 +260,7 @@ done:
   es_buf_free(&p.obuf);
   es_buf_free(&p.pretty_line);
   es_buf_free(&p.pretty_alerts);
+  es_buf_free(&p.abuf);
   es_buf_free(&p.kbuf);
   es__kafka_destroy(p.kafka);
   for (size_t i = 0; i < p.nqs_owned; i++) es_queryset_destroy(p.qs_owned[i]);
@@ -262,6 +268,7 @@ done:
   pthread_mutex_destroy(&p.qs_lock);
   rc = close_out(p.out, "the window output", d, rc);
   rc = close_out(p.enriched, "the enriched output", d, rc);
+  rc = close_out(p.alerts, "the alerts output", d, rc);
   rc = close_out(p.dlq, "the dead-letter output", d, rc);
   if (p.in_fd > 0) close(p.in_fd);
   return rc;

@@ -54,7 +54,8 @@ typedef struct es_pipe {
   uint64_t in_size;   /* bytes, 0 when unknown (a pipe) */
   int ingest_err;
   /* aggregator (calling thread) */
-  FILE *out, *enriched, *dlq;
+  FILE *out, *enriched, *alerts, *dlq;
+  es_buf abuf;               /* alert events for the alerts output */
   const char *dlq_path;
   es_windows *win;
   es_detect_state *det; /* nqueries x nsizes */

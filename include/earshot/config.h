@@ -36,6 +36,7 @@ typedef struct es_config {
   char *queries;         /* YAML query file */
   char *output;          /* window records: file or "-" (stdout) */
   char *enriched_output; /* optional enriched mentions */
+  char *alerts_output;   /* optional alert events (window records with an alert) */
   char *dlq_output;      /* dead letters; default "earshot.dlq.jsonl" */
   bool pretty;           /* human-readable window lines instead of JSON */
   char *fields[ES_F_COUNT];

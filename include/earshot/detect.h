@@ -67,6 +67,8 @@ typedef struct es_detect_params {
   double drop_ratio;       /* volume / expected at or below which a window may be a drop (default 0.25) */
   double drop_min_expected;/* expected volume needed to call a drop (default 20) */
   double cusum_h;          /* CUSUM alarm level, in log-likelihood units (default 12) */
+  int64_t resolve_after;   /* quiet windows after which an open alert is resolved (default 3) */
+  int64_t cooldown;        /* windows after a resolution in which a new alert reopens it (default 0) */
 } es_detect_params;
 
 void es_detect_params_default(es_detect_params *p);
@@ -85,6 +87,17 @@ typedef struct es_detect_state {
   int64_t spike_run;  /* consecutive alerting windows (spike, drop) up to the last one */
   int64_t trend_run;  /* consecutive windows meeting the trend test */
   int64_t neg_run;    /* consecutive negative-surge windows */
+  /* The alert lifecycle of the query and window size. */
+  int64_t alert_opened;   /* window index the open (or last) alert opened at; -1 none yet */
+  int64_t alert_last;     /* last alerting window index */
+  int64_t alert_resolved; /* window index the last alert was resolved at */
+  int64_t alert_quiet;    /* non-alerting windows since the last alerting one */
+  int64_t alert_windows;  /* alerting windows in the open alert */
+  double alert_peak_lift;
+  uint64_t alert_peak_count;
+  uint32_t alert_classes; /* bit per class seen in the open alert */
+  int alert_severity;     /* highest severity in the open alert */
+  bool alert_open;
   bool init;
 } es_detect_state;
 
@@ -96,8 +109,23 @@ typedef struct es_detect_obs {
   int64_t negative_at_least, count_at_least; /* user thresholds, 0 = off */
 } es_detect_obs;
 
+enum es_alert_state { ES_ALERT_NONE, ES_ALERT_OPENED, ES_ALERT_UPDATED, ES_ALERT_RESOLVED };
+const char *es_alert_state_name(int state); /* "opened", "updated", "resolved" */
+
 typedef struct es_detect_result {
   int cls;          /* enum es_class */
+  /* The alert lifecycle after this window: an alert opens with the first
+   * alerting window (spike, trend, negative_surge, drop, or a user
+   * threshold), each later alerting window updates it, and it is resolved
+   * after resolve_after quiet windows. ES_ALERT_NONE: no alert event. */
+  int alert_state;
+  int64_t alert_opened;   /* index of the window that opened it: the alert's id */
+  int severity;           /* 1-5 for this window, 0 when not alerting */
+  int alert_severity;     /* highest so far in the alert */
+  int64_t alert_windows;  /* alerting windows so far */
+  double alert_peak_lift;
+  uint64_t alert_peak_count;
+  uint32_t alert_classes; /* bit (1 << class) per class seen */
   double expected;  /* NaN before any history; seasonal when the factors are in use */
   double season;    /* the seasonal factor applied (1 before they are learnt) */
   double neg_share_expected; /* baseline negative share, NaN before history */
