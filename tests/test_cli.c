@@ -232,3 +232,27 @@ Test(cli, sentiment_languages_and_layers) {
   cr_expect_eq(sh(out, sizeof out, "%s score --lang es 'muy malo'", ES_BIN), 0);
   cr_expect(strstr(out, "label unscored"), "%s", out);
 }
+
+/* A flood: 400 copies of one fee complaint from 400 accounts in one minute,
+ * on top of a normal stream. Detection sees the effective volume (copies
+ * count once), so the flood is no spike; its window says flood. */
+Test(cli, duplicate_flood_is_collapsed_and_flagged) {
+  cr_assert_eq(sh(NULL, 0, "%s queries --count 6 -o %s/q.yaml", ES_GEN_BIN, dir), 0);
+  cr_assert_eq(sh(NULL, 0, "%s mentions --count 72000 --rate 600 --seed 5 -o %s/m.jsonl", ES_GEN_BIN, dir), 0);
+  cr_assert_eq(sh(NULL, 0,
+                  "for i in $(seq 1 400); do printf '{\"id\":\"f%%d\",\"ts\":\"2026-01-05T01:30:%%02dZ\",\"text\":\"RT @x: "
+                  "this fee is a scam https://t.example/%%d\",\"author\":\"acct%%d\",\"lang\":\"en\"}\\n' $i $((i %% 60)) $i $i; "
+                  "done >> %s/m.jsonl",
+                  dir), 0);
+  /* The flood comes last in the file: a lateness of a day keeps its window open. */
+  char out[16384];
+  cr_assert_eq(sh(out, sizeof out,
+                  "%s replay --queries %s/q.yaml --input %s/m.jsonl --lateness 24h 2>/dev/null | "
+                  "grep '\"query\":\"fees\",\"window_start\":\"2026-01-05T01:30:00Z\"'", ES_BIN, dir, dir), 0);
+  cr_expect(strstr(out, "\"flood\":true"), "%s", out);
+  cr_expect(!strstr(out, "\"class\":\"spike\""), "copies do not make a spike: %s", out);
+  const char *e = strstr(out, "\"effective_count\":");
+  cr_assert(e, "%s", out);
+  cr_expect_lt(atoi(e + 18), 60, "400 copies count once: %s", e);
+  cr_expect(strstr(out, "\"count\":4"), "the raw count keeps them (over 400): %s", out);
+}

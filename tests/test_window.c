@@ -217,3 +217,44 @@ Test(window, remap_follows_queries_by_index) {
   cr_expect_eq(s.r[2].negative, 1);
   es_windows_destroy(w);
 }
+
+Test(window, copies_of_a_text_hash_alike) {
+  const char *same[] = {"Great deal on the new card https://x.example/1", "RT @bank: great deal on the new card!!",
+                        "GREAT DEAL ON THE NEW CARD www.example.org/a?b=2", "great   deal on the new card 2024 @you"};
+  uint64_t h = es_content_hash(same[0], strlen(same[0]));
+  for (size_t i = 1; i < sizeof same / sizeof *same; i++)
+    cr_expect_eq(es_content_hash(same[i], strlen(same[i])), h, "'%s'", same[i]);
+  const char *other = "great deal on the old card";
+  cr_expect_neq(es_content_hash(other, strlen(other)), h);
+  cr_expect_neq(es_content_hash("", 0), 0);
+  cr_expect_neq(es_content_hash("greatdeal", 9), es_content_hash("great deal", 10), "word boundaries count");
+}
+
+Test(window, effective_volume_collapses_copies) {
+  es_window_opts o = opts(60000, 0);
+  static sink sk;
+  sk.n = 0;
+  es_windows *w = es_windows_create(&o, 1, collect, &sk);
+  cr_assert(w);
+  uint32_t q = 0;
+  char author[32];
+  for (int i = 0; i < 30; i++) { /* one text from 30 accounts */
+    snprintf(author, sizeof author, "bot%d", i);
+    es_window_obs m = {.ts_ms = 1000 + i, .author = author, .author_len = strlen(author),
+                       .author_hash = es_hash_bytes(author, strlen(author)) | 1,
+                       .content_hash = es_content_hash("win a free card now", 19)};
+    es_windows_observe(w, &m, &q, 1);
+  }
+  for (int i = 0; i < 5; i++) { /* five different texts */
+    char text[32];
+    snprintf(text, sizeof text, "message %c", 'a' + i);
+    es_window_obs m = {.ts_ms = 2000 + i, .content_hash = es_content_hash(text, strlen(text))};
+    es_windows_observe(w, &m, &q, 1);
+  }
+  es_windows_flush(w);
+  cr_assert_eq(sk.n, 1);
+  cr_expect_eq(sk.r[0].count, 35);
+  cr_expect_eq(sk.r[0].effective, 6, "30 copies count once");
+  cr_expect_eq(sk.r[0].unique_authors, 30);
+  es_windows_destroy(w);
+}

@@ -46,6 +46,11 @@ void es_output_window_json(es_buf *b, const es_query *q, const es_window_result 
     es_buf_putc(b, '}');
   }
   es_buf_putc(b, ']');
+  key_u64(b, "effective_count", w->effective);
+  key_f64(b, "duplicate_share", w->count ? 1.0 - (double)w->effective / (double)w->count : 0.0);
+  /* A flood: most of the volume is copies, posted by many accounts. */
+  ES_JSON_KEY(b, "flood");
+  es_buf_puts(b, w->count >= 20 && w->effective * 2 <= w->count && w->unique_authors >= 10 ? "true" : "false");
   ES_JSON_KEY(b, "class");
   es_buf_json_str(b, es_class_name(d->cls), strlen(es_class_name(d->cls)));
   key_f64(b, "expected", d->expected);

@@ -5,6 +5,7 @@
  * per-mention work here is a few counter updates per matched query. */
 #include <errno.h>
 #include <signal.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -65,7 +66,10 @@ void es__pipe_window_sink(void *ctx, const es_window_result *w) {
   }
   es_detect_state *st = &p->det[si];
   es_detect_result d;
-  es_detect_obs obs = {.index = w->index, .size_ms = w->size_ms, .count = w->count, .negative = w->negative,
+  /* Detection sees the effective volume: copies of one text (retweets,
+   * copy-paste, bot swarms) count once; negatives in proportion. */
+  uint64_t neg_eff = w->count ? (uint64_t)llround((double)w->negative * (double)w->effective / (double)w->count) : 0;
+  es_detect_obs obs = {.index = w->index, .size_ms = w->size_ms, .count = w->effective, .negative = neg_eff,
                        .authors = w->unique_authors, .negative_at_least = q->negative_at_least,
                        .count_at_least = q->count_at_least};
   es_detect_window(&p->cfg->detect, st, &obs, &d);
@@ -163,7 +167,8 @@ static void consume(es_pipe *p, es_batch *b) {
                          .author_len = r->author_len,
                          .followers = r->followers,
                          .compound = r->compound,
-                         .label = r->label};
+                         .label = r->label,
+                         .content_hash = r->content_hash};
       unsigned late_mask = es_windows_observe(p->win, &o, b->hits + r->hit_off, r->nhits);
       /* Counted in the windows that were still open (if any): done when
        * they close. */

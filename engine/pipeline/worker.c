@@ -123,6 +123,7 @@ static void process(es_worker *w, es_batch *b) {
      * scored. */
     es_sentiment s = {0};
     if (nh > 0) es_sentiment_score_lang(p->lex, m.lang.p, m.lang.n, w->srt, m.text.p, m.text.n, &s, NULL);
+    r->content_hash = nh > 0 ? es_content_hash(m.text.p, m.text.n) : 0;
     r->ts_ms = m.ts_ms;
     r->followers = m.followers;
     r->compound = (float)s.compound;

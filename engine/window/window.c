@@ -27,8 +27,10 @@ typedef struct topc {
 typedef struct acc {
   struct acc *next_free;
   uint64_t count, pos, neg, neu, unscored, reach;
+  uint64_t untexted; /* mentions without a content hash */
   int64_t sum_compound; /* fixed point, 1e-9: a sum independent of arrival order */
   es_hll hll;
+  es_hll texts; /* distinct content hashes: the effective volume */
   topc top[ES_TOPK_COUNTERS];
   uint32_t ntop;
   uint8_t tix[2 * ES_TOPK_COUNTERS]; /* author hash -> counter index + 1 (open addressing) */
@@ -96,6 +98,7 @@ void es_windows_destroy(es_windows *w) {
       slot *s = &ss->open[k];
       for (uint32_t t = 0; t < s->ntouched; t++) {
         es_hll_free(&s->accs[s->touched[t]]->hll);
+        es_hll_free(&s->accs[s->touched[t]]->texts);
         es_free(s->accs[s->touched[t]]);
       }
       free_slot_arrays(s);
@@ -107,6 +110,7 @@ void es_windows_destroy(es_windows *w) {
   for (acc *a = w->free_accs, *n; a; a = n) {
     n = a->next_free;
     es_hll_free(&a->hll);
+    es_hll_free(&a->texts);
     es_free(a);
   }
   es_free(w);
@@ -150,6 +154,8 @@ int es_windows_remap(es_windows *w, size_t new_nq, const int64_t *old_of_new) {
           touched[k][nt++] = (uint32_t)new_of_old[q];
         } else { /* the query was removed: its open windows go */
           es_hll_reset(&a->hll);
+    es_hll_reset(&a->texts);
+          es_hll_reset(&a->texts);
           a->next_free = w->free_accs;
           w->free_accs = a;
         }
@@ -210,9 +216,10 @@ static acc *get_acc(es_windows *w, slot *s, uint32_t q) {
   if (w->free_accs) {
     a = w->free_accs;
     w->free_accs = a->next_free;
-    uint8_t *regs = a->hll.regs; /* keep the dense registers for reuse */
+    uint8_t *regs = a->hll.regs, *tregs = a->texts.regs; /* keep the dense registers for reuse */
     memset(a, 0, sizeof *a);
     a->hll.regs = regs;
+    a->texts.regs = tregs;
   } else {
     a = es_calloc(1, sizeof *a);
     if (!a) return NULL;
@@ -305,6 +312,11 @@ static void emit(es_windows *w, int size_idx, const slot *s, uint32_t q, acc *a)
     uint64_t scored = a->count - a->unscored;
     r.sentiment_mean = scored ? (double)a->sum_compound / 1e9 / (double)scored : 0.0;
     r.unique_authors = es_hll_count(&a->hll);
+    /* Distinct texts, never more than the mentions (the estimate is exact up
+     * to 32 and within 1.6 % beyond); mentions without a content hash count
+     * as distinct. */
+    uint64_t texts = es_hll_count(&a->texts) + a->untexted;
+    r.effective = texts < a->count ? texts : a->count;
     r.reach = a->reach;
     qsort(a->top, a->ntop, sizeof *a->top, top_cmp);
     for (uint32_t i = 0; i < a->ntop && i < ES_TOP_AUTHORS; i++) {
@@ -332,6 +344,7 @@ static void close_slot(es_windows *w, int size_idx) {
   for (uint32_t t = 0; t < s.ntouched; t++) {
     acc *a = s.accs[s.touched[t]];
     es_hll_reset(&a->hll);
+    es_hll_reset(&a->texts);
     a->next_free = w->free_accs;
     w->free_accs = a;
     s.accs[s.touched[t]] = NULL;
@@ -404,6 +417,8 @@ unsigned es_windows_observe(es_windows *w, const es_window_obs *m, const uint32_
       default: a->neu++; break;
       }
       if (m->label != ES_LABEL_UNSCORED) a->sum_compound += llround(m->compound * 1e9);
+      if (m->content_hash) es_hll_add(&a->texts, m->content_hash);
+      else a->untexted++;
       if (m->author_hash) {
         es_hll_add(&a->hll, m->author_hash);
         top_add(a, m);
@@ -460,4 +475,38 @@ void es_windows_restore(es_windows *w, int64_t mark) {
     int64_t below = floor_div(mark, w->sizes[i].size);
     if (below > w->sizes[i].prior_below) w->sizes[i].prior_below = below;
   }
+}
+
+uint64_t es_content_hash(const char *s, size_t n) {
+  uint64_t h = 0xcbf29ce484222325ULL; /* FNV-1a over the kept bytes */
+  bool space = false, any = false;
+  size_t i = 0;
+  /* A leading "RT" (and what follows up to the colon) marks a repost. */
+  if (n >= 3 && (s[0] | 32) == 'r' && (s[1] | 32) == 't' && s[2] == ' ') i = 3;
+  while (i < n) {
+    unsigned char c = (unsigned char)s[i];
+    if (c == '@' || ((c | 32) == 'h' && n - i > 7 && !memcmp(s + i + 1, "ttp", 3)) ||
+        ((c | 32) == 'w' && n - i > 4 && !memcmp(s + i + 1, "ww.", 3))) {
+      while (i < n && s[i] != ' ' && s[i] != '\t' && s[i] != '\n') i++; /* handle or URL: skipped */
+      space = true;
+      continue;
+    }
+    i++;
+    if (c >= 'A' && c <= 'Z') c = (unsigned char)(c + 32);
+    bool keep = (c >= 'a' && c <= 'z') || c >= 0x80;
+    if (!keep) {
+      space = true;
+      continue;
+    }
+    if (space && any) {
+      h = (h ^ ' ') * 0x100000001b3ULL;
+    }
+    space = false;
+    any = true;
+    h = (h ^ c) * 0x100000001b3ULL;
+  }
+  h ^= h >> 33;
+  h *= 0xff51afd7ed558ccdULL;
+  h ^= h >> 33;
+  return h ? h : 1;
 }

@@ -37,7 +37,14 @@ typedef struct es_window_obs {
   uint64_t followers;
   double compound;
   int label;            /* enum es_label */
+  uint64_t content_hash; /* es_content_hash of the text: equal for duplicates; 0 = unknown */
 } es_window_obs;
+
+/* A hash of a mention's text that is equal for copies of it: lower-cased,
+ * with URLs, @handles, a leading "RT", digits, punctuation and spacing left
+ * out, so retweets, copy-paste and bot swarms that vary a link, a handle or
+ * a number hash alike. Never 0. */
+uint64_t es_content_hash(const char *text, size_t n);
 
 typedef struct es_top_author {
   char name[ES_AUTHOR_NAME_MAX];
@@ -52,6 +59,7 @@ typedef struct es_window_result {
   uint64_t count, positive, negative, neutral, unscored;
   double sentiment_mean; /* mean compound over scored mentions; 0 when none */
   uint64_t unique_authors, reach;
+  uint64_t effective;    /* distinct texts (es_content_hash): the volume detection sees */
   es_top_author top[ES_TOP_AUTHORS];
   int ntop;
   bool final;
