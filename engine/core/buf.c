@@ -129,10 +129,50 @@ void es_buf_json_i64(es_buf *b, int64_t v) {
   es_buf_json_u64(b, (uint64_t)v);
 }
 
+/* Six significant digits, as printf's %.6g writes them (trailing zeros
+ * dropped; exponent form below 1e-4 and from 1e6), without printf's exact
+ * decimal conversion: the digits come from one scaling by a power of ten
+ * and a rounding, which can differ from printf in the last digit only for
+ * values that are exact halves at the seventh digit. The aggregator writes
+ * several of these per window record. */
 void es_buf_json_f64(es_buf *b, double v) {
   if (!isfinite(v)) {
     es_buf_puts(b, "null");
     return;
   }
-  es_buf_printf(b, "%.6g", v);
+  if (v == 0) {
+    es_buf_putc(b, '0');
+    return;
+  }
+  double a = fabs(v);
+  if (a < 1e-4 || a >= 1e6) {
+    es_buf_printf(b, "%.6g", v);
+    return;
+  }
+  static const double p10[] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10};
+  int e = (int)floor(log10(a)); /* -4 .. 5 */
+  int frac = 5 - e;            /* decimals for six significant digits: 0 .. 9 */
+  long long digits = llround(a * p10[frac]);
+  if (digits >= 1000000) { /* rounding carried into a seventh digit */
+    if (frac == 0) {
+      es_buf_printf(b, "%.6g", v);
+      return;
+    }
+    frac--;
+    digits = llround(a * p10[frac]);
+  }
+  while (frac > 0 && digits % 10 == 0) {
+    digits /= 10;
+    frac--;
+  }
+  char tmp[40];
+  int n = 0;
+  long long ip = digits / (long long)p10[frac], fp = digits % (long long)p10[frac];
+  if (v < 0) tmp[n++] = '-';
+  n += snprintf(tmp + n, sizeof tmp - (size_t)n, "%lld", ip);
+  if (frac > 0) {
+    tmp[n++] = '.';
+    for (int k = frac - 1; k >= 0; k--) tmp[n++] = (char)('0' + (fp / (long long)p10[k]) % 10);
+  }
+  es_buf_put(b, tmp, (size_t)n);
 }

@@ -306,8 +306,12 @@ void es_detect_window(const es_detect_params *p, es_detect_state *st, const es_d
      * The larger of the two is used. */
     if (st->var > st->mean && st->mean > 0) {
       r_shape = st->mean * st->mean / (st->var - st->mean);
-      double g = nb_tail(x, mu, r_shape);
-      if (g > out->p_value) out->p_value = g;
+      /* The negative binomial tail (a continued fraction) only where it can
+       * change a decision: when the quasi-Poisson one is already small. */
+      if (out->p_value <= p->max_p) {
+        double g = nb_tail(x, mu, r_shape);
+        if (g > out->p_value) out->p_value = g;
+      }
     }
     out->neg_share_expected = st->mean > 0 ? st->neg / st->mean : NAN;
   }

@@ -10,20 +10,21 @@
 #include "earshot/mem.h"
 #include "earshot/window.h"
 
-#define M (1u << ES_HLL_P)
+static inline unsigned bits(const es_hll *h) { return h->p ? h->p : ES_HLL_P; }
 
 void es_hll_init(es_hll *h) { memset(h, 0, sizeof *h); }
 
-static void reg_add(uint8_t *regs, uint64_t hash) {
-  uint32_t idx = (uint32_t)(hash >> (64 - ES_HLL_P));
-  uint64_t rest = hash << ES_HLL_P;
-  uint8_t rank = rest ? (uint8_t)(__builtin_clzll(rest) + 1) : (uint8_t)(64 - ES_HLL_P + 1);
+static void reg_add(uint8_t *regs, unsigned p, uint64_t hash) {
+  uint32_t idx = (uint32_t)(hash >> (64 - p));
+  uint64_t rest = hash << p;
+  uint8_t rank = rest ? (uint8_t)(__builtin_clzll(rest) + 1) : (uint8_t)(64 - p + 1);
   if (rank > regs[idx]) regs[idx] = rank;
 }
 
 void es_hll_add(es_hll *h, uint64_t hash) {
+  unsigned p = bits(h), M = 1u << p;
   if (h->regs && h->nsparse == UINT32_MAX) {
-    reg_add(h->regs, hash);
+    reg_add(h->regs, p, hash);
     return;
   }
   for (uint32_t i = 0; i < h->nsparse; i++)
@@ -34,13 +35,14 @@ void es_hll_add(es_hll *h, uint64_t hash) {
   }
   if (!h->regs && !(h->regs = es_malloc(M))) return; /* OOM: stay at the exact 32 */
   memset(h->regs, 0, M);
-  for (uint32_t i = 0; i < h->nsparse; i++) reg_add(h->regs, h->sparse[i]);
-  reg_add(h->regs, hash);
+  for (uint32_t i = 0; i < h->nsparse; i++) reg_add(h->regs, p, h->sparse[i]);
+  reg_add(h->regs, p, hash);
   h->nsparse = UINT32_MAX; /* dense from now on */
 }
 
 uint64_t es_hll_count(const es_hll *h) {
   if (h->nsparse != UINT32_MAX) return h->nsparse;
+  unsigned M = 1u << bits(h);
   /* 2^-r for every possible rank (at most 64 - p + 1). */
   static double inv_pow2[66];
   if (inv_pow2[0] == 0)
@@ -58,9 +60,9 @@ uint64_t es_hll_count(const es_hll *h) {
 }
 
 void es_hll_reset(es_hll *h) {
-  uint8_t *keep = h->regs;
-  memset(h, 0, sizeof *h);
-  h->regs = keep;
+  /* Back to the exact phase; the sparse slots are overwritten before they
+   * are read, the registers cleared when the set next turns dense. */
+  h->nsparse = 0;
 }
 
 void es_hll_free(es_hll *h) {

@@ -220,9 +220,11 @@ static acc *get_acc(es_windows *w, slot *s, uint32_t q) {
     memset(a, 0, sizeof *a);
     a->hll.regs = regs;
     a->texts.regs = tregs;
+    a->texts.p = ES_HLL_P_SMALL;
   } else {
     a = es_calloc(1, sizeof *a);
     if (!a) return NULL;
+    a->texts.p = ES_HLL_P_SMALL; /* effective volume: a coarser estimate is enough */
   }
   s->accs[q] = a;
   s->touched[s->ntouched++] = q;

@@ -103,10 +103,12 @@ int64_t es_windows_max_event(const es_windows *w);
 
 /* HyperLogLog with an exact sparse phase (engine/window/hll.c). */
 #define ES_HLL_SPARSE 32
-#define ES_HLL_P 12 /* 4096 registers: 1.6% standard error */
+#define ES_HLL_P 12 /* 4096 registers: 1.6% standard error (the default) */
+#define ES_HLL_P_SMALL 8 /* 256 registers: 6.5% standard error */
 typedef struct es_hll {
   uint64_t sparse[ES_HLL_SPARSE];
   uint32_t nsparse; /* exact while <= ES_HLL_SPARSE and regs == NULL */
+  uint8_t p;        /* register bits: 0 = ES_HLL_P; kept by es_hll_reset */
   uint8_t *regs;
 } es_hll;
 void es_hll_init(es_hll *h);
