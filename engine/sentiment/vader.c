@@ -279,34 +279,32 @@ static size_t word_token(scan *sc, size_t b, tok *t) {
   return e;
 }
 
-/* The tokenizer of any text, token by token (word_token, emoji_token).
- * Keys go to the lower buffer from `from` on. */
+/* One step of the token-by-token tokenizer at s[i] (not an ASCII space):
+ * skips a Unicode space, or reads an emoji or a word token. Returns the
+ * next position, or SIZE_MAX when the lower buffer is full. */
+static size_t token_step(es_sentiment_rt *rt, scan *sc, size_t i, size_t *nt) {
+  /* A token reads at most 4096 bytes; case folding may triple them,
+   * eight-byte stores may write 8 past them, an emoji key is < 256. */
+  if (sc->lo_used > sizeof rt->lower - (3 * 4096 + 256)) return SIZE_MAX;
+  if (cl(sc->s[i]) & C_HIGH) {
+    int32_t cp;
+    size_t l = decode(sc->s + i, sc->n - i, &cp);
+    if (uni_space(cp)) return i + l;
+    if (emoji_start(cp)) return emoji_token(sc, i, cp, l, &rt->toks[(*nt)++]);
+  }
+  i = word_token(sc, i, &rt->toks[*nt]);
+  if (rt->toks[*nt].n) (*nt)++;
+  return i;
+}
+
+/* The tokenizer of any text, token by token. */
 static size_t tokenize_from(es_sentiment_rt *rt, scan *sc, size_t i, size_t nt) {
-  const char *s = sc->s;
-  size_t n = sc->n;
-  while (i < n && nt < ES_SENTIMENT_MAX_TOKENS) {
-    /* A token reads at most 4096 bytes; case folding may triple them,
-     * eight-byte stores may write 8 past them, an emoji key is < 256. */
-    if (sc->lo_used > sizeof rt->lower - (3 * 4096 + 256)) break;
-    char c = s[i];
-    if (cl(c) & C_WS) {
+  while (i < sc->n && nt < ES_SENTIMENT_MAX_TOKENS) {
+    if (cl(sc->s[i]) & C_WS) {
       i++;
       continue;
     }
-    if (cl(c) & C_HIGH) {
-      int32_t cp;
-      size_t l = decode(s + i, n - i, &cp);
-      if (uni_space(cp)) {
-        i += l;
-        continue;
-      }
-      if (emoji_start(cp)) {
-        i = emoji_token(sc, i, cp, l, &rt->toks[nt++]);
-        continue;
-      }
-    }
-    i = word_token(sc, i, &rt->toks[nt]);
-    if (rt->toks[nt].n) nt++;
+    if ((i = token_step(rt, sc, i, &nt)) == SIZE_MAX) break;
   }
   return nt;
 }
@@ -427,22 +425,7 @@ static size_t tokenize(es_sentiment_rt *rt, const char *s, size_t n) {
     if (bit(rt->hi, i) || (e < n && bit(rt->hi, e)) || e - i > 4096) {
       /* Non-ASCII in or right after this token: the general path, up to
        * the end of that token. */
-      if (sc.lo_used > sizeof rt->lower - (3 * 4096 + 256)) break;
-      char c = s[i];
-      if (cl(c) & C_HIGH) {
-        int32_t cp;
-        size_t l = decode(s + i, n - i, &cp);
-        if (uni_space(cp)) {
-          i += l;
-          continue;
-        }
-        if (emoji_start(cp)) {
-          i = emoji_token(&sc, i, cp, l, &rt->toks[nt++]);
-          continue;
-        }
-      }
-      i = word_token(&sc, i, &rt->toks[nt]);
-      if (rt->toks[nt].n) nt++;
+      if ((i = token_step(rt, &sc, i, &nt)) == SIZE_MAX) break;
       continue;
     }
     tok *t = &rt->toks[nt];
