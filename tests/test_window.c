@@ -258,3 +258,30 @@ Test(window, effective_volume_collapses_copies) {
   cr_expect_eq(sk.r[0].unique_authors, 30);
   es_windows_destroy(w);
 }
+
+/* Sample mention ids: the same few whatever the arrival order. */
+Test(window, sample_ids_do_not_depend_on_order) {
+  es_window_opts o = opts(60000, 0);
+  static sink a, b;
+  a.n = b.n = 0;
+  es_windows *wa = es_windows_create(&o, 1, collect, &a), *wb = es_windows_create(&o, 1, collect, &b);
+  cr_assert(wa && wb);
+  uint32_t q = 0;
+  char id[32];
+  for (int i = 0; i < 50; i++) {
+    snprintf(id, sizeof id, "m%d", i);
+    es_window_obs m = {.ts_ms = 1000 + i, .id = id, .id_len = strlen(id)};
+    es_windows_observe(wa, &m, &q, 1);
+    snprintf(id, sizeof id, "m%d", 49 - i);
+    es_window_obs n = {.ts_ms = 1000 + i, .id = id, .id_len = strlen(id)};
+    es_windows_observe(wb, &n, &q, 1);
+  }
+  es_windows_flush(wa);
+  es_windows_flush(wb);
+  cr_assert_eq(a.n, 1);
+  cr_assert_eq(b.n, 1);
+  cr_expect_eq(a.r[0].nsamples, ES_SAMPLE_IDS);
+  for (int i = 0; i < ES_SAMPLE_IDS; i++) cr_expect_str_eq(a.r[0].samples[i], b.r[0].samples[i]);
+  es_windows_destroy(wa);
+  es_windows_destroy(wb);
+}

@@ -86,6 +86,13 @@ void es_output_window_json(es_buf *b, const es_query *q, const es_window_result 
       first = false;
     }
     es_buf_putc(b, ']');
+    ES_JSON_KEY(b, "sample_ids");
+    es_buf_putc(b, '[');
+    for (int i = 0; i < w->nsamples; i++) {
+      if (i) es_buf_putc(b, ',');
+      es_buf_json_str(b, w->samples[i], strlen(w->samples[i]));
+    }
+    es_buf_putc(b, ']');
     es_buf_putc(b, '}');
   }
   ES_JSON_KEY(b, "warming_up");

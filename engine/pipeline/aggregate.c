@@ -168,7 +168,9 @@ static void consume(es_pipe *p, es_batch *b) {
                          .followers = r->followers,
                          .compound = r->compound,
                          .label = r->label,
-                         .content_hash = r->content_hash};
+                         .content_hash = r->content_hash,
+                         .id = r->id,
+                         .id_len = r->id_len};
       unsigned late_mask = es_windows_observe(p->win, &o, b->hits + r->hit_off, r->nhits);
       /* Counted in the windows that were still open (if any): done when
        * they close. */

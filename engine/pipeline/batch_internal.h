@@ -28,6 +28,8 @@ typedef struct es_line_res {
   uint64_t content_hash; /* es_content_hash of the text (matched mentions) */
   const char *author; /* copied into the batch arena when the mention matched */
   uint32_t author_len;
+  const char *id;     /* the mention id, copied like the author; NULL when absent */
+  uint32_t id_len;
   uint32_t hit_off, nhits; /* into batch->hits */
   float compound;
   uint8_t label;

@@ -136,6 +136,10 @@ static void process(es_worker *w, es_batch *b) {
       b->nhits += (uint32_t)nh;
       w->c.matched++;
       w->c.hits += (uint64_t)nh;
+      if (m.id.n) {
+        r->id = es_arena_strndup(&b->arena, m.id.p, m.id.n);
+        r->id_len = r->id ? (uint32_t)m.id.n : 0;
+      }
       if (m.author.n) {
         r->author_hash = es_hash_bytes(m.author.p, m.author.n) | 1; /* never 0: 0 means anonymous */
         r->author = es_arena_strndup(&b->arena, m.author.p, m.author.n);

@@ -17,6 +17,7 @@
 #include "earshot/error.h"
 #include "earshot/mem.h"
 #include "earshot/sentiment.h"
+#include "earshot/hash.h"
 #include "earshot/window.h"
 
 typedef struct topc {
@@ -31,6 +32,9 @@ typedef struct acc {
   int64_t sum_compound; /* fixed point, 1e-9: a sum independent of arrival order */
   es_hll hll;
   es_hll texts; /* distinct content hashes: the effective volume */
+  uint64_t sample_hash[ES_SAMPLE_IDS]; /* sorted ascending; nsamples valid */
+  char sample[ES_SAMPLE_IDS][ES_SAMPLE_ID_MAX];
+  uint32_t nsamples;
   topc top[ES_TOPK_COUNTERS];
   uint32_t ntop;
   uint8_t tix[2 * ES_TOPK_COUNTERS]; /* author hash -> counter index + 1 (open addressing) */
@@ -210,6 +214,30 @@ static slot *open_slot(es_windows *w, sizeset *ss, int64_t index) {
   return &ss->open[lo];
 }
 
+/* Keeps the ids with the smallest hashes (ties by the id itself). */
+static void sample_add(acc *a, const char *id, size_t n) {
+  if (n >= ES_SAMPLE_ID_MAX) n = ES_SAMPLE_ID_MAX - 1;
+  uint64_t h = es_hash_bytes(id, n);
+  uint32_t k = a->nsamples;
+  for (uint32_t i = 0; i < a->nsamples; i++) {
+    if (a->sample_hash[i] == h && !strncmp(a->sample[i], id, n) && a->sample[i][n] == 0) return; /* seen */
+    if (h < a->sample_hash[i] || (h == a->sample_hash[i] && strncmp(id, a->sample[i], n) < 0)) {
+      k = i;
+      break;
+    }
+  }
+  if (k >= ES_SAMPLE_IDS) return;
+  uint32_t last = a->nsamples < ES_SAMPLE_IDS ? a->nsamples : ES_SAMPLE_IDS - 1;
+  for (uint32_t i = last; i > k; i--) {
+    a->sample_hash[i] = a->sample_hash[i - 1];
+    memcpy(a->sample[i], a->sample[i - 1], ES_SAMPLE_ID_MAX);
+  }
+  a->sample_hash[k] = h;
+  memcpy(a->sample[k], id, n);
+  a->sample[k][n] = 0;
+  if (a->nsamples < ES_SAMPLE_IDS) a->nsamples++;
+}
+
 static acc *get_acc(es_windows *w, slot *s, uint32_t q) {
   acc *a = s->accs[q];
   if (a) return a;
@@ -319,6 +347,8 @@ static void emit(es_windows *w, int size_idx, const slot *s, uint32_t q, acc *a)
      * as distinct. */
     uint64_t texts = es_hll_count(&a->texts) + a->untexted;
     r.effective = texts < a->count ? texts : a->count;
+    r.nsamples = (int)a->nsamples;
+    for (uint32_t i = 0; i < a->nsamples; i++) memcpy(r.samples[i], a->sample[i], ES_SAMPLE_ID_MAX);
     r.reach = a->reach;
     qsort(a->top, a->ntop, sizeof *a->top, top_cmp);
     for (uint32_t i = 0; i < a->ntop && i < ES_TOP_AUTHORS; i++) {
@@ -421,6 +451,7 @@ unsigned es_windows_observe(es_windows *w, const es_window_obs *m, const uint32_
       if (m->label != ES_LABEL_UNSCORED) a->sum_compound += llround(m->compound * 1e9);
       if (m->content_hash) es_hll_add(&a->texts, m->content_hash);
       else a->untexted++;
+      if (m->id_len) sample_add(a, m->id, m->id_len);
       if (m->author_hash) {
         es_hll_add(&a->hll, m->author_hash);
         top_add(a, m);

@@ -29,6 +29,9 @@ typedef struct es_window_opts {
                             the minimum over input partitions), not by each mention */
 } es_window_opts;
 
+#define ES_SAMPLE_IDS 3
+#define ES_SAMPLE_ID_MAX 64 /* longer ids are cut */
+
 typedef struct es_window_obs {
   int64_t ts_ms;
   uint64_t author_hash; /* 0 = anonymous: not counted as an author */
@@ -38,6 +41,8 @@ typedef struct es_window_obs {
   double compound;
   int label;            /* enum es_label */
   uint64_t content_hash; /* es_content_hash of the text: equal for duplicates; 0 = unknown */
+  const char *id;        /* the mention id (NULL when it has none) */
+  size_t id_len;
 } es_window_obs;
 
 /* A hash of a mention's text that is equal for copies of it: lower-cased,
@@ -60,6 +65,10 @@ typedef struct es_window_result {
   double sentiment_mean; /* mean compound over scored mentions; 0 when none */
   uint64_t unique_authors, reach;
   uint64_t effective;    /* distinct texts (es_content_hash): the volume detection sees */
+  /* A few mention ids of the window: those with the smallest id hashes, so
+   * the choice does not depend on arrival order. */
+  char samples[ES_SAMPLE_IDS][ES_SAMPLE_ID_MAX];
+  int nsamples;
   es_top_author top[ES_TOP_AUTHORS];
   int ntop;
   bool final;
