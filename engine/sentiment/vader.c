@@ -403,64 +403,58 @@ static size_t tokenize(es_sentiment_rt *rt, const char *s, size_t n) {
   if (n > FAST_MAX) return tokenize_from(rt, &sc, 0, 0);
   classify(rt, s, n);
   sc.lo_used = (n + 16 + 7) & ~(size_t)7; /* the aligned copy, then other keys */
-  uint64_t stop[MASK_WORDS];
-  size_t words = (n + 63) / 64 + 1;
-  for (size_t w = 0; w < words; w++) stop[w] = rt->ws[w] | rt->hi[w];
   size_t nt = 0, i = 0;
   while (i < n && nt < ES_SENTIMENT_MAX_TOKENS) {
-    /* skip ASCII spaces */
-    for (size_t w = i >> 6;; w++) {
+    /* The next run of non-space bytes: [b, e). */
+    size_t b = n;
+    for (size_t w = i >> 6; (w << 6) < n; w++) {
       uint64_t x = ~rt->ws[w] & (w == i >> 6 ? ~0ULL << (i & 63) : ~0ULL);
       if (x) {
-        i = (w << 6) + (size_t)__builtin_ctzll(x);
-        break;
-      }
-      if ((w + 1) << 6 >= n) {
-        i = n;
+        b = (w << 6) + (size_t)__builtin_ctzll(x);
         break;
       }
     }
-    if (i >= n) break;
-    size_t e = next_set(stop, i, n);
-    if (bit(rt->hi, i) || (e < n && bit(rt->hi, e)) || e - i > 4096) {
-      /* Non-ASCII in or right after this token: the general path, up to
-       * the end of that token. */
-      if ((i = token_step(rt, &sc, i, &nt)) == SIZE_MAX) break;
+    if (b >= n) break;
+    size_t e = next_set(rt->ws, b, n), len = e - b;
+    i = e;
+    /* The token's bits of every map at once (tokens up to 57 bytes). */
+    uint64_t hi = 1, up = 0, lc = 0, pu = 0, full = 0;
+    if (len <= 57) {
+      size_t w = b >> 6, sh = b & 63;
+      full = (1ULL << len) - 1;
+#define TAKE(m) ((((m)[w] >> sh) | (sh + len > 64 ? (m)[w + 1] << (64 - sh) : 0)) & full)
+      hi = TAKE(rt->hi);
+      up = TAKE(rt->up);
+      lc = TAKE(rt->lc);
+      pu = TAKE(rt->pu);
+#undef TAKE
+    }
+    if (hi) {
+      /* Non-ASCII inside (an emoji, a Unicode space, accented letters), or
+       * a long token: the token-by-token path, which defines the semantics,
+       * over this run of bytes. */
+      for (size_t k = b; k < e && nt < ES_SENTIMENT_MAX_TOKENS;)
+        if ((k = token_step(rt, &sc, k, &nt)) == SIZE_MAX) return nt;
       continue;
     }
     tok *t = &rt->toks[nt];
-    size_t b = i, len = e - b;
-    i = e;
     char c0 = s[b] | 32;
     if ((c0 == 'h' || c0 == 'w') &&
         (starts_ci(s + b, len, "http://") || starts_ci(s + b, len, "https://") || starts_ci(s + b, len, "www.")))
       continue;
     t->kind = s[b] == '@' && len > 1 ? TK_HANDLE : TK_WORD;
     size_t lead = 0, trail = 0;
-    bool cased_up, cased_lo, punct;
-    if (len <= 57) {
-      uint64_t full = (1ULL << len) - 1, pu = bits(rt->pu, b, len);
-      cased_up = bits(rt->up, b, len) != 0;
-      cased_lo = bits(rt->lc, b, len) != 0;
-      punct = pu != 0;
-      if (pu) {
-        lead = pu == full ? len : (size_t)__builtin_ctzll(~pu);
-        if (lead < len) trail = (size_t)__builtin_clzll(~(pu << (64 - len)));
-      }
-    } else {
-      while (lead < len && bit(rt->pu, b + lead)) lead++;
-      while (trail < len - lead && bit(rt->pu, e - 1 - trail)) trail++;
-      cased_up = any(rt->up, b, e);
-      cased_lo = any(rt->lc, b, e);
-      punct = any(rt->pu, b, e);
+    if (pu) {
+      lead = pu == full ? len : (size_t)__builtin_ctzll(~pu);
+      if (lead < len) trail = (size_t)__builtin_clzll(~(pu << (64 - len)));
+      if (len - lead - trail <= 2) lead = trail = 0;
     }
-    if (len - lead - trail <= 2) lead = trail = 0;
     t->p = s + b + lead;
     t->n = (uint16_t)(len - lead - trail);
     t->lo = rt->lower + b + lead;
     t->ln = t->n;
-    t->upper = cased_up && !cased_lo;
-    t->punct = punct;
+    t->upper = up && !lc;
+    t->punct = pu != 0;
     nt++;
   }
   return nt;
