@@ -256,3 +256,31 @@ Test(cli, duplicate_flood_is_collapsed_and_flagged) {
   cr_expect_lt(atoi(e + 18), 60, "400 copies count once: %s", e);
   cr_expect(strstr(out, "\"count\":4"), "the raw count keeps them (over 400): %s", out);
 }
+
+/* An alert on a query that then goes silent still resolves: its empty
+ * windows are emitted while the alert is open. */
+Test(cli, alert_of_a_silent_query_resolves) {
+  char p[160];
+  snprintf(p, sizeof p, "%s/q.yaml", dir);
+  FILE *f = fopen(p, "w");
+  cr_assert(f);
+  fputs("queries:\n  - id: card\n    query: card\n  - id: app\n    query: app\n", f);
+  fclose(f);
+  /* 40 minutes of "card" (10/min) and "app" (10/min), a "card" burst of 200
+   * in minute 40, then only "app" for 10 more minutes. Texts differ by a
+   * word (digits would not: copies count once). */
+  cr_assert_eq(sh(NULL, 0,
+                  "w() { echo $1 | tr 0-9 a-j; }; "
+                  "for m in $(seq 0 50); do for k in $(seq 0 9); do "
+                  "[ $m -lt 40 ] && printf '{\"id\":\"c%%d-%%d\",\"ts\":%%d,\"text\":\"my card works %%s %%s\",\"author\":\"u%%d\"}\\n' $m $k $((1767571200000 + m*60000 + k*5000)) $(w $m) $(w $k) $k; "
+                  "printf '{\"id\":\"a%%d-%%d\",\"ts\":%%d,\"text\":\"the app is fine %%s %%s\",\"author\":\"v%%d\"}\\n' $m $k $((1767571200000 + m*60000 + k*5000 + 1)) $(w $m) $(w $k) $k; "
+                  "done; [ $m -eq 40 ] && for k in $(seq 1 200); do "
+                  "printf '{\"id\":\"b%%d\",\"ts\":%%d,\"text\":\"card declined %%s\",\"author\":\"w%%d\"}\\n' $k $((1767571200000 + m*60000 + k*100 + 2)) $(w $k) $k; done; "
+                  "done > %s/m.jsonl; true", dir), 0);
+  char out[8192];
+  cr_assert_eq(sh(out, sizeof out, "%s replay --queries %s/q.yaml --input %s/m.jsonl --output /dev/null --lateness 0s "
+                  "--alerts-output %s/a.jsonl --no-progress 2>&1 >/dev/null && grep -o '\"state\":\"[a-z]*\"' %s/a.jsonl",
+                  ES_BIN, dir, dir, dir, dir), 0);
+  cr_expect(strstr(out, "\"state\":\"opened\""), "%s", out);
+  cr_expect(strstr(out, "\"state\":\"resolved\""), "the silent query's alert resolves: %s", out);
+}

@@ -285,3 +285,34 @@ Test(window, sample_ids_do_not_depend_on_order) {
   es_windows_destroy(wa);
   es_windows_destroy(wb);
 }
+
+/* A watched query's windows close even when it has no mention: the quiet
+ * windows an open alert needs to resolve. */
+Test(window, watched_query_emits_empty_windows) {
+  es_window_opts o = opts(60000, 0);
+  static sink sk;
+  sk.n = 0;
+  es_windows *w = es_windows_create(&o, 3, collect, &sk);
+  cr_assert(w);
+  uint32_t q0 = 0, q2 = 2;
+  es_window_obs m = {.ts_ms = 1000};
+  es_windows_observe(w, &m, &q0, 1); /* query 0 in window 0 */
+  es_windows_watch(w, 2, 0, true);
+  for (int k = 1; k <= 3; k++) {
+    es_window_obs n = {.ts_ms = k * 60000 + 1000};
+    es_windows_observe(w, &n, &q0, 1); /* only query 0 has mentions */
+  }
+  /* Windows 0, 1, 2 closed: query 0 each time, query 2 empty each time, in query order. */
+  cr_assert_eq(sk.n, 6, "%d records", sk.n);
+  for (int k = 0; k < 3; k++) {
+    cr_expect_eq(sk.r[2 * k].query, 0);
+    cr_expect_eq(sk.r[2 * k + 1].query, 2);
+    cr_expect_eq(sk.r[2 * k + 1].count, 0);
+  }
+  es_windows_watch(w, 2, 0, false);
+  es_window_obs last = {.ts_ms = 5 * 60000};
+  es_windows_observe(w, &last, &q0, 1);
+  cr_expect_eq(sk.n, 7, "unwatched: no empty window for query 2");
+  (void)q2;
+  es_windows_destroy(w);
+}

@@ -73,6 +73,8 @@ void es__pipe_window_sink(void *ctx, const es_window_result *w) {
                        .authors = w->unique_authors, .negative_at_least = q->negative_at_least,
                        .count_at_least = q->count_at_least};
   es_detect_window(&p->cfg->detect, st, &obs, &d);
+  /* An open alert needs its quiet windows, empty or not, to resolve. */
+  es_windows_watch(p->win, w->query, w->size_idx, st->alert_open);
   es_window_result fin = *w;
   fin.final = !p->stopped_early;
   p->st->windows++;

@@ -160,6 +160,11 @@ int es_replay(const es_config *cfg, const es_queryset *qs, const es_lexicon *lex
       rc = ES_EIO;
       goto done;
     }
+    /* Alerts that were open when the earlier run stopped still need their
+     * quiet windows. */
+    for (size_t i = 0; i < n; i++)
+      if (p.det[i].alert_open)
+        es_windows_watch(p.win, (uint32_t)(i / (size_t)cfg->windows.nsizes), (int)(i % (size_t)cfg->windows.nsizes), true);
   }
 
   /* Pool: 4 batches in flight per worker plus one end marker each, one being

@@ -68,6 +68,11 @@ struct es_windows {
   bool any;
   int64_t last_progress_wall;
   int64_t idle_mark; /* effective watermark reached by idle flushes */
+  /* Watched (query, size): its windows are emitted even when empty (an
+   * open alert must see its quiet windows to resolve). */
+  uint8_t *watch[ES_MAX_WINDOW_SIZES];
+  size_t nwatch[ES_MAX_WINDOW_SIZES];
+  uint32_t *emit_list; /* scratch for close_slot, nq entries */
 };
 
 static int64_t floor_div(int64_t a, int64_t b) { return a >= 0 ? a / b : -((-a + b - 1) / b); }
@@ -85,8 +90,27 @@ es_windows *es_windows_create(const es_window_opts *o, size_t nqueries, es_windo
     w->sizes[i].size = o->size_ms[i];
     w->sizes[i].closed_below = INT64_MIN;
     w->sizes[i].prior_below = INT64_MIN;
+    w->watch[i] = es_calloc(nqueries ? nqueries : 1, 1);
+    if (!w->watch[i]) {
+      es_windows_destroy(w);
+      return NULL;
+    }
+  }
+  w->emit_list = es_malloc((nqueries ? nqueries : 1) * sizeof *w->emit_list);
+  if (!w->emit_list) {
+    es_windows_destroy(w);
+    return NULL;
   }
   return w;
+}
+
+void es_windows_watch(es_windows *w, uint32_t q, int size_idx, bool on) {
+  if (q >= w->nq || size_idx < 0 || size_idx >= w->o.nsizes) return;
+  uint8_t *f = &w->watch[size_idx][q];
+  if (*f == on) return;
+  *f = on;
+  if (on) w->nwatch[size_idx]++;
+  else w->nwatch[size_idx]--;
 }
 
 static void free_slot_arrays(slot *s) {
@@ -96,6 +120,8 @@ static void free_slot_arrays(slot *s) {
 
 void es_windows_destroy(es_windows *w) {
   if (!w) return;
+  for (int i = 0; i < ES_MAX_WINDOW_SIZES; i++) es_free(w->watch[i]);
+  es_free(w->emit_list);
   for (int i = 0; i < w->o.nsizes; i++) {
     sizeset *ss = &w->sizes[i];
     for (size_t k = 0; k < ss->nopen; k++) {
@@ -158,7 +184,6 @@ int es_windows_remap(es_windows *w, size_t new_nq, const int64_t *old_of_new) {
           touched[k][nt++] = (uint32_t)new_of_old[q];
         } else { /* the query was removed: its open windows go */
           es_hll_reset(&a->hll);
-    es_hll_reset(&a->texts);
           es_hll_reset(&a->texts);
           a->next_free = w->free_accs;
           w->free_accs = a;
@@ -170,7 +195,24 @@ int es_windows_remap(es_windows *w, size_t new_nq, const int64_t *old_of_new) {
       s->ntouched = nt;
     }
   }
-  /* Pooled slot arrays have the old size. */
+  /* Watched queries follow their ids; pooled slot arrays have the old size. */
+  for (int i = 0; i < w->o.nsizes; i++) {
+    uint8_t *nw = es_calloc(new_nq ? new_nq : 1, 1);
+    uint32_t *nl = es_malloc((new_nq ? new_nq : 1) * sizeof *nl);
+    if (!nw || !nl) { /* keep the old flags rather than fail half-way: a missed quiet window only delays a resolve */
+      es_free(nw);
+      es_free(nl);
+      continue;
+    }
+    size_t cnt = 0;
+    for (size_t j = 0; j < new_nq; j++)
+      if (old_of_new[j] >= 0 && (size_t)old_of_new[j] < w->nq && w->watch[i][old_of_new[j]]) nw[j] = 1, cnt++;
+    es_free(w->watch[i]);
+    w->watch[i] = nw;
+    w->nwatch[i] = cnt;
+    es_free(w->emit_list);
+    w->emit_list = nl;
+  }
   for (size_t f = 0; f < w->nfree; f++) free_slot_arrays(&w->free_slots[f]);
   w->nfree = 0;
   w->nq = new_nq;
@@ -369,6 +411,14 @@ static void close_slot(es_windows *w, int size_idx) {
   ss->closed_below = s.index + 1;
   if (w->o.emit_empty) {
     for (uint32_t q = 0; q < w->nq; q++) emit(w, size_idx, &s, q, s.accs[q]);
+  } else if (w->nwatch[size_idx]) {
+    /* Touched queries and watched ones, in query order. */
+    size_t n = 0;
+    for (uint32_t t = 0; t < s.ntouched; t++) w->emit_list[n++] = s.touched[t];
+    for (uint32_t q = 0; q < w->nq; q++)
+      if (w->watch[size_idx][q] && !s.accs[q]) w->emit_list[n++] = q;
+    qsort(w->emit_list, n, sizeof *w->emit_list, u32_cmp);
+    for (size_t k = 0; k < n; k++) emit(w, size_idx, &s, w->emit_list[k], s.accs[w->emit_list[k]]);
   } else {
     qsort(s.touched, s.ntouched, sizeof *s.touched, u32_cmp);
     for (uint32_t t = 0; t < s.ntouched; t++) emit(w, size_idx, &s, s.touched[t], s.accs[s.touched[t]]);

@@ -104,6 +104,9 @@ void es_windows_restore(es_windows *w, int64_t mark);
  * query; those of removed queries are dropped. 0 or ES_ENOMEM (then
  * nothing changed). */
 int es_windows_remap(es_windows *w, size_t new_nq, const int64_t *old_of_new);
+/* Emit the windows of query q and size size_idx even when empty (the
+ * aggregator watches queries with an open alert). */
+void es_windows_watch(es_windows *w, uint32_t q, int size_idx, bool on);
 /* End of input: closes every open window (final). */
 void es_windows_flush(es_windows *w);
 int64_t es_windows_watermark(const es_windows *w);
