@@ -333,10 +333,10 @@ void es_detect_window(const es_detect_params *p, es_detect_state *st, const es_d
   }
   /* The slow climb: the fast level well above the slow one, significantly,
    * for trend_windows windows in a row; only once the hour-of-day factors
-   * have four days of history (before, the daily ramp is a "trend"). */
+   * have three days of history (before, the daily ramp is a "trend"). */
   /* During the day after the day-of-week factors switch on (day 7), the
    * slow level is still the uncorrected weekend one: no climb tests then. */
-  bool settled = hist_ms >= 4 * DAY_MS && !(hist_ms >= 7 * DAY_MS && hist_ms < 8 * DAY_MS);
+  bool settled = hist_ms >= 3 * DAY_MS && !(hist_ms >= 7 * DAY_MS && hist_ms < 8 * DAY_MS);
   bool climbing = false;
   if (ready && settled && st->nwindows >= (int64_t)(2 * p->trend_halflife) && st->slow > 0) {
     double sd_fast = sqrt((st->var > st->mean ? st->var : st->mean) * alpha / (2 - alpha));
