@@ -215,6 +215,10 @@ static double alpha_of(double halflife) { return 1.0 - exp2(-1.0 / (halflife > 0
 #define DAY_MS 86400000LL
 #define HOUR_MS 3600000LL
 
+/* The hour-of-day (UTC) and day-of-week (Monday 0) bins of a window start. */
+static int hour_bin(int64_t start_ms) { return (int)((start_ms % DAY_MS + DAY_MS) % DAY_MS / HOUR_MS); }
+static int day_bin(int64_t start_ms) { return (int)(((start_ms / DAY_MS) % 7 + 7 + 3) % 7); } /* 1970-01-01: a Thursday */
+
 /* The seasonal factor of a window: hour of day after 2 days of history,
  * day of week after 7 (each day bin has then been seen once), each
  * normalised to mean 1. */
@@ -223,14 +227,12 @@ static double season_factor(const es_detect_state *st, int64_t start_ms, int64_t
   if (hist_ms >= 2 * DAY_MS) {
     double m = 0;
     for (int h = 0; h < 24; h++) m += st->hod[h];
-    int h = (int)((start_ms % DAY_MS + DAY_MS) % DAY_MS / HOUR_MS);
-    if (m > 0) f *= st->hod[h] * 24 / m;
+    if (m > 0) f *= st->hod[hour_bin(start_ms)] * 24 / m;
   }
   if (hist_ms >= 7 * DAY_MS) {
     double m = 0;
     for (int d = 0; d < 7; d++) m += st->dow[d];
-    int d = (int)(((start_ms / DAY_MS) % 7 + 7 + 3) % 7); /* 1970-01-01 was a Thursday */
-    if (m > 0) f *= st->dow[d] * 7 / m;
+    if (m > 0) f *= st->dow[day_bin(start_ms)] * 7 / m;
   }
   return f > 0.05 ? f : 0.05;
 }
@@ -242,8 +244,7 @@ static void season_learn(es_detect_state *st, int64_t start_ms, int64_t size_ms,
    * exponentially weighted with a half-life of a day. */
   double a_day = alpha_of(per_day), warm = 1.0 / (double)(st->nwindows + 1);
   if (warm > a_day) a_day = warm;
-  int h = (int)((start_ms % DAY_MS + DAY_MS) % DAY_MS / HOUR_MS);
-  int d = (int)(((start_ms / DAY_MS) % 7 + 7 + 3) % 7);
+  int h = hour_bin(start_ms), d = day_bin(start_ms);
   double hf = st->hod[h], df = st->dow[d];
   st->day += a_day * (x / (hf * df > 0.05 ? hf * df : 0.05) - st->day);
   if (st->day <= 0) return;

@@ -30,14 +30,11 @@ typedef struct sslot {
 } sslot;
 
 struct es_lang {
-  es_wordtab tab;  /* first: the scorer reads it (es__lang_words) */
+  es_wordtab tab;  /* the word table the scorer reads (es__lang_words) */
   char name[16];
-  wslot *words;
-  size_t wmask, wn;
-  wentry *entries; /* wn of them */
-  size_t ecap;
-  char *keys;      /* key bytes of all entries */
-  size_t klen, kcap;
+  size_t wn;       /* entries in use */
+  size_t ecap;     /* entries allocated */
+  size_t klen, kcap; /* key bytes used and allocated */
   sslot *seqs;
   size_t smask, sn;
   uint32_t next_id;
@@ -58,67 +55,57 @@ struct es_lexicon {
 
 /* ---- tables ---- */
 
-/* The slot holding tok, or the empty slot where it would go. */
-static wslot *wfind(const es_lang *L, wslot *slots, size_t mask, const char *tok, size_t n) {
-  uint64_t h = es__key_hash(tok, n);
-  uint32_t tag = (uint32_t)h;
-  for (size_t i = (size_t)(h >> 32) & mask;; i = (i + 1) & mask) {
-    wslot *s = &slots[i];
-    if (!s->idx) return s;
-    if (s->tag == tag) {
-      const wentry *e = &L->entries[s->idx - 1];
-      if (e->key_len == n && !memcmp(L->keys + e->key_off, tok, n)) return s;
-    }
-  }
-}
-
 static int wgrow(es_lang *L) {
-  size_t cap = (L->wmask + 1) * 2;
+  es_wordtab *t = &L->tab;
+  size_t cap = (t->mask + 1) * 2;
   wslot *ns = es_calloc(cap, sizeof *ns);
   if (!ns) return ES_ENOMEM;
   for (size_t i = 0; i < L->wn; i++) {
-    const wentry *e = &L->entries[i];
-    wslot *s = wfind(L, ns, cap - 1, L->keys + e->key_off, e->key_len);
-    s->tag = (uint32_t)es__key_hash(L->keys + e->key_off, e->key_len);
+    const wentry *e = &t->entries[i];
+    uint64_t h = es__key_hash(t->keys + e->key_off, e->key_len);
+    wslot *s = es__probe(ns, cap - 1, t, h, t->keys + e->key_off, e->key_len);
+    s->tag = (uint32_t)h;
     s->idx = (uint32_t)i + 1;
   }
-  es_free(L->words);
-  L->words = ns;
-  L->wmask = cap - 1;
+  es_free(t->slots);
+  t->slots = ns;
+  t->mask = cap - 1;
   return 0;
 }
 
 /* The facts of a lower-case token, an entry created when absent. The
  * pointer is valid until the next wput. */
 static es_word_info *wput(es_lang *L, const char *tok, size_t n) {
-  if ((L->wn + 1) * 3 > (L->wmask + 1) && wgrow(L)) return NULL; /* load <= 1/3: short probes */
-  wslot *s = wfind(L, L->words, L->wmask, tok, n);
+  es_wordtab *t = &L->tab;
+  if ((L->wn + 1) * 3 > (t->mask + 1) && wgrow(L)) return NULL; /* load <= 1/3: short probes */
+  uint64_t h = es__key_hash(tok, n);
+  wslot *s = es__probe(t->slots, t->mask, t, h, tok, n);
   if (!s->idx) {
     if (L->wn == L->ecap) {
       size_t cap = L->ecap ? L->ecap * 2 : 1024;
-      wentry *ne = es_realloc(L->entries, cap * sizeof *ne);
+      wentry *ne = es_realloc(t->entries, cap * sizeof *ne);
       if (!ne) return NULL;
-      L->entries = ne;
+      t->entries = ne;
       L->ecap = cap;
     }
     if (L->klen + n > L->kcap) {
       size_t cap = L->kcap ? L->kcap * 2 : 65536;
       while (cap < L->klen + n) cap *= 2;
-      char *nk = es_realloc(L->keys, cap);
+      char *nk = es_realloc(t->keys, cap);
       if (!nk) return NULL;
-      L->keys = nk;
+      t->keys = nk;
       L->kcap = cap;
     }
-    memcpy(L->keys + L->klen, tok, n);
-    wentry *e = &L->entries[L->wn];
+    memcpy(t->keys + L->klen, tok, n);
+    wentry *e = &t->entries[L->wn];
     memset(e, 0, sizeof *e);
     e->key_off = (uint32_t)L->klen;
     e->key_len = (uint32_t)n;
     L->klen += n;
-    s->tag = (uint32_t)es__key_hash(tok, n);
+    s->tag = (uint32_t)h;
     s->idx = (uint32_t)++L->wn;
   }
-  return &L->entries[s->idx - 1].info;
+  return &t->entries[s->idx - 1].info;
 }
 
 static size_t seq_hash(const uint32_t *ids, int n) {
@@ -159,12 +146,12 @@ static es_lang *lang_new(const char *name) {
   es_lang *L = es_calloc(1, sizeof *L);
   if (!L) return NULL;
   snprintf(L->name, sizeof L->name, "%s", name);
-  L->wmask = 1023;
+  L->tab.mask = 1023;
   L->smask = 63;
-  L->words = es_calloc(L->wmask + 1, sizeof *L->words);
+  L->tab.slots = es_calloc(L->tab.mask + 1, sizeof *L->tab.slots);
   L->seqs = es_calloc(L->smask + 1, sizeof *L->seqs);
-  if (!L->words || !L->seqs) {
-    es_free(L->words);
+  if (!L->tab.slots || !L->seqs) {
+    es_free(L->tab.slots);
     es_free(L->seqs);
     es_free(L);
     return NULL;
@@ -174,9 +161,9 @@ static es_lang *lang_new(const char *name) {
 
 static void lang_free(es_lang *L) {
   if (!L) return;
-  es_free(L->words);
-  es_free(L->entries);
-  es_free(L->keys);
+  es_free(L->tab.slots);
+  es_free(L->tab.entries);
+  es_free(L->tab.keys);
   es_free(L->seqs);
   es_free(L);
 }
@@ -465,10 +452,6 @@ es_lexicon *es_lexicon_create(const es_sentiment_opts *o, es_diag *d) {
       L->infix_punct &= p;
     }
   }
-  for (int k = 0; !rc && k < lex->nlangs; k++) {
-    es_lang *L = lex->langs[k];
-    L->tab = (es_wordtab){L->words, L->wmask, L->entries, L->keys};
-  }
   const char *def = o->default_lang ? o->default_lang : "en";
   if (lex) lex->def = -1;
   for (int k = 0; !rc && k < lex->nlangs; k++)
@@ -534,10 +517,6 @@ bool es_lexicon_has_lang(const es_lexicon *lex, const char *lang, size_t n) { re
 
 const es_lang *es__lexicon_lang(const es_lexicon *lex, const char *lang, size_t n) { return lang_for(lex, lang, n); }
 
-const es_word_info *es__lang_word(const es_lang *L, const char *tok, size_t n) {
-  return es__word(&L->tab, tok, n);
-}
-
 const es_wordtab *es__lang_words(const es_lang *L) { return &L->tab; }
 
 const es_seq_info *es__lang_seq(const es_lang *L, const uint32_t *ids, int n) {
@@ -561,7 +540,7 @@ bool es__lang_infix_negation(const es_lang *L, const char *tok, size_t n) {
 
 bool es_lexicon_get(const es_lexicon *lex, const char *tok, size_t n, double *valence) {
   const es_lang *L = es__lexicon_default_lang(lex);
-  const es_word_info *w = L ? es__lang_word(L, tok, n) : NULL;
+  const es_word_info *w = L ? es__word(&L->tab, tok, n) : NULL;
   if (!w || !w->in_lex) return false;
   *valence = w->valence;
   return true;

@@ -99,10 +99,10 @@ typedef struct wentry {
 } wentry;
 
 typedef struct es_wordtab {
-  const wslot *slots;
+  wslot *slots;
   size_t mask;
-  const wentry *entries;
-  const char *keys;
+  wentry *entries;
+  char *keys;      /* key bytes of all entries */
 } es_wordtab;
 
 static inline bool es__key_eq(const char *a, const char *b, size_t n) {
@@ -117,21 +117,27 @@ static inline bool es__key_eq(const char *a, const char *b, size_t n) {
   return !memcmp(a, b, n);
 }
 
-/* The facts about a lower-case token, or NULL when the table has none. */
-static inline const es_word_info *es__word(const es_wordtab *t, const char *tok, size_t n) {
-  uint64_t h = es__key_hash(tok, n);
+/* The slot of tok (hash h = es__key_hash(tok, n)) in slots[0..mask], or the
+ * empty slot where it would go. The one probe loop: building the table
+ * (with a new slot array while it grows) and looking up use it. */
+static inline wslot *es__probe(wslot *slots, size_t mask, const es_wordtab *t, uint64_t h, const char *tok, size_t n) {
   uint32_t tag = (uint32_t)h;
-  for (size_t i = (size_t)(h >> 32) & t->mask;; i = (i + 1) & t->mask) {
-    const wslot *s = &t->slots[i];
-    if (!s->idx) return NULL;
+  for (size_t i = (size_t)(h >> 32) & mask;; i = (i + 1) & mask) {
+    wslot *s = &slots[i];
+    if (!s->idx) return s;
     if (s->tag == tag) {
       const wentry *e = &t->entries[s->idx - 1];
-      if (e->key_len == n && es__key_eq(t->keys + e->key_off, tok, n)) return &e->info;
+      if (e->key_len == n && es__key_eq(t->keys + e->key_off, tok, n)) return s;
     }
   }
 }
 
-const es_word_info *es__lang_word(const es_lang *L, const char *tok, size_t n);
+/* The facts about a lower-case token, or NULL when the table has none. */
+static inline const es_word_info *es__word(const es_wordtab *t, const char *tok, size_t n) {
+  const wslot *s = es__probe(t->slots, t->mask, t, es__key_hash(tok, n), tok, n);
+  return s->idx ? &t->entries[s->idx - 1].info : NULL;
+}
+
 const es_wordtab *es__lang_words(const es_lang *L);
 const es_seq_info *es__lang_seq(const es_lang *L, const uint32_t *ids, int n);
 int es__lang_max_phrase(const es_lang *L);

@@ -43,7 +43,7 @@ typedef struct tok {
 
 static const es_word_info no_info;
 
-/* Texts up to this many bytes take the bitmap tokenizer (tokenize_fast). */
+/* Texts up to this many bytes are tokenized from bitmaps (tokenize). */
 #define FAST_MAX 32768
 #define MASK_WORDS (FAST_MAX / 64 + 1)
 
@@ -52,7 +52,6 @@ struct es_sentiment_rt {
   /* One bit per text byte: ASCII space, non-ASCII, upper-case letter,
    * lower-case letter, ASCII punctuation. */
   uint64_t ws[MASK_WORDS], hi[MASK_WORDS], up[MASK_WORDS], lc[MASK_WORDS], pu[MASK_WORDS];
-  size_t excl, qm; /* '!' and '?' in the text */
   es_word_info phrase[ES_SENTIMENT_MAX_TOKENS]; /* the facts of merged phrases */
   char lower[65536];
 };
@@ -186,46 +185,17 @@ static bool over_two_code_points(const char *s, size_t n) {
  * pass: its end is the next space or emoji, and its case-folded bytes go to
  * the lower buffer as they are read. Surrounding ASCII punctuation is then
  * cut from both the original and the folded key (punctuation folds to
- * itself, one byte each). Returns the end; t->n == 0 for a URL. */
-#define ONES 0x0101010101010101ULL
-#define HIGHS 0x8080808080808080ULL
-
-/* High bit set in each byte of x that lies in [lo, hi]; x must be ASCII. */
-static inline uint64_t in_range(uint64_t x, unsigned lo, unsigned hi) {
-  return (x + ONES * (0x80 - lo)) & ~(x + ONES * (0x7f - hi)) & HIGHS;
-}
-
+ * itself, one byte each). Returns the end; t->n == 0 for a URL. Texts up to
+ * FAST_MAX bytes reach it only for tokens with non-ASCII bytes or longer
+ * than 57 bytes (tokenize reads the others from its bitmaps). */
 static size_t word_token(scan *sc, size_t b, tok *t) {
   const char *s = sc->s;
   size_t n = sc->n, e = b;
   char *out = sc->lo + sc->lo_used;
   size_t o = 0;
-  bool cased = false, any_lower = false, high = false;
-  uint64_t punct = 0;
+  bool cased = false, any_lower = false, high = false, punct = false;
   size_t lim = n - b > 4096 ? b + 4096 : n; /* a token reads at most 4096 bytes */
   while (e < lim) {
-    /* Eight ASCII bytes at a time up to the first space, control or
-     * non-ASCII byte (the lowest flagged byte is exact). */
-    while (e + 8 <= lim) {
-      uint64_t x;
-      memcpy(&x, s + e, 8);
-      uint64_t stop = (x & HIGHS) | ((x - ONES * 0x21) & ~x & HIGHS);
-      size_t k = stop ? (size_t)__builtin_ctzll(stop) / 8 : 8;
-      if (k) {
-        uint64_t keep = k == 8 ? ~0ULL : (1ULL << (8 * k)) - 1;
-        x &= keep;
-        uint64_t up = in_range(x, 'A', 'Z') & keep, low = in_range(x, 'a', 'z') & keep;
-        punct |= ~(up | low | in_range(x, '0', '9')) & keep & HIGHS; /* printable ASCII that is not alphanumeric */
-        cased |= (up | low) != 0;
-        any_lower |= low != 0;
-        x += up >> 2; /* +0x20: lower case */
-        memcpy(out + o, &x, 8);
-        o += k;
-        e += k;
-      }
-      if (k < 8) break;
-    }
-    if (e >= lim) break;
     char c = s[e];
     uint8_t ck = cl(c);
     if (!(ck & C_HIGH)) {
@@ -236,7 +206,7 @@ static size_t word_token(scan *sc, size_t b, tok *t) {
       } else if (ck & C_LOWER) {
         cased = any_lower = true;
       }
-      punct |= ck & C_PUNCT;
+      punct |= (ck & C_PUNCT) != 0;
       out[o++] = c;
       e++;
       continue;
@@ -258,7 +228,7 @@ static size_t word_token(scan *sc, size_t b, tok *t) {
     }
     for (utf8proc_ssize_t q = 0; q < nf; q++) o += (size_t)utf8proc_encode_char(folded[q], (utf8proc_uint8_t *)out + o);
   }
-  t->punct = punct != 0;
+  t->punct = punct;
   t->n = 0;
   char c0 = s[b] | 32;
   if ((c0 == 'h' || c0 == 'w') &&
@@ -283,8 +253,8 @@ static size_t word_token(scan *sc, size_t b, tok *t) {
  * skips a Unicode space, or reads an emoji or a word token. Returns the
  * next position, or SIZE_MAX when the lower buffer is full. */
 static size_t token_step(es_sentiment_rt *rt, scan *sc, size_t i, size_t *nt) {
-  /* A token reads at most 4096 bytes; case folding may triple them,
-   * eight-byte stores may write 8 past them, an emoji key is < 256. */
+  /* A token reads at most 4096 bytes, case folding may triple them, an
+   * emoji key is < 256. */
   if (sc->lo_used > sizeof rt->lower - (3 * 4096 + 256)) return SIZE_MAX;
   if (cl(sc->s[i]) & C_HIGH) {
     int32_t cp;
@@ -309,8 +279,6 @@ static size_t tokenize_from(es_sentiment_rt *rt, scan *sc, size_t i, size_t nt) 
   return nt;
 }
 
-static inline bool bit(const uint64_t *m, size_t i) { return (m[i >> 6] >> (i & 63)) & 1; }
-
 /* The first position >= i whose bit is set in a (or n). */
 static inline size_t next_set(const uint64_t *a, size_t i, size_t n) {
   size_t w = i >> 6;
@@ -323,25 +291,6 @@ static inline size_t next_set(const uint64_t *a, size_t i, size_t n) {
   return p < n ? p : n;
 }
 
-/* Bits [b, b + len) of m as an integer; len <= 57. */
-static inline uint64_t bits(const uint64_t *m, size_t b, size_t len) {
-  size_t w = b >> 6, sh = b & 63;
-  uint64_t x = m[w] >> sh;
-  if (sh + len > 64) x |= m[w + 1] << (64 - sh);
-  return x & ((1ULL << len) - 1);
-}
-
-/* Whether any bit of m is set in [b, e). */
-static inline bool any(const uint64_t *m, size_t b, size_t e) {
-  for (size_t w = b >> 6; w <= (e - 1) >> 6; w++) {
-    uint64_t x = m[w];
-    if (w == b >> 6) x &= ~0ULL << (b & 63);
-    if (w == (e - 1) >> 6 && ((e - 1) & 63) != 63) x &= (1ULL << (((e - 1) & 63) + 1)) - 1;
-    if (x) return true;
-  }
-  return false;
-}
-
 /* Classifies every byte of the text at once (16 at a time with SSE2) into
  * the bitmaps and writes its ASCII-lower-cased copy to the lower buffer at
  * the same offsets, so an ASCII token's key is lower + its start. */
@@ -352,7 +301,6 @@ static void classify(es_sentiment_rt *rt, const char *s, size_t n) {
   memset(rt->up, 0, words * 8);
   memset(rt->lc, 0, words * 8);
   memset(rt->pu, 0, words * 8);
-  rt->excl = rt->qm = 0;
   size_t i = 0;
 #if defined(__SSE2__)
   char pad[16];
@@ -376,8 +324,6 @@ static void classify(es_sentiment_rt *rt, const char *s, size_t n) {
     rt->up[w] |= (uint64_t)(unsigned)_mm_movemask_epi8(up) << sh;
     rt->lc[w] |= (uint64_t)(unsigned)_mm_movemask_epi8(lc) << sh;
     rt->pu[w] |= (uint64_t)(unsigned)_mm_movemask_epi8(pu) << sh;
-    for (unsigned m = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8('!'))); m; m &= m - 1) rt->excl++;
-    for (unsigned m = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8('?'))); m; m &= m - 1) rt->qm++;
   }
 #endif
   for (; i < n; i++) { /* the tail (all of it without SSE2) */
@@ -389,8 +335,6 @@ static void classify(es_sentiment_rt *rt, const char *s, size_t n) {
     if (k & C_UPPER) rt->up[w] |= b;
     if (k & C_LOWER) rt->lc[w] |= b;
     if (k & C_PUNCT) rt->pu[w] |= b;
-    rt->excl += s[i] == '!';
-    rt->qm += s[i] == '?';
     rt->lower[i] = (char)(s[i] + ((k & C_UPPER) ? 32 : 0));
   }
 }
@@ -739,12 +683,9 @@ static void score(const es_lang *L, es_sentiment_rt *rt, const char *text, size_
   }
   /* '!' adds 0.292 each (at most 4); '?' adds 0.18 each from the second on,
    * capped at 0.96 from the fourth: the published empirical values. */
-  size_t excl = rt->excl, qm = rt->qm;
-  if (n > FAST_MAX) { /* not classified */
-    excl = qm = 0;
-    for (const char *q = memchr(text, '!', n); q; q = memchr(q + 1, '!', (size_t)(text + n - q - 1))) excl++;
-    for (const char *q = memchr(text, '?', n); q; q = memchr(q + 1, '?', (size_t)(text + n - q - 1))) qm++;
-  }
+  size_t excl = 0, qm = 0;
+  for (const char *q = memchr(text, '!', n); q; q = memchr(q + 1, '!', (size_t)(text + n - q - 1))) excl++;
+  for (const char *q = memchr(text, '?', n); q; q = memchr(q + 1, '?', (size_t)(text + n - q - 1))) qm++;
   double emph = (double)(excl > 4 ? 4 : excl) * 0.292;
   if (qm > 1) emph += qm <= 3 ? (double)qm * 0.18 : 0.96;
   if (tr) tr->punct_emphasis = emph;

@@ -157,7 +157,10 @@ int es_windows_remap(es_windows *w, size_t new_nq, const int64_t *old_of_new) {
   for (int i = 0; i < w->o.nsizes; i++) nslots += w->sizes[i].nopen;
   acc ***accs = es_calloc(nslots + 1, sizeof *accs);
   uint32_t **touched = es_calloc(nslots + 1, sizeof *touched);
-  bool ok = accs && touched;
+  uint8_t *watch[ES_MAX_WINDOW_SIZES] = {0};
+  uint32_t *emit_list = es_malloc((new_nq ? new_nq : 1) * sizeof *emit_list);
+  bool ok = accs && touched && emit_list;
+  for (int i = 0; ok && i < w->o.nsizes; i++) ok = (watch[i] = es_calloc(new_nq ? new_nq : 1, 1)) != NULL;
   for (size_t k = 0; ok && k < nslots; k++) {
     accs[k] = es_calloc(new_nq ? new_nq : 1, sizeof **accs);
     touched[k] = es_malloc((new_nq ? new_nq : 1) * sizeof **touched);
@@ -165,6 +168,8 @@ int es_windows_remap(es_windows *w, size_t new_nq, const int64_t *old_of_new) {
   }
   if (!ok) {
     for (size_t k = 0; accs && touched && k < nslots; k++) es_free(accs[k]), es_free(touched[k]);
+    for (int i = 0; i < w->o.nsizes; i++) es_free(watch[i]);
+    es_free(emit_list);
     es_free(accs);
     es_free(touched);
     es_free(new_of_old);
@@ -197,22 +202,15 @@ int es_windows_remap(es_windows *w, size_t new_nq, const int64_t *old_of_new) {
   }
   /* Watched queries follow their ids; pooled slot arrays have the old size. */
   for (int i = 0; i < w->o.nsizes; i++) {
-    uint8_t *nw = es_calloc(new_nq ? new_nq : 1, 1);
-    uint32_t *nl = es_malloc((new_nq ? new_nq : 1) * sizeof *nl);
-    if (!nw || !nl) { /* keep the old flags rather than fail half-way: a missed quiet window only delays a resolve */
-      es_free(nw);
-      es_free(nl);
-      continue;
-    }
     size_t cnt = 0;
     for (size_t j = 0; j < new_nq; j++)
-      if (old_of_new[j] >= 0 && (size_t)old_of_new[j] < w->nq && w->watch[i][old_of_new[j]]) nw[j] = 1, cnt++;
+      if (old_of_new[j] >= 0 && w->watch[i][old_of_new[j]]) watch[i][j] = 1, cnt++;
     es_free(w->watch[i]);
-    w->watch[i] = nw;
+    w->watch[i] = watch[i];
     w->nwatch[i] = cnt;
-    es_free(w->emit_list);
-    w->emit_list = nl;
   }
+  es_free(w->emit_list);
+  w->emit_list = emit_list;
   for (size_t f = 0; f < w->nfree; f++) free_slot_arrays(&w->free_slots[f]);
   w->nfree = 0;
   w->nq = new_nq;
