@@ -55,17 +55,29 @@ struct es_lexicon {
 
 /* ---- tables ---- */
 
+/* Bloom words for a slot array of `slots`: 4 bits per slot. */
+static size_t bloom_words(size_t slots) { return slots / 16; }
+
 static int wgrow(es_lang *L) {
   es_wordtab *t = &L->tab;
   size_t cap = (t->mask + 1) * 2;
   wslot *ns = es_calloc(cap, sizeof *ns);
-  if (!ns) return ES_ENOMEM;
+  uint64_t *nb = es_calloc(bloom_words(cap), sizeof *nb);
+  if (!ns || !nb) {
+    es_free(ns);
+    es_free(nb);
+    return ES_ENOMEM;
+  }
+  es_free(t->bloom);
+  t->bloom = nb;
+  t->bmask = bloom_words(cap) - 1;
   for (size_t i = 0; i < L->wn; i++) {
     const wentry *e = &t->entries[i];
     uint64_t h = es__key_hash(t->keys + e->key_off, e->key_len);
     wslot *s = es__probe(ns, cap - 1, t, h, t->keys + e->key_off, e->key_len);
     s->tag = (uint32_t)h;
     s->idx = (uint32_t)i + 1;
+    t->bloom[es__bloom_word(t, h)] |= es__bloom_bits(h);
   }
   es_free(t->slots);
   t->slots = ns;
@@ -104,6 +116,7 @@ static es_word_info *wput(es_lang *L, const char *tok, size_t n) {
     L->klen += n;
     s->tag = (uint32_t)h;
     s->idx = (uint32_t)++L->wn;
+    t->bloom[es__bloom_word(t, h)] |= es__bloom_bits(h);
   }
   return &t->entries[s->idx - 1].info;
 }
@@ -149,9 +162,12 @@ static es_lang *lang_new(const char *name) {
   L->tab.mask = 1023;
   L->smask = 63;
   L->tab.slots = es_calloc(L->tab.mask + 1, sizeof *L->tab.slots);
+  L->tab.bmask = bloom_words(L->tab.mask + 1) - 1;
+  L->tab.bloom = es_calloc(L->tab.bmask + 1, sizeof *L->tab.bloom);
   L->seqs = es_calloc(L->smask + 1, sizeof *L->seqs);
-  if (!L->tab.slots || !L->seqs) {
+  if (!L->tab.slots || !L->tab.bloom || !L->seqs) {
     es_free(L->tab.slots);
+    es_free(L->tab.bloom);
     es_free(L->seqs);
     es_free(L);
     return NULL;
@@ -162,6 +178,7 @@ static es_lang *lang_new(const char *name) {
 static void lang_free(es_lang *L) {
   if (!L) return;
   es_free(L->tab.slots);
+  es_free(L->tab.bloom);
   es_free(L->tab.entries);
   es_free(L->tab.keys);
   es_free(L->seqs);

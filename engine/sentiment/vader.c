@@ -35,7 +35,7 @@ typedef struct tok {
   bool upper;     /* Python's str.isupper(): has cased letters, none lower */
   bool negation;  /* a negation word, or contains a negation infix ("n't") */
   bool elongated; /* found after shortening letter runs */
-  bool punct;     /* has ASCII punctuation (a negation infix needs it) */
+  bool punct;     /* may have ASCII punctuation (a negation infix needs one) */
   /* The word's facts (valence, booster, roles, id): never NULL; an
    * all-zero entry for words the tables do not have. */
   const es_word_info *wi;
@@ -52,6 +52,8 @@ struct es_sentiment_rt {
   /* One bit per text byte: ASCII space, non-ASCII, upper-case letter,
    * lower-case letter, ASCII punctuation. */
   uint64_t ws[MASK_WORDS], hi[MASK_WORDS], up[MASK_WORDS], lc[MASK_WORDS], pu[MASK_WORDS];
+  uint32_t scored[ES_SENTIMENT_MAX_TOKENS];     /* the sentiment words' indices */
+  uint32_t starts[ES_SENTIMENT_MAX_TOKENS];     /* the indices of tokens that may start a phrase */
   es_word_info phrase[ES_SENTIMENT_MAX_TOKENS]; /* the facts of merged phrases */
   char lower[65536];
 };
@@ -291,42 +293,51 @@ static inline size_t next_set(const uint64_t *a, size_t i, size_t n) {
   return p < n ? p : n;
 }
 
-/* Classifies every byte of the text at once (16 at a time with SSE2) into
- * the bitmaps and writes its ASCII-lower-cased copy to the lower buffer at
- * the same offsets, so an ASCII token's key is lower + its start. */
+/* Classifies every byte of the text at once (64 at a time, 16 per SSE2
+ * step) into the bitmaps and writes its ASCII-lower-cased copy to the lower
+ * buffer at the same offsets (up to the next multiple of 64), so an ASCII
+ * token's key is lower + its start. */
 static void classify(es_sentiment_rt *rt, const char *s, size_t n) {
-  size_t words = (n + 63) / 64 + 1;
+  size_t i = 0;
+#if defined(__SSE2__)
+  char pad[64];
+  for (; i < n; i += 64) {
+    const char *src = s + i;
+    if (i + 64 > n) { /* the last block, zero-padded: zero bytes set no bit */
+      memset(pad, 0, sizeof pad);
+      memcpy(pad, s + i, n - i);
+      src = pad;
+    }
+    uint64_t ws = 0, hi = 0, up = 0, lc = 0, pu = 0;
+    for (unsigned k = 0; k < 64; k += 16) {
+      __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(src + k));
+#define RANGE(lo, hi) _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8((char)((lo) - 1))), _mm_cmplt_epi8(v, _mm_set1_epi8((char)((hi) + 1))))
+      __m128i u = RANGE('A', 'Z'), l = RANGE('a', 'z');
+      __m128i sp = _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8(' ')), RANGE(9, 13));
+      __m128i p = _mm_or_si128(_mm_or_si128(RANGE('!', '/'), RANGE(':', '@')), _mm_or_si128(RANGE('[', '`'), RANGE('{', '~')));
+#undef RANGE
+      _mm_storeu_si128((__m128i *)(void *)(rt->lower + i + k), _mm_add_epi8(v, _mm_and_si128(u, _mm_set1_epi8(0x20))));
+      ws |= (uint64_t)(unsigned)_mm_movemask_epi8(sp) << k;
+      hi |= (uint64_t)(unsigned)_mm_movemask_epi8(v) << k;
+      up |= (uint64_t)(unsigned)_mm_movemask_epi8(u) << k;
+      lc |= (uint64_t)(unsigned)_mm_movemask_epi8(l) << k;
+      pu |= (uint64_t)(unsigned)_mm_movemask_epi8(p) << k;
+    }
+    size_t w = i >> 6;
+    rt->ws[w] = ws;
+    rt->hi[w] = hi;
+    rt->up[w] = up;
+    rt->lc[w] = lc;
+    rt->pu[w] = pu;
+  }
+#else
+  size_t words = (n + 63) / 64;
   memset(rt->ws, 0, words * 8);
   memset(rt->hi, 0, words * 8);
   memset(rt->up, 0, words * 8);
   memset(rt->lc, 0, words * 8);
   memset(rt->pu, 0, words * 8);
-  size_t i = 0;
-#if defined(__SSE2__)
-  char pad[16];
-  for (; i < n; i += 16) {
-    const char *src = s + i;
-    if (i + 16 > n) { /* the last block, zero-padded: zero bytes set no bit */
-      memset(pad, 0, sizeof pad);
-      memcpy(pad, s + i, n - i);
-      src = pad;
-    }
-    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)src);
-#define RANGE(lo, hi) _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8((char)((lo) - 1))), _mm_cmplt_epi8(v, _mm_set1_epi8((char)((hi) + 1))))
-    __m128i up = RANGE('A', 'Z'), lc = RANGE('a', 'z');
-    __m128i ws = _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8(' ')), RANGE(9, 13));
-    __m128i pu = _mm_or_si128(_mm_or_si128(RANGE('!', '/'), RANGE(':', '@')), _mm_or_si128(RANGE('[', '`'), RANGE('{', '~')));
-#undef RANGE
-    _mm_storeu_si128((__m128i *)(void *)(rt->lower + i), _mm_add_epi8(v, _mm_and_si128(up, _mm_set1_epi8(0x20))));
-    size_t w = i >> 6, sh = i & 63;
-    rt->ws[w] |= (uint64_t)(unsigned)_mm_movemask_epi8(ws) << sh;
-    rt->hi[w] |= (uint64_t)(unsigned)_mm_movemask_epi8(v) << sh;
-    rt->up[w] |= (uint64_t)(unsigned)_mm_movemask_epi8(up) << sh;
-    rt->lc[w] |= (uint64_t)(unsigned)_mm_movemask_epi8(lc) << sh;
-    rt->pu[w] |= (uint64_t)(unsigned)_mm_movemask_epi8(pu) << sh;
-  }
-#endif
-  for (; i < n; i++) { /* the tail (all of it without SSE2) */
+  for (; i < n; i++) {
     uint8_t k = cl(s[i]);
     uint64_t b = 1ULL << (i & 63);
     size_t w = i >> 6;
@@ -337,71 +348,7 @@ static void classify(es_sentiment_rt *rt, const char *s, size_t n) {
     if (k & C_PUNCT) rt->pu[w] |= b;
     rt->lower[i] = (char)(s[i] + ((k & C_UPPER) ? 32 : 0));
   }
-}
-
-/* Pure-ASCII tokens straight from the bitmaps; a token with a non-ASCII
- * byte (and an emoji) goes through word_token/emoji_token, which define
- * the semantics: both paths give the same tokens. */
-static size_t tokenize(es_sentiment_rt *rt, const char *s, size_t n) {
-  scan sc = {s, n, rt->lower, 0};
-  if (n > FAST_MAX) return tokenize_from(rt, &sc, 0, 0);
-  classify(rt, s, n);
-  sc.lo_used = (n + 16 + 7) & ~(size_t)7; /* the aligned copy, then other keys */
-  size_t nt = 0, i = 0;
-  while (i < n && nt < ES_SENTIMENT_MAX_TOKENS) {
-    /* The next run of non-space bytes: [b, e). */
-    size_t b = n;
-    for (size_t w = i >> 6; (w << 6) < n; w++) {
-      uint64_t x = ~rt->ws[w] & (w == i >> 6 ? ~0ULL << (i & 63) : ~0ULL);
-      if (x) {
-        b = (w << 6) + (size_t)__builtin_ctzll(x);
-        break;
-      }
-    }
-    if (b >= n) break;
-    size_t e = next_set(rt->ws, b, n), len = e - b;
-    i = e;
-    /* The token's bits of every map at once (tokens up to 57 bytes). */
-    uint64_t hi = 1, up = 0, lc = 0, pu = 0, full = 0;
-    if (len <= 57) {
-      size_t w = b >> 6, sh = b & 63;
-      full = (1ULL << len) - 1;
-#define TAKE(m) ((((m)[w] >> sh) | (sh + len > 64 ? (m)[w + 1] << (64 - sh) : 0)) & full)
-      hi = TAKE(rt->hi);
-      up = TAKE(rt->up);
-      lc = TAKE(rt->lc);
-      pu = TAKE(rt->pu);
-#undef TAKE
-    }
-    if (hi) {
-      /* Non-ASCII inside (an emoji, a Unicode space, accented letters), or
-       * a long token: the token-by-token path, which defines the semantics,
-       * over this run of bytes. */
-      for (size_t k = b; k < e && nt < ES_SENTIMENT_MAX_TOKENS;)
-        if ((k = token_step(rt, &sc, k, &nt)) == SIZE_MAX) return nt;
-      continue;
-    }
-    tok *t = &rt->toks[nt];
-    char c0 = s[b] | 32;
-    if ((c0 == 'h' || c0 == 'w') &&
-        (starts_ci(s + b, len, "http://") || starts_ci(s + b, len, "https://") || starts_ci(s + b, len, "www.")))
-      continue;
-    t->kind = s[b] == '@' && len > 1 ? TK_HANDLE : TK_WORD;
-    size_t lead = 0, trail = 0;
-    if (pu) {
-      lead = pu == full ? len : (size_t)__builtin_ctzll(~pu);
-      if (lead < len) trail = (size_t)__builtin_clzll(~(pu << (64 - len)));
-      if (len - lead - trail <= 2) lead = trail = 0;
-    }
-    t->p = s + b + lead;
-    t->n = (uint16_t)(len - lead - trail);
-    t->lo = rt->lower + b + lead;
-    t->ln = t->n;
-    t->upper = up && !lc;
-    t->punct = pu != 0;
-    nt++;
-  }
-  return nt;
+#endif
 }
 
 /* Shortens runs of 3+ equal ASCII letters to `keep` (2 or 1) into out. */
@@ -420,22 +367,163 @@ static size_t shorten_runs(const char *s, size_t n, size_t keep, char *out) {
   return o;
 }
 
+/* Whether s[0, n) may have a run of three equal bytes (n >= 3): exact for
+ * keys of up to 8 bytes, eight bytes at once (the lower buffer has room
+ * past every key); longer keys may. */
+static inline bool may_have_run(const char *s, size_t n) {
+  if (n > 8) return true;
+  uint64_t x, hi = 0x8080808080808080ULL, lo7 = 0x7f7f7f7f7f7f7f7fULL;
+  memcpy(&x, s, 8);
+  uint64_t d = x ^ (x >> 8);                  /* byte i: s[i] ^ s[i+1] */
+  uint64_t z = ~(((d & lo7) + lo7) | d) & hi; /* byte i: s[i] == s[i+1] */
+  return (z & (z >> 8) & ((1ULL << (8 * (n - 2))) - 1)) != 0;
+}
+
 static bool has_long_run(const char *s, size_t n) {
   for (size_t i = 2; i < n; i++)
     if (s[i] == s[i - 1] && s[i] == s[i - 2] && (cl(s[i]) & C_LOWER)) return true;
   return false;
 }
 
-static const es_word_info *lookup(const es_wordtab *W, tok *t) {
-  const es_word_info *wi = es__word(W, t->lo, t->ln);
-  if (wi || t->kind != TK_WORD || t->ln < 3 || t->ln > 128 || !has_long_run(t->lo, t->ln)) return wi;
+/* An unknown word with letter runs, looked up again with the runs shortened. */
+static __attribute__((noinline)) const es_word_info *lookup_elongated(const es_wordtab *W, const char *lo, size_t ln) {
+  if (!has_long_run(lo, ln)) return NULL;
+  const es_word_info *wi = NULL;
   char buf[128];
-  for (size_t keep = 2; keep >= 1 && !wi; keep--) wi = es__word(W, buf, shorten_runs(t->lo, t->ln, keep, buf));
-  t->elongated = wi != NULL;
+  for (size_t keep = 2; keep >= 1 && !wi; keep--) wi = es__word(W, buf, shorten_runs(lo, ln, keep, buf));
   return wi;
 }
 
 static bool has(const tok *t, uint16_t role) { return (t->wi->roles & role) != 0; }
+
+/* What the rules need to know about the token sequence as a whole. */
+typedef struct tstats {
+  size_t upper;    /* ALL-CAPS tokens */
+  size_t but;      /* the first contrast word, SIZE_MAX when none */
+  size_t nscored;  /* rt->scored: the sentiment words (in a lexicon, not boosters) */
+  size_t nstarts;  /* rt->starts: tokens that may start a phrase */
+  bool infix_punct; /* es__lang_infix_needs_punct */
+} tstats;
+
+/* Looks token t (index i, its text, key, kind and flags set) up, as soon as
+ * the tokenizer has read it, and records what the rules need to find it
+ * again. Works on locals and writes the token once: its byte-sized fields
+ * would otherwise make the compiler reload everything after each store. */
+static inline void finish(es_sentiment_rt *rt, const es_lang *L, const es_wordtab *W, tok t, size_t i, tstats *st) {
+  const es_word_info *wi = NULL;
+  bool elongated = false, negation = false;
+  if (t.kind != TK_HANDLE) {
+    wi = es__word(W, t.lo, t.ln);
+    if (!wi && t.kind == TK_WORD && t.ln >= 3 && t.ln <= 128 && may_have_run(t.lo, t.ln)) {
+      wi = lookup_elongated(W, t.lo, t.ln);
+      elongated = wi != NULL;
+    }
+  }
+  st->upper += t.upper;
+  if (wi) {
+    uint16_t r = wi->roles;
+    negation = (r & ES_R_NEGATION) != 0;
+    if (r & ES_R_STARTS_PHRASE) rt->starts[st->nstarts++] = (uint32_t)i;
+    if ((r & ES_R_CONTRAST) && st->but == SIZE_MAX) st->but = i;
+    if (wi->in_lex && wi->booster == 0) rt->scored[st->nscored++] = (uint32_t)i;
+  } else {
+    wi = &no_info;
+  }
+  if (!negation && t.kind == TK_WORD && (t.punct || !st->infix_punct))
+    negation = es__lang_infix_negation(L, t.lo, t.ln);
+  tok *o = &rt->toks[i];
+  o->p = t.p;
+  o->lo = t.lo;
+  o->n = t.n;
+  o->ln = t.ln;
+  o->kind = t.kind;
+  o->upper = t.upper;
+  o->negation = negation;
+  o->elongated = elongated;
+  o->punct = t.punct;
+  o->wi = wi;
+}
+
+/* Tokenizes the text and looks every token up. Pure-ASCII tokens come
+ * straight from the bitmaps (their starts are the non-space bytes after a
+ * space); a token with a non-ASCII byte (and an emoji) goes through
+ * word_token/emoji_token, which define the semantics: both paths give the
+ * same tokens. */
+static size_t tokenize(es_sentiment_rt *rt, const es_lang *L, const char *s, size_t n, tstats *st) {
+  const es_wordtab *W = es__lang_words(L);
+  scan sc = {s, n, rt->lower, 0};
+  size_t nt = 0;
+  if (n > FAST_MAX) {
+    nt = tokenize_from(rt, &sc, 0, 0);
+    for (size_t i = 0; i < nt; i++) finish(rt, L, W, rt->toks[i], i, st);
+    return nt;
+  }
+  classify(rt, s, n);
+  sc.lo_used = (n + 63) & ~(size_t)63; /* the aligned copy, then other keys */
+  size_t nw = (n + 63) / 64;
+  uint64_t carry = 1; /* the text starts after a space */
+  for (size_t w = 0; w < nw; w++) {
+    uint64_t sp = rt->ws[w];
+    uint64_t starts = ~sp & ((sp << 1) | carry);
+    carry = sp >> 63;
+    if (w == nw - 1 && (n & 63)) starts &= (1ULL << (n & 63)) - 1;
+    for (; starts; starts &= starts - 1) {
+      if (nt >= ES_SENTIMENT_MAX_TOKENS) return nt;
+      /* The run of non-space bytes [b, e). */
+      size_t b = (w << 6) + (size_t)__builtin_ctzll(starts);
+      size_t e = next_set(rt->ws, b, n), len = e - b;
+      /* The token's bits of every map at once (tokens up to 57 bytes). */
+      uint64_t hi = 1, up = 0, lc = 0, pu = 0, full = 0;
+      size_t tw = b >> 6, sh = b & 63;
+      if (sh + len <= 64) { /* within one word of the maps: most tokens */
+        full = len == 64 ? ~0ULL : (1ULL << len) - 1;
+        hi = (rt->hi[tw] >> sh) & full;
+        up = (rt->up[tw] >> sh) & full;
+        lc = (rt->lc[tw] >> sh) & full;
+        pu = (rt->pu[tw] >> sh) & full;
+        if (len > 57) hi = 1;
+      } else if (len <= 57) {
+        full = (1ULL << len) - 1;
+#define TAKE(m) ((((m)[tw] >> sh) | ((m)[tw + 1] << (64 - sh))) & full)
+        hi = TAKE(rt->hi);
+        up = TAKE(rt->up);
+        lc = TAKE(rt->lc);
+        pu = TAKE(rt->pu);
+#undef TAKE
+      }
+      if (hi) {
+        /* Non-ASCII inside (an emoji, a Unicode space, accented letters),
+         * or a long token: the token-by-token path over this run. */
+        size_t first = nt, k = b;
+        while (k < e && nt < ES_SENTIMENT_MAX_TOKENS)
+          if ((k = token_step(rt, &sc, k, &nt)) == SIZE_MAX) break;
+        for (size_t i = first; i < nt; i++) finish(rt, L, W, rt->toks[i], i, st);
+        if (k == SIZE_MAX) return nt; /* the lower buffer is full */
+        continue;
+      }
+      char c0 = s[b] | 32;
+      if ((c0 == 'h' || c0 == 'w') &&
+          (starts_ci(s + b, len, "http://") || starts_ci(s + b, len, "https://") || starts_ci(s + b, len, "www.")))
+        continue;
+      size_t lead = 0, trail = 0;
+      if (pu) {
+        lead = pu == full ? len : (size_t)__builtin_ctzll(~pu);
+        if (lead < len) trail = (size_t)__builtin_clzll(~(pu << (64 - len)));
+        if (len - lead - trail <= 2) lead = trail = 0;
+      }
+      tok t;
+      t.p = s + b + lead;
+      t.lo = rt->lower + b + lead;
+      t.n = t.ln = (uint16_t)(len - lead - trail);
+      t.kind = s[b] == '@' && len > 1 ? TK_HANDLE : TK_WORD;
+      t.upper = up && !lc;
+      t.punct = ((pu >> lead) & ((1ULL << t.n) - 1)) != 0; /* inside what is left */
+      finish(rt, L, W, t, nt, st);
+      nt++;
+    }
+  }
+  return nt;
+}
 
 static void note(es_sentiment_trace *tr, size_t i, const char *rule) {
   if (!tr) return;
@@ -457,39 +545,50 @@ static const es_seq_info *seq_at(const es_lang *L, const tok *w, size_t nt, long
   return s && (s->kinds & kind) ? s : NULL;
 }
 
-/* Merges phrases of the lexicon into single tokens; returns the new count. */
-static size_t merge_phrases(const es_lang *L, tok *w, size_t nt, es_word_info *pinfo) {
+/* Merges phrases of the lexicon into single tokens, trying only the tokens
+ * that may start one (rt->starts, in order); returns the new count and, when
+ * anything merged, the statistics of the new sequence. */
+static size_t merge_phrases(const es_lang *L, es_sentiment_rt *rt, size_t nt, tstats *st) {
   int maxp = es__lang_max_phrase(L);
   if (maxp < 2) return nt;
-  size_t o = 0;
-  for (size_t i = 0; i < nt;) {
-    if (has(&w[i], ES_R_STARTS_PHRASE)) {
-      for (int len = maxp; len >= 2; len--) {
-        const es_seq_info *s = seq_at(L, w, nt, (long)i, len, ES_SEQ_PHRASE);
-        if (!s) continue;
-        tok m = w[i];
-        const tok *last = &w[i + (size_t)len - 1];
-        m.n = (uint16_t)(last->p + last->n - w[i].p);
-        m.kind = TK_PHRASE;
-        es_word_info *pi = &pinfo[o];
-        memset(pi, 0, sizeof *pi);
-        pi->in_lex = true;
-        pi->valence = s->phrase;
-        m.wi = pi;
-        m.negation = false;
-        m.elongated = false;
-        for (int k = 1; k < len; k++) m.upper = m.upper && w[i + (size_t)k].upper;
-        w[o++] = m;
-        i += (size_t)len;
-        goto next;
-      }
+  tok *w = rt->toks;
+  size_t o = 0, i = 0; /* w[0, o) is final; w[i, nt) is still to read */
+  for (size_t k = 0; k < st->nstarts; k++) {
+    size_t j = rt->starts[k];
+    if (j < i) continue; /* inside a phrase merged already */
+    for (int len = maxp; len >= 2; len--) {
+      const es_seq_info *s = seq_at(L, w, nt, (long)j, len, ES_SEQ_PHRASE);
+      if (!s) continue;
+      tok m = w[j];
+      const tok *last = &w[j + (size_t)len - 1];
+      m.n = (uint16_t)(last->p + last->n - w[j].p);
+      m.kind = TK_PHRASE;
+      for (int q = 1; q < len; q++) m.upper = m.upper && w[j + (size_t)q].upper;
+      if (o != i) memmove(&w[o], &w[i], (j - i) * sizeof *w);
+      o += j - i;
+      es_word_info *pi = &rt->phrase[o];
+      memset(pi, 0, sizeof *pi);
+      pi->in_lex = true;
+      pi->valence = s->phrase;
+      m.wi = pi;
+      m.negation = false;
+      m.elongated = false;
+      w[o++] = m;
+      i = j + (size_t)len;
+      break;
     }
-    if (o != i) w[o] = w[i]; /* only after a merge: no copy otherwise */
-    o++;
-    i++;
-  next:;
   }
-  return o;
+  if (i == 0) return nt; /* nothing merged */
+  if (o != i) memmove(&w[o], &w[i], (nt - i) * sizeof *w);
+  nt = o + (nt - i);
+  st->upper = st->nscored = 0;
+  st->but = SIZE_MAX;
+  for (size_t q = 0; q < nt; q++) {
+    st->upper += w[q].upper;
+    if (st->but == SIZE_MAX && has(&w[q], ES_R_CONTRAST)) st->but = q;
+    if (w[q].wi->in_lex && w[q].wi->booster == 0) rt->scored[st->nscored++] = (uint32_t)q;
+  }
+  return nt;
 }
 
 static double scalar_inc_dec(const tok *w, double valence, bool cap_diff) {
@@ -616,35 +715,11 @@ static double token_valence(const es_lang *L, const tok *w, size_t nt, size_t i,
 
 static void score(const es_lang *L, es_sentiment_rt *rt, const char *text, size_t n, es_sentiment *out,
                   es_sentiment_trace *tr) {
-  size_t nt = tokenize(rt, text, n);
+  tstats st = {0, SIZE_MAX, 0, 0, es__lang_infix_needs_punct(L)};
+  size_t nt = tokenize(rt, L, text, n, &st);
   tok *w = rt->toks;
-  bool infix_punct = es__lang_infix_needs_punct(L);
-  const es_wordtab *W = es__lang_words(L);
-  size_t upper = 0, but = SIZE_MAX;
-  bool phrase_starts = false;
-  for (size_t i = 0; i < nt; i++) {
-    tok *t = &w[i];
-    t->elongated = false;
-    const es_word_info *wi = t->kind == TK_HANDLE ? NULL : lookup(W, t);
-    t->wi = wi ? wi : &no_info;
-    t->negation = has(t, ES_R_NEGATION) || (t->kind == TK_WORD && (t->punct || !infix_punct) &&
-                                             es__lang_infix_negation(L, t->lo, t->ln));
-    upper += t->upper;
-    phrase_starts |= has(t, ES_R_STARTS_PHRASE);
-    if (but == SIZE_MAX && has(t, ES_R_CONTRAST)) but = i;
-  }
-  if (phrase_starts) {
-    size_t before = nt;
-    nt = merge_phrases(L, w, nt, rt->phrase);
-    if (nt != before) {
-      upper = 0;
-      but = SIZE_MAX;
-      for (size_t i = 0; i < nt; i++) {
-        upper += w[i].upper;
-        if (but == SIZE_MAX && has(&w[i], ES_R_CONTRAST)) but = i;
-      }
-    }
-  }
+  if (st.nstarts) nt = merge_phrases(L, rt, nt, &st);
+  size_t upper = st.upper, but = st.but;
   bool cap_diff = upper > 0 && upper < nt;
   if (tr) {
     memset(tr, 0, sizeof *tr);
@@ -661,26 +736,26 @@ static void score(const es_lang *L, es_sentiment_rt *rt, const char *text, size_
       if (w[i].elongated) note(tr, i, "elongated");
     }
   }
-  /* One pass: each sentiment word's valence under the rules, the contrast
-   * weight (what follows the first "but" weighs 3x what precedes it), and
-   * the sums. */
-  double sum = 0, pos = 0, neg = 0, neu = 0;
-  for (size_t i = 0; i < nt; i++) {
-    double v = 0;
-    if (w[i].wi->in_lex && w[i].wi->booster == 0 &&
-        !(i + 1 < nt && has(&w[i], ES_R_KIND_OF) && seq_at(L, w, nt, (long)i, 2, ES_SEQ_DAMP))) {
-      v = token_valence(L, w, nt, i, cap_diff, tr);
-      if (but != SIZE_MAX && v != 0 && i != but) {
-        v *= i < but ? 0.5 : 1.5;
-        note(tr, i, i < but ? "before-but" : "after-but");
-      }
+  /* Each sentiment word's valence under the rules, the contrast weight
+   * (what follows the first "but" weighs 3x what precedes it), and the sums;
+   * every other token counts as neutral. */
+  double sum = 0, pos = 0, neg = 0;
+  size_t nonzero = 0;
+  for (size_t k = 0; k < st.nscored; k++) {
+    size_t i = rt->scored[k];
+    if (i + 1 < nt && has(&w[i], ES_R_KIND_OF) && seq_at(L, w, nt, (long)i, 2, ES_SEQ_DAMP)) continue;
+    double v = token_valence(L, w, nt, i, cap_diff, tr);
+    if (but != SIZE_MAX && v != 0 && i != but) {
+      v *= i < but ? 0.5 : 1.5;
+      note(tr, i, i < but ? "before-but" : "after-but");
     }
     sum += v;
     if (v > 0) pos += v + 1;
     else if (v < 0) neg += v - 1;
-    else neu += 1;
+    nonzero += v != 0;
     if (tr) tr->tokens[i].valence = v;
   }
+  double neu = (double)(nt - nonzero);
   /* '!' adds 0.292 each (at most 4); '?' adds 0.18 each from the second on,
    * capped at 0.96 from the fourth: the published empirical values. */
   size_t excl = 0, qm = 0;
