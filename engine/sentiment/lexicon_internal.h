@@ -53,35 +53,45 @@ typedef struct es_seq_info {
 
 typedef struct es_lang es_lang;
 
-/* The word table's hash: no byte-by-byte tail (overlapping loads for short
- * keys, which are most tokens). Used to build the table and to look up. */
-static inline uint64_t es__key_hash(const char *s, size_t n) {
-  uint64_t a, b;
-  if (n >= 8) {
-    uint64_t h = n * 0x9e3779b97f4a7c15ULL;
-    size_t i = 0;
-    for (; i + 8 < n; i += 8) {
-      memcpy(&a, s + i, 8);
-      h = (h ^ a) * 0xff51afd7ed558ccdULL;
-      h ^= h >> 32;
-    }
-    memcpy(&b, s + n - 8, 8);
-    h ^= b;
-    h *= 0xbf58476d1ce4e5b9ULL;
-    return h ^ (h >> 29);
-  }
-  if (n >= 4) {
-    uint32_t x, y;
-    memcpy(&x, s, 4);
-    memcpy(&y, s + n - 4, 4);
-    a = ((uint64_t)x << 32) | y;
-  } else if (n > 0) {
-    a = ((uint64_t)(unsigned char)s[0] << 16) | ((uint64_t)(unsigned char)s[n / 2] << 8) | (unsigned char)s[n - 1];
-  } else {
-    a = 0;
-  }
+/* The word table's hash. Keys of up to 8 bytes (most tokens) are read as
+ * one little-endian word with the bytes past the key zeroed, so hashing
+ * needs no branch on the length; longer keys are read 8 bytes at a time,
+ * the last load overlapping. */
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "the word table's hash reads keys as little-endian words"
+#endif
+static inline uint64_t es__key_mix(uint64_t a, size_t n) {
   uint64_t h = (a ^ (n * 0x9e3779b97f4a7c15ULL)) * 0xbf58476d1ce4e5b9ULL;
   return h ^ (h >> 31);
+}
+
+static inline uint64_t es__long_key_hash(const char *s, size_t n) {
+  uint64_t a, h = n * 0x9e3779b97f4a7c15ULL;
+  for (size_t i = 0; i + 8 < n; i += 8) {
+    memcpy(&a, s + i, 8);
+    h = (h ^ a) * 0xff51afd7ed558ccdULL;
+    h ^= h >> 32;
+  }
+  memcpy(&a, s + n - 8, 8);
+  h ^= a;
+  h *= 0xbf58476d1ce4e5b9ULL;
+  return h ^ (h >> 29);
+}
+
+static inline uint64_t es__key_hash(const char *s, size_t n) {
+  if (n > 8) return es__long_key_hash(s, n);
+  uint64_t a = 0;
+  for (size_t i = 0; i < n; i++) a |= (uint64_t)(unsigned char)s[i] << (8 * i);
+  return es__key_mix(a, n);
+}
+
+/* The same hash for a key with at least 8 readable bytes at s. */
+static inline uint64_t es__key_hash_padded(const char *s, size_t n) {
+  if (__builtin_expect(n > 8, 0)) return es__long_key_hash(s, n);
+  uint64_t a;
+  memcpy(&a, s, 8);
+  a &= n >= 8 ? ~0ULL : (1ULL << (8 * n)) - 1;
+  return es__key_mix(a, n);
 }
 
 /* The word table: 8-byte slots (hash tag and entry index) so a probe stays
@@ -154,11 +164,20 @@ static inline wslot *es__probe(wslot *slots, size_t mask, const es_wordtab *t, u
 }
 
 /* The facts about a lower-case token, or NULL when the table has none. */
-static inline const es_word_info *es__word(const es_wordtab *t, const char *tok, size_t n) {
-  uint64_t h = es__key_hash(tok, n), m = es__bloom_bits(h);
+static inline const es_word_info *es__word_h(const es_wordtab *t, uint64_t h, const char *tok, size_t n) {
+  uint64_t m = es__bloom_bits(h);
   if ((t->bloom[es__bloom_word(t, h)] & m) != m) return NULL;
   const wslot *s = es__probe(t->slots, t->mask, t, h, tok, n);
   return s->idx ? &t->entries[s->idx - 1].info : NULL;
+}
+
+static inline const es_word_info *es__word(const es_wordtab *t, const char *tok, size_t n) {
+  return es__word_h(t, es__key_hash(tok, n), tok, n);
+}
+
+/* es__word for a key with at least 8 readable bytes at tok. */
+static inline const es_word_info *es__word_padded(const es_wordtab *t, const char *tok, size_t n) {
+  return es__word_h(t, es__key_hash_padded(tok, n), tok, n);
 }
 
 const es_wordtab *es__lang_words(const es_lang *L);

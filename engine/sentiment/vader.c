@@ -52,10 +52,11 @@ struct es_sentiment_rt {
   /* One bit per text byte: ASCII space, non-ASCII, upper-case letter,
    * lower-case letter, ASCII punctuation. */
   uint64_t ws[MASK_WORDS], hi[MASK_WORDS], up[MASK_WORDS], lc[MASK_WORDS], pu[MASK_WORDS];
+  uint64_t hash[ES_SENTIMENT_MAX_TOKENS];       /* the tokens' key hashes */
   uint32_t scored[ES_SENTIMENT_MAX_TOKENS];     /* the sentiment words' indices */
   uint32_t starts[ES_SENTIMENT_MAX_TOKENS];     /* the indices of tokens that may start a phrase */
   es_word_info phrase[ES_SENTIMENT_MAX_TOKENS]; /* the facts of merged phrases */
-  char lower[65536];
+  char lower[65536 + 8]; /* + 8: every key has 8 readable bytes (es__word_padded) */
 };
 
 const char *es_label_name(int label) {
@@ -367,16 +368,18 @@ static size_t shorten_runs(const char *s, size_t n, size_t keep, char *out) {
   return o;
 }
 
-/* Whether s[0, n) may have a run of three equal bytes (n >= 3): exact for
- * keys of up to 8 bytes, eight bytes at once (the lower buffer has room
- * past every key); longer keys may. */
+/* Whether s[0, n) may have a run of three equal bytes: exact for keys of
+ * 3 to 8 bytes, eight bytes at once (the lower buffer has room past every
+ * key); longer keys may. No branch: the tokens' lookup pass calls it for
+ * every token. */
 static inline bool may_have_run(const char *s, size_t n) {
-  if (n > 8) return true;
   uint64_t x, hi = 0x8080808080808080ULL, lo7 = 0x7f7f7f7f7f7f7f7fULL;
   memcpy(&x, s, 8);
   uint64_t d = x ^ (x >> 8);                  /* byte i: s[i] ^ s[i+1] */
   uint64_t z = ~(((d & lo7) + lo7) | d) & hi; /* byte i: s[i] == s[i+1] */
-  return (z & (z >> 8) & ((1ULL << (8 * (n - 2))) - 1)) != 0;
+  size_t k = n - 2;                           /* positions where a run of 3 may start */
+  uint64_t valid = k >= 8 ? ~0ULL : (1ULL << (8 * k)) - 1;
+  return (n > 8) | ((z & (z >> 8) & valid) != 0);
 }
 
 static bool has_long_run(const char *s, size_t n) {
@@ -390,7 +393,7 @@ static __attribute__((noinline)) const es_word_info *lookup_elongated(const es_w
   if (!has_long_run(lo, ln)) return NULL;
   const es_word_info *wi = NULL;
   char buf[128];
-  for (size_t keep = 2; keep >= 1 && !wi; keep--) wi = es__word(W, buf, shorten_runs(lo, ln, keep, buf));
+  for (size_t keep = 2; keep >= 1 && !wi; keep--) wi = es__word_padded(W, buf, shorten_runs(lo, ln, keep, buf));
   return wi;
 }
 
@@ -405,59 +408,68 @@ typedef struct tstats {
   bool infix_punct; /* es__lang_infix_needs_punct */
 } tstats;
 
-/* Looks token t (index i, its text, key, kind and flags set) up, as soon as
- * the tokenizer has read it, and records what the rules need to find it
- * again. Works on locals and writes the token once: its byte-sized fields
- * would otherwise make the compiler reload everything after each store. */
-static inline void finish(es_sentiment_rt *rt, const es_lang *L, const es_wordtab *W, tok t, size_t i, tstats *st) {
-  const es_word_info *wi = NULL;
-  bool elongated = false, negation = false;
-  if (t.kind != TK_HANDLE) {
-    wi = es__word(W, t.lo, t.ln);
-    if (!wi && t.kind == TK_WORD && t.ln >= 3 && t.ln <= 128 && may_have_run(t.lo, t.ln)) {
-      wi = lookup_elongated(W, t.lo, t.ln);
-      elongated = wi != NULL;
+/* Looks every token up and records what the rules need to find them
+ * again. Two passes, so that the per-token outcome (most tokens are in no
+ * table) is not a branch the processor keeps mispredicting: the first
+ * hashes every key, asks the Bloom filter and marks the tokens that need
+ * more (maybe in a table, maybe elongated, maybe a negation infix); the
+ * second visits the marked ones only. */
+static void lookup_all(es_sentiment_rt *rt, const es_lang *L, size_t nt, tstats *st) {
+  const es_wordtab *W = es__lang_words(L);
+  uint64_t cand[(ES_SENTIMENT_MAX_TOKENS + 63) / 64] = {0};
+  size_t upper = 0;
+  bool any_infix = !st->infix_punct;
+  for (size_t i = 0; i < nt; i++) {
+    tok *t = &rt->toks[i];
+    uint64_t h = es__key_hash_padded(t->lo, t->ln), m = es__bloom_bits(h);
+    rt->hash[i] = h;
+    bool word = t->kind == TK_WORD;
+    bool c = ((W->bloom[es__bloom_word(W, h)] & m) == m) & (t->kind != TK_HANDLE);
+    c |= word & (t->punct | any_infix);
+    c |= word & (t->ln >= 3) & (t->ln <= 128) & may_have_run(t->lo, t->ln);
+    cand[i >> 6] |= (uint64_t)c << (i & 63);
+    upper += t->upper;
+    t->wi = &no_info;
+    t->negation = t->elongated = false;
+  }
+  st->upper = upper;
+  for (size_t k = 0; k < (nt + 63) / 64; k++) {
+    for (uint64_t c = cand[k]; c; c &= c - 1) {
+      size_t i = (k << 6) + (size_t)__builtin_ctzll(c);
+      tok *t = &rt->toks[i];
+      const es_word_info *wi = NULL;
+      if (t->kind != TK_HANDLE) {
+        wi = es__word_h(W, rt->hash[i], t->lo, t->ln);
+        if (!wi && t->kind == TK_WORD && t->ln >= 3 && t->ln <= 128 && may_have_run(t->lo, t->ln)) {
+          wi = lookup_elongated(W, t->lo, t->ln);
+          t->elongated = wi != NULL;
+        }
+      }
+      bool negation = false;
+      if (wi) {
+        t->wi = wi;
+        uint16_t r = wi->roles;
+        negation = (r & ES_R_NEGATION) != 0;
+        if (r & ES_R_STARTS_PHRASE) rt->starts[st->nstarts++] = (uint32_t)i;
+        if ((r & ES_R_CONTRAST) && st->but == SIZE_MAX) st->but = i;
+        if (wi->in_lex && wi->booster == 0) rt->scored[st->nscored++] = (uint32_t)i;
+      }
+      if (!negation && t->kind == TK_WORD && (t->punct || any_infix))
+        negation = es__lang_infix_negation(L, t->lo, t->ln);
+      t->negation = negation;
     }
   }
-  st->upper += t.upper;
-  if (wi) {
-    uint16_t r = wi->roles;
-    negation = (r & ES_R_NEGATION) != 0;
-    if (r & ES_R_STARTS_PHRASE) rt->starts[st->nstarts++] = (uint32_t)i;
-    if ((r & ES_R_CONTRAST) && st->but == SIZE_MAX) st->but = i;
-    if (wi->in_lex && wi->booster == 0) rt->scored[st->nscored++] = (uint32_t)i;
-  } else {
-    wi = &no_info;
-  }
-  if (!negation && t.kind == TK_WORD && (t.punct || !st->infix_punct))
-    negation = es__lang_infix_negation(L, t.lo, t.ln);
-  tok *o = &rt->toks[i];
-  o->p = t.p;
-  o->lo = t.lo;
-  o->n = t.n;
-  o->ln = t.ln;
-  o->kind = t.kind;
-  o->upper = t.upper;
-  o->negation = negation;
-  o->elongated = elongated;
-  o->punct = t.punct;
-  o->wi = wi;
 }
 
-/* Tokenizes the text and looks every token up. Pure-ASCII tokens come
+/* Tokenizes the text. Pure-ASCII tokens come
  * straight from the bitmaps (their starts are the non-space bytes after a
  * space); a token with a non-ASCII byte (and an emoji) goes through
  * word_token/emoji_token, which define the semantics: both paths give the
  * same tokens. */
-static size_t tokenize(es_sentiment_rt *rt, const es_lang *L, const char *s, size_t n, tstats *st) {
-  const es_wordtab *W = es__lang_words(L);
+static size_t tokenize(es_sentiment_rt *rt, const char *s, size_t n) {
   scan sc = {s, n, rt->lower, 0};
+  if (n > FAST_MAX) return tokenize_from(rt, &sc, 0, 0);
   size_t nt = 0;
-  if (n > FAST_MAX) {
-    nt = tokenize_from(rt, &sc, 0, 0);
-    for (size_t i = 0; i < nt; i++) finish(rt, L, W, rt->toks[i], i, st);
-    return nt;
-  }
   classify(rt, s, n);
   sc.lo_used = (n + 63) & ~(size_t)63; /* the aligned copy, then other keys */
   size_t nw = (n + 63) / 64;
@@ -494,11 +506,9 @@ static size_t tokenize(es_sentiment_rt *rt, const es_lang *L, const char *s, siz
       if (hi) {
         /* Non-ASCII inside (an emoji, a Unicode space, accented letters),
          * or a long token: the token-by-token path over this run. */
-        size_t first = nt, k = b;
+        size_t k = b;
         while (k < e && nt < ES_SENTIMENT_MAX_TOKENS)
-          if ((k = token_step(rt, &sc, k, &nt)) == SIZE_MAX) break;
-        for (size_t i = first; i < nt; i++) finish(rt, L, W, rt->toks[i], i, st);
-        if (k == SIZE_MAX) return nt; /* the lower buffer is full */
+          if ((k = token_step(rt, &sc, k, &nt)) == SIZE_MAX) return nt; /* the lower buffer is full */
         continue;
       }
       char c0 = s[b] | 32;
@@ -511,15 +521,13 @@ static size_t tokenize(es_sentiment_rt *rt, const es_lang *L, const char *s, siz
         if (lead < len) trail = (size_t)__builtin_clzll(~(pu << (64 - len)));
         if (len - lead - trail <= 2) lead = trail = 0;
       }
-      tok t;
-      t.p = s + b + lead;
-      t.lo = rt->lower + b + lead;
-      t.n = t.ln = (uint16_t)(len - lead - trail);
-      t.kind = s[b] == '@' && len > 1 ? TK_HANDLE : TK_WORD;
-      t.upper = up && !lc;
-      t.punct = ((pu >> lead) & ((1ULL << t.n) - 1)) != 0; /* inside what is left */
-      finish(rt, L, W, t, nt, st);
-      nt++;
+      tok *t = &rt->toks[nt++];
+      t->p = s + b + lead;
+      t->lo = rt->lower + b + lead;
+      t->n = t->ln = (uint16_t)(len - lead - trail);
+      t->kind = s[b] == '@' && len > 1 ? TK_HANDLE : TK_WORD;
+      t->upper = up && !lc;
+      t->punct = ((pu >> lead) & ((1ULL << t->n) - 1)) != 0; /* inside what is left */
     }
   }
   return nt;
@@ -535,7 +543,7 @@ static void note(es_sentiment_trace *tr, size_t i, const char *rule) {
 
 /* The sequence value of w[from .. from+n) of the given kind, or NULL. */
 static const es_seq_info *seq_at(const es_lang *L, const tok *w, size_t nt, long from, int n, int kind) {
-  if (from < 0 || (size_t)from + (size_t)n > nt) return NULL;
+  if (from < 0 || (size_t)from + (size_t)n > nt || !has(&w[from], ES_R_STARTS_SEQ)) return NULL;
   uint32_t ids[ES_SEQ_MAX];
   for (int k = 0; k < n; k++) {
     ids[k] = w[from + k].wi->id;
@@ -716,7 +724,8 @@ static double token_valence(const es_lang *L, const tok *w, size_t nt, size_t i,
 static void score(const es_lang *L, es_sentiment_rt *rt, const char *text, size_t n, es_sentiment *out,
                   es_sentiment_trace *tr) {
   tstats st = {0, SIZE_MAX, 0, 0, es__lang_infix_needs_punct(L)};
-  size_t nt = tokenize(rt, L, text, n, &st);
+  size_t nt = tokenize(rt, text, n);
+  lookup_all(rt, L, nt, &st);
   tok *w = rt->toks;
   if (st.nstarts) nt = merge_phrases(L, rt, nt, &st);
   size_t upper = st.upper, but = st.but;
