@@ -405,36 +405,46 @@ typedef struct tstats {
   size_t but;      /* the first contrast word, SIZE_MAX when none */
   size_t nscored;  /* rt->scored: the sentiment words (in a lexicon, not boosters) */
   size_t nstarts;  /* rt->starts: tokens that may start a phrase */
-  bool infix_punct; /* es__lang_infix_needs_punct */
+  bool any_infix;  /* a negation infix may be in a token without punctuation */
+  const es_wordtab *W;
+  /* Tokens to look up (mark): maybe in the table, maybe elongated, maybe
+   * with a negation infix. */
+  uint64_t cand[(ES_SENTIMENT_MAX_TOKENS + 63) / 64];
 } tstats;
 
-/* Looks every token up and records what the rules need to find them
- * again. Two passes, so that the per-token outcome (most tokens are in no
- * table) is not a branch the processor keeps mispredicting: the first
- * hashes every key, asks the Bloom filter and marks the tokens that need
- * more (maybe in a table, maybe elongated, maybe a negation infix); the
- * second visits the marked ones only. */
-static void lookup_all(es_sentiment_rt *rt, const es_lang *L, size_t nt, tstats *st) {
-  const es_wordtab *W = es__lang_words(L);
-  uint64_t cand[(ES_SENTIMENT_MAX_TOKENS + 63) / 64] = {0};
-  size_t upper = 0;
-  bool any_infix = !st->infix_punct;
-  for (size_t i = 0; i < nt; i++) {
+/* Lookups take two steps, so that the per-token outcome (most tokens are
+ * in no table) is not a branch the processor keeps mispredicting. First,
+ * as soon as the tokenizer has read token i: its key's hash, the Bloom
+ * filter's answer and whether it needs more, all without branching; the
+ * token starts as a word the tables do not have. */
+static inline __attribute__((always_inline)) void mark(es_sentiment_rt *rt, tstats *st, size_t i, uint8_t kind,
+                                                      const char *lo, size_t ln, bool punct, bool upper) {
+  uint64_t h = es__key_hash_padded(lo, ln), m = es__bloom_bits(h);
+  rt->hash[i] = h;
+  bool word = kind == TK_WORD;
+  bool c = ((st->W->bloom[es__bloom_word(st->W, h)] & m) == m) & (kind != TK_HANDLE);
+  c |= word & (punct | st->any_infix);
+  c |= word & (ln >= 3) & (ln <= 128) & may_have_run(lo, ln);
+  st->cand[i >> 6] |= (uint64_t)c << (i & 63);
+  st->upper += upper;
+}
+
+/* mark for tokens [from, to) of the token-by-token path. */
+static __attribute__((noinline)) void mark_tokens(es_sentiment_rt *rt, tstats *st, size_t from, size_t to) {
+  for (size_t i = from; i < to; i++) {
     tok *t = &rt->toks[i];
-    uint64_t h = es__key_hash_padded(t->lo, t->ln), m = es__bloom_bits(h);
-    rt->hash[i] = h;
-    bool word = t->kind == TK_WORD;
-    bool c = ((W->bloom[es__bloom_word(W, h)] & m) == m) & (t->kind != TK_HANDLE);
-    c |= word & (t->punct | any_infix);
-    c |= word & (t->ln >= 3) & (t->ln <= 128) & may_have_run(t->lo, t->ln);
-    cand[i >> 6] |= (uint64_t)c << (i & 63);
-    upper += t->upper;
     t->wi = &no_info;
     t->negation = t->elongated = false;
+    mark(rt, st, i, t->kind, t->lo, t->ln, t->punct, t->upper);
   }
-  st->upper = upper;
+}
+
+/* Second, the marked tokens only: the table itself, elongations, negation
+ * infixes; and the lists the rules start from. */
+static void lookup_marked(es_sentiment_rt *rt, const es_lang *L, size_t nt, tstats *st) {
+  const es_wordtab *W = st->W;
   for (size_t k = 0; k < (nt + 63) / 64; k++) {
-    for (uint64_t c = cand[k]; c; c &= c - 1) {
+    for (uint64_t c = st->cand[k]; c; c &= c - 1) {
       size_t i = (k << 6) + (size_t)__builtin_ctzll(c);
       tok *t = &rt->toks[i];
       const es_word_info *wi = NULL;
@@ -454,7 +464,7 @@ static void lookup_all(es_sentiment_rt *rt, const es_lang *L, size_t nt, tstats 
         if ((r & ES_R_CONTRAST) && st->but == SIZE_MAX) st->but = i;
         if (wi->in_lex && wi->booster == 0) rt->scored[st->nscored++] = (uint32_t)i;
       }
-      if (!negation && t->kind == TK_WORD && (t->punct || any_infix))
+      if (!negation && t->kind == TK_WORD && (t->punct || st->any_infix))
         negation = es__lang_infix_negation(L, t->lo, t->ln);
       t->negation = negation;
     }
@@ -466,9 +476,13 @@ static void lookup_all(es_sentiment_rt *rt, const es_lang *L, size_t nt, tstats 
  * space); a token with a non-ASCII byte (and an emoji) goes through
  * word_token/emoji_token, which define the semantics: both paths give the
  * same tokens. */
-static size_t tokenize(es_sentiment_rt *rt, const char *s, size_t n) {
+static size_t tokenize(es_sentiment_rt *rt, const char *s, size_t n, tstats *st) {
   scan sc = {s, n, rt->lower, 0};
-  if (n > FAST_MAX) return tokenize_from(rt, &sc, 0, 0);
+  if (n > FAST_MAX) {
+    size_t nt = tokenize_from(rt, &sc, 0, 0);
+    mark_tokens(rt, st, 0, nt);
+    return nt;
+  }
   size_t nt = 0;
   classify(rt, s, n);
   sc.lo_used = (n + 63) & ~(size_t)63; /* the aligned copy, then other keys */
@@ -506,9 +520,11 @@ static size_t tokenize(es_sentiment_rt *rt, const char *s, size_t n) {
       if (hi) {
         /* Non-ASCII inside (an emoji, a Unicode space, accented letters),
          * or a long token: the token-by-token path over this run. */
-        size_t k = b;
+        size_t k = b, first = nt;
         while (k < e && nt < ES_SENTIMENT_MAX_TOKENS)
-          if ((k = token_step(rt, &sc, k, &nt)) == SIZE_MAX) return nt; /* the lower buffer is full */
+          if ((k = token_step(rt, &sc, k, &nt)) == SIZE_MAX) break;
+        mark_tokens(rt, st, first, nt);
+        if (k == SIZE_MAX) return nt; /* the lower buffer is full */
         continue;
       }
       char c0 = s[b] | 32;
@@ -521,13 +537,20 @@ static size_t tokenize(es_sentiment_rt *rt, const char *s, size_t n) {
         if (lead < len) trail = (size_t)__builtin_clzll(~(pu << (64 - len)));
         if (len - lead - trail <= 2) lead = trail = 0;
       }
-      tok *t = &rt->toks[nt++];
+      tok *t = &rt->toks[nt];
+      const char *lo = rt->lower + b + lead;
+      size_t ln = len - lead - trail;
+      uint8_t kind = s[b] == '@' && len > 1 ? TK_HANDLE : TK_WORD;
+      bool upper = up && !lc, punct = ((pu >> lead) & ((1ULL << ln) - 1)) != 0; /* inside what is left */
       t->p = s + b + lead;
-      t->lo = rt->lower + b + lead;
-      t->n = t->ln = (uint16_t)(len - lead - trail);
-      t->kind = s[b] == '@' && len > 1 ? TK_HANDLE : TK_WORD;
-      t->upper = up && !lc;
-      t->punct = ((pu >> lead) & ((1ULL << t->n) - 1)) != 0; /* inside what is left */
+      t->lo = lo;
+      t->n = t->ln = (uint16_t)ln;
+      t->kind = kind;
+      t->upper = upper;
+      t->punct = punct;
+      t->negation = t->elongated = false;
+      t->wi = &no_info;
+      mark(rt, st, nt++, kind, lo, ln, punct, upper);
     }
   }
   return nt;
@@ -723,9 +746,9 @@ static double token_valence(const es_lang *L, const tok *w, size_t nt, size_t i,
 
 static void score(const es_lang *L, es_sentiment_rt *rt, const char *text, size_t n, es_sentiment *out,
                   es_sentiment_trace *tr) {
-  tstats st = {0, SIZE_MAX, 0, 0, es__lang_infix_needs_punct(L)};
-  size_t nt = tokenize(rt, text, n);
-  lookup_all(rt, L, nt, &st);
+  tstats st = {.but = SIZE_MAX, .any_infix = !es__lang_infix_needs_punct(L), .W = es__lang_words(L)};
+  size_t nt = tokenize(rt, text, n, &st);
+  lookup_marked(rt, L, nt, &st);
   tok *w = rt->toks;
   if (st.nstarts) nt = merge_phrases(L, rt, nt, &st);
   size_t upper = st.upper, but = st.but;
