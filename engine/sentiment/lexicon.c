@@ -280,13 +280,22 @@ static int fields(const char *line, char *buf, size_t cap, char **out) {
 /* Word ids of a space-separated sequence; marks the first word. */
 static int seq_ids(es_lang *L, char *words, uint32_t *ids, uint16_t first_roles) {
   int n = 0;
+  const char *first = NULL;
   for (char *w = strtok(words, " "); w; w = strtok(NULL, " ")) {
     if (n == ES_SEQ_MAX) return ES_ELIMIT;
     es_word_info *s = wput(L, w, strlen(w));
     if (!s) return ES_ENOMEM;
     if (!s->id) s->id = ++L->next_id;
-    if (n == 0) s->roles |= first_roles;
+    if (n == 0) {
+      s->roles |= first_roles;
+      first = w;
+    }
     ids[n++] = s->id;
+  }
+  if ((first_roles & ES_R_STARTS_PHRASE) && n >= 2) {
+    es_word_info *s = wput(L, first, strlen(first)); /* there already */
+    if (!s) return ES_ENOMEM;
+    s->phrase_lens |= (uint8_t)(1u << n);
   }
   return n;
 }

@@ -40,6 +40,7 @@ typedef struct es_word_info {
   uint32_t id;     /* > 0: identifies the word in sequences */
   uint16_t roles;  /* ES_R_* */
   bool in_lex;
+  uint8_t phrase_lens; /* bit n: a phrase of n words starts with this word */
 } es_word_info;
 
 /* A sequence of 2-4 words: a phrase scored as one word, an idiom that

@@ -588,6 +588,7 @@ static size_t merge_phrases(const es_lang *L, es_sentiment_rt *rt, size_t nt, ts
     size_t j = rt->starts[k];
     if (j < i) continue; /* inside a phrase merged already */
     for (int len = maxp; len >= 2; len--) {
+      if (!(w[j].wi->phrase_lens & (1u << len))) continue;
       const es_seq_info *s = seq_at(L, w, nt, (long)j, len, ES_SEQ_PHRASE);
       if (!s) continue;
       tok m = w[j];
