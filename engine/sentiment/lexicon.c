@@ -55,33 +55,53 @@ struct es_lexicon {
 
 /* ---- tables ---- */
 
-/* Bloom words for a slot array of `slots`: 4 bits per slot. */
-static size_t bloom_words(size_t slots) { return slots / 16; }
-
 static int wgrow(es_lang *L) {
   es_wordtab *t = &L->tab;
   size_t cap = (t->mask + 1) * 2;
   wslot *ns = es_calloc(cap, sizeof *ns);
-  uint64_t *nb = es_calloc(bloom_words(cap), sizeof *nb);
-  if (!ns || !nb) {
-    es_free(ns);
-    es_free(nb);
-    return ES_ENOMEM;
-  }
-  es_free(t->bloom);
-  t->bloom = nb;
-  t->bmask = bloom_words(cap) - 1;
+  if (!ns) return ES_ENOMEM;
   for (size_t i = 0; i < L->wn; i++) {
     const wentry *e = &t->entries[i];
     uint64_t h = es__key_hash(t->keys + e->key_off, e->key_len);
     wslot *s = es__probe(ns, cap - 1, t, h, t->keys + e->key_off, e->key_len);
     s->tag = (uint32_t)h;
     s->idx = (uint32_t)i + 1;
-    t->bloom[es__bloom_word(t, h)] |= es__bloom_bits(h);
   }
   es_free(t->slots);
   t->slots = ns;
   t->mask = cap - 1;
+  return 0;
+}
+
+/* The Bloom filters, built once the tables are complete (4 bits per slot
+ * each): of every word the table has, and of the words that matter on
+ * their own wherever they are (a valence, a booster, a role, the start of
+ * a phrase). Words that only take part in idioms and two-word dampeners
+ * ("the" in "the shit", "bag" in "lost my bag") are left out of the second,
+ * so that frequent ones do not cost a probe at every occurrence: the rules
+ * look them up only around a sentiment word (es__word_any). */
+static int bloom_build(es_lang *L) {
+  es_wordtab *t = &L->tab;
+  size_t words = (t->mask + 1) / 16;
+  uint64_t *b = es_calloc(words, sizeof *b), *ba = es_calloc(words, sizeof *ba);
+  if (!b || !ba) {
+    es_free(b);
+    es_free(ba);
+    return ES_ENOMEM;
+  }
+  es_free(t->bloom);
+  es_free(t->bloom_any);
+  t->bloom = b;
+  t->bloom_any = ba;
+  t->bmask = words - 1;
+  for (size_t i = 0; i < L->wn; i++) {
+    const wentry *e = &t->entries[i];
+    const es_word_info *w = &e->info;
+    uint64_t h = es__key_hash(t->keys + e->key_off, e->key_len);
+    t->bloom_any[es__bloom_word(t, h)] |= es__bloom_bits(h);
+    if (w->in_lex || w->booster != 0 || (w->roles & ~ES_R_STARTS_SEQ))
+      t->bloom[es__bloom_word(t, h)] |= es__bloom_bits(h);
+  }
   return 0;
 }
 
@@ -116,7 +136,6 @@ static es_word_info *wput(es_lang *L, const char *tok, size_t n) {
     L->klen += n;
     s->tag = (uint32_t)h;
     s->idx = (uint32_t)++L->wn;
-    t->bloom[es__bloom_word(t, h)] |= es__bloom_bits(h);
   }
   return &t->entries[s->idx - 1].info;
 }
@@ -162,12 +181,9 @@ static es_lang *lang_new(const char *name) {
   L->tab.mask = 1023;
   L->smask = 63;
   L->tab.slots = es_calloc(L->tab.mask + 1, sizeof *L->tab.slots);
-  L->tab.bmask = bloom_words(L->tab.mask + 1) - 1;
-  L->tab.bloom = es_calloc(L->tab.bmask + 1, sizeof *L->tab.bloom);
   L->seqs = es_calloc(L->smask + 1, sizeof *L->seqs);
-  if (!L->tab.slots || !L->tab.bloom || !L->seqs) {
+  if (!L->tab.slots || !L->seqs) {
     es_free(L->tab.slots);
-    es_free(L->tab.bloom);
     es_free(L->seqs);
     es_free(L);
     return NULL;
@@ -179,6 +195,7 @@ static void lang_free(es_lang *L) {
   if (!L) return;
   es_free(L->tab.slots);
   es_free(L->tab.bloom);
+  es_free(L->tab.bloom_any);
   es_free(L->tab.entries);
   es_free(L->tab.keys);
   es_free(L->seqs);
@@ -470,6 +487,7 @@ es_lexicon *es_lexicon_create(const es_sentiment_opts *o, es_diag *d) {
       if (files[i].selected && lang_is(files[i].lang, lex->langs[k]->name)) rc = apply(lex->langs[k], &files[i], d);
   for (int k = 0; !rc && k < lex->nlangs; k++) {
     es_lang *L = lex->langs[k];
+    rc = bloom_build(L);
     L->infix_punct = true;
     for (int i = 0; i < L->ninfix; i++) {
       bool p = false;
@@ -566,7 +584,7 @@ bool es__lang_infix_negation(const es_lang *L, const char *tok, size_t n) {
 
 bool es_lexicon_get(const es_lexicon *lex, const char *tok, size_t n, double *valence) {
   const es_lang *L = es__lexicon_default_lang(lex);
-  const es_word_info *w = L ? es__word(&L->tab, tok, n) : NULL;
+  const es_word_info *w = L ? es__word_any(&L->tab, tok, n) : NULL;
   if (!w || !w->in_lex) return false;
   *valence = w->valence;
   return true;

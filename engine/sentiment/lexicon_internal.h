@@ -109,15 +109,15 @@ typedef struct wentry {
   uint32_t key_off, key_len;
 } wentry;
 
-/* In front of the slots, a blocked Bloom filter (two bits of one 64-bit
- * word per key, 4 bits per slot: about 3 % false positives at the table's
- * highest load) answers for most tokens, which are in no table, from a few
- * KiB that stay in the L1 cache; the slots are read only when it says
- * "maybe". */
+/* In front of the slots, blocked Bloom filters (two bits of one 64-bit
+ * word per key, 4 bits per slot: a few per cent false positives) answer for
+ * most tokens from a few KiB that stay in the L1 cache; the slots are read
+ * only when one says "maybe". `bloom` holds the words that matter on their
+ * own, `bloom_any` every word (see bloom_build in lexicon.c). */
 typedef struct es_wordtab {
   wslot *slots;
   size_t mask;
-  uint64_t *bloom;
+  uint64_t *bloom, *bloom_any;
   size_t bmask;    /* bloom words - 1 */
   wentry *entries;
   char *keys;      /* key bytes of all entries */
@@ -164,21 +164,33 @@ static inline wslot *es__probe(wslot *slots, size_t mask, const es_wordtab *t, u
   }
 }
 
-/* The facts about a lower-case token, or NULL when the table has none. */
-static inline const es_word_info *es__word_h(const es_wordtab *t, uint64_t h, const char *tok, size_t n) {
+static inline bool es__bloom_has(const uint64_t *bloom, const es_wordtab *t, uint64_t h) {
   uint64_t m = es__bloom_bits(h);
-  if ((t->bloom[es__bloom_word(t, h)] & m) != m) return NULL;
+  return (bloom[es__bloom_word(t, h)] & m) == m;
+}
+
+static inline const es_word_info *es__word_probe(const es_wordtab *t, uint64_t h, const char *tok, size_t n) {
   const wslot *s = es__probe(t->slots, t->mask, t, h, tok, n);
   return s->idx ? &t->entries[s->idx - 1].info : NULL;
 }
 
-static inline const es_word_info *es__word(const es_wordtab *t, const char *tok, size_t n) {
-  return es__word_h(t, es__key_hash(tok, n), tok, n);
+/* The facts about a lower-case token (hash h) that matters on its own,
+ * or NULL: a word that only takes part in idioms and dampeners gives NULL
+ * here. */
+static inline const es_word_info *es__word_h(const es_wordtab *t, uint64_t h, const char *tok, size_t n) {
+  return es__bloom_has(t->bloom, t, h) ? es__word_probe(t, h, tok, n) : NULL;
 }
 
-/* es__word for a key with at least 8 readable bytes at tok. */
-static inline const es_word_info *es__word_padded(const es_wordtab *t, const char *tok, size_t n) {
-  return es__word_h(t, es__key_hash_padded(tok, n), tok, n);
+/* The facts about any lower-case token the table has, or NULL. */
+static inline const es_word_info *es__word_any(const es_wordtab *t, const char *tok, size_t n) {
+  uint64_t h = es__key_hash(tok, n);
+  return es__bloom_has(t->bloom_any, t, h) ? es__word_probe(t, h, tok, n) : NULL;
+}
+
+/* es__word_any for a key with at least 8 readable bytes at tok. */
+static inline const es_word_info *es__word_any_padded(const es_wordtab *t, const char *tok, size_t n) {
+  uint64_t h = es__key_hash_padded(tok, n);
+  return es__bloom_has(t->bloom_any, t, h) ? es__word_probe(t, h, tok, n) : NULL;
 }
 
 const es_wordtab *es__lang_words(const es_lang *L);

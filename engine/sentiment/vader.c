@@ -56,7 +56,7 @@ struct es_sentiment_rt {
   uint32_t scored[ES_SENTIMENT_MAX_TOKENS];     /* the sentiment words' indices */
   uint32_t starts[ES_SENTIMENT_MAX_TOKENS];     /* the indices of tokens that may start a phrase */
   es_word_info phrase[ES_SENTIMENT_MAX_TOKENS]; /* the facts of merged phrases */
-  char lower[65536 + 8]; /* + 8: every key has 8 readable bytes (es__word_padded) */
+  char lower[65536 + 8]; /* + 8: every key has 8 readable bytes (es__key_hash_padded) */
 };
 
 const char *es_label_name(int label) {
@@ -393,7 +393,7 @@ static __attribute__((noinline)) const es_word_info *lookup_elongated(const es_w
   if (!has_long_run(lo, ln)) return NULL;
   const es_word_info *wi = NULL;
   char buf[128];
-  for (size_t keep = 2; keep >= 1 && !wi; keep--) wi = es__word_padded(W, buf, shorten_runs(lo, ln, keep, buf));
+  for (size_t keep = 2; keep >= 1 && !wi; keep--) wi = es__word_any_padded(W, buf, shorten_runs(lo, ln, keep, buf));
   return wi;
 }
 
@@ -451,8 +451,11 @@ static void lookup_marked(es_sentiment_rt *rt, const es_lang *L, size_t nt, tsta
       if (t->kind != TK_HANDLE) {
         wi = es__word_h(W, rt->hash[i], t->lo, t->ln);
         if (!wi && t->kind == TK_WORD && t->ln >= 3 && t->ln <= 128 && may_have_run(t->lo, t->ln)) {
-          wi = lookup_elongated(W, t->lo, t->ln);
-          t->elongated = wi != NULL;
+          /* A word that only continues sequences is taken as it is. */
+          if (!(wi = es__word_any_padded(W, t->lo, t->ln))) {
+            wi = lookup_elongated(W, t->lo, t->ln);
+            t->elongated = wi != NULL;
+          }
         }
       }
       bool negation = false;
@@ -564,14 +567,21 @@ static void note(es_sentiment_trace *tr, size_t i, const char *rule) {
   snprintf(r + len, sizeof tr->tokens[i].rules - len, "%s%s", len ? "," : "", rule);
 }
 
+/* The facts of token t; a token the tokenizer's lookup left without any
+ * (a word that only takes part in idioms and dampeners is not looked up
+ * there) is looked up now. */
+static const es_word_info *info_of(const es_lang *L, const tok *t) {
+  if (t->wi != &no_info || t->kind == TK_HANDLE) return t->wi;
+  const es_word_info *x = es__word_any_padded(es__lang_words(L), t->lo, t->ln);
+  return x ? x : &no_info;
+}
+
 /* The sequence value of w[from .. from+n) of the given kind, or NULL. */
 static const es_seq_info *seq_at(const es_lang *L, const tok *w, size_t nt, long from, int n, int kind) {
-  if (from < 0 || (size_t)from + (size_t)n > nt || !has(&w[from], ES_R_STARTS_SEQ)) return NULL;
+  if (from < 0 || (size_t)from + (size_t)n > nt || !(info_of(L, &w[from])->roles & ES_R_STARTS_SEQ)) return NULL;
   uint32_t ids[ES_SEQ_MAX];
-  for (int k = 0; k < n; k++) {
-    ids[k] = w[from + k].wi->id;
-    if (!ids[k]) return NULL;
-  }
+  for (int k = 0; k < n; k++)
+    if (!(ids[k] = info_of(L, &w[from + k])->id)) return NULL;
   const es_seq_info *s = es__lang_seq(L, ids, n);
   return s && (s->kinds & kind) ? s : NULL;
 }
