@@ -46,11 +46,12 @@ Test(detect, no_spike_during_warmup) {
 
 Test(detect, spike_after_steady_baseline) {
   es_detect_state st = {0};
-  for (int i = 0; i < 40; i++) {
+  int n = (int)P.warmup + 30;
+  for (int i = 0; i < n; i++) {
     es_detect_result r = feed(&st, i, 20 + (i % 5));
     if (i >= P.warmup) cr_expect_eq(r.cls, ES_CLASS_NORMAL, "window %d", i);
   }
-  es_detect_result r = feed(&st, 40, 160);
+  es_detect_result r = feed(&st, n, 160);
   cr_expect_eq(r.cls, ES_CLASS_SPIKE);
   cr_expect(r.expected > 19 && r.expected < 24, "expected %f", r.expected);
   cr_expect(r.lift > 6.5, "lift %f", r.lift);
@@ -66,13 +67,14 @@ Test(detect, moderate_rise_is_not_a_spike) {
 
 Test(detect, long_incident_does_not_become_normal_quickly) {
   es_detect_state st = {0};
-  for (int i = 0; i < 40; i++) feed(&st, i, 20);
+  int n = (int)P.warmup + 30;
+  for (int i = 0; i < n; i++) feed(&st, i, 20);
   int spikes = 0;
-  for (int i = 40; i < 40 + P.freeze; i++) spikes += feed(&st, i, 200).cls == ES_CLASS_SPIKE;
+  for (int i = n; i < n + P.freeze; i++) spikes += feed(&st, i, 200).cls == ES_CLASS_SPIKE;
   cr_expect_eq(spikes, P.freeze, "an incident stays a spike while the baseline is frozen");
   cr_expect_float_eq(st.mean, 20, 1e-9, "the baseline did not move");
   int later = 0;
-  for (int i = 40 + P.freeze; i < 40 + P.freeze + 400; i++) later += feed(&st, i, 200).cls == ES_CLASS_SPIKE;
+  for (int i = n + P.freeze; i < n + P.freeze + 400; i++) later += feed(&st, i, 200).cls == ES_CLASS_SPIKE;
   cr_expect_lt(later, 400, "a lasting level shift becomes the new normal eventually");
 }
 
@@ -264,4 +266,73 @@ Test(detect, user_threshold_alerts_too) {
                                               .negative_at_least = 20}, &r);
   cr_expect_eq(r.alert_state, ES_ALERT_OPENED);
   cr_expect_eq(r.severity, 1);
+}
+
+/* Weekends at 0.6 of weekdays, on top of the daily cycle, for three weeks
+ * without noise: the day-of-week factors come from each weekday's mean
+ * volume (complete days), so the first Monday after a weekend is not a
+ * climb and nothing alerts; a Saturday afternoon is expected at about 0.6
+ * of a Friday's. */
+Test(detect, weekly_cycle_is_learnt_from_daily_means) {
+  es_detect_state st = {0};
+  int alerts = 0;
+  double fri = 0, sat = 0;
+  for (int64_t i = 0; i < 21 * 1440; i++) {
+    bool weekend = (i / 1440) % 7 >= 5; /* day 0 is a Monday */
+    uint64_t c = (uint64_t)(200 * daily(i) * (weekend ? 0.6 : 1.0) + 0.5);
+    es_detect_result r = obs(&st, i, c, c / 5, c);
+    alerts += es_detect_alerting(r.cls);
+    if (i == 18 * 1440 + 15 * 60) fri = r.expected;
+    if (i == 19 * 1440 + 15 * 60) sat = r.expected;
+  }
+  cr_expect_eq(alerts, 0, "three weeks of a clean weekly cycle raise nothing");
+  cr_expect_eq(st.dow_seen, 0x7f, "every weekday has its mean");
+  cr_expect(sat / fri > 0.5 && sat / fri < 0.7, "Saturday / Friday expected %f / %f", sat, fri);
+}
+
+/* Swings of +-30 % from window to window at 1,000/min: the slow estimate of
+ * the over-dispersion finds them (relative excess variance about 0.045),
+ * and a window at 1.8x, far in the Poisson tail but within twice a swing,
+ * is not a spike. */
+Test(detect, over_dispersion_is_learnt) {
+  es_detect_state st = {0};
+  for (int64_t i = 0; i < 2 * 1440; i++) {
+    uint64_t c = (uint64_t)(1000 * (1 + 0.3 * sin((double)i * 2.3)));
+    obs(&st, i, c, c / 5, c);
+  }
+  cr_expect(st.disp > 0.03 && st.disp < 0.07, "disp %f", st.disp);
+  es_detect_result r = obs(&st, 2 * 1440, 1800, 360, 1800);
+  cr_expect_neq(r.cls, ES_CLASS_SPIKE, "1.8x within the swings: p %g", r.p_value);
+  cr_expect_lt(es_detect_tail(1800, 1000, 1), 1e-60, "while a Poisson model would call it");
+}
+
+/* A blip carried by two accounts among the usual people: without their
+ * extra mentions the window would not be a spike, so it is noise; the
+ * same volume from many people is a spike. */
+Test(detect, blip_from_two_accounts_is_noise) {
+  es_detect_state st = {0};
+  for (int i = 0; i < 60; i++) obs(&st, i, 3, 0, 3);
+  es_detect_result r;
+  es_detect_window(&P, &st, &(es_detect_obs){.index = T0 + 60, .size_ms = 60000, .count = 16, .authors = 6, .top2 = 12}, &r);
+  cr_expect_gt(r.lift, 5);
+  cr_expect_eq(r.cls, ES_CLASS_NOISE, "two accounts posting six each");
+  es_detect_window(&P, &st, &(es_detect_obs){.index = T0 + 61, .size_ms = 60000, .count = 18, .authors = 17, .top2 = 3}, &r);
+  cr_expect_eq(r.cls, ES_CLASS_SPIKE, "eighteen mentions from seventeen people");
+}
+
+/* A state saved in the v3 format (before the slow over-dispersion and the
+ * daily weekday means) is read: the over-dispersion starts from the prior. */
+Test(detect, state_text_v3_is_read) {
+  const char *v3 =
+    "v3 0x1.481f8b0812f04p+4 0x1.2e9828c0e6de6p-1 0x1.40e62f976c3ap+4 0x1p+2 0x1.4f8df3a811251p+4 0x1.4p+4 0x0p+0 "
+    "0x0p+0 0x0p+0 0x0p+0 -1 -1 -1 0 0 29459549 30 0 0 0 0 0 0 0 0x1.008e52p+0 0x1p+0 0x1p+0 0x1p+0 0x1p+0 0x1p+0 "
+    "0x1p+0 0x1p+0 0x1p+0 0x1p+0 0x1p+0 0x1p+0 0x1p+0 0x1p+0 0x1p+0 0x1p+0 0x1p+0 0x1p+0 0x1p+0 0x1p+0 0x1p+0 0x1p+0 "
+    "0x1p+0 0x1p+0 0x1.000be4p+0 0x1p+0 0x1p+0 0x1p+0 0x1p+0 0x1p+0 0x1p+0";
+  es_detect_state st;
+  cr_assert_eq(es_detect_state_parse(v3, &st), 0);
+  cr_expect_eq(st.nwindows, 30);
+  cr_expect(isnan(st.disp));
+  es_detect_result r = obs(&st, 30, 21, 4, 21);
+  cr_expect_eq(r.cls, ES_CLASS_NORMAL);
+  cr_expect(st.disp > 0 && st.disp <= P.disp_prior, "from the prior: %f", st.disp);
 }

@@ -164,12 +164,24 @@ static void run(const scenario *sc, int nq, int days, uint64_t seed, tally *t) {
       uint64_t count = poisson(&r, mu);
       uint64_t neg = binomial(&r, count, negp);
       /* Distinct authors: most mentions come from distinct people. */
-      uint64_t authors = count - binomial(&r, count, 0.1) + extra_authors;
+      uint64_t repeats = binomial(&r, count, 0.1);
+      uint64_t authors = count - repeats + extra_authors;
+      /* The two most active authors: the usual ones post once or twice (a
+       * few repeats spread over many people); a blip's one or two accounts
+       * post its extra mentions. */
+      uint64_t top2 = count < 2 ? count : 2 + (repeats < 2 ? repeats : 2);
+      if (top2 > count) top2 = count;
+      if (extra) top2 = extra_authors == 1 ? extra + (count ? 1 : 0) : extra;
       count += extra;
       es_detect_result res;
-      es_detect_obs ob = {.index = start_index + i, .size_ms = 60000, .count = count, .negative = neg, .authors = authors};
+      es_detect_obs ob = {.index = start_index + i, .size_ms = 60000, .count = count, .negative = neg, .authors = authors,
+                          .top2 = top2};
       es_detect_window(&p, &st, &ob, &res);
       bool a = es_detect_alerting(res.cls);
+      if (getenv("DETECT_EVAL_VERBOSE") && atoi(getenv("DETECT_EVAL_VERBOSE")) > 2 && id >= 0 && pos < 3)
+        fprintf(stderr, "%s: query %d incident window %lld: %s count %llu expected %.1f lift %.2f p %.2g authors %llu\n",
+                sc->name, q, (long long)pos, es_class_name(res.cls), (unsigned long long)count, res.expected, res.lift,
+                res.p_value, (unsigned long long)authors);
       if (a && !in_alert && i - last_alert > 2) {
         /* an alert opens */
         if (id >= 0 && sc->kind != K_BLIP) {
@@ -185,6 +197,12 @@ static void run(const scenario *sc, int nq, int days, uint64_t seed, tally *t) {
         } else if (!(grace[i] && sc->kind != K_BLIP)) {
           t->fp++;
           t->fp_by_class[res.cls]++;
+          if (getenv("DETECT_EVAL_VERBOSE") && atoi(getenv("DETECT_EVAL_VERBOSE")) > 1)
+            fprintf(stderr, "%s: query %d false %s at day %.3f (dow %d, %02d:%02d): count %llu expected %.1f lift %.2f "
+                            "p %.2g season %.2f authors %llu\n",
+                    sc->name, q, es_class_name(res.cls), (double)i / 1440, (int)((i / 1440) % 7), (int)(i % 1440 / 60),
+                    (int)(i % 60), (unsigned long long)count, res.expected, res.lift, res.p_value, res.season,
+                    (unsigned long long)authors);
         }
       }
       if (a) last_alert = i;

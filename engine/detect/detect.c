@@ -43,6 +43,7 @@ void es_detect_params_default(es_detect_params *p) {
   p->cusum_h = 12;
   p->resolve_after = 3;
   p->cooldown = 0;
+  p->disp_prior = 0.1;
 }
 
 const char *es_alert_state_name(int state) {
@@ -219,17 +220,24 @@ static double alpha_of(double halflife) { return 1.0 - exp2(-1.0 / (halflife > 0
 static int hour_bin(int64_t start_ms) { return (int)((start_ms % DAY_MS + DAY_MS) % DAY_MS / HOUR_MS); }
 static int day_bin(int64_t start_ms) { return (int)(((start_ms / DAY_MS) % 7 + 7 + 3) % 7); } /* 1970-01-01: a Thursday */
 
-/* The seasonal factor of a window: hour of day after 2 days of history,
- * day of week after 7 (each day bin has then been seen once), each
- * normalised to mean 1. */
+/* History after which the hour-of-day factors are used. */
+#define HOD_AFTER (2 * DAY_MS)
+
+/* The day-of-week factors are the mean volume of each weekday (complete
+ * days only, each new one weighing half), used once all seven have been
+ * seen: a day's mean volume does not depend on the hour-of-day factors, so
+ * the first days, before those are learnt, teach them nothing wrong. */
+static bool dow_ready(const es_detect_state *st) { return st->dow_seen == 0x7f; }
+
+/* The seasonal factor of a window, each part normalised to mean 1. */
 static double season_factor(const es_detect_state *st, int64_t start_ms, int64_t hist_ms) {
   double f = 1;
-  if (hist_ms >= 2 * DAY_MS) {
+  if (hist_ms >= HOD_AFTER) {
     double m = 0;
     for (int h = 0; h < 24; h++) m += st->hod[h];
     if (m > 0) f *= st->hod[hour_bin(start_ms)] * 24 / m;
   }
-  if (hist_ms >= 7 * DAY_MS) {
+  if (dow_ready(st)) {
     double m = 0;
     for (int d = 0; d < 7; d++) m += st->dow[d];
     if (m > 0) f *= st->dow[day_bin(start_ms)] * 7 / m;
@@ -237,54 +245,103 @@ static double season_factor(const es_detect_state *st, int64_t start_ms, int64_t
   return f > 0.05 ? f : 0.05;
 }
 
-/* Learns the seasonal factors from a window that is not part of an alert. */
+static int64_t day_of(int64_t start_ms) { return start_ms >= 0 ? start_ms / DAY_MS : -((-start_ms + DAY_MS - 1) / DAY_MS); }
+
+/* A window of a new day closes the day before: a complete one (every
+ * window of it seen, empty ones included) updates its weekday. */
+static void dow_roll(es_detect_state *st, int64_t start_ms, int64_t size_ms) {
+  int64_t day = day_of(start_ms), per_day = DAY_MS / size_ms;
+  if (day == st->acc_day) return;
+  if (per_day >= 1 && st->acc_n >= per_day && day == st->acc_day + 1) {
+    double mean = st->acc_sum / (double)st->acc_n;
+    int d = day_bin(st->acc_day * DAY_MS);
+    st->dow[d] = (st->dow_seen >> d) & 1 ? (float)(st->dow[d] + 0.5 * (mean - st->dow[d])) : (float)mean;
+    st->dow_seen |= (uint8_t)(1u << d);
+  }
+  st->acc_day = day;
+  st->acc_sum = 0;
+  st->acc_n = 0;
+}
+
+/* Learns the hour-of-day factors from a window that is not part of an
+ * alert: each hour's volume against a one-day level of the deseasonalised
+ * volume. */
 static void season_learn(es_detect_state *st, int64_t start_ms, int64_t size_ms, double x) {
   double per_day = (double)DAY_MS / (double)(size_ms > 0 ? size_ms : 60000);
   /* The one-day level starts as a running mean (a warm start), then is
    * exponentially weighted with a half-life of a day. */
   double a_day = alpha_of(per_day), warm = 1.0 / (double)(st->nwindows + 1);
   if (warm > a_day) a_day = warm;
-  int h = hour_bin(start_ms), d = day_bin(start_ms);
-  double hf = st->hod[h], df = st->dow[d];
+  int h = hour_bin(start_ms);
+  double hf = st->hod[h], df = 1;
+  if (dow_ready(st)) {
+    double m = 0;
+    for (int d = 0; d < 7; d++) m += st->dow[d];
+    if (m > 0) df = st->dow[day_bin(start_ms)] * 7 / m;
+  }
+  if (df < 0.05) df = 0.05;
   st->day += a_day * (x / (hf * df > 0.05 ? hf * df : 0.05) - st->day);
   if (st->day <= 0) return;
-  /* An hour bin moves about two thirds of the way each day; a day bin
-   * mostly within the day it is seen (it is seen once a week). */
+  /* An hour bin moves about two thirds of the way each day. */
   double per_hour = per_day / 24 > 1 ? per_day / 24 : 1;
-  double g_h = 1.0 / per_hour, g_d = 2.0 / per_day;
-  double rh = x / (st->day * (df > 0.05 ? df : 0.05)), rd = x / (st->day * (hf > 0.05 ? hf : 0.05));
+  double rh = x / (st->day * df);
   if (rh > 10) rh = 10;
-  if (rd > 10) rd = 10;
-  st->hod[h] += (float)(g_h * (rh - hf));
-  st->dow[d] += (float)(g_d * (rd - df));
+  st->hod[h] += (float)((rh - hf) / per_hour);
 }
 
-static void state_init(es_detect_state *st) {
+static void state_init(const es_detect_params *p, es_detect_state *st) {
+  st->disp = p->disp_prior;
   for (int h = 0; h < 24; h++) st->hod[h] = 1;
   for (int d = 0; d < 7; d++) st->dow[d] = 1;
+  st->acc_day = INT64_MIN;
   st->alert_opened = st->alert_last = st->alert_resolved = -1;
 }
 
 void es_detect_window(const es_detect_params *p, es_detect_state *st, const es_detect_obs *o, es_detect_result *out) {
   double alpha = alpha_of(p->halflife), a_slow = alpha_of(p->trend_halflife);
   int64_t size = o->size_ms > 0 ? o->size_ms : 60000, start_ms = o->index * size;
-  if (!st->init) state_init(st);
+  if (!st->init) state_init(p, st);
+  if (isnan(st->disp)) st->disp = p->disp_prior; /* a state saved before it existed */
   if (st->init && o->index > st->last_index + 1) {
     /* Empty windows since the last one: each is a zero observation. After a
      * few hundred half-lives the state no longer changes, so the loop is
      * bounded by 20 half-lives. */
     int64_t gap = o->index - st->last_index - 1, cap = (int64_t)(p->trend_halflife * 20) + 1;
     for (int64_t i = 0; i < gap && i < cap; i++) {
+      int64_t gs = (st->last_index + 1 + i) * size;
       ew_update(st, alpha, 0);
       st->slow -= a_slow * st->slow;
       st->neg -= alpha * st->neg;
       st->auth -= alpha * st->auth;
-      season_learn(st, (st->last_index + 1 + i) * size, size, 0);
+      season_learn(st, gs, size, 0);
+      dow_roll(st, gs, size);
+      st->acc_n++;
     }
     st->nwindows += gap;
     st->spike_run = st->trend_run = st->neg_run = 0;
   }
   int64_t hist_ms = st->nwindows * size;
+  if (st->init && st->nwindows > 0) {
+    /* The seasonal factors change with this window: the hour-of-day ones
+     * switch on, or a day ends and its weekday's mean (or, the first
+     * time all are known, the day-of-week factors) changes. The levels
+     * were learnt in the old terms (at the first Monday, a weekend level
+     * without weekday correction); restate them in the new ones, by the
+     * factors of the last window folded in. */
+    int64_t prev_start = (o->index - 1) * size, prev_hist = hist_ms - size;
+    double f_old = season_factor(st, prev_start, prev_hist);
+    dow_roll(st, start_ms, size);
+    double g = season_factor(st, prev_start, hist_ms) / f_old;
+    if (g != 1 && g > 0) {
+      st->mean /= g;
+      st->var /= g * g;
+      st->slow /= g;
+      st->neg /= g;
+      st->auth /= g;
+    }
+  } else {
+    dow_roll(st, start_ms, size);
+  }
   double f = season_factor(st, start_ms, hist_ms);
   out->season = f;
   out->threshold_breached = (o->negative_at_least > 0 && (int64_t)o->negative >= o->negative_at_least) ||
@@ -297,7 +354,13 @@ void es_detect_window(const es_detect_params *p, es_detect_state *st, const es_d
   } else {
     double m = st->mean * f;
     mu = m > p->min_expected ? m : p->min_expected;
-    phi = st->var > st->mean && st->mean > 0 ? st->var / st->mean : 1.0;
+    /* The fast variance is of deseasonalised counts (x / f): a window's
+     * own dispersion is Var(x) / E(x) = f var / mean. */
+    phi = st->mean > 0 && f * st->var > st->mean ? f * st->var / st->mean : 1.0;
+    /* The slow estimate of the over-dispersion, when it says more. */
+    double disp = st->disp > 0 ? st->disp : 0;
+    if (1 + mu * disp > phi) phi = 1 + mu * disp;
+    if (disp > 0) r_shape = 1 / disp;
     out->expected = mu;
     out->lift = x / mu;
     out->p_value = es_detect_tail(x, mu, phi);
@@ -305,8 +368,12 @@ void es_detect_window(const es_detect_params *p, es_detect_state *st, const es_d
      * gamma-Poisson or negative binomial model): at high volume its tail
      * is the gamma tail of the lift, heavier than the quasi-Poisson one.
      * The larger of the two is used. */
-    if (st->var > st->mean && st->mean > 0) {
-      r_shape = st->mean * st->mean / (st->var - st->mean);
+    if (st->mean > 0 && st->var > st->mean / f) {
+      /* Var(x) = f^2 var = mu + mu^2 / r with mu = f mean. */
+      double r_fast = st->mean * st->mean / (st->var - st->mean / f);
+      if (r_fast < r_shape) r_shape = r_fast;
+    }
+    if (!isinf(r_shape)) {
       /* The negative binomial tail (a continued fraction) only where it can
        * change a decision: when the quasi-Poisson one is already small. */
       if (out->p_value <= p->max_p) {
@@ -326,6 +393,14 @@ void es_detect_window(const es_detect_params *p, es_detect_state *st, const es_d
   double auth_expected = st->init ? st->auth * f : 0;
   bool noise = o->count < (uint64_t)p->min_support || o->authors < (uint64_t)p->min_authors ||
                (spike && (double)o->authors - floor(auth_expected) < (double)p->min_authors);
+  if (spike && !noise && o->top2 > 0) {
+    /* Without the two most active authors' extra mentions (one each is
+     * theirs to post), would it still be a spike? */
+    double rest = x - (double)o->top2 + fmin((double)o->top2, 2.0);
+    if (rest < 0) rest = 0;
+    noise = !(rest >= p->min_lift * mu && es_detect_tail(rest, mu, phi) <= p->max_p);
+  }
+  bool blip = spike && noise; /* carried by a few accounts: not the volume's own variation */
   bool negative = false;
   double p0 = out->neg_share_expected;
   if (ready && !noise && p0 == p0 && x > 0) {
@@ -335,9 +410,7 @@ void es_detect_window(const es_detect_params *p, es_detect_state *st, const es_d
   /* The slow climb: the fast level well above the slow one, significantly,
    * for trend_windows windows in a row; only once the hour-of-day factors
    * have three days of history (before, the daily ramp is a "trend"). */
-  /* During the day after the day-of-week factors switch on (day 7), the
-   * slow level is still the uncorrected weekend one: no climb tests then. */
-  bool settled = hist_ms >= 3 * DAY_MS && !(hist_ms >= 7 * DAY_MS && hist_ms < 8 * DAY_MS);
+  bool settled = hist_ms >= 3 * DAY_MS;
   bool climbing = false;
   if (ready && settled && st->nwindows >= (int64_t)(2 * p->trend_halflife) && st->slow > 0) {
     double sd_fast = sqrt((st->var > st->mean ? st->var : st->mean) * alpha / (2 - alpha));
@@ -408,6 +481,16 @@ void es_detect_window(const es_detect_params *p, es_detect_state *st, const es_d
       double cap = st->mean + 3 * sd;
       if (xw > cap) xw = cap;
     }
+    /* The over-dispersion, from ordinary windows with some volume: the
+     * relative excess of the squared residual over the Poisson variance,
+     * each window's share bounded; the prior weighs like 30 windows. */
+    double m = st->mean * f;
+    if (!es_detect_alerting(out->cls) && !blip && st->spike_run == 0 && m >= 1) {
+      double e = ((x - m) * (x - m) - m) / (m * m);
+      e = e < -1 ? -1 : e > 3 ? 3 : e;
+      double a = fmax(a_slow, 1.0 / (double)(st->nwindows + 30));
+      st->disp += a * (e - st->disp);
+    }
     ew_update(st, alpha, xw);
     st->auth += alpha * ((double)o->authors / f - st->auth);
     if (st->neg_run == 0 || st->neg_run > p->freeze) st->neg += alpha * (nx / f - st->neg);
@@ -419,38 +502,46 @@ void es_detect_window(const es_detect_params *p, es_detect_state *st, const es_d
     if (st->spike_run == 0 && st->neg_run == 0 && st->trend_run == 0 && st->cus_up < p->cusum_h / 2)
       season_learn(st, start_ms, size, x);
   }
+  /* The day's volume, for its weekday: an alerting window counts as
+   * expected. */
+  st->acc_sum += es_detect_alerting(out->cls) && mu > 0 ? mu : x;
+  st->acc_n++;
   st->last_index = o->index;
   st->nwindows++;
 }
 
 void es_detect_state_format(const es_detect_state *st, char *buf, size_t n) {
-  int k = snprintf(buf, n, "v3 %a %a %a %a %a %a %a %a %a %a %lld %lld %lld %lld %lld %lld %lld %lld %lld %lld %llu %u %d %d",
+  int k = snprintf(buf, n, "v4 %a %a %a %a %a %a %a %a %a %a %a %a %lld %lld %lld %lld %lld %lld %lld %lld %lld %lld %lld %lld %llu %u %d %d %u",
                    st->mean, st->var, st->slow, st->neg, st->day, st->auth, st->cus_up, st->cus_down, st->cus_neg,
-                   st->alert_peak_lift, (long long)st->alert_opened, (long long)st->alert_last,
+                   st->alert_peak_lift, st->disp, st->acc_sum, (long long)st->alert_opened, (long long)st->alert_last,
                    (long long)st->alert_resolved, (long long)st->alert_quiet, (long long)st->alert_windows,
                    (long long)st->last_index, (long long)st->nwindows, (long long)st->spike_run,
-                   (long long)st->trend_run, (long long)st->neg_run, (unsigned long long)st->alert_peak_count,
-                   st->alert_classes, st->alert_severity, st->alert_open);
+                   (long long)st->trend_run, (long long)st->neg_run, (long long)st->acc_day, (long long)st->acc_n,
+                   (unsigned long long)st->alert_peak_count, st->alert_classes, st->alert_severity, st->alert_open,
+                   (unsigned)st->dow_seen);
   for (int h = 0; h < 24 && k > 0 && (size_t)k < n; h++) k += snprintf(buf + k, n - (size_t)k, " %a", (double)st->hod[h]);
   for (int d = 0; d < 7 && k > 0 && (size_t)k < n; d++) k += snprintf(buf + k, n - (size_t)k, " %a", (double)st->dow[d]);
 }
 
 int es_detect_state_parse(const char *text, es_detect_state *st) {
-  es_detect_state s = {.init = true};
+  /* v3 (before the slow over-dispersion and the daily day-of-week means)
+   * is read too: disp NaN = the prior; its day-of-week factors stay in use. */
+  es_detect_state s = {.init = true, .disp = NAN, .acc_day = INT64_MIN, .dow_seen = 0x7f};
   char *e;
   const char *c = text;
-  if (strncmp(c, "v3 ", 3)) return -1;
+  bool v4 = !strncmp(c, "v4 ", 3);
+  if (!v4 && strncmp(c, "v3 ", 3)) return -1;
   c += 3;
   double *d[] = {&s.mean, &s.var, &s.slow, &s.neg, &s.day, &s.auth, &s.cus_up, &s.cus_down, &s.cus_neg,
-                 &s.alert_peak_lift};
-  for (size_t i = 0; i < sizeof d / sizeof *d; i++) {
+                 &s.alert_peak_lift, &s.disp, &s.acc_sum};
+  for (size_t i = 0; i < sizeof d / sizeof *d - (v4 ? 0 : 2); i++) {
     *d[i] = strtod(c, &e);
     if (e == c) return -1;
     c = e;
   }
   int64_t *iv[] = {&s.alert_opened, &s.alert_last, &s.alert_resolved, &s.alert_quiet, &s.alert_windows,
-                   &s.last_index, &s.nwindows, &s.spike_run, &s.trend_run, &s.neg_run};
-  for (size_t i = 0; i < sizeof iv / sizeof *iv; i++) {
+                   &s.last_index, &s.nwindows, &s.spike_run, &s.trend_run, &s.neg_run, &s.acc_day, &s.acc_n};
+  for (size_t i = 0; i < sizeof iv / sizeof *iv - (v4 ? 0 : 2); i++) {
     *iv[i] = strtoll(c, &e, 10);
     if (e == c) return -1;
     c = e;
@@ -469,6 +560,12 @@ int es_detect_state_parse(const char *text, es_detect_state *st) {
   if (e == c) return -1;
   s.alert_open = open != 0;
   c = e;
+  if (v4) {
+    long seen = strtol(c, &e, 10);
+    if (e == c || seen < 0 || seen > 0x7f) return -1;
+    s.dow_seen = (uint8_t)seen;
+    c = e;
+  }
   for (int h = 0; h < 24; h++) {
     s.hod[h] = (float)strtod(c, &e);
     if (e == c) return -1;

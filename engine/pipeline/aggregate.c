@@ -69,8 +69,11 @@ void es__pipe_window_sink(void *ctx, const es_window_result *w) {
   /* Detection sees the effective volume: copies of one text (retweets,
    * copy-paste, bot swarms) count once; negatives in proportion. */
   uint64_t neg_eff = w->count ? (uint64_t)llround((double)w->negative * (double)w->effective / (double)w->count) : 0;
+  uint64_t top2 = 0; /* the two most active authors' mentions (Space-Saving counts: upper bounds) */
+  for (int i = 0; i < w->ntop && i < 2; i++) top2 += w->top[i].count;
+  if (top2 > w->count) top2 = w->count;
   es_detect_obs obs = {.index = w->index, .size_ms = w->size_ms, .count = w->effective, .negative = neg_eff,
-                       .authors = w->unique_authors, .negative_at_least = q->negative_at_least,
+                       .authors = w->unique_authors, .top2 = top2, .negative_at_least = q->negative_at_least,
                        .count_at_least = q->count_at_least};
   es_detect_window(&p->cfg->detect, st, &obs, &d);
   /* An open alert needs its quiet windows, empty or not, to resolve. */

@@ -1,13 +1,20 @@
 /* Detection per query and window size (detection v2).
  *
  * Each query has online, O(1) baselines of its window volume:
- *   - seasonal factors by hour of day (used after 2 days of history) and day
- *     of week (after 7 days), learnt against a one-day level; every count
- *     is divided by them ("deseasonalised") before the baselines below;
+ *   - seasonal factors by hour of day (used after 2 days of history,
+ *     learnt against a one-day level) and day of week (each weekday's mean
+ *     volume over complete days, used once all seven have been seen);
+ *     every count is divided by them ("deseasonalised") before the
+ *     baselines below, which are restated when the factors change;
  *   - a fast exponentially weighted mean and variance (half-life `halflife`
  *     windows): the expected volume and its over-dispersion;
  *   - a slow mean (half-life `trend_halflife`): what a slow climb is
  *     measured against;
+ *   - the volume's over-dispersion over the same slow half-life: the mean
+ *     of ((x - mu)^2 - mu) / mu^2, an estimate of 1/r of a negative
+ *     binomial (variance mu + mu^2 / r), starting from disp_prior; the
+ *     fast variance alone, from a few dozen windows, often underestimates
+ *     it, and the tails with it;
  *   - the negative share (EW negatives / EW mentions).
  * Each closed window is classified, first match wins:
  *   drop      - expected >= drop_min_expected and the volume fell below
@@ -15,8 +22,10 @@
  *               or a CUSUM for a fall to drop_ratio reached cusum_h (an
  *               ingestion outage, a silenced topic);
  *   noise     - fewer than min_support mentions, or fewer than min_authors
- *               distinct authors beyond the expected number (a blip
- *               carried by one or two accounts);
+ *               distinct authors beyond the expected number, or a window
+ *               that would be a spike but is not one once its two most
+ *               active authors count one mention each (a blip carried by
+ *               one or two accounts);
  *   spike     - after warm-up, volume >= min_lift x expected and an
  *               upper-tail probability <= max_p (quasi-Poisson);
  *   negative_surge - the negative count is improbable (<= max_p) for the
@@ -69,6 +78,7 @@ typedef struct es_detect_params {
   double cusum_h;          /* CUSUM alarm level, in log-likelihood units (default 12) */
   int64_t resolve_after;   /* quiet windows after which an open alert is resolved (default 3) */
   int64_t cooldown;        /* windows after a resolution in which a new alert reopens it (default 0) */
+  double disp_prior;       /* prior relative excess variance 1/r of the volume (default 0.1: r = 10) */
 } es_detect_params;
 
 void es_detect_params_default(es_detect_params *p);
@@ -79,9 +89,13 @@ typedef struct es_detect_state {
   double neg;         /* fast EW of deseasonalised negative counts */
   double day;         /* one-day EW level, for learning the seasonal factors */
   double auth;        /* fast EW of deseasonalised distinct authors */
+  double disp;        /* slow EW of the relative excess variance (1/r of the negative binomial) */
   double cus_up, cus_down, cus_neg; /* CUSUM statistics: volume up, volume down, negatives up */
   float hod[24];      /* hour-of-day factors (UTC), mean about 1 */
-  float dow[7];       /* day-of-week factors, Monday first */
+  float dow[7];       /* mean volume per weekday (complete days), Monday first */
+  uint8_t dow_seen;   /* bit per weekday with a mean; the factors are used when all 7 are set */
+  double acc_sum;     /* the volume of the current day so far */
+  int64_t acc_day, acc_n; /* the current day (days since 1970) and its windows so far */
   int64_t last_index; /* window index last applied */
   int64_t nwindows;   /* windows of history, empty ones included */
   int64_t spike_run;  /* consecutive alerting windows (spike, drop) up to the last one */
@@ -106,6 +120,7 @@ typedef struct es_detect_obs {
   int64_t index;             /* window index: start_ms / size_ms */
   int64_t size_ms;
   uint64_t count, negative, authors;
+  uint64_t top2;             /* mentions by the window's two most active authors; 0 = unknown */
   int64_t negative_at_least, count_at_least; /* user thresholds, 0 = off */
 } es_detect_obs;
 
@@ -141,7 +156,7 @@ void es_detect_window(const es_detect_params *p, es_detect_state *st, const es_d
 
 /* The state as text (hex floats, exact) and back, for the exactly-once
  * restart (Kafka header earshot.state). Parse returns 0 on success. */
-#define ES_DETECT_STATE_TEXT 1024
+#define ES_DETECT_STATE_TEXT 2048
 void es_detect_state_format(const es_detect_state *st, char *buf, size_t n);
 int es_detect_state_parse(const char *text, es_detect_state *st);
 
