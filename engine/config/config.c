@@ -285,7 +285,7 @@ static int load_detection(ctx *x, yaml_node_t *m) {
   static const char *const keys[] = {"min_support", "min_authors", "min_lift", "max_p", "halflife", "warmup",
                                      "min_expected", "freeze", "trend_halflife", "trend_lift", "trend_windows",
                                      "neg_min_lift", "drop_ratio", "drop_min_expected", "cusum_h", "resolve_after",
-                                     "cooldown", NULL};
+                                     "cooldown", "disp_prior", NULL};
   if (need_map(x, m, "detection")) return ES_ECONFIG;
   es_detect_params *p = &x->c->detect;
   FOR_PAIRS(m, k, v) {
@@ -309,6 +309,7 @@ static int load_detection(ctx *x, yaml_node_t *m) {
     else if (!strcmp(ks, "drop_ratio")) rc = es__yaml_double(x->y, v, ks, 1e-6, 1.0, &p->drop_ratio, x->d);
     else if (!strcmp(ks, "drop_min_expected")) rc = es__yaml_double(x->y, v, ks, 0.0, 1e12, &p->drop_min_expected, x->d);
     else if (!strcmp(ks, "cusum_h")) rc = es__yaml_double(x->y, v, ks, 0.1, 1e6, &p->cusum_h, x->d);
+    else if (!strcmp(ks, "disp_prior")) rc = es__yaml_double(x->y, v, ks, 0.0, 100.0, &p->disp_prior, x->d);
     else rc = es__yaml_unknown_key(x->y, k, "detection", keys, x->d);
     if (rc) return ES_ECONFIG;
   }
