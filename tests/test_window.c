@@ -316,3 +316,41 @@ Test(window, watched_query_emits_empty_windows) {
   (void)q2;
   es_windows_destroy(w);
 }
+
+/* The authors with the largest reach: exact, each author's largest, ties
+ * by author hash, whatever the order of the mentions. */
+Test(window, top_reach_does_not_depend_on_order) {
+  static const struct {
+    const char *a;
+    uint64_t f;
+  } ms[] = {{"small", 5}, {"big", 90000}, {"mid", 700}, {"small", 8}, {"grows", 10}, {"grows", 500000}, {"mid", 650},
+            {"tiny", 1}, {"big", 100}};
+  size_t n = sizeof ms / sizeof *ms;
+  es_window_result got[2];
+  for (int pass = 0; pass < 2; pass++) {
+    sink s = {.n = 0};
+    es_window_opts o = opts(60000, 0);
+    es_windows *w = es_windows_create(&o, 1, collect, &s);
+    for (size_t k = 0; k < n; k++) {
+      size_t i = pass ? n - 1 - k : k; /* forwards, then backwards */
+      es_window_obs m = {.ts_ms = 1000, .author = ms[i].a, .author_len = strlen(ms[i].a), .followers = ms[i].f};
+      m.author_hash = es_hash_bytes(ms[i].a, strlen(ms[i].a)) | 1;
+      uint32_t q = 0;
+      es_windows_observe(w, &m, &q, 1);
+    }
+    es_windows_flush(w);
+    cr_assert_eq(s.n, 1);
+    got[pass] = s.r[0];
+    es_windows_destroy(w);
+  }
+  cr_assert_eq(got[0].ntop_reach, 3);
+  cr_expect_str_eq(got[0].top_reach[0].name, "grows");
+  cr_expect_eq(got[0].top_reach[0].reach, 500000);
+  cr_expect_str_eq(got[0].top_reach[1].name, "big");
+  cr_expect_eq(got[0].top_reach[1].reach, 90000, "an author's largest reach");
+  cr_expect_str_eq(got[0].top_reach[2].name, "mid");
+  for (int i = 0; i < 3; i++) {
+    cr_expect_str_eq(got[1].top_reach[i].name, got[0].top_reach[i].name);
+    cr_expect_eq(got[1].top_reach[i].reach, got[0].top_reach[i].reach);
+  }
+}

@@ -46,6 +46,17 @@ void es_output_window_json(es_buf *b, const es_query *q, const es_window_result 
     es_buf_putc(b, '}');
   }
   es_buf_putc(b, ']');
+  ES_JSON_KEY(b, "top_reach");
+  es_buf_putc(b, '[');
+  for (int i = 0; i < w->ntop_reach; i++) {
+    if (i) es_buf_putc(b, ',');
+    es_buf_putc(b, '{');
+    ES_JSON_KEY(b, "author");
+    es_buf_json_str(b, w->top_reach[i].name, strlen(w->top_reach[i].name));
+    key_u64(b, "reach", w->top_reach[i].reach);
+    es_buf_putc(b, '}');
+  }
+  es_buf_putc(b, ']');
   key_u64(b, "effective_count", w->effective);
   key_f64(b, "duplicate_share", w->count ? 1.0 - (double)w->effective / (double)w->count : 0.0);
   /* A flood: most of the volume is copies, posted by many accounts. */

@@ -37,6 +37,8 @@ typedef struct acc {
   uint32_t nsamples;
   topc top[ES_TOPK_COUNTERS];
   uint32_t ntop;
+  topc reach_top[ES_TOP_REACH]; /* by reach, largest first (count unused) */
+  uint32_t nreach;
   uint8_t tix[2 * ES_TOPK_COUNTERS]; /* author hash -> counter index + 1 (open addressing) */
 } acc;
 
@@ -314,6 +316,13 @@ static void tix_put(acc *a, uint64_t hash, uint32_t i) {
   a->tix[s] = (uint8_t)(i + 1);
 }
 
+static void copy_name(char *dst, const es_window_obs *m) {
+  size_t n = m->author_len < ES_AUTHOR_NAME_MAX - 1 ? m->author_len : ES_AUTHOR_NAME_MAX - 1;
+  while (n > 0 && n < m->author_len && ((unsigned char)m->author[n] & 0xc0) == 0x80) n--; /* whole code points */
+  memcpy(dst, m->author, n);
+  dst[n] = 0;
+}
+
 static void top_add(acc *a, const es_window_obs *m) {
   /* The index finds a known author without scanning the counters. */
   for (uint32_t s = tix_home(m->author_hash); a->tix[s]; s = (s + 1) & TIX_MASK) {
@@ -343,10 +352,33 @@ static void top_add(acc *a, const es_window_obs *m) {
   }
   c->hash = m->author_hash;
   c->reach = m->followers;
-  size_t n = m->author_len < ES_AUTHOR_NAME_MAX - 1 ? m->author_len : ES_AUTHOR_NAME_MAX - 1;
-  while (n > 0 && n < m->author_len && ((unsigned char)m->author[n] & 0xc0) == 0x80) n--; /* whole code points */
-  memcpy(c->name, m->author, n);
-  c->name[n] = 0;
+  copy_name(c->name, m);
+}
+
+/* Whether reach r (author hash h) ranks before entry t: larger reach
+ * first, then the smaller hash, so the result does not depend on the
+ * order mentions arrive in. */
+static bool reach_before(uint64_t r, uint64_t h, const topc *t) { return r != t->reach ? r > t->reach : h < t->hash; }
+
+/* The authors with the largest reach: each author's largest, exact. */
+static void reach_add(acc *a, const es_window_obs *m) {
+  uint32_t i = 0;
+  for (; i < a->nreach && a->reach_top[i].hash != m->author_hash; i++) {}
+  if (i < a->nreach) { /* known: its reach may grow, then it may move up */
+    if (m->followers <= a->reach_top[i].reach) return;
+    topc t = a->reach_top[i];
+    t.reach = m->followers;
+    for (; i > 0 && reach_before(t.reach, t.hash, &a->reach_top[i - 1]); i--) a->reach_top[i] = a->reach_top[i - 1];
+    a->reach_top[i] = t;
+    return;
+  }
+  if (a->nreach == ES_TOP_REACH && !reach_before(m->followers, m->author_hash, &a->reach_top[ES_TOP_REACH - 1])) return;
+  i = a->nreach < ES_TOP_REACH ? a->nreach++ : ES_TOP_REACH - 1;
+  for (; i > 0 && reach_before(m->followers, m->author_hash, &a->reach_top[i - 1]); i--) a->reach_top[i] = a->reach_top[i - 1];
+  topc *t = &a->reach_top[i];
+  t->hash = m->author_hash;
+  t->reach = m->followers;
+  copy_name(t->name, m);
 }
 
 static int top_cmp(const void *x, const void *y) {
@@ -397,6 +429,11 @@ static void emit(es_windows *w, int size_idx, const slot *s, uint32_t q, acc *a)
       r.top[i].reach = a->top[i].reach;
       r.ntop++;
     }
+    for (uint32_t i = 0; i < a->nreach; i++) {
+      memcpy(r.top_reach[i].name, a->reach_top[i].name, sizeof r.top_reach[i].name);
+      r.top_reach[i].reach = a->reach_top[i].reach;
+    }
+    r.ntop_reach = (int)a->nreach;
   }
   w->sink(w->ctx, &r);
 }
@@ -503,6 +540,7 @@ unsigned es_windows_observe(es_windows *w, const es_window_obs *m, const uint32_
       if (m->author_hash) {
         es_hll_add(&a->hll, m->author_hash);
         top_add(a, m);
+        reach_add(a, m);
       }
     }
   }

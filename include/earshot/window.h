@@ -18,6 +18,7 @@
 #define ES_TOP_AUTHORS 5        /* reported per window */
 #define ES_TOPK_COUNTERS 32     /* Space-Saving counters per window: authors above 1/32 of it are kept */
 #define ES_AUTHOR_NAME_MAX 64   /* bytes kept of an author handle */
+#define ES_TOP_REACH 3          /* authors with the largest reach reported per window */
 
 typedef struct es_window_opts {
   int64_t size_ms[ES_MAX_WINDOW_SIZES];
@@ -71,6 +72,10 @@ typedef struct es_window_result {
   int nsamples;
   es_top_author top[ES_TOP_AUTHORS];
   int ntop;
+  /* The authors with the largest reach (followers; an author's largest)
+   * in the window, largest first; exact. count is not set. */
+  es_top_author top_reach[ES_TOP_REACH];
+  int ntop_reach;
   bool final;
 } es_window_result;
 
