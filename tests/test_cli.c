@@ -66,6 +66,10 @@ Test(cli, replay_flags_the_planted_spike_and_nothing_else) {
   cr_expect(strstr(out, "\"alert\":{\"id\":\"fees@2026-01-05T03:01:00Z/60s\",\"state\":\"updated\""), "%s", out);
   cr_assert_eq(sh(out, sizeof out, "grep -vc '\"id\":\"fees@2026-01-05T03:01:00Z/60s\"' %s/a.jsonl", dir), 1,
                "every alert event is this alert's (grep -c found %s)", out);
+  /* What the incident is about: the generator's incident mentions mostly
+   * say "charged twice"; the fee query's usual mentions rarely do. */
+  cr_assert_eq(sh(out, sizeof out, "grep '\"state\":\"opened\"' %s/a.jsonl | grep -o '\"terms\":\\[[^]]*\\]'", dir), 0);
+  cr_expect(strstr(out, "{\"term\":\"charged\"") && strstr(out, "{\"term\":\"twice\""), "the alert's terms: %s", out);
   snprintf(path, sizeof path, "%s/w.jsonl", dir);
   FILE *f = fopen(path, "r");
   cr_assert(f);

@@ -2,6 +2,7 @@
  * lateness, idle flush, several sizes, empty windows, authors. */
 #include <criterion/criterion.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "earshot/hash.h"
@@ -353,4 +354,61 @@ Test(window, top_reach_does_not_depend_on_order) {
     cr_expect_str_eq(got[1].top_reach[i].name, got[0].top_reach[i].name);
     cr_expect_eq(got[1].top_reach[i].reach, got[0].top_reach[i].reach);
   }
+}
+
+/* A mention's terms: its words as the content hash sees them (lower-cased,
+ * no URL, handle, leading RT, digits or punctuation), four bytes or more,
+ * each once, the first ten. */
+Test(window, terms_of_a_text) {
+  char out[ES_MENTION_TERMS * ES_TERM_MAX];
+  const char *t = "RT @bob: Charged TWICE for the fee!! https://x.co/a charged again in 2024, seriously";
+  size_t n = es_content_terms(t, strlen(t), out, sizeof out);
+  cr_expect_eq(n, strlen("charged twice again seriously"));
+  cr_expect(!memcmp(out, "charged twice again seriously", n), "%.*s", (int)n, out);
+  const char *many = "alpha bravo charlie delta echoes foxtrot golfs hotel india juliet kilos limas";
+  n = es_content_terms(many, strlen(many), out, sizeof out);
+  cr_expect_eq(n, strlen("alpha bravo charlie delta echoes foxtrot golfs hotel india juliet"), "the first ten");
+  cr_expect_eq(es_content_terms("a an the 42 !!", 14, out, sizeof out), 0);
+}
+
+/* Feeds one window of query 0 (start t0): `n` mentions, `with` of which
+ * carry `extra` besides the usual words; `sampled` ones feed the query's
+ * term baseline (the sample is chosen by content hash). */
+static void term_window(es_windows *w, int64_t t0, int n, int with, const char *extra, bool sampled) {
+  for (int i = 0; i < n; i++) {
+    char text[160], terms[ES_MENTION_TERMS * ES_TERM_MAX];
+    snprintf(text, sizeof text, "my card works %s person%c", i < with ? extra : "", 'a' + i % 26);
+    es_window_obs m = {.ts_ms = t0 + i, .terms = terms,
+                       .content_hash = sampled ? (uint64_t)(i + 1) << 15 : ((uint64_t)(i + 1) << 15) | (1u << 11)};
+    m.terms_len = es_content_terms(text, strlen(text), terms, sizeof terms);
+    uint32_t q = 0;
+    es_windows_observe(w, &m, &q, 1);
+  }
+}
+
+/* Terms over-represented against the query's baseline: none where the
+ * window does not count terms, none on an ordinary window, the incident's
+ * words on an incident's. */
+Test(window, over_represented_terms) {
+  sink *s = calloc(1, sizeof *s);
+  es_window_opts o = opts(60000, 0);
+  es_windows *w = es_windows_create(&o, 1, collect, s);
+  for (int k = 0; k < 5; k++) term_window(w, k * 60000, 40, 0, "", true); /* the baseline: 200 mentions */
+  term_window(w, 5 * 60000, 40, 25, "declined twice", false);
+  es_windows_flush(w);
+  cr_assert_eq(s->n, 6);
+  cr_expect_eq(s->r[5].nhot, 0, "windows count no terms until told to");
+  es_windows_terms_after(w, 0, 0, 0);
+  term_window(w, 6 * 60000, 40, 2, "declined", false);
+  term_window(w, 7 * 60000, 40, 25, "declined twice", false);
+  es_windows_flush(w);
+  cr_assert_eq(s->n, 8);
+  cr_expect_eq(s->r[6].nhot, 0, "two mentions are not a pattern");
+  const es_window_result *r = &s->r[7];
+  cr_assert_eq(r->nhot, 2, "declined and twice (%d)", r->nhot);
+  cr_expect(!strcmp(r->hot[0].text, "declined") || !strcmp(r->hot[0].text, "twice"), "%s", r->hot[0].text);
+  cr_expect_eq(r->hot[0].count, 25);
+  cr_expect_gt(r->hot[0].lift, 10);
+  es_windows_destroy(w);
+  free(s);
 }

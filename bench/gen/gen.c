@@ -241,7 +241,13 @@ int es_gen_next(es_gen *g, es_buf *out, int64_t *ts_out) {
   } else {
     if (unif(g) < 0.15) put_word(&text, "@acmebank");
     if (unif(g) < 0.5) put_word(&text, "acmebank");
-    if (topic >= 0) put_word(&text, topic_phrases[topic][pick(g, 8)]);
+    if (incident && unif(g) < 0.7) {
+      /* An incident is about one thing: most of its mentions name it (the
+       * phrase depends on the incident's position in the list). */
+      put_word(&text, topic_phrases[topic][4 + (in - g->o.incidents) % 4]);
+    } else if (topic >= 0) {
+      put_word(&text, topic_phrases[topic][pick(g, 8)]);
+    }
     if (unif(g) < 0.4) {
       char prod[16];
       product_name(sample_cdf(g->product_cdf, NPRODUCTS, unif(g)), prod);

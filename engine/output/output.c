@@ -57,6 +57,18 @@ void es_output_window_json(es_buf *b, const es_query *q, const es_window_result 
     es_buf_putc(b, '}');
   }
   es_buf_putc(b, ']');
+  ES_JSON_KEY(b, "terms");
+  es_buf_putc(b, '[');
+  for (int i = 0; i < w->nhot; i++) {
+    if (i) es_buf_putc(b, ',');
+    es_buf_putc(b, '{');
+    ES_JSON_KEY(b, "term");
+    es_buf_json_str(b, w->hot[i].text, strlen(w->hot[i].text));
+    key_u64(b, "count", w->hot[i].count);
+    key_f64(b, "lift", w->hot[i].lift);
+    es_buf_putc(b, '}');
+  }
+  es_buf_putc(b, ']');
   key_u64(b, "effective_count", w->effective);
   key_f64(b, "duplicate_share", w->count ? 1.0 - (double)w->effective / (double)w->count : 0.0);
   /* A flood: most of the volume is copies, posted by many accounts. */

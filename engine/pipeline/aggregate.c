@@ -80,6 +80,12 @@ void es__pipe_window_sink(void *ctx, const es_window_result *w) {
   es_windows_watch(p->win, w->query, w->size_idx, st->alert_open);
   es_window_result fin = *w;
   fin.final = !p->stopped_early;
+  /* The next windows count their terms past the volume that could make
+   * them a spike, or all of them while an alert is open. */
+  uint64_t after = UINT64_MAX;
+  if (st->alert_open) after = 0;
+  else if (d.expected == d.expected) after = (uint64_t)fmax((double)p->cfg->detect.min_support, p->cfg->detect.min_lift * d.expected);
+  es_windows_terms_after(p->win, w->query, w->size_idx, after);
   p->st->windows++;
   p->st->spikes += d.cls == ES_CLASS_SPIKE;
   p->st->thresholds += d.threshold_breached;
@@ -175,7 +181,9 @@ static void consume(es_pipe *p, es_batch *b) {
                          .label = r->label,
                          .content_hash = r->content_hash,
                          .id = r->id,
-                         .id_len = r->id_len};
+                         .id_len = r->id_len,
+                         .terms = r->terms,
+                         .terms_len = r->terms_len};
       unsigned late_mask = es_windows_observe(p->win, &o, b->hits + r->hit_off, r->nhits);
       /* Counted in the windows that were still open (if any): done when
        * they close. */

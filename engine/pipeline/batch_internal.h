@@ -30,6 +30,8 @@ typedef struct es_line_res {
   uint32_t author_len;
   const char *id;     /* the mention id, copied like the author; NULL when absent */
   uint32_t id_len;
+  const char *terms;  /* es_content_terms of the text, copied like the author */
+  uint32_t terms_len;
   uint32_t hit_off, nhits; /* into batch->hits */
   float compound;
   uint8_t label;

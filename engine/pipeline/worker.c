@@ -123,7 +123,9 @@ static void process(es_worker *w, es_batch *b) {
      * scored. */
     es_sentiment s = {0};
     if (nh > 0) es_sentiment_score_lang(p->lex, m.lang.p, m.lang.n, w->srt, m.text.p, m.text.n, &s, NULL);
-    r->content_hash = nh > 0 ? es_content_hash(m.text.p, m.text.n) : 0;
+    char terms[ES_MENTION_TERMS * ES_TERM_MAX];
+    size_t tn = 0;
+    r->content_hash = nh > 0 ? es_content_hash_terms(m.text.p, m.text.n, terms, sizeof terms, &tn) : 0;
     r->ts_ms = m.ts_ms;
     r->followers = m.followers;
     r->compound = (float)s.compound;
@@ -139,6 +141,10 @@ static void process(es_worker *w, es_batch *b) {
       if (m.id.n) {
         r->id = es_arena_strndup(&b->arena, m.id.p, m.id.n);
         r->id_len = r->id ? (uint32_t)m.id.n : 0;
+      }
+      if (tn) {
+        r->terms = es_arena_strndup(&b->arena, terms, tn);
+        r->terms_len = r->terms ? (uint32_t)tn : 0;
       }
       if (m.author.n) {
         r->author_hash = es_hash_bytes(m.author.p, m.author.n) | 1; /* never 0: 0 means anonymous */

@@ -39,6 +39,9 @@ typedef struct acc {
   uint32_t ntop;
   topc reach_top[ES_TOP_REACH]; /* by reach, largest first (count unused) */
   uint32_t nreach;
+  struct termset *terms; /* Space-Saving over the mentions' terms (the smallest size's windows; on first use) */
+  uint32_t nterms;
+  uint64_t term_docs;               /* mentions whose terms were counted */
   uint8_t tix[2 * ES_TOPK_COUNTERS]; /* author hash -> counter index + 1 (open addressing) */
 } acc;
 
@@ -75,6 +78,8 @@ struct es_windows {
   uint8_t *watch[ES_MAX_WINDOW_SIZES];
   size_t nwatch[ES_MAX_WINDOW_SIZES];
   uint32_t *emit_list; /* scratch for close_slot, nq entries */
+  uint64_t *terms_after[ES_MAX_WINDOW_SIZES]; /* per query: count terms beyond this many mentions */
+  es_termbase **tbase;                        /* per query, NULL until its first sampled mention */
 };
 
 static int64_t floor_div(int64_t a, int64_t b) { return a >= 0 ? a / b : -((-a + b - 1) / b); }
@@ -93,13 +98,17 @@ es_windows *es_windows_create(const es_window_opts *o, size_t nqueries, es_windo
     w->sizes[i].closed_below = INT64_MIN;
     w->sizes[i].prior_below = INT64_MIN;
     w->watch[i] = es_calloc(nqueries ? nqueries : 1, 1);
-    if (!w->watch[i]) {
+    w->terms_after[i] = es_malloc((nqueries ? nqueries : 1) * sizeof **w->terms_after);
+    if (!w->watch[i] || !w->terms_after[i]) {
       es_windows_destroy(w);
       return NULL;
     }
   }
+  for (int i = 0; i < o->nsizes; i++)
+    for (size_t q = 0; q < nqueries; q++) w->terms_after[i][q] = UINT64_MAX;
   w->emit_list = es_malloc((nqueries ? nqueries : 1) * sizeof *w->emit_list);
-  if (!w->emit_list) {
+  w->tbase = es_calloc(nqueries ? nqueries : 1, sizeof *w->tbase);
+  if (!w->emit_list || !w->tbase) {
     es_windows_destroy(w);
     return NULL;
   }
@@ -115,6 +124,10 @@ void es_windows_watch(es_windows *w, uint32_t q, int size_idx, bool on) {
   else w->nwatch[size_idx]--;
 }
 
+void es_windows_terms_after(es_windows *w, uint32_t q, int size_idx, uint64_t after) {
+  if (q < w->nq && size_idx >= 0 && size_idx < w->o.nsizes) w->terms_after[size_idx][q] = after;
+}
+
 static void free_slot_arrays(slot *s) {
   es_free(s->accs);
   es_free(s->touched);
@@ -122,7 +135,12 @@ static void free_slot_arrays(slot *s) {
 
 void es_windows_destroy(es_windows *w) {
   if (!w) return;
-  for (int i = 0; i < ES_MAX_WINDOW_SIZES; i++) es_free(w->watch[i]);
+  for (int i = 0; i < ES_MAX_WINDOW_SIZES; i++) {
+    es_free(w->watch[i]);
+    es_free(w->terms_after[i]);
+  }
+  for (size_t q = 0; w->tbase && q < w->nq; q++) es_termbase_destroy(w->tbase[q]);
+  es_free(w->tbase);
   es_free(w->emit_list);
   for (int i = 0; i < w->o.nsizes; i++) {
     sizeset *ss = &w->sizes[i];
@@ -131,6 +149,7 @@ void es_windows_destroy(es_windows *w) {
       for (uint32_t t = 0; t < s->ntouched; t++) {
         es_hll_free(&s->accs[s->touched[t]]->hll);
         es_hll_free(&s->accs[s->touched[t]]->texts);
+        es_free(s->accs[s->touched[t]]->terms);
         es_free(s->accs[s->touched[t]]);
       }
       free_slot_arrays(s);
@@ -143,6 +162,7 @@ void es_windows_destroy(es_windows *w) {
     n = a->next_free;
     es_hll_free(&a->hll);
     es_hll_free(&a->texts);
+    es_free(a->terms);
     es_free(a);
   }
   es_free(w);
@@ -160,9 +180,13 @@ int es_windows_remap(es_windows *w, size_t new_nq, const int64_t *old_of_new) {
   acc ***accs = es_calloc(nslots + 1, sizeof *accs);
   uint32_t **touched = es_calloc(nslots + 1, sizeof *touched);
   uint8_t *watch[ES_MAX_WINDOW_SIZES] = {0};
+  uint64_t *after[ES_MAX_WINDOW_SIZES] = {0};
   uint32_t *emit_list = es_malloc((new_nq ? new_nq : 1) * sizeof *emit_list);
-  bool ok = accs && touched && emit_list;
-  for (int i = 0; ok && i < w->o.nsizes; i++) ok = (watch[i] = es_calloc(new_nq ? new_nq : 1, 1)) != NULL;
+  es_termbase **tbase = es_calloc(new_nq ? new_nq : 1, sizeof *tbase);
+  bool ok = accs && touched && emit_list && tbase;
+  for (int i = 0; ok && i < w->o.nsizes; i++)
+    ok = (watch[i] = es_calloc(new_nq ? new_nq : 1, 1)) != NULL &&
+         (after[i] = es_malloc((new_nq ? new_nq : 1) * sizeof **after)) != NULL;
   for (size_t k = 0; ok && k < nslots; k++) {
     accs[k] = es_calloc(new_nq ? new_nq : 1, sizeof **accs);
     touched[k] = es_malloc((new_nq ? new_nq : 1) * sizeof **touched);
@@ -170,8 +194,9 @@ int es_windows_remap(es_windows *w, size_t new_nq, const int64_t *old_of_new) {
   }
   if (!ok) {
     for (size_t k = 0; accs && touched && k < nslots; k++) es_free(accs[k]), es_free(touched[k]);
-    for (int i = 0; i < w->o.nsizes; i++) es_free(watch[i]);
+    for (int i = 0; i < w->o.nsizes; i++) es_free(watch[i]), es_free(after[i]);
     es_free(emit_list);
+    es_free(tbase);
     es_free(accs);
     es_free(touched);
     es_free(new_of_old);
@@ -210,7 +235,19 @@ int es_windows_remap(es_windows *w, size_t new_nq, const int64_t *old_of_new) {
     es_free(w->watch[i]);
     w->watch[i] = watch[i];
     w->nwatch[i] = cnt;
+    for (size_t j = 0; j < new_nq; j++) after[i][j] = old_of_new[j] >= 0 ? w->terms_after[i][old_of_new[j]] : UINT64_MAX;
+    es_free(w->terms_after[i]);
+    w->terms_after[i] = after[i];
   }
+  /* Term baselines follow their query; those of removed queries go. */
+  for (size_t j = 0; j < new_nq; j++)
+    if (old_of_new[j] >= 0) {
+      tbase[j] = w->tbase[old_of_new[j]];
+      w->tbase[old_of_new[j]] = NULL;
+    }
+  for (size_t q = 0; q < w->nq; q++) es_termbase_destroy(w->tbase[q]);
+  es_free(w->tbase);
+  w->tbase = tbase;
   es_free(w->emit_list);
   w->emit_list = emit_list;
   for (size_t f = 0; f < w->nfree; f++) free_slot_arrays(&w->free_slots[f]);
@@ -287,6 +324,7 @@ static acc *get_acc(es_windows *w, slot *s, uint32_t q) {
     a = w->free_accs;
     w->free_accs = a->next_free;
     uint8_t *regs = a->hll.regs, *tregs = a->texts.regs; /* keep the dense registers for reuse */
+    es_free(a->terms);
     memset(a, 0, sizeof *a);
     a->hll.regs = regs;
     a->texts.regs = tregs;
@@ -381,6 +419,80 @@ static void reach_add(acc *a, const es_window_obs *m) {
   copy_name(t->name, m);
 }
 
+/* A window's term counters and their index (hash -> counter + 1, open
+ * addressing), allocated on the first term. */
+typedef struct termset {
+  es_term c[ES_TERM_COUNTERS];
+  uint8_t ix[2 * ES_TERM_COUNTERS];
+} termset;
+#define TERM_IX_MASK (2 * ES_TERM_COUNTERS - 1)
+
+/* One mention's terms, split and hashed once for all its queries. */
+typedef struct mterms {
+  uint64_t hash[ES_MENTION_TERMS];
+  const char *p[ES_MENTION_TERMS];
+  uint8_t len[ES_MENTION_TERMS];
+  int n;
+} mterms;
+
+static void mterms_split(mterms *mt, const char *t, size_t n) {
+  mt->n = 0;
+  for (size_t i = 0; i < n && mt->n < ES_MENTION_TERMS;) {
+    size_t j = i;
+    while (j < n && t[j] != ' ') j++;
+    size_t len = j - i < ES_TERM_MAX - 1 ? j - i : ES_TERM_MAX - 1;
+    if (len) {
+      mt->hash[mt->n] = es_hash_bytes(t + i, len);
+      mt->p[mt->n] = t + i;
+      mt->len[mt->n++] = (uint8_t)len;
+    }
+    i = j + 1;
+  }
+}
+
+static void term_ix_put(termset *ts, uint64_t h, uint32_t i) {
+  uint32_t s = (uint32_t)(h >> 58) & TERM_IX_MASK;
+  while (ts->ix[s]) s = (s + 1) & TERM_IX_MASK;
+  ts->ix[s] = (uint8_t)(i + 1);
+}
+
+/* Counts one mention's terms in the window's Space-Saving counters. */
+static void terms_add(acc *a, const mterms *mt) {
+  if (!a->terms && !(a->terms = es_calloc(1, sizeof(termset)))) return;
+  termset *ts = (termset *)a->terms;
+  a->term_docs++;
+  for (int k = 0; k < mt->n; k++) {
+    uint64_t h = mt->hash[k];
+    uint32_t s = (uint32_t)(h >> 58) & TERM_IX_MASK;
+    for (; ts->ix[s] && ts->c[ts->ix[s] - 1].hash != h; s = (s + 1) & TERM_IX_MASK) {}
+    if (ts->ix[s]) {
+      ts->c[ts->ix[s] - 1].count++;
+      continue;
+    }
+    es_term *c;
+    if (a->nterms < ES_TERM_COUNTERS) {
+      c = &ts->c[a->nterms];
+      c->count = 1;
+      c->err = 0;
+      ts->ix[s] = (uint8_t)(++a->nterms);
+    } else { /* evict the first counter with the smallest count, rebuild the index */
+      uint32_t m = 0;
+      for (uint32_t i = 1; i < a->nterms; i++)
+        if (ts->c[i].count < ts->c[m].count) m = i;
+      c = &ts->c[m];
+      c->err = c->count;
+      c->count++;
+      c->hash = h;
+      memset(ts->ix, 0, sizeof ts->ix);
+      for (uint32_t i = 0; i < a->nterms; i++) term_ix_put(ts, ts->c[i].hash, i);
+    }
+    c->hash = h;
+    memcpy(c->text, mt->p[k], mt->len[k]);
+    c->text[mt->len[k]] = 0;
+  }
+}
+
+
 static int top_cmp(const void *x, const void *y) {
   const topc *a = x, *b = y;
   uint64_t ga = a->count - a->err, gb = b->count - b->err;
@@ -434,6 +546,12 @@ static void emit(es_windows *w, int size_idx, const slot *s, uint32_t q, acc *a)
       r.top_reach[i].reach = a->reach_top[i].reach;
     }
     r.ntop_reach = (int)a->nreach;
+    if (a->terms) {
+      r.terms = ((termset *)a->terms)->c;
+      r.nterms = (int)a->nterms;
+      r.term_docs = a->term_docs;
+      r.nhot = es_terms_hot(w->tbase[q], &r, r.hot, ES_HOT_TERMS);
+    }
   }
   w->sink(w->ctx, &r);
 }
@@ -511,6 +629,9 @@ int64_t es_windows_watermark(const es_windows *w) {
 
 unsigned es_windows_observe(es_windows *w, const es_window_obs *m, const uint32_t *queries, size_t nq) {
   unsigned late = 0;
+  mterms mt; /* split on first use: most mentions need no terms */
+  mt.n = -1;
+  bool sampled = (m->content_hash >> 11) % 16 == 0;
   for (int i = 0; i < w->o.nsizes; i++) {
     sizeset *ss = &w->sizes[i];
     int64_t idx = floor_div(m->ts_ms, ss->size);
@@ -537,6 +658,19 @@ unsigned es_windows_observe(es_windows *w, const es_window_obs *m, const uint32_
       if (m->content_hash) es_hll_add(&a->texts, m->content_hash);
       else a->untexted++;
       if (m->id_len) sample_add(a, m->id, m->id_len);
+      if (m->terms_len) {
+        uint32_t q = queries[k];
+        bool counting = a->count > w->terms_after[i][q];
+        if (counting || (i == 0 && sampled)) {
+          if (mt.n < 0) mterms_split(&mt, m->terms, m->terms_len);
+          if (counting) {
+            terms_add(a, &mt);
+          } else { /* the baseline's sample */
+            if (!w->tbase[q]) w->tbase[q] = es_termbase_create();
+            if (w->tbase[q]) es_termbase_add(w->tbase[q], mt.hash, mt.n);
+          }
+        }
+      }
       if (m->author_hash) {
         es_hll_add(&a->hll, m->author_hash);
         top_add(a, m);
@@ -596,36 +730,77 @@ void es_windows_restore(es_windows *w, int64_t mark) {
   }
 }
 
-uint64_t es_content_hash(const char *s, size_t n) {
+/* The one pass behind es_content_hash and es_content_terms: the hash of
+ * the kept words, and (when out) the terms among them. */
+/* Whether a URL starts at s[i] (http..., www.). */
+static inline bool url_at(const char *s, size_t n, size_t i) {
+  char c = (char)(s[i] | 32);
+  if (c == 'h') return n - i > 7 && s[i + 1] == 't' && s[i + 2] == 't' && s[i + 3] == 'p';
+  if (c == 'w') return n - i > 4 && s[i + 1] == 'w' && s[i + 2] == 'w' && s[i + 3] == '.';
+  return false;
+}
+
+static uint64_t content_scan(const char *s, size_t n, char *out, size_t cap, size_t *olen) {
   uint64_t h = 0xcbf29ce484222325ULL; /* FNV-1a over the kept bytes */
-  bool space = false, any = false;
-  size_t i = 0;
+  bool any = false;
+  size_t i = 0, o = 0;
+  int nt = 0;
   /* A leading "RT" (and what follows up to the colon) marks a repost. */
   if (n >= 3 && (s[0] | 32) == 'r' && (s[1] | 32) == 't' && s[2] == ' ') i = 3;
   while (i < n) {
     unsigned char c = (unsigned char)s[i];
-    if (c == '@' || ((c | 32) == 'h' && n - i > 7 && !memcmp(s + i + 1, "ttp", 3)) ||
-        ((c | 32) == 'w' && n - i > 4 && !memcmp(s + i + 1, "ww.", 3))) {
+    if (c == '@' || url_at(s, n, i)) {
       while (i < n && s[i] != ' ' && s[i] != '\t' && s[i] != '\n') i++; /* handle or URL: skipped */
-      space = true;
       continue;
     }
-    i++;
-    if (c >= 'A' && c <= 'Z') c = (unsigned char)(c + 32);
-    bool keep = (c >= 'a' && c <= 'z') || c >= 0x80;
-    if (!keep) {
-      space = true;
+    /* A word: the bytes kept, lower-cased, hashed (a space before each
+     * word but the first) and, when wanted, kept as a term. */
+    c = (unsigned char)(c + ((c >= 'A' && c <= 'Z') ? 32 : 0));
+    if (!((c >= 'a' && c <= 'z') || c >= 0x80)) {
+      i++; /* a separator */
       continue;
     }
-    if (space && any) {
-      h = (h ^ ' ') * 0x100000001b3ULL;
-    }
-    space = false;
+    if (any) h = (h ^ ' ') * 0x100000001b3ULL;
+    char w[32]; /* the first bytes of the word (a term has at most ES_TERM_MAX - 1) */
+    size_t wl = 0;
+    do {
+      h = (h ^ c) * 0x100000001b3ULL;
+      w[wl & 31] = (char)c;
+      wl++;
+      if (++i >= n || url_at(s, n, i)) break; /* a URL starting inside the word ends it */
+      c = (unsigned char)s[i];
+      c = (unsigned char)(c + ((c >= 'A' && c <= 'Z') ? 32 : 0));
+    } while ((c >= 'a' && c <= 'z') || c >= 0x80);
     any = true;
-    h = (h ^ c) * 0x100000001b3ULL;
+    if (!out || nt >= ES_MENTION_TERMS || wl < 4 || wl > ES_TERM_MAX - 1 || o + wl + 1 > cap) continue;
+    bool seen = false; /* distinct within the mention */
+    for (size_t k = 0; k < o && !seen;) {
+      size_t e = k;
+      while (e < o && out[e] != ' ') e++;
+      seen = e - k == wl && !memcmp(out + k, w, wl);
+      k = e + 1;
+    }
+    if (seen) continue;
+    if (o) out[o++] = ' ';
+    memcpy(out + o, w, wl);
+    o += wl;
+    nt++;
   }
+  if (olen) *olen = o;
   h ^= h >> 33;
   h *= 0xff51afd7ed558ccdULL;
   h ^= h >> 33;
   return h ? h : 1;
+}
+
+uint64_t es_content_hash(const char *s, size_t n) { return content_scan(s, n, NULL, 0, NULL); }
+
+size_t es_content_terms(const char *s, size_t n, char *out, size_t cap) {
+  size_t o;
+  content_scan(s, n, out, cap, &o);
+  return o;
+}
+
+uint64_t es_content_hash_terms(const char *s, size_t n, char *out, size_t cap, size_t *olen) {
+  return content_scan(s, n, out, cap, olen);
 }

@@ -19,6 +19,33 @@
 #define ES_TOPK_COUNTERS 32     /* Space-Saving counters per window: authors above 1/32 of it are kept */
 #define ES_AUTHOR_NAME_MAX 64   /* bytes kept of an author handle */
 #define ES_TOP_REACH 3          /* authors with the largest reach reported per window */
+#define ES_TERM_COUNTERS 32     /* Space-Saving counters of a window's terms (smallest size only) */
+#define ES_TERM_MAX 24          /* bytes kept of a term (longer words are not terms) */
+#define ES_MENTION_TERMS 10     /* terms taken from one mention */
+#define ES_HOT_TERMS 5          /* over-represented terms reported per window */
+
+/* A term of a window: a word of its mentions' texts, counted once per
+ * mention (count overestimates by at most err). */
+typedef struct es_term {
+  char text[ES_TERM_MAX];
+  uint64_t hash;
+  uint32_t count, err;
+} es_term;
+
+/* A query's term baseline: what its mentions are usually about. */
+typedef struct es_termbase es_termbase;
+es_termbase *es_termbase_create(void);
+void es_termbase_destroy(es_termbase *b); /* NULL-safe */
+/* Counts one mention's terms (their hashes, es_hash_bytes of each). */
+void es_termbase_add(es_termbase *b, const uint64_t *hashes, int n);
+struct es_window_result;
+
+/* A term over-represented in a window compared with its query's baseline. */
+typedef struct es_hot_term {
+  char text[ES_TERM_MAX];
+  uint32_t count;  /* mentions of the window with it (a lower bound) */
+  double lift;     /* its share of the window's mentions / its share in the baseline */
+} es_hot_term;
 
 typedef struct es_window_opts {
   int64_t size_ms[ES_MAX_WINDOW_SIZES];
@@ -44,6 +71,8 @@ typedef struct es_window_obs {
   uint64_t content_hash; /* es_content_hash of the text: equal for duplicates; 0 = unknown */
   const char *id;        /* the mention id (NULL when it has none) */
   size_t id_len;
+  const char *terms;     /* es_content_terms of the text (may be empty) */
+  size_t terms_len;
 } es_window_obs;
 
 /* A hash of a mention's text that is equal for copies of it: lower-cased,
@@ -51,6 +80,15 @@ typedef struct es_window_obs {
  * out, so retweets, copy-paste and bot swarms that vary a link, a handle or
  * a number hash alike. Never 0. */
 uint64_t es_content_hash(const char *text, size_t n);
+
+/* The terms of a text, as es_content_hash sees its words (lower-cased,
+ * without URLs, handles, a leading "RT", digits and punctuation): the first
+ * ES_MENTION_TERMS distinct words of 4 to ES_TERM_MAX - 1 bytes, separated
+ * by single spaces, into out (cap bytes; at least ES_MENTION_TERMS *
+ * ES_TERM_MAX). Returns the length written. */
+size_t es_content_terms(const char *text, size_t n, char *out, size_t cap);
+/* Both at once (one pass): returns the hash, writes the terms' length. */
+uint64_t es_content_hash_terms(const char *text, size_t n, char *out, size_t cap, size_t *olen);
 
 typedef struct es_top_author {
   char name[ES_AUTHOR_NAME_MAX];
@@ -76,8 +114,24 @@ typedef struct es_window_result {
    * in the window, largest first; exact. count is not set. */
   es_top_author top_reach[ES_TOP_REACH];
   int ntop_reach;
+  /* The window's most frequent terms (Space-Saving, ES_TERM_COUNTERS
+   * counters, in no order; valid during the sink call) and the mentions
+   * they were counted over. */
+  const es_term *terms;
+  int nterms;
+  uint64_t term_docs;
+  /* The terms over-represented against the query's baseline (es_terms_hot):
+   * what the output reports as "terms". */
+  es_hot_term hot[ES_HOT_TERMS];
+  int nhot;
   bool final;
 } es_window_result;
+
+/* The terms of window w over-represented against baseline b (NULL: none
+ * yet): at least 3 of its mentions and at least twice the baseline's share
+ * of mentions, best first by count x log(lift), at most max (<=
+ * ES_HOT_TERMS). Returns how many were written to hot. */
+int es_terms_hot(const es_termbase *b, const es_window_result *w, es_hot_term *hot, int max);
 
 typedef void (*es_window_sink)(void *ctx, const es_window_result *r);
 
@@ -97,6 +151,13 @@ void es_windows_advance(es_windows *w, int64_t ts);
  * more past the last es_windows_touch, closes every open window; mentions
  * that arrive later for them are late. */
 void es_windows_idle(es_windows *w, int64_t wall_ms);
+/* Terms: the windows of query q and size size_idx count their mentions'
+ * terms once they hold more than `after` mentions (0: all; UINT64_MAX, the
+ * default: none), so only windows that may be incidents pay for it; the
+ * caller sets it from detection (expected volume x min_lift, 0 while an
+ * alert is open). A sample of every query's mentions (1 in 16, by content
+ * hash; windows that count terms excluded) feeds the query's baseline. */
+void es_windows_terms_after(es_windows *w, uint32_t q, int size_idx, uint64_t after);
 /* Records the wall clock at which the caller last saw input (progress). */
 void es_windows_touch(es_windows *w, int64_t wall_ms);
 /* Restart: windows ending at or before `mark` were emitted by an earlier
