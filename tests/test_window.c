@@ -412,3 +412,49 @@ Test(window, over_represented_terms) {
   es_windows_destroy(w);
   free(s);
 }
+
+/* A bot swarm: one long text with a word that varies from copy to copy
+ * (so no two are exact copies) from many accounts. Their SimHashes are
+ * mostly within ES_NEAR_BITS of one another: the effective volume
+ * collapses. The same number of unrelated texts keeps its volume. */
+Test(window, near_duplicates_collapse) {
+  static const char *base =
+    "urgent giveaway alert acmebank customers claim your exclusive reward voucher today only visit the official "
+    "promotion page before midnight because stocks are limited and every verified account holder qualifies "
+    "instantly share with friends family colleagues neighbours everyone deserves this amazing opportunity";
+  static const char *vary[] = {"apple",  "banana", "cherry", "dragon", "eagle",  "falcon",  "garden", "harbor",
+                               "island", "jungle", "kettle", "lantern", "meadow", "nectar", "orchard", "parrot",
+                               "quartz", "river",  "sunset", "tiger",  "umbrella", "valley", "walnut", "yellow"};
+  for (int swarm = 1; swarm >= 0; swarm--) {
+    sink *s = calloc(1, sizeof *s);
+    es_window_opts o = opts(60000, 0);
+    es_windows *w = es_windows_create(&o, 1, collect, s);
+    for (int i = 0; i < 96; i++) {
+      char text[600], terms[ES_MENTION_TERMS * ES_TERM_MAX], author[16];
+      if (swarm) snprintf(text, sizeof text, "%s %s%s", base, vary[i % 24], i < 24 ? "" : i < 48 ? " now" : " please");
+      else { /* eight made-up five-letter words each */
+        size_t o = 0;
+        for (int k = 0; k < 8; k++) {
+          uint64_t h = es_hash_bytes((const char[]){(char)i, (char)k}, 2);
+          for (int c = 0; c < 5; c++, h /= 26) text[o++] = (char)('a' + h % 26);
+          text[o++] = ' ';
+        }
+        text[o - 1] = 0;
+      }
+      snprintf(author, sizeof author, "bot%d", i);
+      size_t tn;
+      es_window_obs m = {.ts_ms = 1000 + i, .author = author, .author_len = strlen(author)};
+      m.author_hash = es_hash_bytes(author, strlen(author)) | 1;
+      m.content_hash = es_content_hash_terms(text, strlen(text), terms, sizeof terms, &tn, &m.simhash);
+      uint32_t q = 0;
+      es_windows_observe(w, &m, &q, 1);
+    }
+    es_windows_flush(w);
+    cr_assert_eq(s->n, 1);
+    if (swarm) cr_expect_lt(s->r[0].effective, 40, "the swarm collapses: %llu", (unsigned long long)s->r[0].effective);
+    else cr_expect_geq(s->r[0].effective, 94, "unrelated texts stay: %llu", (unsigned long long)s->r[0].effective);
+    cr_expect_eq(s->r[0].count, 96);
+    es_windows_destroy(w);
+    free(s);
+  }
+}

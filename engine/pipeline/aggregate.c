@@ -180,6 +180,7 @@ static void consume(es_pipe *p, es_batch *b) {
                          .compound = r->compound,
                          .label = r->label,
                          .content_hash = r->content_hash,
+                         .simhash = r->simhash,
                          .id = r->id,
                          .id_len = r->id_len,
                          .terms = r->terms,

@@ -26,6 +26,7 @@ typedef struct es_line_res {
   int64_t ts_ms;
   uint64_t author_hash, followers;
   uint64_t content_hash; /* es_content_hash of the text (matched mentions) */
+  uint64_t simhash;      /* its SimHash (matched mentions) */
   const char *author; /* copied into the batch arena when the mention matched */
   uint32_t author_len;
   const char *id;     /* the mention id, copied like the author; NULL when absent */

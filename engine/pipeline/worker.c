@@ -125,7 +125,7 @@ static void process(es_worker *w, es_batch *b) {
     if (nh > 0) es_sentiment_score_lang(p->lex, m.lang.p, m.lang.n, w->srt, m.text.p, m.text.n, &s, NULL);
     char terms[ES_MENTION_TERMS * ES_TERM_MAX];
     size_t tn = 0;
-    r->content_hash = nh > 0 ? es_content_hash_terms(m.text.p, m.text.n, terms, sizeof terms, &tn) : 0;
+    r->content_hash = nh > 0 ? es_content_hash_terms(m.text.p, m.text.n, terms, sizeof terms, &tn, &r->simhash) : 0;
     r->ts_ms = m.ts_ms;
     r->followers = m.followers;
     r->compound = (float)s.compound;

@@ -42,6 +42,11 @@ typedef struct acc {
   struct termset *terms; /* Space-Saving over the mentions' terms (the smallest size's windows; on first use) */
   uint32_t nterms;
   uint64_t term_docs;               /* mentions whose terms were counted */
+  /* Near-duplicate clusters (Space-Saving over SimHashes; a mention joins
+   * the first cluster within ES_NEAR_BITS of its representative). */
+  uint64_t dsig[ES_NEAR_CLUSTERS];
+  uint32_t dcount[ES_NEAR_CLUSTERS], derr[ES_NEAR_CLUSTERS];
+  uint32_t ndup;
   uint8_t tix[2 * ES_TOPK_COUNTERS]; /* author hash -> counter index + 1 (open addressing) */
 } acc;
 
@@ -456,6 +461,26 @@ static void term_ix_put(termset *ts, uint64_t h, uint32_t i) {
   ts->ix[s] = (uint8_t)(i + 1);
 }
 
+/* A mention's SimHash into the window's near-duplicate clusters. */
+static void near_add(acc *a, uint64_t sig) {
+  uint32_t m = 0;
+  for (uint32_t i = 0; i < a->ndup; i++) {
+    if (__builtin_popcountll(a->dsig[i] ^ sig) <= ES_NEAR_BITS) {
+      a->dcount[i]++;
+      return;
+    }
+    if (a->dcount[i] < a->dcount[m]) m = i;
+  }
+  if (a->ndup < ES_NEAR_CLUSTERS) {
+    m = a->ndup++;
+    a->dcount[m] = a->derr[m] = 0;
+  } else {
+    a->derr[m] = a->dcount[m]; /* evicted: the newcomer inherits the count as error */
+  }
+  a->dsig[m] = sig;
+  a->dcount[m]++;
+}
+
 /* Counts one mention's terms in the window's Space-Saving counters. */
 static void terms_add(acc *a, const mterms *mt) {
   if (!a->terms && !(a->terms = es_calloc(1, sizeof(termset)))) return;
@@ -531,6 +556,12 @@ static void emit(es_windows *w, int size_idx, const slot *s, uint32_t q, acc *a)
      * as distinct. */
     uint64_t texts = es_hll_count(&a->texts) + a->untexted;
     r.effective = texts < a->count ? texts : a->count;
+    /* Near-duplicates: each cluster's mentions beyond its first (its
+     * guaranteed count) are copies too. */
+    uint64_t near = 0;
+    for (uint32_t i = 0; i < a->ndup; i++)
+      if (a->dcount[i] - a->derr[i] > 1) near += a->dcount[i] - a->derr[i] - 1;
+    if (a->count - near < r.effective) r.effective = a->count - near;
     r.nsamples = (int)a->nsamples;
     for (uint32_t i = 0; i < a->nsamples; i++) memcpy(r.samples[i], a->sample[i], ES_SAMPLE_ID_MAX);
     r.reach = a->reach;
@@ -657,6 +688,7 @@ unsigned es_windows_observe(es_windows *w, const es_window_obs *m, const uint32_
       if (m->label != ES_LABEL_UNSCORED) a->sum_compound += llround(m->compound * 1e9);
       if (m->content_hash) es_hll_add(&a->texts, m->content_hash);
       else a->untexted++;
+      if (m->simhash) near_add(a, m->simhash);
       if (m->id_len) sample_add(a, m->id, m->id_len);
       if (m->terms_len) {
         uint32_t q = queries[k];
@@ -740,8 +772,15 @@ static inline bool url_at(const char *s, size_t n, size_t i) {
   return false;
 }
 
-static uint64_t content_scan(const char *s, size_t n, char *out, size_t cap, size_t *olen) {
+/* Adds a word (its hash) to a SimHash's bit votes. */
+static inline void sim_vote(int16_t *v, uint64_t wh) {
+  for (int b = 0; b < 64; b++) v[b] = (int16_t)(v[b] + (int16_t)(((wh >> b) & 1) * 2) - 1);
+}
+
+static uint64_t content_scan(const char *s, size_t n, char *out, size_t cap, size_t *olen, uint64_t *sim) {
   uint64_t h = 0xcbf29ce484222325ULL; /* FNV-1a over the kept bytes */
+  int16_t votes[64] = {0};
+  int nsim = 0; /* words that voted */
   bool any = false;
   size_t i = 0, o = 0;
   int nt = 0;
@@ -763,8 +802,10 @@ static uint64_t content_scan(const char *s, size_t n, char *out, size_t cap, siz
     if (any) h = (h ^ ' ') * 0x100000001b3ULL;
     char w[32]; /* the first bytes of the word (a term has at most ES_TERM_MAX - 1) */
     size_t wl = 0;
+    uint64_t wh = 0xcbf29ce484222325ULL; /* the word alone, for the SimHash */
     do {
       h = (h ^ c) * 0x100000001b3ULL;
+      wh = (wh ^ c) * 0x100000001b3ULL;
       w[wl & 31] = (char)c;
       wl++;
       if (++i >= n || url_at(s, n, i)) break; /* a URL starting inside the word ends it */
@@ -772,6 +813,10 @@ static uint64_t content_scan(const char *s, size_t n, char *out, size_t cap, siz
       c = (unsigned char)(c + ((c >= 'A' && c <= 'Z') ? 32 : 0));
     } while ((c >= 'a' && c <= 'z') || c >= 0x80);
     any = true;
+    if (sim && wl >= 4) { /* short words (the, and, my) would make every text alike */
+      sim_vote(votes, es_hash_mix(wh));
+      nsim++;
+    }
     if (!out || nt >= ES_MENTION_TERMS || wl < 4 || wl > ES_TERM_MAX - 1 || o + wl + 1 > cap) continue;
     bool seen = false; /* distinct within the mention */
     for (size_t k = 0; k < o && !seen;) {
@@ -787,20 +832,27 @@ static uint64_t content_scan(const char *s, size_t n, char *out, size_t cap, siz
     nt++;
   }
   if (olen) *olen = o;
+  if (sim) {
+    uint64_t x = 0;
+    for (int b = 0; b < 64; b++) x |= (uint64_t)(votes[b] > 0) << b;
+    /* 0: too few words to tell a near-copy from a different short text
+     * (the exact hash still finds copies). */
+    *sim = nsim >= ES_NEAR_MIN_WORDS ? (x ? x : 1) : 0;
+  }
   h ^= h >> 33;
   h *= 0xff51afd7ed558ccdULL;
   h ^= h >> 33;
   return h ? h : 1;
 }
 
-uint64_t es_content_hash(const char *s, size_t n) { return content_scan(s, n, NULL, 0, NULL); }
+uint64_t es_content_hash(const char *s, size_t n) { return content_scan(s, n, NULL, 0, NULL, NULL); }
 
 size_t es_content_terms(const char *s, size_t n, char *out, size_t cap) {
   size_t o;
-  content_scan(s, n, out, cap, &o);
+  content_scan(s, n, out, cap, &o, NULL);
   return o;
 }
 
-uint64_t es_content_hash_terms(const char *s, size_t n, char *out, size_t cap, size_t *olen) {
-  return content_scan(s, n, out, cap, olen);
+uint64_t es_content_hash_terms(const char *s, size_t n, char *out, size_t cap, size_t *olen, uint64_t *simhash) {
+  return content_scan(s, n, out, cap, olen, simhash);
 }

@@ -23,6 +23,9 @@
 #define ES_TERM_MAX 24          /* bytes kept of a term (longer words are not terms) */
 #define ES_MENTION_TERMS 10     /* terms taken from one mention */
 #define ES_HOT_TERMS 5          /* over-represented terms reported per window */
+#define ES_NEAR_CLUSTERS 8      /* near-duplicate clusters tracked per window */
+#define ES_NEAR_BITS 3          /* SimHashes this close are near-duplicates (the published choice for 64 bits) */
+#define ES_NEAR_MIN_WORDS 8     /* words of 4 bytes or more a text needs for a SimHash */
 
 /* A term of a window: a word of its mentions' texts, counted once per
  * mention (count overestimates by at most err). */
@@ -69,6 +72,7 @@ typedef struct es_window_obs {
   double compound;
   int label;            /* enum es_label */
   uint64_t content_hash; /* es_content_hash of the text: equal for duplicates; 0 = unknown */
+  uint64_t simhash;      /* its SimHash (es_content_hash_terms): near for near-duplicates; 0 = unknown */
   const char *id;        /* the mention id (NULL when it has none) */
   size_t id_len;
   const char *terms;     /* es_content_terms of the text (may be empty) */
@@ -87,8 +91,10 @@ uint64_t es_content_hash(const char *text, size_t n);
  * by single spaces, into out (cap bytes; at least ES_MENTION_TERMS *
  * ES_TERM_MAX). Returns the length written. */
 size_t es_content_terms(const char *text, size_t n, char *out, size_t cap);
-/* Both at once (one pass): returns the hash, writes the terms' length. */
-uint64_t es_content_hash_terms(const char *text, size_t n, char *out, size_t cap, size_t *olen);
+/* All at once (one pass): returns the hash, writes the terms' length and
+ * the text's SimHash (64 bits over its words of 4 bytes or more; 0 when it
+ * has fewer than ES_NEAR_MIN_WORDS of them). */
+uint64_t es_content_hash_terms(const char *text, size_t n, char *out, size_t cap, size_t *olen, uint64_t *simhash);
 
 typedef struct es_top_author {
   char name[ES_AUTHOR_NAME_MAX];
@@ -103,7 +109,7 @@ typedef struct es_window_result {
   uint64_t count, positive, negative, neutral, unscored;
   double sentiment_mean; /* mean compound over scored mentions; 0 when none */
   uint64_t unique_authors, reach;
-  uint64_t effective;    /* distinct texts (es_content_hash): the volume detection sees */
+  uint64_t effective;    /* distinct texts (es_content_hash, and SimHash near-duplicate clusters): the volume detection sees */
   /* A few mention ids of the window: those with the smallest id hashes, so
    * the choice does not depend on arrival order. */
   char samples[ES_SAMPLE_IDS][ES_SAMPLE_ID_MAX];
