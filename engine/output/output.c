@@ -19,6 +19,22 @@ static void time_value(es_buf *b, int64_t ms) {
 #define key_u64(b, key, v) (ES_JSON_KEY(b, key), es_buf_json_u64(b, v))
 #define key_f64(b, key, v) (ES_JSON_KEY(b, key), es_buf_json_f64(b, v))
 
+/* "key":[{"author":...,"count":...,"reach":...},...] (count when asked). */
+static void authors_json(es_buf *b, const char *key, const es_top_author *a, int n, bool with_count) {
+  es_buf_json_keyn(b, key, strlen(key));
+  es_buf_putc(b, '[');
+  for (int i = 0; i < n; i++) {
+    if (i) es_buf_putc(b, ',');
+    es_buf_putc(b, '{');
+    ES_JSON_KEY(b, "author");
+    es_buf_json_str(b, a[i].name, strlen(a[i].name));
+    if (with_count) key_u64(b, "count", a[i].count);
+    key_u64(b, "reach", a[i].reach);
+    es_buf_putc(b, '}');
+  }
+  es_buf_putc(b, ']');
+}
+
 void es_output_window_json(es_buf *b, const es_query *q, const es_window_result *w, const es_detect_result *d) {
   es_buf_putc(b, '{');
   ES_JSON_KEY(b, "query");
@@ -34,29 +50,8 @@ void es_output_window_json(es_buf *b, const es_query *q, const es_window_result 
   key_f64(b, "sentiment_mean", w->sentiment_mean);
   key_u64(b, "unique_authors", w->unique_authors);
   key_u64(b, "reach", w->reach);
-  ES_JSON_KEY(b, "top_authors");
-  es_buf_putc(b, '[');
-  for (int i = 0; i < w->ntop; i++) {
-    if (i) es_buf_putc(b, ',');
-    es_buf_putc(b, '{');
-    ES_JSON_KEY(b, "author");
-    es_buf_json_str(b, w->top[i].name, strlen(w->top[i].name));
-    key_u64(b, "count", w->top[i].count);
-    key_u64(b, "reach", w->top[i].reach);
-    es_buf_putc(b, '}');
-  }
-  es_buf_putc(b, ']');
-  ES_JSON_KEY(b, "top_reach");
-  es_buf_putc(b, '[');
-  for (int i = 0; i < w->ntop_reach; i++) {
-    if (i) es_buf_putc(b, ',');
-    es_buf_putc(b, '{');
-    ES_JSON_KEY(b, "author");
-    es_buf_json_str(b, w->top_reach[i].name, strlen(w->top_reach[i].name));
-    key_u64(b, "reach", w->top_reach[i].reach);
-    es_buf_putc(b, '}');
-  }
-  es_buf_putc(b, ']');
+  authors_json(b, "top_authors", w->top, w->ntop, true);
+  authors_json(b, "top_reach", w->top_reach, w->ntop_reach, false);
   ES_JSON_KEY(b, "terms");
   es_buf_putc(b, '[');
   for (int i = 0; i < w->nhot; i++) {
