@@ -772,15 +772,36 @@ static inline bool url_at(const char *s, size_t n, size_t i) {
   return false;
 }
 
-/* Adds a word (its hash) to a SimHash's bit votes. */
-static inline void sim_vote(int16_t *v, uint64_t wh) {
-  for (int b = 0; b < 64; b++) v[b] = (int16_t)(v[b] + (int16_t)(((wh >> b) & 1) * 2) - 1);
+/* A SimHash's votes, bit-sliced: plane p holds bit p of each of the 64
+ * per-position counts of words with that bit set (up to 63 words). */
+typedef struct simvotes {
+  uint64_t plane[6];
+} simvotes;
+
+static inline void sim_vote(simvotes *v, uint64_t wh) {
+  uint64_t carry = wh;
+  for (int p = 0; p < 6 && carry; p++) {
+    uint64_t t = v->plane[p] & carry;
+    v->plane[p] ^= carry;
+    carry = t;
+  }
+}
+
+/* Bit b set when more than half of the n words had it set. */
+static uint64_t sim_result(const simvotes *v, int n) {
+  uint64_t x = 0;
+  for (int b = 0; b < 64; b++) {
+    int ones = 0;
+    for (int p = 0; p < 6; p++) ones |= (int)((v->plane[p] >> b) & 1) << p;
+    x |= (uint64_t)(2 * ones > n) << b;
+  }
+  return x;
 }
 
 static uint64_t content_scan(const char *s, size_t n, char *out, size_t cap, size_t *olen, uint64_t *sim) {
   uint64_t h = 0xcbf29ce484222325ULL; /* FNV-1a over the kept bytes */
-  int16_t votes[64] = {0};
-  int nsim = 0; /* words that voted */
+  simvotes votes = {{0}};
+  int nsim = 0; /* words that voted (the first 63) */
   bool any = false;
   size_t i = 0, o = 0;
   int nt = 0;
@@ -813,8 +834,8 @@ static uint64_t content_scan(const char *s, size_t n, char *out, size_t cap, siz
       c = (unsigned char)(c + ((c >= 'A' && c <= 'Z') ? 32 : 0));
     } while ((c >= 'a' && c <= 'z') || c >= 0x80);
     any = true;
-    if (sim && wl >= 4) { /* short words (the, and, my) would make every text alike */
-      sim_vote(votes, es_hash_mix(wh));
+    if (sim && wl >= 4 && nsim < 63) { /* short words (the, and, my) would make every text alike */
+      sim_vote(&votes, es_hash_mix(wh));
       nsim++;
     }
     if (!out || nt >= ES_MENTION_TERMS || wl < 4 || wl > ES_TERM_MAX - 1 || o + wl + 1 > cap) continue;
@@ -833,8 +854,7 @@ static uint64_t content_scan(const char *s, size_t n, char *out, size_t cap, siz
   }
   if (olen) *olen = o;
   if (sim) {
-    uint64_t x = 0;
-    for (int b = 0; b < 64; b++) x |= (uint64_t)(votes[b] > 0) << b;
+    uint64_t x = sim_result(&votes, nsim);
     /* 0: too few words to tell a near-copy from a different short text
      * (the exact hash still finds copies). */
     *sim = nsim >= ES_NEAR_MIN_WORDS ? (x ? x : 1) : 0;
