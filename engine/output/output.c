@@ -150,6 +150,8 @@ void es_output_window_pretty(es_buf *b, const es_query *q, const es_window_resul
   if (d->cls != ES_CLASS_THRESHOLD && d->threshold_breached) es_buf_puts(b, " +threshold");
   if (d->alert_state != ES_ALERT_NONE)
     es_buf_printf(b, "  [alert %s, severity %d]", es_alert_state_name(d->alert_state), d->alert_severity);
+  for (int i = 0; i < w->nhot && i < 3; i++) /* what it is about */
+    es_buf_printf(b, "%s%s %.0fx", i ? ", " : "  about: ", w->hot[i].text, w->hot[i].lift);
   es_buf_putc(b, '\n');
 }
 
