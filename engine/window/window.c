@@ -12,6 +12,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "earshot/error.h"
@@ -32,22 +33,20 @@ typedef struct acc {
   int64_t sum_compound; /* fixed point, 1e-9: a sum independent of arrival order */
   es_hll hll;
   es_hll texts; /* distinct content hashes: the effective volume */
+  uint32_t nsamples, ntop, nreach, ndup, nterms;
+  struct termset *terms; /* Space-Saving over the mentions' terms (windows that count terms; on first use) */
+  uint64_t term_docs;    /* mentions whose terms were counted */
+  uint8_t tix[2 * ES_TOPK_COUNTERS]; /* author hash -> counter index + 1 (open addressing) */
+  /* From here on, arrays whose valid part the counts above give: a reused
+   * accumulator clears only what precedes them. */
   uint64_t sample_hash[ES_SAMPLE_IDS]; /* sorted ascending; nsamples valid */
   char sample[ES_SAMPLE_IDS][ES_SAMPLE_ID_MAX];
-  uint32_t nsamples;
   topc top[ES_TOPK_COUNTERS];
-  uint32_t ntop;
   topc reach_top[ES_TOP_REACH]; /* by reach, largest first (count unused) */
-  uint32_t nreach;
-  struct termset *terms; /* Space-Saving over the mentions' terms (the smallest size's windows; on first use) */
-  uint32_t nterms;
-  uint64_t term_docs;               /* mentions whose terms were counted */
   /* Near-duplicate clusters (Space-Saving over SimHashes; a mention joins
    * the first cluster within ES_NEAR_BITS of its representative). */
   uint64_t dsig[ES_NEAR_CLUSTERS];
   uint32_t dcount[ES_NEAR_CLUSTERS], derr[ES_NEAR_CLUSTERS];
-  uint32_t ndup;
-  uint8_t tix[2 * ES_TOPK_COUNTERS]; /* author hash -> counter index + 1 (open addressing) */
 } acc;
 
 typedef struct slot {
@@ -330,7 +329,7 @@ static acc *get_acc(es_windows *w, slot *s, uint32_t q) {
     w->free_accs = a->next_free;
     uint8_t *regs = a->hll.regs, *tregs = a->texts.regs; /* keep the dense registers for reuse */
     es_free(a->terms);
-    memset(a, 0, sizeof *a);
+    memset(a, 0, offsetof(acc, sample_hash));
     a->hll.regs = regs;
     a->texts.regs = tregs;
     a->texts.p = ES_HLL_P_SMALL;
