@@ -64,8 +64,12 @@ int es_terms_hot(const es_termbase *b, const es_window_result *w, es_hot_term *h
     if (g < 3) continue;
     uint64_t h = t->hash | 1;
     const bentry *s = b->e[(h >> 40) % ES_TERMBASE_SETS];
-    double base = s[0].hash == h ? s[0].count : s[1].hash == h ? s[1].count : 0;
-    if (base < 0.5) base = 0.5; /* not among the usual words */
+    double base;
+    if (s[0].hash == h) base = s[0].count;
+    else if (s[1].hash == h) base = s[1].count;
+    else if (s[0].hash && s[1].hash) base = fmin(s[0].count, s[1].count); /* a full set: it may have been as usual as the weaker */
+    else base = 0; /* not among the usual words */
+    if (base < 0.5) base = 0.5;
     double lift = ((double)g / (double)w->term_docs) / (base / b->docs);
     if (lift < 2) continue;
     double sc = (double)g * log(lift);
