@@ -786,24 +786,42 @@ static inline void sim_vote(simvotes *v, uint64_t wh) {
   }
 }
 
-/* Bit b set when more than half of the n words had it set. */
+/* Bit b set when more than half of the n words had it set: the 64 counts
+ * compared with n / 2 + 1 at once, plane by plane from the top. */
 static uint64_t sim_result(const simvotes *v, int n) {
-  uint64_t x = 0;
-  for (int b = 0; b < 64; b++) {
-    int ones = 0;
-    for (int p = 0; p < 6; p++) ones |= (int)((v->plane[p] >> b) & 1) << p;
-    x |= (uint64_t)(2 * ones > n) << b;
+  unsigned t = (unsigned)n / 2 + 1;
+  uint64_t gt = 0, eq = ~0ULL;
+  for (int p = 5; p >= 0; p--) {
+    uint64_t tb = (t >> p) & 1 ? ~0ULL : 0;
+    gt |= eq & v->plane[p] & ~tb;
+    eq &= ~(v->plane[p] ^ tb);
   }
-  return x;
+  return gt | eq;
+}
+
+/* A word's hash: its bytes (at most 32, in a buffer with 32 readable
+ * bytes) 8 at a time. */
+static inline uint64_t word_hash(const char *w, size_t n) {
+  uint64_t h = n * 0x9e3779b97f4a7c15ULL;
+  for (size_t i = 0; i < n; i += 8) {
+    uint64_t x;
+    memcpy(&x, w + i, 8);
+    if (n - i < 8) x &= (1ULL << (8 * (n - i))) - 1;
+    h = (h ^ x) * 0xff51afd7ed558ccdULL;
+    h ^= h >> 32;
+  }
+  return es_hash_mix(h);
 }
 
 static uint64_t content_scan(const char *s, size_t n, char *out, size_t cap, size_t *olen, uint64_t *sim) {
-  uint64_t h = 0xcbf29ce484222325ULL; /* FNV-1a over the kept bytes */
+  uint64_t h = 0x2545f4914f6cdd1dULL; /* the words' hashes, in order */
   simvotes votes = {{0}};
   int nsim = 0; /* words that voted (the first 63) */
-  bool any = false;
   size_t i = 0, o = 0;
   int nt = 0;
+  char w[40] = {0}; /* a word's first 32 bytes (8 more readable for word_hash) */
+  uint64_t thash[ES_MENTION_TERMS]; /* the terms so far: hash, place in out, length */
+  size_t toff[ES_MENTION_TERMS], tlen[ES_MENTION_TERMS];
   /* A leading "RT" (and what follows up to the colon) marks a repost. */
   if (n >= 3 && (s[0] | 32) == 'r' && (s[1] | 32) == 't' && s[2] == ' ') i = 3;
   while (i < n) {
@@ -812,42 +830,40 @@ static uint64_t content_scan(const char *s, size_t n, char *out, size_t cap, siz
       while (i < n && s[i] != ' ' && s[i] != '\t' && s[i] != '\n') i++; /* handle or URL: skipped */
       continue;
     }
-    /* A word: the bytes kept, lower-cased, hashed (a space before each
-     * word but the first) and, when wanted, kept as a term. */
+    /* A word: the bytes kept, lower-cased; hashed as a whole and, when
+     * wanted, kept as a term. */
     c = (unsigned char)(c + ((c >= 'A' && c <= 'Z') ? 32 : 0));
     if (!((c >= 'a' && c <= 'z') || c >= 0x80)) {
       i++; /* a separator */
       continue;
     }
-    if (any) h = (h ^ ' ') * 0x100000001b3ULL;
-    char w[32]; /* the first bytes of the word (a term has at most ES_TERM_MAX - 1) */
     size_t wl = 0;
-    uint64_t wh = 0xcbf29ce484222325ULL; /* the word alone, for the SimHash */
+    uint64_t lh = 0xcbf29ce484222325ULL; /* bytes past the 32nd, FNV-1a */
     do {
-      h = (h ^ c) * 0x100000001b3ULL;
-      wh = (wh ^ c) * 0x100000001b3ULL;
-      w[wl & 31] = (char)c;
+      if (wl < 32) w[wl] = (char)c;
+      else lh = (lh ^ c) * 0x100000001b3ULL;
       wl++;
       if (++i >= n || url_at(s, n, i)) break; /* a URL starting inside the word ends it */
       c = (unsigned char)s[i];
       c = (unsigned char)(c + ((c >= 'A' && c <= 'Z') ? 32 : 0));
     } while ((c >= 'a' && c <= 'z') || c >= 0x80);
-    any = true;
+    uint64_t wh = word_hash(w, wl < 32 ? wl : 32);
+    if (wl > 32) wh = es_hash_mix(wh ^ lh ^ wl);
+    h = es_hash_mix(h ^ wh); /* order matters: "a b" is not "b a" */
     if (sim && wl >= 4 && nsim < 63) { /* short words (the, and, my) would make every text alike */
-      sim_vote(&votes, es_hash_mix(wh));
+      sim_vote(&votes, wh);
       nsim++;
     }
     if (!out || nt >= ES_MENTION_TERMS || wl < 4 || wl > ES_TERM_MAX - 1 || o + wl + 1 > cap) continue;
     bool seen = false; /* distinct within the mention */
-    for (size_t k = 0; k < o && !seen;) {
-      size_t e = k;
-      while (e < o && out[e] != ' ') e++;
-      seen = e - k == wl && !memcmp(out + k, w, wl);
-      k = e + 1;
-    }
+    for (int k = 0; k < nt && !seen; k++)
+      seen = thash[k] == wh && tlen[k] == wl && !memcmp(out + toff[k], w, wl);
     if (seen) continue;
     if (o) out[o++] = ' ';
     memcpy(out + o, w, wl);
+    thash[nt] = wh;
+    toff[nt] = o;
+    tlen[nt] = wl;
     o += wl;
     nt++;
   }
