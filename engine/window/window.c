@@ -483,7 +483,7 @@ static void near_add(acc *a, uint64_t sig) {
 /* Counts one mention's terms in the window's Space-Saving counters. */
 static void terms_add(acc *a, const mterms *mt) {
   if (!a->terms && !(a->terms = es_calloc(1, sizeof(termset)))) return;
-  termset *ts = (termset *)a->terms;
+  termset *ts = a->terms;
   a->term_docs++;
   for (int k = 0; k < mt->n; k++) {
     uint64_t h = mt->hash[k];
@@ -577,7 +577,7 @@ static void emit(es_windows *w, int size_idx, const slot *s, uint32_t q, acc *a)
     }
     r.ntop_reach = (int)a->nreach;
     if (a->terms) {
-      r.terms = ((termset *)a->terms)->c;
+      r.terms = a->terms->c;
       r.nterms = (int)a->nterms;
       r.term_docs = a->term_docs;
       r.nhot = es_terms_hot(w->tbase[q], &r, r.hot, ES_HOT_TERMS);
