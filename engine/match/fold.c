@@ -113,7 +113,7 @@ char *es_fold_dup_opts(const char *s, size_t n, bool strip_marks, size_t *out_n)
   return out;
 }
 
-int32_t es__utf8_decode(const char *s, size_t n, size_t i, size_t *len) {
+int32_t es__utf8_decode_multi(const char *s, size_t n, size_t i, size_t *len) {
   utf8proc_int32_t cp;
   utf8proc_ssize_t k = utf8proc_iterate((const utf8proc_uint8_t *)s + i, (utf8proc_ssize_t)(n - i), &cp);
   if (k <= 0) {
@@ -124,9 +124,8 @@ int32_t es__utf8_decode(const char *s, size_t n, size_t i, size_t *len) {
   return cp;
 }
 
-bool es__is_word_cp(int32_t cp) {
+bool es__is_word_cp_multi(int32_t cp) {
   if (cp < 0) return false;
-  if (cp < 0x80) return (cp >= 'a' && cp <= 'z') || (cp >= 'A' && cp <= 'Z') || (cp >= '0' && cp <= '9') || cp == '_';
   switch (utf8proc_category(cp)) {
   case UTF8PROC_CATEGORY_LU: case UTF8PROC_CATEGORY_LL: case UTF8PROC_CATEGORY_LT:
   case UTF8PROC_CATEGORY_LM: case UTF8PROC_CATEGORY_LO:

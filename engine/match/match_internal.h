@@ -22,6 +22,28 @@ typedef struct es_atom_table {
   size_t nslots;
 } es_atom_table;
 
+/* An index entry: a query whose trigger set has the atom, and an atom the
+ * query requires besides (ES_ATOM_ALWAYS(qs) when there is none). */
+typedef struct es_posting {
+  uint32_t query, filter;
+} es_posting;
+/* In es_posting.query: the query holds whenever it is a candidate (only
+ * atoms and ORs), so it is not evaluated. */
+#define ES_POSTING_HOLDS (1u << 31)
+/* In es_posting.query: the query's trigger set is this one atom, so it is
+ * reached at most once per text and needs no stamp. */
+#define ES_POSTING_ONCE (1u << 30)
+#define ES_POSTING_QUERY (ES_POSTING_ONCE - 1)
+/* A bit past the atoms' words that is set for every text. */
+#define ES_ATOM_ALWAYS(qs) ((uint32_t)(((qs)->natoms + 63) / 64 * 64))
+
+/* What the match callback needs of an atom. */
+typedef struct es_atom_cb {
+  uint32_t len;
+  uint8_t flags; /* ES_CB_* */
+} es_atom_cb;
+enum { ES_CB_REGEX = 1, ES_CB_WILD = 2, ES_CB_LEFT = 4, ES_CB_RIGHT = 8, ES_CB_POSITIONAL = 16 };
+
 struct es_queryset {
   es_arena arena;          /* AST nodes and strings */
   es_query *queries;
@@ -35,7 +57,10 @@ struct es_queryset {
   uint32_t *first_of;      /*   first_of[first_off[a] .. first_off[a+1]) */
   hs_database_t *db;       /* NULL when there are no atoms */
   uint32_t *atom_q_off;    /* CSR: queries that mention atom a are */
-  uint32_t *atom_q;        /*   atom_q[atom_q_off[a] .. atom_q_off[a+1]) */
+  es_posting *atom_q;      /*   atom_q[atom_q_off[a] .. atom_q_off[a+1]) */
+  es_atom_cb *cb;          /* per atom, for the match callback */
+  size_t max_postings;     /* bound on any index's postings: the queries' program lengths */
+  uint32_t *uses;          /* per atom: how many times the queries use it */
   uint32_t *always;        /* queries true on a text with no atom (pure NOT) */
   size_t nalways;
   const es_qnode **nears;  /* every NEAR node, numbered per query in order */
@@ -56,8 +81,12 @@ void es__atom_table_free(es_atom_table *tab);
  * ownership of `text`. Negative on OOM. */
 long es__atom_intern(es_atom_table *tab, int kind, char *text, size_t len);
 /* Whether the code point is a word character in Hyperscan's UCP sense
- * (letters, numbers, '_'). */
-bool es__is_word_cp(int32_t cp);
+ * (letters, numbers, '_'). ASCII inline; the rest from Unicode categories. */
+bool es__is_word_cp_multi(int32_t cp);
+static inline bool es__is_word_cp(int32_t cp) {
+  if (cp >= 0 && cp < 0x80) return (uint32_t)((cp | 0x20) - 'a') < 26u || (uint32_t)(cp - '0') < 10u || cp == '_';
+  return es__is_word_cp_multi(cp);
+}
 /* Whether the code point is an "other symbol" (emoji and the like): one
  * token on its own for proximity. */
 bool es__is_symbol_cp(int32_t cp);
@@ -65,8 +94,16 @@ bool es__is_symbol_cp(int32_t cp);
  * and each symbol code point. Writes up to `cap` token start offsets and
  * returns the number of tokens. Punctuation and spaces are not tokens. */
 size_t es__tokens(const char *s, size_t n, uint32_t *starts, size_t cap);
-/* Decodes the code point at s[i]; sets *len. */
-int32_t es__utf8_decode(const char *s, size_t n, size_t i, size_t *len);
+/* Decodes the code point at s[i]; sets *len (1 and -1 for an invalid
+ * sequence). ASCII inline. */
+int32_t es__utf8_decode_multi(const char *s, size_t n, size_t i, size_t *len);
+static inline int32_t es__utf8_decode(const char *s, size_t n, size_t i, size_t *len) {
+  if ((unsigned char)s[i] < 0x80) {
+    *len = 1;
+    return (unsigned char)s[i];
+  }
+  return es__utf8_decode_multi(s, n, i, len);
+}
 /* Evaluates a postfix program against an atom bitmap and a NEAR bitmap. */
 bool es__prog_eval(const uint32_t *prog, uint32_t n, const uint64_t *bits, const uint64_t *nbits);
 

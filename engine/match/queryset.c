@@ -61,7 +61,21 @@ struct es_match_rt {
   bool provenance;    /* record every occurrence (explain) */
   span *spans[2];     /* operand occurrences while evaluating one NEAR */
   span *chain;        /* ordered NEAR with more operands: all occurrences */
+  /* Trigger sets re-chosen from the atoms' frequency in this thread's
+   * texts (see reindex). q_off/q_list: the index in use. */
+  const uint32_t *q_off;
+  const es_posting *q_list;
+  uint32_t *freq;     /* per atom: texts it matched, halved at each re-choice */
+  uint64_t ntexts, next_reindex;
+  uint32_t *ix_off, *ix_fill;
+  es_posting *ix_list;
+  uint64_t *ix_cost, *ix_seen;
 };
+
+/* Texts between re-choices of the trigger sets: the first after 1,024
+ * texts, then 8x further apart up to every 2^20 texts. */
+#define ES_REINDEX_FIRST 1024u
+#define ES_REINDEX_EVERY (1u << 20)
 
 bool es__prog_eval(const uint32_t *prog, uint32_t n, const uint64_t *bits, const uint64_t *nbits) {
   /* Depth never exceeds the number of PUSH ops, bounded by the atom limit. */
@@ -207,24 +221,24 @@ static int expand_phrases(es_atom_table *tab, uint32_t **words_out, uint32_t **o
  * (the tree can hold with no atom at all): the query is evaluated for every
  * mention. Indexing queries by trigger sets keeps "brand AND rare word"
  * queries from being evaluated on every mention of the brand. */
-static bool trigger_set(const es_qnode *nd, const uint32_t *uses, uint32_t *out, uint32_t *n) {
+static bool trigger_set(const es_qnode *nd, const uint64_t *cost, uint32_t *out, uint32_t *n) {
   switch (nd->kind) {
   case ES_Q_ATOM: out[(*n)++] = nd->atom; return false;
   case ES_Q_NOT: return true;
   case ES_Q_OR:
     for (uint32_t i = 0; i < nd->nkids; i++)
-      if (trigger_set(nd->kids[i], uses, out, n)) return true;
+      if (trigger_set(nd->kids[i], cost, out, n)) return true;
     return false;
   default: { /* AND */
     uint32_t best[ES_QUERY_MAX_ATOMS], nbest = 0, tmp[ES_QUERY_MAX_ATOMS];
     uint64_t best_cost = UINT64_MAX;
     for (uint32_t i = 0; i < nd->nkids; i++) {
       uint32_t k = 0;
-      if (trigger_set(nd->kids[i], uses, tmp, &k)) continue;
-      uint64_t cost = 0;
-      for (uint32_t j = 0; j < k; j++) cost += uses[tmp[j]];
-      if (cost < best_cost) {
-        best_cost = cost;
+      if (trigger_set(nd->kids[i], cost, tmp, &k)) continue;
+      uint64_t c = 0;
+      for (uint32_t j = 0; j < k; j++) c += cost[tmp[j]];
+      if (c < best_cost) {
+        best_cost = c;
         nbest = k;
         memcpy(best, tmp, k * sizeof *tmp);
       }
@@ -234,6 +248,64 @@ static bool trigger_set(const es_qnode *nd, const uint32_t *uses, uint32_t *out,
     *n += nbest;
     return false;
   }
+  }
+}
+
+/* Atoms that must have matched for the tree to hold (those of its ANDs and
+ * NEARs down to the first OR or NOT). */
+static void required_atoms(const es_qnode *nd, uint32_t *out, uint32_t *n) {
+  if (nd->kind == ES_Q_ATOM) out[(*n)++] = nd->atom;
+  if (nd->kind == ES_Q_AND || nd->kind == ES_Q_NEAR)
+    for (uint32_t i = 0; i < nd->nkids; i++) required_atoms(nd->kids[i], out, n);
+}
+
+/* Builds the atom -> postings index (CSR: off[a] .. off[a+1] in list) over
+ * each query's trigger set, chosen by `cost` per atom; queries with none go
+ * to `always` when it is not NULL. Each posting carries a filter: the
+ * cheapest atom the query requires besides its trigger set (or the atom
+ * that is always set), tested before the query becomes a candidate. A
+ * "brand AND common AND common" query is then evaluated only on texts with
+ * both common words, not on every text with one of them. list holds at
+ * most qs->max_postings entries; seen (natoms bits) must be zero and is
+ * left zero. No allocation. */
+static void index_build(const es_queryset *qs, const uint64_t *cost, uint64_t *seen, uint32_t *fill, uint32_t *off,
+                        es_posting *list, uint32_t *always, size_t *nalways) {
+  memset(off, 0, (qs->natoms + 1) * sizeof *off);
+  memset(fill, 0, (qs->natoms + 1) * sizeof *fill);
+  if (always) *nalways = 0;
+  for (int pass = 0; pass < 2; pass++) {
+    for (size_t q = 0; q < qs->nqueries; q++) {
+      uint32_t set[ES_QUERY_MAX_ATOMS], n = 0, req[ES_QUERY_MAX_ATOMS], nreq = 0, filter = ES_ATOM_ALWAYS(qs);
+      if (trigger_set(qs->queries[q].root, cost, set, &n)) {
+        if (pass == 0 && always) always[(*nalways)++] = (uint32_t)q;
+        continue;
+      }
+      if (pass == 1) {
+        required_atoms(qs->queries[q].root, req, &nreq);
+        uint64_t best = UINT64_MAX;
+        for (uint32_t i = 0; i < nreq; i++) {
+          bool in_set = false;
+          for (uint32_t j = 0; j < n && !in_set; j++) in_set = set[j] == req[i];
+          if (!in_set && cost[req[i]] < best) {
+            best = cost[req[i]];
+            filter = req[i];
+          }
+        }
+      }
+      for (uint32_t i = 0; i < n; i++) {
+        uint32_t a = set[i];
+        if (seen[a >> 6] >> (a & 63) & 1) continue;
+        seen[a >> 6] |= 1ULL << (a & 63);
+        if (pass == 0) off[a + 1]++;
+        else
+          list[off[a] + fill[a]++] = (es_posting){(uint32_t)q | (qs->queries[q].any_atom ? ES_POSTING_HOLDS : 0) |
+                                                      (n == 1 ? ES_POSTING_ONCE : 0),
+                                                  filter};
+      }
+      for (uint32_t i = 0; i < n; i++) seen[set[i] >> 6] = 0;
+    }
+    if (pass == 0)
+      for (size_t a = 0; a < qs->natoms; a++) off[a + 1] += off[a];
   }
 }
 
@@ -362,6 +434,10 @@ es_queryset *es_queryset_compile_opts(const es_query_def *defs, size_t n, const 
   es_queryset *qs = es_calloc(1, sizeof *qs);
   if (!qs) goto oom;
   es_arena_init(&qs->arena, 65536);
+  if (n > ES_POSTING_QUERY) {
+    *err = es_diag_set(diag, ES_EQUERY, "%zu queries: at most %u fit in one query set", n, ES_POSTING_QUERY);
+    goto fail;
+  }
   qs->accent_insensitive = o && o->accent_insensitive;
   qs->queries = es_calloc(n ? n : 1, sizeof *qs->queries);
   size_t idcap = 16;
@@ -460,6 +536,16 @@ es_queryset *es_queryset_compile_opts(const es_query_def *defs, size_t n, const 
   }
   for (size_t a = 0; a < qs->natoms; a++) qs->first_off[a + 1] += qs->first_off[a];
   for (size_t j = 0; j < qs->nnears; j++) mark_positional(qs, qs->nears[j]);
+  qs->cb = es_calloc(qs->natoms ? qs->natoms : 1, sizeof *qs->cb);
+  if (!qs->cb) goto oom;
+  for (size_t a = 0; a < qs->natoms; a++) {
+    const es_atom *at = &qs->atoms[a];
+    qs->cb[a].len = (uint32_t)at->len;
+    qs->cb[a].flags = (uint8_t)((at->kind == ES_ATOM_REGEX ? ES_CB_REGEX : 0) | (at->wild ? ES_CB_WILD : 0) |
+                                (at->left_word ? ES_CB_LEFT : 0) |
+                                (at->kind == ES_ATOM_TERM && at->right_word ? ES_CB_RIGHT : 0) |
+                                (at->positional ? ES_CB_POSITIONAL : 0));
+  }
   qs->first_of = es_malloc((qs->first_off[qs->natoms] + 1) * sizeof *qs->first_of);
   fill = es_calloc(qs->natoms + 1, sizeof *fill);
   if (!qs->first_of || !fill) goto oom;
@@ -486,53 +572,31 @@ es_queryset *es_queryset_compile_opts(const es_query_def *defs, size_t n, const 
   for (unsigned i = 0; i < npat; i++) per_atom[ids[i]] = qs->patterns[i];
   es_free(qs->patterns);
   qs->patterns = per_atom;
-  /* Atom -> queries index (CSR) over each query's trigger set. */
-  qs->atom_q_off = es_calloc(qs->natoms + 1, sizeof *qs->atom_q_off);
+  /* Atom -> queries index (CSR) over each query's trigger set, chosen
+   * first by how many queries use each atom. */
+  qs->uses = es_calloc(qs->natoms + 1, sizeof *qs->uses);
   qs->always = es_malloc((qs->nqueries ? qs->nqueries : 1) * sizeof *qs->always);
-  uint32_t *uses = es_calloc(qs->natoms + 1, sizeof *uses);
-  uint64_t *seen = es_calloc((qs->natoms + 63) / 64 + 1, sizeof *seen);
-  if (!qs->atom_q_off || !qs->always || !uses || !seen) {
-    es_free(uses);
-    es_free(seen);
-    goto oom;
-  }
-  for (size_t q = 0; q < qs->nqueries; q++)
+  if (!qs->uses || !qs->always) goto oom;
+  for (size_t q = 0; q < qs->nqueries; q++) {
+    qs->max_postings += qs->queries[q].nprog;
     for (uint32_t i = 0; i < qs->queries[q].nprog; i++)
       if (ES_OP_CODE(qs->queries[q].prog[i]) == ES_OP_PUSH && !(qs->queries[q].prog[i] & ES_OP_NEAR_FLAG))
-        uses[ES_OP_ARG(qs->queries[q].prog[i])]++;
-  size_t total = 0;
-  for (int pass = 0; pass < 2; pass++) {
-    for (size_t q = 0; q < qs->nqueries; q++) {
-      uint32_t set[ES_QUERY_MAX_ATOMS], n = 0;
-      if (trigger_set(qs->queries[q].root, uses, set, &n)) {
-        if (pass == 0) qs->always[qs->nalways++] = (uint32_t)q;
-        continue;
-      }
-      for (uint32_t i = 0; i < n; i++) {
-        uint32_t a = set[i];
-        if (seen[a >> 6] >> (a & 63) & 1) continue;
-        seen[a >> 6] |= 1ULL << (a & 63);
-        if (pass == 0) {
-          qs->atom_q_off[a + 1]++;
-          total++;
-        } else {
-          qs->atom_q[qs->atom_q_off[a] + fill[a]++] = (uint32_t)q;
-        }
-      }
-      for (uint32_t i = 0; i < n; i++) seen[set[i] >> 6] = 0;
-    }
-    if (pass == 0) {
-      for (size_t a = 0; a < qs->natoms; a++) qs->atom_q_off[a + 1] += qs->atom_q_off[a];
-      qs->atom_q = es_malloc((total ? total : 1) * sizeof *qs->atom_q);
-      if (!qs->atom_q) {
-        es_free(uses);
-        es_free(seen);
-        goto oom;
-      }
-    }
+        qs->uses[ES_OP_ARG(qs->queries[q].prog[i])]++;
   }
-  es_free(uses);
-  es_free(seen);
+  {
+    uint64_t *cost = es_malloc((qs->natoms + 1) * sizeof *cost);
+    uint64_t *seen = es_calloc((qs->natoms + 63) / 64 + 1, sizeof *seen);
+    qs->atom_q_off = es_malloc((qs->natoms + 1) * sizeof *qs->atom_q_off);
+    qs->atom_q = es_malloc((qs->max_postings ? qs->max_postings : 1) * sizeof *qs->atom_q);
+    bool ok = cost && seen && qs->atom_q_off && qs->atom_q;
+    if (ok) {
+      for (size_t a = 0; a < qs->natoms; a++) cost[a] = qs->uses[a];
+      index_build(qs, cost, seen, fill, qs->atom_q_off, qs->atom_q, qs->always, &qs->nalways);
+    }
+    es_free(cost);
+    es_free(seen);
+    if (!ok) goto oom;
+  }
   es_free(flags);
   es_free(ids);
   es_free(fill);
@@ -561,6 +625,8 @@ void es_queryset_destroy(es_queryset *qs) {
   if (qs->db) hs_free_database(qs->db);
   es_free(qs->atom_q_off);
   es_free(qs->atom_q);
+  es_free(qs->uses);
+  es_free(qs->cb);
   es_free(qs->always);
   es_free(qs->phrase_words);
   es_free(qs->phrase_off);
@@ -599,7 +665,7 @@ es_match_rt *es_match_rt_create(const es_queryset *qs) {
   es_match_rt *rt = es_calloc(1, sizeof *rt);
   if (!rt) return NULL;
   size_t nq = qs->nqueries ? qs->nqueries : 1, na = qs->natoms ? qs->natoms : 1;
-  rt->bits = es_calloc((na + 63) / 64, sizeof *rt->bits);
+  rt->bits = es_calloc((na + 63) / 64 + 1, sizeof *rt->bits);
   rt->hits = es_malloc(na * sizeof *rt->hits);
   rt->stamp = es_calloc(nq, sizeof *rt->stamp);
   rt->cands = es_malloc(nq * sizeof *rt->cands);
@@ -612,6 +678,19 @@ es_match_rt *es_match_rt_create(const es_queryset *qs) {
     for (int i = 0; i < 2; i++) rt->spans[i] = es_malloc(ES_MAX_OCCURRENCES * sizeof *rt->spans[i]);
     rt->chain = es_malloc(ES_MAX_OCCURRENCES * sizeof *rt->chain);
     if (!rt->nbits || !rt->nstamp || !rt->spans[0] || !rt->spans[1] || !rt->chain) goto fail;
+  }
+  rt->bits[ES_ATOM_ALWAYS(qs) >> 6] = 1ULL << (ES_ATOM_ALWAYS(qs) & 63); /* never cleared */
+  rt->q_off = qs->atom_q_off;
+  rt->q_list = qs->atom_q;
+  rt->next_reindex = ES_REINDEX_FIRST;
+  if (qs->nqueries && qs->natoms) {
+    rt->freq = es_calloc(na, sizeof *rt->freq);
+    rt->ix_off = es_malloc((na + 1) * sizeof *rt->ix_off);
+    rt->ix_fill = es_malloc((na + 1) * sizeof *rt->ix_fill);
+    rt->ix_list = es_malloc((qs->max_postings ? qs->max_postings : 1) * sizeof *rt->ix_list);
+    rt->ix_cost = es_malloc(na * sizeof *rt->ix_cost);
+    rt->ix_seen = es_calloc((na + 63) / 64 + 1, sizeof *rt->ix_seen);
+    if (!rt->freq || !rt->ix_off || !rt->ix_fill || !rt->ix_list || !rt->ix_cost || !rt->ix_seen) goto fail;
   }
   if (qs->db && hs_alloc_scratch(qs->db, &rt->scratch) != HS_SUCCESS) goto fail;
   return rt;
@@ -634,6 +713,12 @@ void es_match_rt_destroy(es_match_rt *rt) {
   es_free(rt->spans[0]);
   es_free(rt->spans[1]);
   es_free(rt->chain);
+  es_free(rt->freq);
+  es_free(rt->ix_off);
+  es_free(rt->ix_fill);
+  es_free(rt->ix_list);
+  es_free(rt->ix_cost);
+  es_free(rt->ix_seen);
   es_free(rt);
 }
 
@@ -679,17 +764,17 @@ static bool wild_ok(const es_atom *a, const char *s, size_t n, size_t start, siz
 
 static int on_match(unsigned id, unsigned long long from, unsigned long long to, unsigned fl, void *ctx) {
   es_match_rt *rt = ctx;
-  const es_atom *a = &rt->qs->atoms[id];
-  if (a->kind == ES_ATOM_REGEX) {
+  es_atom_cb a = rt->qs->cb[id]; /* 8 bytes, not the 72 of es_atom */
+  if (a.flags & ES_CB_REGEX) {
     set_hit(rt, id);
     return 0;
   }
-  size_t end = (size_t)to, start = a->wild ? (size_t)from : end - a->len;
-  if (a->wild && !wild_ok(a, rt->text, rt->n, start, end)) return 0;
-  if (a->left_word && start > 0 && word_before(rt->text, rt->n, start)) return 0;
-  if (a->kind == ES_ATOM_TERM && a->right_word && end < rt->n && word_at(rt->text, rt->n, end)) return 0;
+  size_t end = (size_t)to, start = a.flags & ES_CB_WILD ? (size_t)from : end - a.len;
+  if ((a.flags & ES_CB_WILD) && !wild_ok(&rt->qs->atoms[id], rt->text, rt->n, start, end)) return 0;
+  if ((a.flags & ES_CB_LEFT) && start > 0 && word_before(rt->text, rt->n, start)) return 0;
+  if ((a.flags & ES_CB_RIGHT) && end < rt->n && word_at(rt->text, rt->n, end)) return 0;
   set_hit(rt, id);
-  if ((a->positional || rt->provenance) && rt->nocc < ES_MAX_OCCURRENCES)
+  if (((a.flags & ES_CB_POSITIONAL) || rt->provenance) && rt->nocc < ES_MAX_OCCURRENCES)
     rt->occs[rt->nocc++] = (occ){.atom = id, .start = (uint32_t)start, .end = (uint32_t)end};
   return 0;
 }
@@ -903,6 +988,25 @@ static void sort_u32(uint32_t *v, uint32_t n) {
   }
 }
 
+/* Re-chooses every query's trigger set by how often its atoms matched this
+ * thread's texts (ties and unseen atoms: by how many queries use them).
+ * The set compiled in knows only the queries, and a word such as "check"
+ * that few queries use but most mentions contain made thousands of
+ * candidates per text at 10,000 queries; an atom no text contained is the
+ * best trigger. Any trigger set gives the same matches (only fewer or more
+ * candidates), so results never depend on when this runs. */
+static void reindex(const es_queryset *qs, es_match_rt *rt) {
+  for (size_t a = 0; a < qs->natoms; a++) {
+    rt->ix_cost[a] = ((uint64_t)rt->freq[a] << 20) + qs->uses[a];
+    rt->freq[a] >>= 1; /* older texts count half at the next re-choice */
+  }
+  /* Between texts, so the index in use may be rebuilt in place. */
+  index_build(qs, rt->ix_cost, rt->ix_seen, rt->ix_fill, rt->ix_off, rt->ix_list, NULL, NULL);
+  rt->q_off = rt->ix_off;
+  rt->q_list = rt->ix_list;
+  rt->next_reindex += rt->next_reindex < ES_REINDEX_EVERY / 8 ? rt->next_reindex * 7 : ES_REINDEX_EVERY;
+}
+
 int es_queryset_match(const es_queryset *qs, es_match_rt *rt, const char *text, size_t n, uint32_t *out) {
   return es_queryset_match_meta(qs, rt, text, n, NULL, out);
 }
@@ -933,31 +1037,35 @@ int es_queryset_match_meta(const es_queryset *qs, es_match_rt *rt, const char *t
     if (rt->nstamp) memset(rt->nstamp, 0, qs->nnears * sizeof *rt->nstamp);
     rt->cur = 1;
   }
+  if (rt->freq) {
+    for (uint32_t i = 0; i < rt->nhits; i++) rt->freq[rt->hits[i]]++;
+    if (++rt->ntexts == rt->next_reindex) reindex(qs, rt);
+  }
+  const uint32_t *q_off = rt->q_off;
+  const es_posting *q_list = rt->q_list;
   uint32_t nc = 0;
   for (uint32_t i = 0; i < rt->nhits; i++) {
     uint32_t a = rt->hits[i];
-    for (uint32_t k = qs->atom_q_off[a]; k < qs->atom_q_off[a + 1]; k++) {
-      uint32_t q = qs->atom_q[k];
-      if (rt->stamp[q] != rt->cur) {
-        rt->stamp[q] = rt->cur;
-        rt->cands[nc++] = q;
+    for (uint32_t k = q_off[a]; k < q_off[a + 1]; k++) {
+      /* without branches on the filter: whether it passes is unpredictable */
+      uint32_t pq = q_list[k].query, f = q_list[k].filter, pass = (uint32_t)(rt->bits[f >> 6] >> (f & 63)) & 1;
+      rt->cands[nc] = pq & ~ES_POSTING_ONCE;
+      if (!(pq & ES_POSTING_ONCE)) { /* the query may be reached through another atom too */
+        uint32_t q = pq & ES_POSTING_QUERY, st = rt->stamp[q];
+        pass &= st != rt->cur;
+        rt->stamp[q] = pass ? rt->cur : st;
       }
+      nc += pass;
     }
   }
-  for (size_t i = 0; i < qs->nalways; i++) {
-    uint32_t q = qs->always[i];
-    if (rt->stamp[q] != rt->cur) {
-      rt->stamp[q] = rt->cur;
-      rt->cands[nc++] = q;
-    }
-  }
+  for (size_t i = 0; i < qs->nalways; i++) rt->cands[nc++] = qs->always[i]; /* never in the index */
   int nout = 0;
   for (uint32_t i = 0; i < nc; i++) {
-    const es_query *q = &qs->queries[rt->cands[i]];
-    if (q->any_atom) {
-      out[nout++] = rt->cands[i];
+    if (rt->cands[i] & ES_POSTING_HOLDS) { /* without looking at the query */
+      out[nout++] = rt->cands[i] & ~ES_POSTING_HOLDS;
       continue;
     }
+    const es_query *q = &qs->queries[rt->cands[i]];
     if (q->nnear) eval_nears(qs, rt, q);
     if (es__prog_eval(q->prog, q->nprog, rt->bits, rt->nbits)) out[nout++] = rt->cands[i];
   }
