@@ -59,6 +59,8 @@ struct es_queryset {
   uint32_t *atom_q_off;    /* CSR: queries that mention atom a are */
   es_posting *atom_q;      /*   atom_q[atom_q_off[a] .. atom_q_off[a+1]) */
   es_atom_cb *cb;          /* per atom, for the match callback */
+  uint32_t *qeval_off;     /* per query: where its conjunctive form starts in qeval */
+  uint32_t *qeval;
   size_t max_postings;     /* bound on any index's postings: the queries' program lengths */
   uint32_t *uses;          /* per atom: how many times the queries use it */
   uint32_t *always;        /* queries true on a text with no atom (pure NOT) */

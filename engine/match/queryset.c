@@ -411,6 +411,68 @@ static void mark_positional(es_queryset *qs, const es_qnode *nd) {
   for (uint32_t i = 0; i < nd->nkids; i++) mark_positional(qs, nd->kids[i]);
 }
 
+/* The conjunctive form queries are evaluated in when they have one: an AND
+ * of clauses, each an OR of literals (an atom, or NOT an atom). Written
+ * per query at qeval_off[q] in qeval: the number of clauses (or
+ * ES_EVAL_PROG: evaluate the query's program, which NEARs need), then per
+ * clause its number of literals and the literals (atom | ES_EVAL_NEG).
+ * Candidates are then checked from one small array, without the query's
+ * record or a stack machine. */
+#define ES_EVAL_PROG (1u << 31)
+#define ES_EVAL_NEG (1u << 31)
+
+static bool literal_of(const es_qnode *nd, uint32_t *lit) {
+  if (nd->kind == ES_Q_ATOM) return *lit = nd->atom, true;
+  if (nd->kind == ES_Q_NOT && nd->kids[0]->kind == ES_Q_ATOM) return *lit = nd->kids[0]->atom | ES_EVAL_NEG, true;
+  return false;
+}
+
+/* Appends a clause (count, literals) for nd, or returns false. */
+static bool clause_of(const es_qnode *nd, uint32_t *out, uint32_t *n) {
+  uint32_t start = *n;
+  out[(*n)++] = 0;
+  if (literal_of(nd, &out[*n])) {
+    (*n)++;
+  } else if (nd->kind == ES_Q_OR) {
+    for (uint32_t i = 0; i < nd->nkids; i++)
+      if (!literal_of(nd->kids[i], &out[(*n)++])) return false;
+  } else {
+    return false;
+  }
+  out[start] = *n - start - 1;
+  return true;
+}
+
+/* Writes the conjunctive form of a query (at most 2 * nprog + 1 words). */
+static uint32_t eval_form(const es_query *q, uint32_t *out) {
+  uint32_t n = 1;
+  bool ok = true;
+  if (q->root->kind == ES_Q_AND) {
+    for (uint32_t i = 0; i < q->root->nkids && ok; i++) ok = clause_of(q->root->kids[i], out, &n);
+    out[0] = q->root->nkids;
+  } else {
+    ok = clause_of(q->root, out, &n);
+    out[0] = 1;
+  }
+  if (ok) return n;
+  out[0] = ES_EVAL_PROG;
+  return 1;
+}
+
+static bool eval_holds(const uint32_t *e, const uint64_t *bits) {
+  uint32_t nc = *e++;
+  for (uint32_t c = 0; c < nc; c++) {
+    uint32_t m = *e++, any = 0;
+    for (uint32_t j = 0; j < m; j++) {
+      uint32_t a = e[j] & ~ES_EVAL_NEG;
+      any |= (uint32_t)(bits[a >> 6] >> (a & 63) & 1) ^ (e[j] >> 31);
+    }
+    if (!any) return false;
+    e += m;
+  }
+  return true;
+}
+
 static int valid_id(const char *id) {
   if (!id || !*id || strlen(id) > 128) return 0;
   for (const char *c = id; *c; c++)
@@ -490,6 +552,18 @@ es_queryset *es_queryset_compile_opts(const es_query_def *defs, size_t n, const 
     q->negative_at_least = d->negative_at_least;
     q->count_at_least = d->count_at_least;
     qs->nqueries++;
+  }
+  {
+    size_t total = 0;
+    for (size_t q = 0; q < qs->nqueries; q++) total += 2 * (size_t)qs->queries[q].nprog + 1;
+    qs->qeval_off = es_malloc((qs->nqueries ? qs->nqueries : 1) * sizeof *qs->qeval_off);
+    qs->qeval = es_malloc((total ? total : 1) * sizeof *qs->qeval);
+    if (!qs->qeval_off || !qs->qeval) goto oom;
+    uint32_t at = 0;
+    for (size_t q = 0; q < qs->nqueries; q++) {
+      qs->qeval_off[q] = at;
+      at += eval_form(&qs->queries[q], qs->qeval + at);
+    }
   }
   if (expand_phrases(&tab, &qs->phrase_words, &qs->phrase_off)) goto oom;
   /* Take the atoms over from the table. */
@@ -627,6 +701,8 @@ void es_queryset_destroy(es_queryset *qs) {
   es_free(qs->atom_q);
   es_free(qs->uses);
   es_free(qs->cb);
+  es_free(qs->qeval_off);
+  es_free(qs->qeval);
   es_free(qs->always);
   es_free(qs->phrase_words);
   es_free(qs->phrase_off);
@@ -1063,6 +1139,11 @@ int es_queryset_match_meta(const es_queryset *qs, es_match_rt *rt, const char *t
   for (uint32_t i = 0; i < nc; i++) {
     if (rt->cands[i] & ES_POSTING_HOLDS) { /* without looking at the query */
       out[nout++] = rt->cands[i] & ~ES_POSTING_HOLDS;
+      continue;
+    }
+    const uint32_t *e = qs->qeval + qs->qeval_off[rt->cands[i]];
+    if (!(e[0] & ES_EVAL_PROG)) {
+      if (eval_holds(e, rt->bits)) out[nout++] = rt->cands[i];
       continue;
     }
     const es_query *q = &qs->queries[rt->cands[i]];
