@@ -124,6 +124,15 @@ int32_t es__utf8_decode_multi(const char *s, size_t n, size_t i, size_t *len) {
   return cp;
 }
 
+const bool es__word_ascii[128] = {
+    ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1, ['6'] = 1, ['7'] = 1, ['8'] = 1, ['9'] = 1,
+    ['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1, ['G'] = 1, ['H'] = 1, ['I'] = 1, ['J'] = 1,
+    ['K'] = 1, ['L'] = 1, ['M'] = 1, ['N'] = 1, ['O'] = 1, ['P'] = 1, ['Q'] = 1, ['R'] = 1, ['S'] = 1, ['T'] = 1,
+    ['U'] = 1, ['V'] = 1, ['W'] = 1, ['X'] = 1, ['Y'] = 1, ['Z'] = 1, ['_'] = 1,
+    ['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1, ['g'] = 1, ['h'] = 1, ['i'] = 1, ['j'] = 1,
+    ['k'] = 1, ['l'] = 1, ['m'] = 1, ['n'] = 1, ['o'] = 1, ['p'] = 1, ['q'] = 1, ['r'] = 1, ['s'] = 1, ['t'] = 1,
+    ['u'] = 1, ['v'] = 1, ['w'] = 1, ['x'] = 1, ['y'] = 1, ['z'] = 1};
+
 bool es__is_word_cp_multi(int32_t cp) {
   if (cp < 0) return false;
   switch (utf8proc_category(cp)) {
@@ -142,6 +151,17 @@ size_t es__tokens(const char *s, size_t n, uint32_t *starts, size_t cap) {
   size_t nt = 0, i = 0, len;
   bool in_word = false;
   while (i < n) {
+    unsigned char c = (unsigned char)s[i];
+    if (c < 0x80) { /* ASCII: words only, no symbols */
+      bool w = es__word_ascii[c];
+      if (w && !in_word) {
+        if (nt < cap) starts[nt] = (uint32_t)i;
+        nt++;
+      }
+      in_word = w;
+      i++;
+      continue;
+    }
     int32_t cp = es__utf8_decode(s, n, i, &len);
     if (es__is_word_cp(cp)) {
       if (!in_word && nt < cap) starts[nt] = (uint32_t)i;

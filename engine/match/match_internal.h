@@ -85,6 +85,7 @@ long es__atom_intern(es_atom_table *tab, int kind, char *text, size_t len);
 /* Whether the code point is a word character in Hyperscan's UCP sense
  * (letters, numbers, '_'). ASCII inline; the rest from Unicode categories. */
 bool es__is_word_cp_multi(int32_t cp);
+extern const bool es__word_ascii[128];
 static inline bool es__is_word_cp(int32_t cp) {
   if (cp >= 0 && cp < 0x80) return (uint32_t)((cp | 0x20) - 'a') < 26u || (uint32_t)(cp - '0') < 10u || cp == '_';
   return es__is_word_cp_multi(cp);

@@ -41,6 +41,7 @@ typedef struct span {
 
 struct es_match_rt {
   const es_queryset *qs;
+  const es_atom_cb *cb; /* qs->cb */
   const char *text; /* the text being scanned */
   size_t n;
   occ *occs;
@@ -747,6 +748,7 @@ es_match_rt *es_match_rt_create(const es_queryset *qs) {
   rt->cands = es_malloc(nq * sizeof *rt->cands);
   rt->occs = es_malloc(ES_MAX_OCCURRENCES * sizeof *rt->occs);
   rt->qs = qs;
+  rt->cb = qs->cb;
   if (!rt->bits || !rt->hits || !rt->stamp || !rt->cands || !rt->occs) goto fail;
   if (qs->nnears) {
     rt->nbits = es_calloc((qs->nnears + 63) / 64, sizeof *rt->nbits);
@@ -798,19 +800,27 @@ void es_match_rt_destroy(es_match_rt *rt) {
   es_free(rt);
 }
 
-static bool word_before(const char *s, size_t n, size_t i) {
-  unsigned char c = (unsigned char)s[i - 1];
-  if (c < 0x80) return es__is_word_cp(c);
+/* Whether the character before / at byte i is a word character: ASCII
+ * inline, the rest out of line (rare in most texts). */
+static __attribute__((noinline)) bool word_before_multi(const char *s, size_t n, size_t i) {
   size_t j = i - 1, len;
   while (j > 0 && ((unsigned char)s[j] & 0xc0) == 0x80) j--;
   return es__is_word_cp(es__utf8_decode(s, n, j, &len));
 }
 
-static bool word_at(const char *s, size_t n, size_t i) {
-  unsigned char c = (unsigned char)s[i];
-  if (c < 0x80) return es__is_word_cp(c);
+static __attribute__((noinline)) bool word_at_multi(const char *s, size_t n, size_t i) {
   size_t len;
   return es__is_word_cp(es__utf8_decode(s, n, i, &len));
+}
+
+static inline bool word_before(const char *s, size_t n, size_t i) {
+  unsigned char c = (unsigned char)s[i - 1];
+  return c < 0x80 ? es__word_ascii[c] : word_before_multi(s, n, i);
+}
+
+static inline bool word_at(const char *s, size_t n, size_t i) {
+  unsigned char c = (unsigned char)s[i];
+  return c < 0x80 ? es__word_ascii[c] : word_at_multi(s, n, i);
 }
 
 static void set_hit(es_match_rt *rt, uint32_t id) {
@@ -838,15 +848,28 @@ static bool wild_ok(const es_atom *a, const char *s, size_t n, size_t start, siz
   return j == end;
 }
 
-static int on_match(unsigned id, unsigned long long from, unsigned long long to, unsigned fl, void *ctx) {
-  es_match_rt *rt = ctx;
-  es_atom_cb a = rt->qs->cb[id]; /* 8 bytes, not the 72 of es_atom */
+/* The rare kinds of match: a regex (the user's expression decides) and a
+ * '?' wildcard (each '?' must have matched one word character). */
+static __attribute__((noinline)) int on_match_rare(es_match_rt *rt, unsigned id, size_t from, size_t end,
+                                                   es_atom_cb a) {
   if (a.flags & ES_CB_REGEX) {
     set_hit(rt, id);
     return 0;
   }
-  size_t end = (size_t)to, start = a.flags & ES_CB_WILD ? (size_t)from : end - a.len;
-  if ((a.flags & ES_CB_WILD) && !wild_ok(&rt->qs->atoms[id], rt->text, rt->n, start, end)) return 0;
+  if (!wild_ok(&rt->qs->atoms[id], rt->text, rt->n, from, end)) return 0;
+  if ((a.flags & ES_CB_LEFT) && from > 0 && word_before(rt->text, rt->n, from)) return 0;
+  if ((a.flags & ES_CB_RIGHT) && end < rt->n && word_at(rt->text, rt->n, end)) return 0;
+  set_hit(rt, id);
+  if (((a.flags & ES_CB_POSITIONAL) || rt->provenance) && rt->nocc < ES_MAX_OCCURRENCES)
+    rt->occs[rt->nocc++] = (occ){.atom = id, .start = (uint32_t)from, .end = (uint32_t)end};
+  return 0;
+}
+
+static int on_match(unsigned id, unsigned long long from, unsigned long long to, unsigned fl, void *ctx) {
+  es_match_rt *rt = ctx;
+  es_atom_cb a = rt->cb[id]; /* 8 bytes, not the 72 of es_atom */
+  size_t end = (size_t)to, start = end - a.len;
+  if (a.flags & (ES_CB_REGEX | ES_CB_WILD)) return on_match_rare(rt, id, (size_t)from, end, a);
   if ((a.flags & ES_CB_LEFT) && start > 0 && word_before(rt->text, rt->n, start)) return 0;
   if ((a.flags & ES_CB_RIGHT) && end < rt->n && word_at(rt->text, rt->n, end)) return 0;
   set_hit(rt, id);
