@@ -152,6 +152,15 @@ size_t es__tokens(const char *s, size_t n, uint32_t *starts, size_t cap) {
   bool in_word = false;
   while (i < n) {
     unsigned char c = (unsigned char)s[i];
+    if (c < 0x80 && nt + (n - i) <= cap) { /* ASCII with room for a token per byte: without branches */
+      for (; i < n && (unsigned char)s[i] < 0x80; i++) {
+        bool w = es__word_ascii[(unsigned char)s[i]];
+        starts[nt] = (uint32_t)i;
+        nt += w & !in_word;
+        in_word = w;
+      }
+      continue;
+    }
     if (c < 0x80) { /* ASCII: words only, no symbols */
       bool w = es__word_ascii[c];
       if (w && !in_word) {

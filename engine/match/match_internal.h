@@ -37,12 +37,14 @@ typedef struct es_posting {
 /* A bit past the atoms' words that is set for every text. */
 #define ES_ATOM_ALWAYS(qs) ((uint32_t)(((qs)->natoms + 63) / 64 * 64))
 
-/* What the match callback needs of an atom. */
+/* What matching needs of an atom, in 16 bytes: for the callback, and its
+ * postings in the index (each thread keeps a copy with its own index). */
 typedef struct es_atom_cb {
+  uint32_t post, npost; /* postings: the index's list[post .. post + npost) */
   uint32_t len;
   uint8_t flags; /* ES_CB_* */
 } es_atom_cb;
-enum { ES_CB_REGEX = 1, ES_CB_WILD = 2, ES_CB_LEFT = 4, ES_CB_RIGHT = 8, ES_CB_POSITIONAL = 16 };
+enum { ES_CB_REGEX = 1, ES_CB_WILD = 2, ES_CB_LEFT = 4, ES_CB_RIGHT = 8, ES_CB_POSITIONAL = 16, ES_CB_PHRASE_FIRST = 32 };
 
 struct es_queryset {
   es_arena arena;          /* AST nodes and strings */

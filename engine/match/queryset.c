@@ -41,7 +41,7 @@ typedef struct span {
 
 struct es_match_rt {
   const es_queryset *qs;
-  const es_atom_cb *cb; /* qs->cb */
+  es_atom_cb *cb;       /* qs->cb, with this thread's index */
   const char *text; /* the text being scanned */
   size_t n;
   occ *occs;
@@ -63,8 +63,7 @@ struct es_match_rt {
   span *spans[2];     /* operand occurrences while evaluating one NEAR */
   span *chain;        /* ordered NEAR with more operands: all occurrences */
   /* Trigger sets re-chosen from the atoms' frequency in this thread's
-   * texts (see reindex). q_off/q_list: the index in use. */
-  const uint32_t *q_off;
+   * texts (see reindex). q_list: the index in use (offsets in cb). */
   const es_posting *q_list;
   uint32_t *freq;     /* per atom: texts it matched, halved at each re-choice */
   uint64_t ntexts, next_reindex;
@@ -619,7 +618,8 @@ es_queryset *es_queryset_compile_opts(const es_query_def *defs, size_t n, const 
     qs->cb[a].flags = (uint8_t)((at->kind == ES_ATOM_REGEX ? ES_CB_REGEX : 0) | (at->wild ? ES_CB_WILD : 0) |
                                 (at->left_word ? ES_CB_LEFT : 0) |
                                 (at->kind == ES_ATOM_TERM && at->right_word ? ES_CB_RIGHT : 0) |
-                                (at->positional ? ES_CB_POSITIONAL : 0));
+                                (at->positional ? ES_CB_POSITIONAL : 0) |
+                                (qs->first_off[a + 1] > qs->first_off[a] ? ES_CB_PHRASE_FIRST : 0));
   }
   qs->first_of = es_malloc((qs->first_off[qs->natoms] + 1) * sizeof *qs->first_of);
   fill = es_calloc(qs->natoms + 1, sizeof *fill);
@@ -743,12 +743,18 @@ es_match_rt *es_match_rt_create(const es_queryset *qs) {
   if (!rt) return NULL;
   size_t nq = qs->nqueries ? qs->nqueries : 1, na = qs->natoms ? qs->natoms : 1;
   rt->bits = es_calloc((na + 63) / 64 + 1, sizeof *rt->bits);
-  rt->hits = es_malloc(na * sizeof *rt->hits);
+  rt->hits = es_malloc((na + 1) * sizeof *rt->hits); /* set_hit writes one past the last */
   rt->stamp = es_calloc(nq, sizeof *rt->stamp);
   rt->cands = es_malloc(nq * sizeof *rt->cands);
   rt->occs = es_malloc(ES_MAX_OCCURRENCES * sizeof *rt->occs);
   rt->qs = qs;
-  rt->cb = qs->cb;
+  rt->cb = es_malloc((qs->natoms ? qs->natoms : 1) * sizeof *rt->cb);
+  if (!rt->cb) goto fail;
+  for (size_t a = 0; a < qs->natoms; a++) {
+    rt->cb[a] = qs->cb[a];
+    rt->cb[a].post = qs->atom_q_off[a];
+    rt->cb[a].npost = qs->atom_q_off[a + 1] - qs->atom_q_off[a];
+  }
   if (!rt->bits || !rt->hits || !rt->stamp || !rt->cands || !rt->occs) goto fail;
   if (qs->nnears) {
     rt->nbits = es_calloc((qs->nnears + 63) / 64, sizeof *rt->nbits);
@@ -758,7 +764,6 @@ es_match_rt *es_match_rt_create(const es_queryset *qs) {
     if (!rt->nbits || !rt->nstamp || !rt->spans[0] || !rt->spans[1] || !rt->chain) goto fail;
   }
   rt->bits[ES_ATOM_ALWAYS(qs) >> 6] = 1ULL << (ES_ATOM_ALWAYS(qs) & 63); /* never cleared */
-  rt->q_off = qs->atom_q_off;
   rt->q_list = qs->atom_q;
   rt->next_reindex = ES_REINDEX_FIRST;
   if (qs->nqueries && qs->natoms) {
@@ -792,6 +797,7 @@ void es_match_rt_destroy(es_match_rt *rt) {
   es_free(rt->spans[1]);
   es_free(rt->chain);
   es_free(rt->freq);
+  es_free(rt->cb);
   es_free(rt->ix_off);
   es_free(rt->ix_fill);
   es_free(rt->ix_list);
@@ -824,11 +830,10 @@ static inline bool word_at(const char *s, size_t n, size_t i) {
 }
 
 static void set_hit(es_match_rt *rt, uint32_t id) {
-  uint64_t m = 1ULL << (id & 63);
-  if (!(rt->bits[id >> 6] & m)) {
-    rt->bits[id >> 6] |= m;
-    rt->hits[rt->nhits++] = id;
-  }
+  uint64_t m = 1ULL << (id & 63), w = rt->bits[id >> 6];
+  rt->bits[id >> 6] = w | m;
+  rt->hits[rt->nhits] = id;   /* without a branch: kept only when new */
+  rt->nhits += !(w & m);
 }
 
 /* Hyperscan reports the end of each literal occurrence; the word-boundary
@@ -930,8 +935,15 @@ static bool phrase_holds(const es_queryset *qs, const es_match_rt *rt, uint32_t 
 
 static bool tokenize(es_match_rt *rt) {
   if (rt->tok_done) return true;
+  if (rt->captok < rt->n) { /* room for a token per byte: es__tokens' fast path; grows to the longest text */
+    uint32_t *t = es_realloc(rt->tok, rt->n * sizeof *t);
+    if (t) {
+      rt->tok = t;
+      rt->captok = rt->n;
+    }
+  }
   size_t nt = es__tokens(rt->text, rt->n, rt->tok, rt->captok);
-  if (nt > rt->captok) { /* grows to the longest text seen, then stays */
+  if (nt > rt->captok) { /* only when growing failed above */
     uint32_t *t = es_realloc(rt->tok, nt * sizeof *t);
     if (!t) return false;
     rt->tok = t;
@@ -1101,7 +1113,10 @@ static void reindex(const es_queryset *qs, es_match_rt *rt) {
   }
   /* Between texts, so the index in use may be rebuilt in place. */
   index_build(qs, rt->ix_cost, rt->ix_seen, rt->ix_fill, rt->ix_off, rt->ix_list, NULL, NULL);
-  rt->q_off = rt->ix_off;
+  for (size_t a = 0; a < qs->natoms; a++) {
+    rt->cb[a].post = rt->ix_off[a];
+    rt->cb[a].npost = rt->ix_off[a + 1] - rt->ix_off[a];
+  }
   rt->q_list = rt->ix_list;
   rt->next_reindex += rt->next_reindex < ES_REINDEX_EVERY / 8 ? rt->next_reindex * 7 : ES_REINDEX_EVERY;
 }
@@ -1125,6 +1140,7 @@ int es_queryset_match_meta(const es_queryset *qs, es_match_rt *rt, const char *t
   /* Phrases, from the positions of their words. */
   for (uint32_t i = 0, nh = rt->nhits; i < nh; i++) {
     uint32_t a = rt->hits[i];
+    if (!(rt->cb[a].flags & ES_CB_PHRASE_FIRST)) continue;
     for (uint32_t k = qs->first_off[a]; k < qs->first_off[a + 1]; k++)
       if (!es_match_rt_atom_hit(rt, qs->first_of[k]) && phrase_holds(qs, rt, qs->first_of[k])) set_hit(rt, qs->first_of[k]);
   }
@@ -1140,12 +1156,11 @@ int es_queryset_match_meta(const es_queryset *qs, es_match_rt *rt, const char *t
     for (uint32_t i = 0; i < rt->nhits; i++) rt->freq[rt->hits[i]]++;
     if (++rt->ntexts == rt->next_reindex) reindex(qs, rt);
   }
-  const uint32_t *q_off = rt->q_off;
   const es_posting *q_list = rt->q_list;
   uint32_t nc = 0;
   for (uint32_t i = 0; i < rt->nhits; i++) {
     uint32_t a = rt->hits[i];
-    for (uint32_t k = q_off[a]; k < q_off[a + 1]; k++) {
+    for (uint32_t k = rt->cb[a].post, end = k + rt->cb[a].npost; k < end; k++) {
       /* without branches on the filter: whether it passes is unpredictable */
       uint32_t pq = q_list[k].query, f = q_list[k].filter, pass = (uint32_t)(rt->bits[f >> 6] >> (f & 63)) & 1;
       rt->cands[nc] = pq & ~ES_POSTING_ONCE;
