@@ -22,6 +22,9 @@
 #include <string.h>
 
 #include <stdlib.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "earshot/buf.h"
 #include "earshot/hash.h"
@@ -57,7 +60,10 @@ struct es_match_rt {
   uint64_t *nbits;
   uint32_t *nstamp;   /* per NEAR node: the text number it was computed for */
   uint32_t *tok;      /* token start offsets of the current text */
-  size_t ntok, captok;
+  size_t captok;
+  uint64_t *tbits;    /* token starts of the current text, a bit per byte */
+  uint32_t *trank;    /* tokens before each 64-byte block */
+  size_t capw;        /* tbits and trank: 64-byte blocks of the longest text */
   bool tok_done;
   bool provenance;    /* record every occurrence (explain) */
   span *spans[2];     /* operand occurrences while evaluating one NEAR */
@@ -793,6 +799,8 @@ void es_match_rt_destroy(es_match_rt *rt) {
   es_free(rt->nbits);
   es_free(rt->nstamp);
   es_free(rt->tok);
+  es_free(rt->tbits);
+  es_free(rt->trank);
   es_free(rt->spans[0]);
   es_free(rt->spans[1]);
   es_free(rt->chain);
@@ -933,37 +941,73 @@ static bool phrase_holds(const es_queryset *qs, const es_match_rt *rt, uint32_t 
 
 /* ---- proximity ---------------------------------------------------------- */
 
+/* Token starts of the current text as a bitmap with a count per 64-bit
+ * word, so the tokens before a byte take one popcount. ASCII texts (most)
+ * are classified 16 bytes at a time; others go through es__tokens. */
+static uint64_t ascii_word_bits(const char *s, size_t n, bool *ascii) {
+  uint64_t w = 0;
+  size_t j = 0;
+#if defined(__SSE2__)
+  for (; j + 16 <= n; j += 16) {
+    __m128i v = _mm_loadu_si128((const __m128i *)(s + j)), lo = _mm_or_si128(v, _mm_set1_epi8(0x20));
+    __m128i alpha = _mm_and_si128(_mm_cmpgt_epi8(lo, _mm_set1_epi8('a' - 1)), _mm_cmplt_epi8(lo, _mm_set1_epi8('z' + 1)));
+    __m128i digit = _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8('0' - 1)), _mm_cmplt_epi8(v, _mm_set1_epi8('9' + 1)));
+    __m128i word = _mm_or_si128(_mm_or_si128(alpha, digit), _mm_cmpeq_epi8(v, _mm_set1_epi8('_')));
+    if (_mm_movemask_epi8(v)) *ascii = false;
+    w |= (uint64_t)(uint32_t)_mm_movemask_epi8(word) << j;
+  }
+#endif
+  for (; j < n; j++) {
+    unsigned char c = (unsigned char)s[j];
+    if (c >= 0x80) *ascii = false;
+    w |= (uint64_t)(c < 0x80 && es__word_ascii[c]) << j;
+  }
+  return w;
+}
+
 static bool tokenize(es_match_rt *rt) {
   if (rt->tok_done) return true;
-  if (rt->captok < rt->n) { /* room for a token per byte: es__tokens' fast path; grows to the longest text */
-    uint32_t *t = es_realloc(rt->tok, rt->n * sizeof *t);
-    if (t) {
+  size_t nw = rt->n / 64 + 1;
+  if (rt->capw < nw) { /* grows to the longest text seen, then stays */
+    uint64_t *b = es_realloc(rt->tbits, nw * sizeof *b);
+    if (b) rt->tbits = b;
+    uint32_t *r = es_realloc(rt->trank, nw * sizeof *r);
+    if (r) rt->trank = r;
+    if (!b || !r) return false;
+    rt->capw = nw;
+  }
+  bool ascii = true;
+  uint64_t carry = 0;
+  for (size_t k = 0; k < nw && ascii; k++) {
+    size_t at = k * 64, len = rt->n - at < 64 ? rt->n - at : 64;
+    uint64_t w = ascii_word_bits(rt->text + at, len, &ascii);
+    rt->tbits[k] = w & ~(w << 1 | carry); /* a word character after a non-word one */
+    carry = w >> 63;
+  }
+  if (!ascii) { /* symbols are tokens too, and letters of any script */
+    if (rt->captok < rt->n) {
+      uint32_t *t = es_realloc(rt->tok, rt->n * sizeof *t);
+      if (!t) return false;
       rt->tok = t;
       rt->captok = rt->n;
     }
+    size_t nt = es__tokens(rt->text, rt->n, rt->tok, rt->captok); /* at most one per byte */
+    memset(rt->tbits, 0, nw * sizeof *rt->tbits);
+    for (size_t i = 0; i < nt; i++) rt->tbits[rt->tok[i] >> 6] |= 1ULL << (rt->tok[i] & 63);
   }
-  size_t nt = es__tokens(rt->text, rt->n, rt->tok, rt->captok);
-  if (nt > rt->captok) { /* only when growing failed above */
-    uint32_t *t = es_realloc(rt->tok, nt * sizeof *t);
-    if (!t) return false;
-    rt->tok = t;
-    rt->captok = nt;
-    es__tokens(rt->text, rt->n, rt->tok, rt->captok);
+  uint32_t count = 0;
+  for (size_t k = 0; k < nw; k++) {
+    rt->trank[k] = count;
+    count += (uint32_t)__builtin_popcountll(rt->tbits[k]);
   }
-  rt->ntok = nt;
   rt->tok_done = true;
   return true;
 }
 
-/* Tokens starting before byte b. */
+/* Tokens starting before byte b (b <= n). */
 static uint32_t tokens_before(const es_match_rt *rt, uint32_t b) {
-  size_t lo = 0, hi = rt->ntok;
-  while (lo < hi) {
-    size_t mid = (lo + hi) / 2;
-    if (rt->tok[mid] < b) lo = mid + 1;
-    else hi = mid;
-  }
-  return (uint32_t)lo;
+  uint64_t below = rt->tbits[b >> 6] & ((1ULL << (b & 63)) - 1);
+  return rt->trank[b >> 6] + (uint32_t)__builtin_popcountll(below);
 }
 
 static void add_span(const es_match_rt *rt, span *out, uint32_t *n, uint32_t s, uint32_t e, uint32_t op) {
