@@ -63,7 +63,7 @@ struct es_queryset {
   es_atom_cb *cb;          /* per atom, for the match callback */
   uint32_t *qeval_off;     /* per query: where its conjunctive form starts in qeval */
   uint32_t *qeval;
-  size_t max_postings;     /* bound on any index's postings: the queries' program lengths */
+  size_t max_postings;     /* bound on any index's postings: the queries' atom nodes */
   uint32_t *uses;          /* per atom: how many times the queries use it */
   uint32_t *always;        /* queries true on a text with no atom (pure NOT) */
   size_t nalways;

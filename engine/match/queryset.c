@@ -257,6 +257,13 @@ static bool trigger_set(const es_qnode *nd, const uint64_t *cost, uint32_t *out,
   }
 }
 
+/* Atom nodes of a tree, NEAR operands included. */
+static size_t atom_nodes(const es_qnode *nd) {
+  size_t n = nd->kind == ES_Q_ATOM;
+  for (uint32_t i = 0; i < nd->nkids; i++) n += atom_nodes(nd->kids[i]);
+  return n;
+}
+
 /* Atoms that must have matched for the tree to hold (those of its ANDs and
  * NEARs down to the first OR or NOT). */
 static void required_atoms(const es_qnode *nd, uint32_t *out, uint32_t *n) {
@@ -659,7 +666,7 @@ es_queryset *es_queryset_compile_opts(const es_query_def *defs, size_t n, const 
   qs->always = es_malloc((qs->nqueries ? qs->nqueries : 1) * sizeof *qs->always);
   if (!qs->uses || !qs->always) goto oom;
   for (size_t q = 0; q < qs->nqueries; q++) {
-    qs->max_postings += qs->queries[q].nprog;
+    qs->max_postings += atom_nodes(qs->queries[q].root); /* a trigger set has at most these */
     for (uint32_t i = 0; i < qs->queries[q].nprog; i++)
       if (ES_OP_CODE(qs->queries[q].prog[i]) == ES_OP_PUSH && !(qs->queries[q].prog[i] & ES_OP_NEAR_FLAG))
         qs->uses[ES_OP_ARG(qs->queries[q].prog[i])]++;
@@ -751,7 +758,7 @@ es_match_rt *es_match_rt_create(const es_queryset *qs) {
   rt->bits = es_calloc((na + 63) / 64 + 1, sizeof *rt->bits);
   rt->hits = es_malloc((na + 1) * sizeof *rt->hits); /* set_hit writes one past the last */
   rt->stamp = es_calloc(nq, sizeof *rt->stamp);
-  rt->cands = es_malloc(nq * sizeof *rt->cands);
+  rt->cands = es_malloc((nq + 1) * sizeof *rt->cands); /* the index walk writes one past the last */
   rt->occs = es_malloc(ES_MAX_OCCURRENCES * sizeof *rt->occs);
   rt->qs = qs;
   rt->cb = es_malloc((qs->natoms ? qs->natoms : 1) * sizeof *rt->cb);
