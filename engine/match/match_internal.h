@@ -22,13 +22,14 @@ typedef struct es_atom_table {
   size_t nslots;
 } es_atom_table;
 
-/* An index entry: a query whose trigger set has the atom, and an atom the
+/* An index entry: a query whose trigger set has the atom (its index with
+ * ES_POSTING_HOLDS, else where its record starts in qeval), and an atom the
  * query requires besides (ES_ATOM_ALWAYS(qs) when there is none). */
 typedef struct es_posting {
   uint32_t query, filter;
 } es_posting;
 /* In es_posting.query: the query holds whenever it is a candidate (only
- * atoms and ORs), so it is not evaluated. */
+ * atoms and ORs), so it is not evaluated, and the rest is its index. */
 #define ES_POSTING_HOLDS (1u << 31)
 /* In es_posting.query: the query's trigger set is this one atom, so it is
  * reached at most once per text and needs no stamp. */

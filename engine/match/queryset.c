@@ -311,9 +311,9 @@ static void index_build(const es_queryset *qs, const uint64_t *cost, uint64_t *s
         seen[a >> 6] |= 1ULL << (a & 63);
         if (pass == 0) off[a + 1]++;
         else
-          list[off[a] + fill[a]++] = (es_posting){(uint32_t)q | (qs->queries[q].any_atom ? ES_POSTING_HOLDS : 0) |
-                                                      (n == 1 ? ES_POSTING_ONCE : 0),
-                                                  filter};
+          list[off[a] + fill[a]++] = (es_posting){
+              (qs->queries[q].any_atom ? (uint32_t)q | ES_POSTING_HOLDS : qs->qeval_off[q]) | (n == 1 ? ES_POSTING_ONCE : 0),
+              filter};
       }
       for (uint32_t i = 0; i < n; i++) seen[set[i] >> 6] = 0;
     }
@@ -426,7 +426,8 @@ static void mark_positional(es_queryset *qs, const es_qnode *nd) {
 
 /* The conjunctive form queries are evaluated in when they have one: an AND
  * of clauses, each an OR of literals (an atom, or NOT an atom). Written
- * per query at qeval_off[q] in qeval: the number of clauses (or
+ * per query at qeval_off[q] in qeval: the query's index (index entries of
+ * evaluated queries point here), the number of clauses (or
  * ES_EVAL_PROG: evaluate the query's program, which NEARs need), then per
  * clause its number of literals and the literals (atom | ES_EVAL_NEG).
  * Candidates are then checked from one small array, without the query's
@@ -568,14 +569,19 @@ es_queryset *es_queryset_compile_opts(const es_query_def *defs, size_t n, const 
   }
   {
     size_t total = 0;
-    for (size_t q = 0; q < qs->nqueries; q++) total += 2 * (size_t)qs->queries[q].nprog + 1;
+    for (size_t q = 0; q < qs->nqueries; q++) total += 2 * (size_t)qs->queries[q].nprog + 2;
+    if (total > ES_POSTING_QUERY) {
+      *err = es_diag_set(diag, ES_EQUERY, "the queries are too large for one query set (%zu words of programs)", total);
+      goto fail;
+    }
     qs->qeval_off = es_malloc((qs->nqueries ? qs->nqueries : 1) * sizeof *qs->qeval_off);
     qs->qeval = es_malloc((total ? total : 1) * sizeof *qs->qeval);
     if (!qs->qeval_off || !qs->qeval) goto oom;
     uint32_t at = 0;
     for (size_t q = 0; q < qs->nqueries; q++) {
       qs->qeval_off[q] = at;
-      at += eval_form(&qs->queries[q], qs->qeval + at);
+      qs->qeval[at] = (uint32_t)q;
+      at += 1 + eval_form(&qs->queries[q], qs->qeval + at + 1);
     }
   }
   if (expand_phrases(&tab, &qs->phrase_words, &qs->phrase_off)) goto oom;
@@ -1216,28 +1222,28 @@ int es_queryset_match_meta(const es_queryset *qs, es_match_rt *rt, const char *t
       uint32_t pq = q_list[k].query, f = q_list[k].filter, pass = (uint32_t)(rt->bits[f >> 6] >> (f & 63)) & 1;
       rt->cands[nc] = pq & ~ES_POSTING_ONCE;
       if (!(pq & ES_POSTING_ONCE)) { /* the query may be reached through another atom too */
-        uint32_t q = pq & ES_POSTING_QUERY, st = rt->stamp[q];
+        uint32_t q = pq & ES_POSTING_HOLDS ? pq & ES_POSTING_QUERY : qs->qeval[pq & ES_POSTING_QUERY], st = rt->stamp[q];
         pass &= st != rt->cur;
         rt->stamp[q] = pass ? rt->cur : st;
       }
       nc += pass;
     }
   }
-  for (size_t i = 0; i < qs->nalways; i++) rt->cands[nc++] = qs->always[i]; /* never in the index */
+  for (size_t i = 0; i < qs->nalways; i++) rt->cands[nc++] = qs->qeval_off[qs->always[i]]; /* never in the index */
   int nout = 0;
   for (uint32_t i = 0; i < nc; i++) {
     if (rt->cands[i] & ES_POSTING_HOLDS) { /* without looking at the query */
       out[nout++] = rt->cands[i] & ~ES_POSTING_HOLDS;
       continue;
     }
-    const uint32_t *e = qs->qeval + qs->qeval_off[rt->cands[i]];
-    if (!(e[0] & ES_EVAL_PROG)) {
-      if (eval_holds(e, rt->bits)) out[nout++] = rt->cands[i];
+    const uint32_t *e = qs->qeval + rt->cands[i]; /* the query's index, then its form */
+    if (!(e[1] & ES_EVAL_PROG)) {
+      if (eval_holds(e + 1, rt->bits)) out[nout++] = e[0];
       continue;
     }
-    const es_query *q = &qs->queries[rt->cands[i]];
+    const es_query *q = &qs->queries[e[0]];
     if (q->nnear) eval_nears(qs, rt, q);
-    if (es__prog_eval(q->prog, q->nprog, rt->bits, rt->nbits)) out[nout++] = rt->cands[i];
+    if (es__prog_eval(q->prog, q->nprog, rt->bits, rt->nbits)) out[nout++] = e[0];
   }
   sort_u32(out, (uint32_t)nout);
   return nout;
