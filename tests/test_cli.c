@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -287,4 +288,65 @@ Test(cli, alert_of_a_silent_query_resolves) {
                   ES_BIN, dir, dir, dir, dir), 0);
   cr_expect(strstr(out, "\"state\":\"opened\""), "%s", out);
   cr_expect(strstr(out, "\"state\":\"resolved\""), "the silent query's alert resolves: %s", out);
+}
+
+/* Reads stdout of the child line by line until a line contains every
+ * needle, failing after 20 s; no sleeping: blocks on the pipe. */
+static bool read_until(FILE *f, const char *n1, const char *n2, char *line, size_t cap) {
+  while (fgets(line, (int)cap, f))
+    if (strstr(line, n1) && (!n2 || strstr(line, n2))) return true;
+  return false;
+}
+
+/* Early updates through a pipe, as a live dashboard sees them: a window
+ * that is still open is reported as it grows (early, not final), then once
+ * more when it closes (final, with its detection). The test waits on the
+ * engine's output, never on a clock. */
+Test(cli, early_updates_of_an_open_window) {
+  sh(NULL, 0, "printf 'queries:\\n  - id: fees\\n    query: fee\\n' > %s/q.yaml", dir);
+  int in[2], out[2];
+  cr_assert_eq(pipe(in), 0);
+  cr_assert_eq(pipe(out), 0);
+  char q[128], dlq[128];
+  snprintf(q, sizeof q, "%s/q.yaml", dir);
+  snprintf(dlq, sizeof dlq, "%s/d.jsonl", dir);
+  pid_t pid = fork();
+  cr_assert_geq(pid, 0);
+  if (pid == 0) {
+    dup2(in[0], 0);
+    dup2(out[1], 1);
+    int null = open("/dev/null", O_WRONLY);
+    if (null >= 0) dup2(null, 2);
+    close(in[1]);
+    close(out[0]);
+    execl(ES_BIN, ES_BIN, "replay", "--queries", q, "--early-updates", "20ms", "--dlq-output", dlq, "--no-progress",
+          (char *)NULL);
+    _exit(127);
+  }
+  close(in[0]);
+  close(out[1]);
+  FILE *w = fdopen(in[1], "w"), *r = fdopen(out[0], "r");
+  cr_assert(w && r);
+  alarm(20); /* a hang fails the test instead of blocking it */
+  char line[8192];
+  for (int i = 0; i < 3; i++)
+    fprintf(w, "{\"id\":\"m%d\",\"ts\":\"2026-01-05T00:00:0%dZ\",\"text\":\"the fee again\",\"author\":\"u%d\"}\n", i, i, i);
+  fflush(w);
+  cr_assert(read_until(r, "\"count\":3,", "\"early\":true", line, sizeof line), "no early update with 3 mentions");
+  cr_expect(strstr(line, "\"final\":false"), "%s", line);
+  cr_expect(!strstr(line, "\"class\""), "early updates carry no detection: %s", line);
+  for (int i = 3; i < 5; i++)
+    fprintf(w, "{\"id\":\"m%d\",\"ts\":\"2026-01-05T00:00:0%dZ\",\"text\":\"a fee\",\"author\":\"u%d\"}\n", i, i, i);
+  fflush(w);
+  cr_assert(read_until(r, "\"count\":5,", "\"early\":true", line, sizeof line), "no early update with 5 mentions");
+  fclose(w); /* end of input: the window closes */
+  cr_assert(read_until(r, "\"count\":5,", "\"final\":true", line, sizeof line), "no final record");
+  cr_expect(strstr(line, "\"class\""), "%s", line);
+  cr_expect(!strstr(line, "\"early\""), "%s", line);
+  cr_expect(!fgets(line, sizeof line, r), "nothing after the final record: %s", line);
+  fclose(r);
+  int st;
+  cr_assert_eq(waitpid(pid, &st, 0), pid);
+  alarm(0);
+  cr_expect(WIFEXITED(st) && WEXITSTATUS(st) == 0);
 }

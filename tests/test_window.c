@@ -458,3 +458,52 @@ Test(window, near_duplicates_collapse) {
     free(s);
   }
 }
+
+/* Early updates: every open window whose count changed since the last
+ * early update, marked early and not final; the windows stay as they were,
+ * so the final records equal those of a run without early updates. */
+Test(window, early_updates_report_changed_open_windows_only) {
+  static sink early, fin, plain;
+  early.n = fin.n = plain.n = 0;
+  es_window_opts o = opts(60000, 0);
+  es_windows *w = es_windows_create(&o, 3, collect, &fin);
+  es_windows *ref = es_windows_create(&o, 3, collect, &plain);
+  static const char *const authors[] = {"a", "b", "c", "a", "d", "a", "b", "e", "f", "a"};
+  for (int i = 0; i < 10; i++) {
+    add(w, 1000 + i, authors[i], i % 3 ? ES_LABEL_POSITIVE : ES_LABEL_NEGATIVE, (uint32_t)(i % 2));
+    add(ref, 1000 + i, authors[i], i % 3 ? ES_LABEL_POSITIVE : ES_LABEL_NEGATIVE, (uint32_t)(i % 2));
+    if (i == 4) {
+      cr_assert_eq(es_windows_early(w, collect, &early), 2, "queries 0 and 1 changed, 2 has no window");
+      cr_expect_eq(early.r[0].query, 0);
+      cr_expect_eq(early.r[0].count, 3);
+      cr_expect_eq(early.r[1].query, 1);
+      cr_expect_eq(early.r[1].count, 2);
+      cr_expect(early.r[0].early && !early.r[0].final);
+      cr_expect_eq(es_windows_early(w, collect, &early), 0, "nothing changed since");
+    }
+  }
+  add(w, 2000, "g", ES_LABEL_POSITIVE, 1);
+  add(ref, 2000, "g", ES_LABEL_POSITIVE, 1);
+  cr_assert_eq(es_windows_early(w, collect, &early), 2);
+  cr_expect_eq(early.r[2].count, 5, "query 0: five mentions so far");
+  cr_expect_eq(early.r[3].count, 6);
+  cr_expect_eq(early.r[3].ntop, 4, "b, a, e, g");
+  cr_expect_str_eq(early.r[3].top[0].name, "a");
+  cr_expect_eq(fin.n, 0, "early updates close nothing");
+  es_windows_flush(w);
+  es_windows_flush(ref);
+  cr_assert_eq(fin.n, plain.n);
+  for (int i = 0; i < fin.n; i++) {
+    cr_expect(fin.r[i].final && !fin.r[i].early);
+    cr_expect_eq(fin.r[i].count, plain.r[i].count);
+    cr_expect_eq(fin.r[i].unique_authors, plain.r[i].unique_authors);
+    cr_expect_eq(fin.r[i].ntop, plain.r[i].ntop);
+    for (int k = 0; k < fin.r[i].ntop; k++) {
+      cr_expect_str_eq(fin.r[i].top[k].name, plain.r[i].top[k].name);
+      cr_expect_eq(fin.r[i].top[k].count, plain.r[i].top[k].count);
+    }
+  }
+  cr_expect_eq(es_windows_early(w, collect, &early), 0, "no open window left");
+  es_windows_destroy(w);
+  es_windows_destroy(ref);
+}

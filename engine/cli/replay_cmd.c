@@ -50,6 +50,7 @@ static int help(FILE *f) {
         "      --window 60s[,1h]    window size(s) (default 60s)\n"
         "      --lateness 10s       allowed lateness (default 10s)\n"
         "      --idle-flush 30s     close windows after this much wall-clock idle time (0 = never)\n"
+        "      --early-updates 1s   also write open windows that changed, this often (default 0 = never)\n"
         "      --workers N          worker threads (default 1)\n"
         "      --format json|pretty window output format (default json)\n"
         "      --no-progress        no progress bar on the terminal\n"
@@ -69,7 +70,7 @@ int es__cmd_run(int argc, char **argv) { return es__run_pipeline(argc, argv, tru
 
 int es__run_pipeline(int argc, char **argv, bool kafka, const es_config *preset) {
   enum { O_QUERIES = 256, O_INPUT, O_OUTPUT, O_ENRICHED, O_DLQ, O_WINDOW, O_LATENESS, O_IDLE, O_WORKERS, O_FORMAT,
-         O_NOPROGRESS, O_BROKERS, O_TOPIC, O_GROUP, O_WTOPIC, O_ATOPIC, O_ETOPIC, O_DTOPIC, O_EXACTLY, O_NORELOAD, O_LAYERS, O_ALERTS };
+         O_NOPROGRESS, O_BROKERS, O_TOPIC, O_GROUP, O_WTOPIC, O_ATOPIC, O_ETOPIC, O_DTOPIC, O_EXACTLY, O_NORELOAD, O_LAYERS, O_ALERTS, O_EARLY };
   static const struct option opts[] = {
     {"config", required_argument, 0, 'c'},         {"queries", required_argument, 0, O_QUERIES},
     {"input", required_argument, 0, O_INPUT},       {"output", required_argument, 0, O_OUTPUT},
@@ -82,7 +83,7 @@ int es__run_pipeline(int argc, char **argv, bool kafka, const es_config *preset)
     {"alerts-topic", required_argument, 0, O_ATOPIC}, {"enriched-topic", required_argument, 0, O_ETOPIC},
     {"dlq-topic", required_argument, 0, O_DTOPIC},  {"exactly-once", no_argument, 0, O_EXACTLY},
     {"no-reload", no_argument, 0, O_NORELOAD},     {"layers", required_argument, 0, O_LAYERS},
-    {"alerts-output", required_argument, 0, O_ALERTS},
+    {"alerts-output", required_argument, 0, O_ALERTS}, {"early-updates", required_argument, 0, O_EARLY},
     {"help", no_argument, 0, 'h'},                  {0, 0, 0, 0}};
   cmd_name = kafka ? "run" : "replay";
   es_config cfg;
@@ -127,6 +128,13 @@ int es__run_pipeline(int argc, char **argv, bool kafka, const es_config *preset)
       }
       if (c == O_LATENESS) cfg.windows.lateness_ms = ms;
       else cfg.windows.idle_flush_ms = ms;
+      break;
+    case O_EARLY:
+      if (es_duration_parse(optarg, &ms) || (ms && ms < ES_EARLY_MIN_MS)) {
+        rc = fail_usage("--early-updates needs 0 (off) or a duration of at least 10ms such as 1s", optarg);
+        goto out;
+      }
+      cfg.windows.early_ms = ms;
       break;
     case O_WORKERS: {
       char *end;
@@ -233,6 +241,10 @@ int es__run_pipeline(int argc, char **argv, bool kafka, const es_config *preset)
     dead += st.reasons[r];
     size_t l = strlen(reasons);
     snprintf(reasons + l, sizeof reasons - l, " %s=%llu", es_reason_name(r), (unsigned long long)st.reasons[r]);
+  }
+  if (st.early_updates) { /* only when asked for: the line stays as it was otherwise */
+    size_t l = strlen(reasons);
+    snprintf(reasons + l, sizeof reasons - l, " early_updates=%llu", (unsigned long long)st.early_updates);
   }
   double rate = st.seconds > 0 ? (double)st.lines / st.seconds : 0;
   es_log_info("finished", "lines=%llu accepted=%llu matched=%llu windows=%llu spikes=%llu thresholds=%llu "

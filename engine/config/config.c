@@ -187,7 +187,7 @@ static int load_fields(ctx *x, yaml_node_t *m) {
 }
 
 static int load_windows(ctx *x, yaml_node_t *m) {
-  static const char *const keys[] = {"sizes", "size", "lateness", "idle_flush", NULL};
+  static const char *const keys[] = {"sizes", "size", "lateness", "idle_flush", "early_updates", NULL};
   if (need_map(x, m, "windows")) return ES_ECONFIG;
   FOR_PAIRS(m, k, v) {
     const char *ks = es__yaml_scalar(k);
@@ -216,6 +216,11 @@ static int load_windows(ctx *x, yaml_node_t *m) {
       }
     } else if (!strcmp(ks, "lateness")) rc = es__yaml_duration(x->y, v, ks, &x->c->windows.lateness_ms, x->d);
     else if (!strcmp(ks, "idle_flush")) rc = es__yaml_duration(x->y, v, ks, &x->c->windows.idle_flush_ms, x->d);
+    else if (!strcmp(ks, "early_updates")) {
+      rc = es__yaml_duration(x->y, v, ks, &x->c->windows.early_ms, x->d);
+      if (!rc && x->c->windows.early_ms && x->c->windows.early_ms < ES_EARLY_MIN_MS)
+        rc = es_diag_set(x->d, ES_ECONFIG, "%s: 'early_updates' must be 0 (off) or at least %dms", where, ES_EARLY_MIN_MS);
+    }
     else rc = es__yaml_unknown_key(x->y, k, "windows", keys, x->d);
     if (rc) return ES_ECONFIG;
   }

@@ -486,6 +486,12 @@ void es__kafka_window(es_kafka *k, const es_query *q, const es_window_result *w,
   }
 }
 
+void es__kafka_early(es_kafka *k, const es_query *q, const char *json, size_t n) {
+  if (n && json[n - 1] == '\n') n--;
+  /* No window or state header: an exactly-once restart passes over it. */
+  es__kafka_produce(k, k->kc->windows_topic, q->id, strlen(q->id), json, n, es__kafka_schema("earshot.window.early.v1"));
+}
+
 void es__kafka_enriched(es_kafka *k, const char *key, size_t kn, const char *json, size_t n) {
   if (!k->kc->enriched_topic) return;
   if (n && json[n - 1] == '\n') n--;

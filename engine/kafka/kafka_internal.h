@@ -124,6 +124,9 @@ rd_kafka_headers_t *es__kafka_schema(const char *name);
 void es__kafka_produce(es_kafka *k, const char *topic, const char *key, size_t kn, const char *val, size_t vn,
                        rd_kafka_headers_t *hdrs);
 void es__kafka_dead(es_kafka *k, const es_pipe *p, const es_batch *b, uint32_t rec, int reason, const char *detail);
+/* An early update of an open window, to the windows topic (keyed by query
+ * id, schema earshot.window.early.v1). */
+void es__kafka_early(es_kafka *k, const es_query *q, const char *json, size_t n);
 void es__kafka_enriched(es_kafka *k, const char *key, size_t kn, const char *json, size_t n);
 /* Records that input record `rec` (event time ts, INT64_MIN when rejected)
  * is done once the watermark reaches `mark`. */

@@ -69,6 +69,14 @@ void es_output_window_json(es_buf *b, const es_query *q, const es_window_result 
   /* A flood: most of the volume is copies, posted by many accounts. */
   ES_JSON_KEY(b, "flood");
   es_buf_puts(b, w->count >= 20 && w->effective * 2 <= w->count && w->unique_authors >= 10 ? "true" : "false");
+  if (!d) { /* an early update: the window is still open, detection runs when it closes */
+    ES_JSON_KEY(b, "early");
+    es_buf_puts(b, "true");
+    ES_JSON_KEY(b, "final");
+    es_buf_puts(b, "false");
+    es_buf_put(b, "}\n", 2);
+    return;
+  }
   ES_JSON_KEY(b, "class");
   es_buf_json_str(b, es_class_name(d->cls), strlen(es_class_name(d->cls)));
   key_f64(b, "expected", d->expected);

@@ -121,6 +121,34 @@ void es__pipe_window_sink(void *ctx, const es_window_result *w) {
   if (p->obuf.len >= OBUF_FLUSH) flush_obuf(p);
 }
 
+/* Early updates: the open windows that changed, without detection (it
+ * runs when a window closes). */
+static void early_sink(void *ctx, const es_window_result *w) {
+  es_pipe *p = ctx;
+  size_t si = (size_t)w->query * (size_t)p->cfg->windows.nsizes + (size_t)w->size_idx;
+  if (p->sup_win && w->end_ms <= p->sup_win[si]) return; /* published by an earlier run */
+  const es_query *q = es_queryset_get(p->qs, w->query);
+  p->st->early_updates++;
+  if (p->kafka) {
+    es_buf_clear(&p->kbuf);
+    es_output_window_json(&p->kbuf, q, w, NULL);
+    es__kafka_early(p->kafka, q, p->kbuf.data, p->kbuf.len);
+  }
+  if (p->out && !p->cfg->pretty) es_output_window_json(&p->obuf, q, w, NULL);
+}
+
+/* Every windows.early_ms of wall-clock time, the open windows that
+ * changed since; written out at once. */
+static void early_updates(es_pipe *p) {
+  if (!p->cfg->windows.early_ms) return;
+  int64_t now = es_time_mono_ms();
+  if (now - p->early_mark_ms < p->cfg->windows.early_ms) return;
+  p->early_mark_ms = now;
+  if (!es_windows_early(p->win, early_sink, p)) return;
+  flush_obuf(p);
+  if (p->out) fflush(p->out);
+}
+
 /* The event time until which a mention's windows are all open: the end of
  * its window of the largest size. */
 static int64_t done_mark(const es_pipe *p, int64_t ts) {
@@ -249,12 +277,15 @@ int es__aggregate(es_pipe *p) {
   int eofs = 0;
   p->started_ms = es_time_mono_ms();
   es_windows_touch(p->win, es_time_wall_ms());
+  p->early_mark_ms = es_time_mono_ms();
+  int wait_ms = p->cfg->windows.early_ms && p->cfg->windows.early_ms < 100 ? (int)p->cfg->windows.early_ms : 100;
   while (eofs < p->nworkers) {
     void *v;
     es_ring *r = &p->from_worker[next % (uint64_t)p->nworkers];
-    if (!es_ring_pop(r, &v, 100)) {
+    if (!es_ring_pop(r, &v, wait_ms)) {
       kafka_advance(p, es_time_wall_ms());
       es_windows_idle(p->win, es_time_wall_ms());
+      early_updates(p);
       if (p->kafka) es__kafka_tick(p->kafka, es_windows_watermark(p->win), es_time_mono_ms(), false);
       progress(p, false);
       /* A quiet stream: write out what closed so far. */
@@ -279,6 +310,7 @@ int es__aggregate(es_pipe *p) {
     es_windows_touch(p->win, es_time_wall_ms());
     es_ring_push(&p->free_batches, b);
     if (p->kafka) es__kafka_tick(p->kafka, es_windows_watermark(p->win), es_time_mono_ms(), false);
+    early_updates(p);
     progress(p, false);
   }
   p->stopped_early = *p->stop != 0;

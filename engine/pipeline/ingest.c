@@ -4,9 +4,10 @@
  *
  * Bounded memory: batches come from a fixed pool; when every batch is in
  * flight the ingest blocks on the free ring, which is the backpressure.
- * Pipes are polled with a 50 ms timeout so a slow stream's partial batch is
- * handed on instead of waiting for a full one, and so a stop request is
- * seen promptly. A record longer than a batch is cut: its first 4 KiB go to
+ * From a pipe, a partial batch is handed on once its first line has waited
+ * 50 ms (5 ms with early updates: they promise fresh windows), instead of
+ * waiting for a full one; polling wakes up at least that often, so a stop
+ * request is seen promptly. A record longer than a batch is cut: its first 4 KiB go to
  * the dead letters as record_too_long and the rest is skipped. */
 #include <errno.h>
 #include <poll.h>
@@ -14,12 +15,14 @@
 #include <string.h>
 
 #include "earshot/log.h"
+#include "earshot/timeutil.h"
 #include "pipeline_internal.h"
 
 typedef struct ingest {
   es_pipe *p;
   es_batch *b;
   uint64_t seq, line_no;
+  int64_t first_ms; /* when the current batch got its first line (monotonic), 0 = none yet */
   size_t line_start, scan;
   bool discarding; /* skipping the tail of a too-long record */
 } ingest;
@@ -37,6 +40,7 @@ static void rotate(ingest *g) {
   g->b = nb;
   g->line_start = 0;
   g->scan = 0;
+  g->first_ms = 0;
 }
 
 static void add_line(ingest *g, size_t start, size_t len, bool too_long) {
@@ -90,6 +94,7 @@ void *es__ingest_main(void *arg) {
   ingest g = {.p = p};
   g.b = es__batch_take(p);
   bool is_pipe = p->in_size == 0;
+  int64_t linger = p->cfg->windows.early_ms ? 5 : 50;
   for (;;) {
     if (*p->stop) break;
     es_batch *b = g.b;
@@ -109,8 +114,17 @@ void *es__ingest_main(void *arg) {
       continue;
     }
     if (is_pipe) {
+      int timeout = 50;
+      if (b->nlines) {
+        int64_t left = g.first_ms + linger - es_time_mono_ms();
+        if (left <= 0) {
+          rotate(&g);
+          continue;
+        }
+        if (left < timeout) timeout = (int)left;
+      }
       struct pollfd pfd = {.fd = p->in_fd, .events = POLLIN};
-      int pr = poll(&pfd, 1, 50);
+      int pr = poll(&pfd, 1, timeout);
       if (pr == 0) {
         if (b->nlines) rotate(&g); /* a slow stream: hand on what we have */
         continue;
@@ -127,6 +141,7 @@ void *es__ingest_main(void *arg) {
     if (n == 0) break;
     b->len += (size_t)n;
     scan_lines(&g);
+    if (g.b->nlines && !g.first_ms) g.first_ms = es_time_mono_ms();
   }
   /* End of input: a last line without '\n' is still a record. */
   if (!g.discarding && g.b->len > g.line_start) {

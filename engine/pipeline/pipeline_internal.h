@@ -73,6 +73,7 @@ typedef struct es_pipe {
   int64_t first_batch_ms, last_batch_ms; /* when records started and stopped flowing */
   uint64_t log_mark_lines;
   int64_t started_ms, last_progress_ms;
+  int64_t early_mark_ms;     /* when the last early updates were written (monotonic) */
   bool progress_tty, stopped_early;
   int io_err;
   es_diag *diag;

@@ -36,6 +36,7 @@ typedef struct acc {
   uint32_t nsamples, ntop, nreach, ndup, nterms;
   struct termset *terms; /* Space-Saving over the mentions' terms (windows that count terms; on first use) */
   uint64_t term_docs;    /* mentions whose terms were counted */
+  uint64_t early_count;  /* count when its last early update was emitted */
   uint8_t tix[2 * ES_TOPK_COUNTERS]; /* author hash -> counter index + 1 (open addressing) */
   /* From here on, arrays whose valid part the counts above give: a reused
    * accumulator clears only what precedes them. */
@@ -530,60 +531,96 @@ static int u32_cmp(const void *x, const void *y) {
   return a < b ? -1 : a > b;
 }
 
-static void emit(es_windows *w, int size_idx, const slot *s, uint32_t q, acc *a) {
-  es_window_result r;
-  memset(&r, 0, sizeof r);
+/* The record of query q's window in slot s. The window stays usable when
+ * `keep` (an early update): the Space-Saving counters are sorted in a copy. */
+static void fill_result(es_windows *w, int size_idx, const slot *s, uint32_t q, acc *a, bool keep, es_window_result *rp) {
+  memset(rp, 0, sizeof *rp);
   int64_t size = w->sizes[size_idx].size;
-  r.query = q;
-  r.size_idx = size_idx;
-  r.size_ms = size;
-  r.index = s->index;
-  r.start_ms = s->index * size;
-  r.end_ms = r.start_ms + size;
-  r.final = true;
+  rp->query = q;
+  rp->size_idx = size_idx;
+  rp->size_ms = size;
+  rp->index = s->index;
+  rp->start_ms = s->index * size;
+  rp->end_ms = rp->start_ms + size;
+  rp->final = true;
   if (a) {
-    r.count = a->count;
-    r.positive = a->pos;
-    r.negative = a->neg;
-    r.neutral = a->neu;
-    r.unscored = a->unscored;
+    rp->count = a->count;
+    rp->positive = a->pos;
+    rp->negative = a->neg;
+    rp->neutral = a->neu;
+    rp->unscored = a->unscored;
     uint64_t scored = a->count - a->unscored;
-    r.sentiment_mean = scored ? (double)a->sum_compound / 1e9 / (double)scored : 0.0;
-    r.unique_authors = es_hll_count(&a->hll);
+    rp->sentiment_mean = scored ? (double)a->sum_compound / 1e9 / (double)scored : 0.0;
+    rp->unique_authors = es_hll_count(&a->hll);
     /* Distinct texts, never more than the mentions (the estimate is exact up
      * to 32 and within 1.6 % beyond); mentions without a content hash count
      * as distinct. */
     uint64_t texts = es_hll_count(&a->texts) + a->untexted;
-    r.effective = texts < a->count ? texts : a->count;
+    rp->effective = texts < a->count ? texts : a->count;
     /* Near-duplicates: each cluster's mentions beyond its first (its
      * guaranteed count) are copies too. */
     uint64_t near = 0;
     for (uint32_t i = 0; i < a->ndup; i++)
       if (a->dcount[i] - a->derr[i] > 1) near += a->dcount[i] - a->derr[i] - 1;
-    if (a->count - near < r.effective) r.effective = a->count - near;
-    r.nsamples = (int)a->nsamples;
-    for (uint32_t i = 0; i < a->nsamples; i++) memcpy(r.samples[i], a->sample[i], ES_SAMPLE_ID_MAX);
-    r.reach = a->reach;
-    qsort(a->top, a->ntop, sizeof *a->top, top_cmp);
+    if (a->count - near < rp->effective) rp->effective = a->count - near;
+    rp->nsamples = (int)a->nsamples;
+    for (uint32_t i = 0; i < a->nsamples; i++) memcpy(rp->samples[i], a->sample[i], ES_SAMPLE_ID_MAX);
+    rp->reach = a->reach;
+    topc copy[ES_TOPK_COUNTERS], *top = a->top;
+    if (keep) { /* the counters' order is their index's */
+      memcpy(copy, a->top, a->ntop * sizeof *copy);
+      top = copy;
+    }
+    qsort(top, a->ntop, sizeof *top, top_cmp);
     for (uint32_t i = 0; i < a->ntop && i < ES_TOP_AUTHORS; i++) {
-      memcpy(r.top[i].name, a->top[i].name, sizeof r.top[i].name);
-      r.top[i].count = a->top[i].count - a->top[i].err;
-      r.top[i].reach = a->top[i].reach;
-      r.ntop++;
+      memcpy(rp->top[i].name, top[i].name, sizeof rp->top[i].name);
+      rp->top[i].count = top[i].count - top[i].err;
+      rp->top[i].reach = top[i].reach;
+      rp->ntop++;
     }
     for (uint32_t i = 0; i < a->nreach; i++) {
-      memcpy(r.top_reach[i].name, a->reach_top[i].name, sizeof r.top_reach[i].name);
-      r.top_reach[i].reach = a->reach_top[i].reach;
+      memcpy(rp->top_reach[i].name, a->reach_top[i].name, sizeof rp->top_reach[i].name);
+      rp->top_reach[i].reach = a->reach_top[i].reach;
     }
-    r.ntop_reach = (int)a->nreach;
+    rp->ntop_reach = (int)a->nreach;
     if (a->terms) {
-      r.terms = a->terms->c;
-      r.nterms = (int)a->nterms;
-      r.term_docs = a->term_docs;
-      r.nhot = es_terms_hot(w->tbase[q], &r, r.hot, ES_HOT_TERMS);
+      rp->terms = a->terms->c;
+      rp->nterms = (int)a->nterms;
+      rp->term_docs = a->term_docs;
+      rp->nhot = es_terms_hot(w->tbase[q], rp, rp->hot, ES_HOT_TERMS);
     }
   }
+}
+
+static void emit(es_windows *w, int size_idx, const slot *s, uint32_t q, acc *a) {
+  es_window_result r;
+  fill_result(w, size_idx, s, q, a, false, &r);
   w->sink(w->ctx, &r);
+}
+
+size_t es_windows_early(es_windows *w, es_window_sink sink, void *ctx) {
+  size_t n = 0;
+  es_window_result r;
+  for (int i = 0; i < w->o.nsizes; i++) {
+    sizeset *ss = &w->sizes[i];
+    for (size_t k = 0; k < ss->nopen; k++) {
+      slot *s = &ss->open[k];
+      size_t m = 0; /* changed windows, in query order */
+      for (uint32_t t = 0; t < s->ntouched; t++)
+        if (s->accs[s->touched[t]]->count != s->accs[s->touched[t]]->early_count) w->emit_list[m++] = s->touched[t];
+      qsort(w->emit_list, m, sizeof *w->emit_list, u32_cmp);
+      for (size_t j = 0; j < m; j++) {
+        acc *a = s->accs[w->emit_list[j]];
+        fill_result(w, i, s, w->emit_list[j], a, true, &r);
+        r.final = false;
+        r.early = true;
+        a->early_count = a->count;
+        sink(ctx, &r);
+        n++;
+      }
+    }
+  }
+  return n;
 }
 
 static void close_slot(es_windows *w, int size_idx) {

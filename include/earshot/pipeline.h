@@ -22,6 +22,7 @@ typedef struct es_pipeline_stats {
   uint64_t hits;       /* (mention, query) matches */
   uint64_t reasons[ES_REASON_COUNT]; /* dead letters by reason */
   uint64_t windows, spikes, thresholds, noise;
+  uint64_t early_updates; /* early records of open windows written */
   uint64_t bytes;
   double seconds;
   int workers;

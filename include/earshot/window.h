@@ -50,11 +50,14 @@ typedef struct es_hot_term {
   double lift;     /* its share of the window's mentions / its share in the baseline */
 } es_hot_term;
 
+#define ES_EARLY_MIN_MS 10 /* the shortest interval of early updates */
+
 typedef struct es_window_opts {
   int64_t size_ms[ES_MAX_WINDOW_SIZES];
   int nsizes;
   int64_t lateness_ms;   /* watermark = max event time - lateness */
   int64_t idle_flush_ms; /* wall-clock idle time after which all open windows close; 0 = never */
+  int64_t early_ms;      /* wall-clock interval of early updates of open windows; 0 = none */
   bool emit_empty;       /* also emit zero windows for queries without mentions */
   bool manual_advance;   /* event time is advanced only by es_windows_advance (Kafka:
                             the minimum over input partitions), not by each mention */
@@ -131,6 +134,7 @@ typedef struct es_window_result {
   es_hot_term hot[ES_HOT_TERMS];
   int nhot;
   bool final;
+  bool early; /* an early update of a window still open (es_windows_early) */
 } es_window_result;
 
 /* The terms of window w over-represented against baseline b (NULL: none
@@ -181,6 +185,10 @@ int es_windows_remap(es_windows *w, size_t new_nq, const int64_t *old_of_new);
 void es_windows_watch(es_windows *w, uint32_t q, int size_idx, bool on);
 /* End of input: closes every open window (final). */
 void es_windows_flush(es_windows *w);
+/* Early updates: calls sink with the record of every open window whose
+ * count changed since its last early update (early = true, final = false;
+ * the window stays open and unchanged). Returns how many. */
+size_t es_windows_early(es_windows *w, es_window_sink sink, void *ctx);
 int64_t es_windows_watermark(const es_windows *w);
 /* The largest event time observed, INT64_MIN before any. */
 int64_t es_windows_max_event(const es_windows *w);
