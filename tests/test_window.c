@@ -507,3 +507,42 @@ Test(window, early_updates_report_changed_open_windows_only) {
   es_windows_destroy(w);
   es_windows_destroy(ref);
 }
+
+/* The text pass classifies 16 bytes at a time; on every text it must give
+ * what the byte-at-a-time pass gives: hash, terms and SimHash. Random texts
+ * from awkward pieces: URLs (also glued to words), handles, RT, capitals,
+ * UTF-8, words past 32 bytes, tabs and newlines, lengths past the fast
+ * path's 4 KiB. */
+Test(window, text_pass_fast_path_equals_the_byte_loop) {
+  static const char *const pieces[] = {"the", "Fee", "FEES", "charged", "twice", "http://x.co/a", "https://t.co/Zz",
+                                       "www.acme.com", "wwwx", "hhttp://a.b", "xhttp://y", "@acme", "@", "RT ", "rt",
+                                       "café", "ÉTÉ", "東京", "😡", "don't", "a-b", "#fail", "123", "x",
+                                       "supercalifragilisticexpialidocious-and-more", "abcdefghijklmnopqrstuvwxyzabcdefgh",
+                                       "wh", "ht", "htt", "http", "WWW.", "\t", "\n", "  ", ",", ".", "!", "\xff", "\xc3"};
+  enum { NP = sizeof pieces / sizeof *pieces };
+  uint64_t rng = 0x9e3779b97f4a7c15ULL;
+  static char text[9000];
+  for (int t = 0; t < 20000; t++) {
+    size_t n = 0;
+    int words = t % 500 == 0 ? 1500 : 1 + (int)(rng % 40); /* a few texts past 4 KiB */
+    for (int k = 0; k < words && n < sizeof text - 64; k++) {
+      rng ^= rng << 13;
+      rng ^= rng >> 7;
+      rng ^= rng << 17;
+      const char *p = pieces[rng % NP];
+      size_t l = strlen(p);
+      memcpy(text + n, p, l);
+      n += l;
+      if (rng >> 60 < 12) text[n++] = ' ';
+    }
+    char o1[ES_MENTION_TERMS * ES_TERM_MAX], o2[ES_MENTION_TERMS * ES_TERM_MAX];
+    size_t l1, l2;
+    uint64_t s1, s2;
+    uint64_t h1 = es_content_hash_terms(text, n, o1, sizeof o1, &l1, &s1);
+    uint64_t h2 = es__content_hash_terms_bytes(text, n, o2, sizeof o2, &l2, &s2);
+    cr_assert_eq(h1, h2, "hash of '%.*s'", (int)(n < 300 ? n : 300), text);
+    cr_assert_eq(s1, s2, "SimHash of '%.*s'", (int)(n < 300 ? n : 300), text);
+    cr_assert(l1 == l2 && !memcmp(o1, o2, l1), "terms of '%.*s': '%.*s' vs '%.*s'", (int)(n < 300 ? n : 300), text,
+              (int)l1, o1, (int)l2, o2);
+  }
+}

@@ -98,6 +98,9 @@ size_t es_content_terms(const char *text, size_t n, char *out, size_t cap);
  * the text's SimHash (64 bits over its words of 4 bytes or more; 0 when it
  * has fewer than ES_NEAR_MIN_WORDS of them). */
 uint64_t es_content_hash_terms(const char *text, size_t n, char *out, size_t cap, size_t *olen, uint64_t *simhash);
+/* The same, a byte at a time: the reference the classified fast path must
+ * equal (tests). */
+uint64_t es__content_hash_terms_bytes(const char *text, size_t n, char *out, size_t cap, size_t *olen, uint64_t *simhash);
 
 typedef struct es_top_author {
   char name[ES_AUTHOR_NAME_MAX];
