@@ -165,14 +165,22 @@ void es_buf_json_f64(es_buf *b, double v) {
     digits /= 10;
     frac--;
   }
-  char tmp[40];
-  int n = 0;
+  char tmp[40], rev[24];
+  int n = 0, k = 0;
   long long ip = digits / (long long)p10[frac], fp = digits % (long long)p10[frac];
   if (v < 0) tmp[n++] = '-';
-  n += snprintf(tmp + n, sizeof tmp - (size_t)n, "%lld", ip);
+  do { /* the integer part, without printf (it cost 660 instructions a number) */
+    rev[k++] = (char)('0' + ip % 10);
+    ip /= 10;
+  } while (ip);
+  while (k) tmp[n++] = rev[--k];
   if (frac > 0) {
     tmp[n++] = '.';
-    for (int k = frac - 1; k >= 0; k--) tmp[n++] = (char)('0' + (fp / (long long)p10[k]) % 10);
+    for (k = frac - 1; k >= 0; k--) { /* with its leading zeros */
+      tmp[n + k] = (char)('0' + fp % 10);
+      fp /= 10;
+    }
+    n += frac;
   }
   es_buf_put(b, tmp, (size_t)n);
 }
