@@ -16,7 +16,7 @@ void es_buf_free(es_buf *b) {
   es_buf_init(b);
 }
 
-bool es_buf_reserve(es_buf *b, size_t extra) {
+bool es__buf_grow(es_buf *b, size_t extra) {
   if (b->oom) return false;
   if (b->cap - b->len >= extra) return true;
   size_t cap = b->cap ? b->cap : 256;
@@ -31,18 +31,6 @@ bool es_buf_reserve(es_buf *b, size_t extra) {
   return true;
 }
 
-void es_buf_put(es_buf *b, const void *p, size_t n) {
-  if (!n || !es_buf_reserve(b, n)) return; /* n == 0: p may be NULL (an empty buffer) */
-  memcpy(b->data + b->len, p, n);
-  b->len += n;
-}
-
-void es_buf_puts(es_buf *b, const char *s) { es_buf_put(b, s, strlen(s)); }
-
-void es_buf_putc(es_buf *b, char c) {
-  if (!es_buf_reserve(b, 1)) return;
-  b->data[b->len++] = c;
-}
 
 void es_buf_printf(es_buf *b, const char *fmt, ...) {
   va_list ap;
@@ -95,17 +83,6 @@ void es_buf_json_str(es_buf *b, const char *s, size_t n) {
 
 void es_buf_json_key(es_buf *b, const char *key) { es_buf_json_keyn(b, key, strlen(key)); }
 
-void es_buf_json_keyn(es_buf *b, const char *key, size_t n) {
-  if (!es_buf_reserve(b, n + 4)) return;
-  char *o = b->data + b->len;
-  if (b->len && o[-1] != '{' && o[-1] != '[') *o++ = ',';
-  *o++ = '"';
-  memcpy(o, key, n);
-  o += n;
-  *o++ = '"';
-  *o++ = ':';
-  b->len = (size_t)(o - b->data);
-}
 
 /* Integers without printf: window records are mostly integers, and the
  * aggregator formats every one of them. */

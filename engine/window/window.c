@@ -536,9 +536,9 @@ static int u32_cmp(const void *x, const void *y) {
   return a < b ? -1 : a > b;
 }
 
-/* The record of query q's window in slot s. The window stays usable when
- * `keep` (an early update): the Space-Saving counters are sorted in a copy. */
-static void fill_result(es_windows *w, int size_idx, const slot *s, uint32_t q, acc *a, bool keep, es_window_result *rp) {
+/* The record of query q's window in slot s; the window is left as it was
+ * (an early update keeps using it). */
+static void fill_result(es_windows *w, int size_idx, const slot *s, uint32_t q, const acc *a, es_window_result *rp) {
   memset(rp, 0, sizeof *rp);
   int64_t size = w->sizes[size_idx].size;
   rp->query = q;
@@ -571,16 +571,19 @@ static void fill_result(es_windows *w, int size_idx, const slot *s, uint32_t q, 
     rp->nsamples = (int)a->nsamples;
     for (uint32_t i = 0; i < a->nsamples; i++) memcpy(rp->samples[i], a->sample[i], ES_SAMPLE_ID_MAX);
     rp->reach = a->reach;
-    topc copy[ES_TOPK_COUNTERS], *top = a->top;
-    if (keep) { /* the counters' order is their index's */
-      memcpy(copy, a->top, a->ntop * sizeof *copy);
-      top = copy;
-    }
-    qsort(top, a->ntop, sizeof *top, top_cmp);
+    _Static_assert(ES_TOPK_COUNTERS <= 32, "one bit per counter");
+    /* The first ES_TOP_AUTHORS in top_cmp's order, picked without moving
+     * the counters (their order is their index's, and they are large). */
+    uint32_t taken = 0; /* bit per counter */
     for (uint32_t i = 0; i < a->ntop && i < ES_TOP_AUTHORS; i++) {
-      memcpy(rp->top[i].name, top[i].name, sizeof rp->top[i].name);
-      rp->top[i].count = top[i].count - top[i].err;
-      rp->top[i].reach = top[i].reach;
+      int best = -1;
+      for (uint32_t k = 0; k < a->ntop; k++)
+        if (!(taken >> k & 1) && (best < 0 || top_cmp(&a->top[k], &a->top[best]) < 0)) best = (int)k;
+      taken |= 1u << best;
+      const topc *t = &a->top[best];
+      memcpy(rp->top[i].name, t->name, sizeof rp->top[i].name);
+      rp->top[i].count = t->count - t->err;
+      rp->top[i].reach = t->reach;
       rp->ntop++;
     }
     for (uint32_t i = 0; i < a->nreach; i++) {
@@ -599,8 +602,23 @@ static void fill_result(es_windows *w, int size_idx, const slot *s, uint32_t q, 
 
 static void emit(es_windows *w, int size_idx, const slot *s, uint32_t q, acc *a) {
   es_window_result r;
-  fill_result(w, size_idx, s, q, a, false, &r);
+  fill_result(w, size_idx, s, q, a, &r);
   w->sink(w->ctx, &r);
+}
+
+/* The queries of slot s with an accumulator (and, with `watch`, the
+ * watched ones), in query order, into out (nq entries). A slot that most
+ * queries touched is read in one pass over them instead of sorted. */
+static size_t in_query_order(const es_windows *w, const slot *s, const uint8_t *watch, uint32_t *out) {
+  size_t n = 0;
+  if (watch || (size_t)s->ntouched * 8 >= w->nq) {
+    for (uint32_t q = 0; q < w->nq; q++)
+      if (s->accs[q] || (watch && watch[q])) out[n++] = q;
+    return n;
+  }
+  memcpy(out, s->touched, s->ntouched * sizeof *out);
+  qsort(out, s->ntouched, sizeof *out, u32_cmp);
+  return s->ntouched;
 }
 
 size_t es_windows_early(es_windows *w, es_window_sink sink, void *ctx) {
@@ -610,13 +628,11 @@ size_t es_windows_early(es_windows *w, es_window_sink sink, void *ctx) {
     sizeset *ss = &w->sizes[i];
     for (size_t k = 0; k < ss->nopen; k++) {
       slot *s = &ss->open[k];
-      size_t m = 0; /* changed windows, in query order */
-      for (uint32_t t = 0; t < s->ntouched; t++)
-        if (s->accs[s->touched[t]]->count != s->accs[s->touched[t]]->early_count) w->emit_list[m++] = s->touched[t];
-      qsort(w->emit_list, m, sizeof *w->emit_list, u32_cmp);
+      size_t m = in_query_order(w, s, NULL, w->emit_list);
       for (size_t j = 0; j < m; j++) {
         acc *a = s->accs[w->emit_list[j]];
-        fill_result(w, i, s, w->emit_list[j], a, true, &r);
+        if (a->count == a->early_count) continue; /* unchanged since the last early update */
+        fill_result(w, i, s, w->emit_list[j], a, &r);
         r.final = false;
         r.early = true;
         a->early_count = a->count;
@@ -636,17 +652,9 @@ static void close_slot(es_windows *w, int size_idx) {
   ss->closed_below = s.index + 1;
   if (w->o.emit_empty) {
     for (uint32_t q = 0; q < w->nq; q++) emit(w, size_idx, &s, q, s.accs[q]);
-  } else if (w->nwatch[size_idx]) {
-    /* Touched queries and watched ones, in query order. */
-    size_t n = 0;
-    for (uint32_t t = 0; t < s.ntouched; t++) w->emit_list[n++] = s.touched[t];
-    for (uint32_t q = 0; q < w->nq; q++)
-      if (w->watch[size_idx][q] && !s.accs[q]) w->emit_list[n++] = q;
-    qsort(w->emit_list, n, sizeof *w->emit_list, u32_cmp);
+  } else { /* touched queries (and watched ones), in query order */
+    size_t n = in_query_order(w, &s, w->nwatch[size_idx] ? w->watch[size_idx] : NULL, w->emit_list);
     for (size_t k = 0; k < n; k++) emit(w, size_idx, &s, w->emit_list[k], s.accs[w->emit_list[k]]);
-  } else {
-    qsort(s.touched, s.ntouched, sizeof *s.touched, u32_cmp);
-    for (uint32_t t = 0; t < s.ntouched; t++) emit(w, size_idx, &s, s.touched[t], s.accs[s.touched[t]]);
   }
   for (uint32_t t = 0; t < s.ntouched; t++) {
     acc *a = s.accs[s.touched[t]];

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdbool.h>
+#include <string.h>
 
 typedef struct es_buf {
   char *data;
@@ -21,10 +22,23 @@ typedef struct es_buf {
 void es_buf_init(es_buf *b);
 void es_buf_free(es_buf *b);
 static inline void es_buf_clear(es_buf *b) { b->len = 0; }
-bool es_buf_reserve(es_buf *b, size_t extra);
-void es_buf_put(es_buf *b, const void *p, size_t n);
-void es_buf_puts(es_buf *b, const char *s);
-void es_buf_putc(es_buf *b, char c);
+/* Grows the buffer so that `extra` more bytes fit; false after OOM. */
+bool es__buf_grow(es_buf *b, size_t extra);
+/* The appends are inline: a window record is some 60 of them, and the
+ * aggregator writes hundreds of thousands of records a second. */
+static inline bool es_buf_reserve(es_buf *b, size_t extra) {
+  return (!b->oom && b->cap - b->len >= extra) || es__buf_grow(b, extra);
+}
+static inline void es_buf_put(es_buf *b, const void *p, size_t n) {
+  if (!n || !es_buf_reserve(b, n)) return; /* n == 0: p may be NULL (an empty buffer) */
+  memcpy(b->data + b->len, p, n);
+  b->len += n;
+}
+static inline void es_buf_puts(es_buf *b, const char *s) { es_buf_put(b, s, strlen(s)); }
+static inline void es_buf_putc(es_buf *b, char c) {
+  if (!es_buf_reserve(b, 1)) return;
+  b->data[b->len++] = c;
+}
 void es_buf_printf(es_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* JSON pieces. es_buf_json_str writes a quoted, escaped string; input is
@@ -32,7 +46,17 @@ void es_buf_printf(es_buf *b, const char *fmt, ...) __attribute__((format(printf
  * written) and control characters are escaped as \u00XX. */
 void es_buf_json_str(es_buf *b, const char *s, size_t n);
 void es_buf_json_key(es_buf *b, const char *key); /* ,"key": or "key": after { */
-void es_buf_json_keyn(es_buf *b, const char *key, size_t n);
+static inline void es_buf_json_keyn(es_buf *b, const char *key, size_t n) {
+  if (!es_buf_reserve(b, n + 4)) return;
+  char *o = b->data + b->len;
+  if (b->len && o[-1] != '{' && o[-1] != '[') *o++ = ',';
+  *o++ = '"';
+  memcpy(o, key, n);
+  o += n;
+  *o++ = '"';
+  *o++ = ':';
+  b->len = (size_t)(o - b->data);
+}
 /* A literal key, its length known at compile time. */
 #define ES_JSON_KEY(b, lit) es_buf_json_keyn((b), (lit), sizeof(lit) - 1)
 void es_buf_json_i64(es_buf *b, int64_t v);
