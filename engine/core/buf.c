@@ -127,7 +127,10 @@ void es_buf_json_f64(es_buf *b, double v) {
     return;
   }
   static const double p10[] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10};
-  int e = (int)floor(log10(a)); /* -4 .. 5 */
+  int e = -4; /* floor(log10(a)): -4 .. 5, by comparisons (log10 cost ~100 instructions; next to a power of ten
+                 either answer gives the same digits, the carry below settles it) */
+  static const double lim[] = {1e-3, 1e-2, 1e-1, 1e0, 1e1, 1e2, 1e3, 1e4, 1e5};
+  while (e < 5 && a >= lim[e + 4]) e++;
   int frac = 5 - e;            /* decimals for six significant digits: 0 .. 9 */
   long long digits = llround(a * p10[frac]);
   if (digits >= 1000000) { /* rounding carried into a seventh digit */

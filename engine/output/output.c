@@ -2,16 +2,30 @@
  * include/earshot/output.h). Workers call the DLQ and enriched writers, the
  * aggregator the window writers; each into its own es_buf. */
 #include <math.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "earshot/mem.h"
 #include "earshot/output.h"
 #include "earshot/timeutil.h"
 
+/* A time as a JSON string. The records of one window share its start and
+ * end, so the last two formatted are kept (per thread). */
 static void time_value(es_buf *b, int64_t ms) {
-  char t[32];
-  size_t n = es_time_format_rfc3339(ms, t);
-  es_buf_json_str(b, t, n);
+  static _Thread_local struct {
+    int64_t ms;
+    size_t n;
+    char t[32];
+  } cache[2] = {{INT64_MIN, 0, ""}, {INT64_MIN, 0, ""}};
+  static _Thread_local int next;
+  int i = cache[0].ms == ms ? 0 : cache[1].ms == ms ? 1 : -1;
+  if (i < 0) {
+    i = next;
+    next ^= 1;
+    cache[i].ms = ms;
+    cache[i].n = es_time_format_rfc3339(ms, cache[i].t);
+  }
+  es_buf_json_str(b, cache[i].t, cache[i].n);
 }
 
 /* "key":value with a literal key */
