@@ -56,7 +56,19 @@ void es_buf_json_str(es_buf *b, const char *s, size_t n) {
   if (!es_buf_reserve(b, n * 6 + 2)) return;
   char *o = b->data + b->len;
   *o++ = '"';
-  for (size_t i = 0; i < n; i++) {
+  size_t i = 0;
+  /* Runs of 8 bytes with nothing to escape are copied whole (SWAR: a byte
+   * below 0x20, or equal to '"' or '\\', sets its high bit in `bad`). */
+  for (; i + 8 <= n; i += 8) {
+    uint64_t x, ones = 0x0101010101010101ULL, high = 0x8080808080808080ULL;
+    memcpy(&x, s + i, 8);
+    uint64_t q = x ^ (ones * '"'), bs = x ^ (ones * '\\');
+    uint64_t bad = ((x - ones * 0x20) | (q - ones) | (bs - ones)) & ~x & high;
+    if (bad) break;
+    memcpy(o, &x, 8);
+    o += 8;
+  }
+  for (; i < n; i++) {
     unsigned char c = (unsigned char)s[i];
     if (c >= 0x20 && c != '"' && c != '\\') {
       *o++ = (char)c;
@@ -87,14 +99,24 @@ void es_buf_json_key(es_buf *b, const char *key) { es_buf_json_keyn(b, key, strl
 /* Integers without printf: window records are mostly integers, and the
  * aggregator formats every one of them. */
 void es_buf_json_u64(es_buf *b, uint64_t v) {
+  static const char pairs[] = "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+                              "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+                              "8081828384858687888990919293949596979899";
   char tmp[20];
-  int n = 0;
-  do {
-    tmp[n++] = (char)('0' + v % 10);
-    v /= 10;
-  } while (v);
-  if (!es_buf_reserve(b, (size_t)n)) return;
-  while (n) b->data[b->len++] = tmp[--n];
+  int n = 20;
+  while (v >= 100) { /* two digits at a time */
+    unsigned r = (unsigned)(v % 100);
+    v /= 100;
+    tmp[--n] = pairs[2 * r + 1];
+    tmp[--n] = pairs[2 * r];
+  }
+  if (v >= 10) {
+    tmp[--n] = pairs[2 * v + 1];
+    tmp[--n] = pairs[2 * v];
+  } else {
+    tmp[--n] = (char)('0' + v);
+  }
+  es_buf_put(b, tmp + n, (size_t)(20 - n));
 }
 
 void es_buf_json_i64(es_buf *b, int64_t v) {
