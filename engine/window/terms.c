@@ -74,7 +74,8 @@ int es_terms_hot(const es_termbase *b, const es_window_result *w, es_hot_term *h
     if (lift < 2) continue;
     double sc = (double)g * log(lift);
     int at = n < max ? n : max;
-    while (at > 0 && sc > score[at - 1]) at--;
+    while (at > 0 && (sc > score[at - 1] || (sc == score[at - 1] && strcmp(t->text, hot[at - 1].text) < 0)))
+      at--; /* equal scores in word order, whatever order the counters are in */
     if (at >= max) continue;
     int last = n < max ? n : max - 1;
     for (int i = last; i > at; i--) {

@@ -142,7 +142,7 @@ typedef struct es_window_result {
 
 /* The terms of window w over-represented against baseline b (NULL: none
  * yet): at least 3 of its mentions and at least twice the baseline's share
- * of mentions, best first by count x log(lift), at most max (<=
+ * of mentions, best first by count x log(lift) (ties in word order), at most max (<=
  * ES_HOT_TERMS). Returns how many were written to hot. */
 int es_terms_hot(const es_termbase *b, const es_window_result *w, es_hot_term *hot, int max);
 
