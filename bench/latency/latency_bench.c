@@ -20,7 +20,9 @@
  * First the maximum: MAX_COUNT mentions as fast as the pipe takes them,
  * rate = mentions / (first write -> the last final record). Then SECONDS
  * (default 4) at each fraction of it (default 0.25,0.5,0.9). Prints one
- * key=value line per run. */
+ * key=value line per run, with the percentiles and a histogram (mentions
+ * per latency bucket, "upper bound in ms:count", the last bucket
+ * unbounded). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -184,6 +186,19 @@ static int cmp64(const void *a, const void *b) {
   return x < y ? -1 : x > y;
 }
 
+/* Counts per latency bucket (upper bounds in ms, roughly 1-2-5 steps), as
+ * "bound:count,..." for the histogram plot; v sorted. */
+static void hist(const int64_t *v, size_t n, char *out, size_t cap) {
+  static const double ub[] = {1, 2, 3, 5, 7, 10, 15, 20, 30, 50, 70, 100, 150, 200, 300, 500, 700, 1000, 1500, 2000, 1e12};
+  size_t i = 0, len = 0;
+  out[0] = 0;
+  for (size_t b = 0; b < sizeof ub / sizeof *ub && len < cap; b++) {
+    size_t c = 0;
+    while (i < n && (double)v[i] / 1e6 <= ub[b]) i++, c++;
+    len += (size_t)snprintf(out + len, cap - len, "%s%g:%zu", b ? "," : "", ub[b] > 1e11 ? 1e9 : ub[b], c);
+  }
+}
+
 static double pct(int64_t *v, size_t n, double p) {
   if (!n) return -1;
   size_t i = (size_t)(p * (double)(n - 1) + 0.5);
@@ -230,12 +245,15 @@ static double one_run(const char *bin, const char *queries, size_t n, double rat
   double reached = secs > 0 ? (double)n / secs : 0;
   qsort(r.upd, r.nupd, sizeof *r.upd, cmp64);
   qsort(r.fin, r.nfin, sizeof *r.fin, cmp64);
+  char uh[512], fh[512];
+  hist(r.upd, r.nupd, uh, sizeof uh);
+  hist(r.fin, r.nfin, fh, sizeof fh);
   printf("run=%s rate=%.0f mentions=%zu reached_per_s=%.0f updated=%zu update_p50_ms=%.2f update_p99_ms=%.2f "
          "update_p999_ms=%.2f update_max_ms=%.2f final=%zu final_p50_ms=%.1f final_p99_ms=%.1f final_p999_ms=%.1f "
-         "exit=%d\n",
+         "update_hist_ms=%s final_hist_ms=%s exit=%d\n",
          label, rate, n, reached, r.nupd, pct(r.upd, r.nupd, 0.5), pct(r.upd, r.nupd, 0.99), pct(r.upd, r.nupd, 0.999),
          r.nupd ? (double)r.upd[r.nupd - 1] / 1e6 : -1, r.nfin, pct(r.fin, r.nfin, 0.5), pct(r.fin, r.nfin, 0.99),
-         pct(r.fin, r.nfin, 0.999), WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+         pct(r.fin, r.nfin, 0.999), uh, fh, WIFEXITED(st) ? WEXITSTATUS(st) : -1);
   fflush(stdout);
   if (r.nfinal_all != n) fprintf(stderr, "latency_bench: %zu of %zu mentions reached a final record\n", r.nfinal_all, n);
   free(r.due);
