@@ -110,6 +110,14 @@ static inline int32_t es__utf8_decode(const char *s, size_t n, size_t i, size_t 
   }
   return es__utf8_decode_multi(s, n, i, len);
 }
+/* Builds the atom -> index entries table (CSR: off[a] .. off[a+1] in list)
+ * over each query's trigger set, chosen by `cost` per atom (queryset.c). */
+void es__index_build(const es_queryset *qs, const uint64_t *cost, uint64_t *seen, uint32_t *fill, uint32_t *off,
+                     es_posting *list, uint32_t *always, size_t *nalways);
+/* Conjunctive forms (qeval): ES_EVAL_PROG marks a query evaluated by its
+ * program; ES_EVAL_NEG a negated literal. */
+#define ES_EVAL_PROG (1u << 31)
+#define ES_EVAL_NEG (1u << 31)
 /* Evaluates a postfix program against an atom bitmap and a NEAR bitmap. */
 bool es__prog_eval(const uint32_t *prog, uint32_t n, const uint64_t *bits, const uint64_t *nbits);
 
