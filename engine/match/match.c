@@ -85,6 +85,15 @@ static bool eval_holds(const uint32_t *e, const uint64_t *bits) {
   return true;
 }
 
+/* Points the per-atom records at an index (CSR offsets and entries). */
+static void use_index(es_match_rt *rt, const uint32_t *off, const es_posting *list) {
+  for (size_t a = 0; a < rt->qs->natoms; a++) {
+    rt->cb[a].post = off[a];
+    rt->cb[a].npost = off[a + 1] - off[a];
+  }
+  rt->q_list = list;
+}
+
 es_match_rt *es_match_rt_create(const es_queryset *qs) {
   es_match_rt *rt = es_calloc(1, sizeof *rt);
   if (!rt) return NULL;
@@ -97,11 +106,8 @@ es_match_rt *es_match_rt_create(const es_queryset *qs) {
   rt->qs = qs;
   rt->cb = es_malloc((qs->natoms ? qs->natoms : 1) * sizeof *rt->cb);
   if (!rt->cb) goto fail;
-  for (size_t a = 0; a < qs->natoms; a++) {
-    rt->cb[a] = qs->cb[a];
-    rt->cb[a].post = qs->atom_q_off[a];
-    rt->cb[a].npost = qs->atom_q_off[a + 1] - qs->atom_q_off[a];
-  }
+  memcpy(rt->cb, qs->cb, qs->natoms * sizeof *rt->cb);
+  use_index(rt, qs->atom_q_off, qs->atom_q);
   if (!rt->bits || !rt->hits || !rt->stamp || !rt->cands || !rt->occs) goto fail;
   if (qs->nnears) {
     rt->nbits = es_calloc((qs->nnears + 63) / 64, sizeof *rt->nbits);
@@ -111,7 +117,6 @@ es_match_rt *es_match_rt_create(const es_queryset *qs) {
     if (!rt->nbits || !rt->nstamp || !rt->spans[0] || !rt->spans[1] || !rt->chain) goto fail;
   }
   rt->bits[ES_ATOM_ALWAYS(qs) >> 6] = 1ULL << (ES_ATOM_ALWAYS(qs) & 63); /* never cleared */
-  rt->q_list = qs->atom_q;
   rt->next_reindex = ES_REINDEX_FIRST;
   if (qs->nqueries && qs->natoms) {
     rt->freq = es_calloc(na, sizeof *rt->freq);
@@ -202,8 +207,20 @@ static bool wild_ok(const es_atom *a, const char *s, size_t n, size_t start, siz
   return j == end;
 }
 
-/* The rare kinds of match: a regex (the user's expression decides) and a
- * '?' wildcard (each '?' must have matched one word character). */
+/* A literal occurrence at bytes [start, end) counts when no word character
+ * touches it on a side where it starts or ends with one. */
+static inline int accept(es_match_rt *rt, unsigned id, es_atom_cb a, size_t start, size_t end) {
+  if ((a.flags & ES_CB_LEFT) && start > 0 && word_before(rt->text, rt->n, start)) return 0;
+  if ((a.flags & ES_CB_RIGHT) && end < rt->n && word_at(rt->text, rt->n, end)) return 0;
+  set_hit(rt, id);
+  if (((a.flags & ES_CB_POSITIONAL) || rt->provenance) && rt->nocc < ES_MAX_OCCURRENCES)
+    rt->occs[rt->nocc++] = (occ){.atom = id, .start = (uint32_t)start, .end = (uint32_t)end};
+  return 0;
+}
+
+/* The rare kinds of match, out of line: a regex (the user's expression
+ * decides) and a '?' wildcard (each '?' must have matched one word
+ * character; Hyperscan reports its leftmost start). */
 static __attribute__((noinline)) int on_match_rare(es_match_rt *rt, unsigned id, size_t from, size_t end,
                                                    es_atom_cb a) {
   if (a.flags & ES_CB_REGEX) {
@@ -211,25 +228,14 @@ static __attribute__((noinline)) int on_match_rare(es_match_rt *rt, unsigned id,
     return 0;
   }
   if (!wild_ok(&rt->qs->atoms[id], rt->text, rt->n, from, end)) return 0;
-  if ((a.flags & ES_CB_LEFT) && from > 0 && word_before(rt->text, rt->n, from)) return 0;
-  if ((a.flags & ES_CB_RIGHT) && end < rt->n && word_at(rt->text, rt->n, end)) return 0;
-  set_hit(rt, id);
-  if (((a.flags & ES_CB_POSITIONAL) || rt->provenance) && rt->nocc < ES_MAX_OCCURRENCES)
-    rt->occs[rt->nocc++] = (occ){.atom = id, .start = (uint32_t)from, .end = (uint32_t)end};
-  return 0;
+  return accept(rt, id, a, from, end);
 }
 
 static int on_match(unsigned id, unsigned long long from, unsigned long long to, unsigned fl, void *ctx) {
   es_match_rt *rt = ctx;
-  es_atom_cb a = rt->cb[id]; /* 8 bytes, not the 72 of es_atom */
-  size_t end = (size_t)to, start = end - a.len;
-  if (a.flags & (ES_CB_REGEX | ES_CB_WILD)) return on_match_rare(rt, id, (size_t)from, end, a);
-  if ((a.flags & ES_CB_LEFT) && start > 0 && word_before(rt->text, rt->n, start)) return 0;
-  if ((a.flags & ES_CB_RIGHT) && end < rt->n && word_at(rt->text, rt->n, end)) return 0;
-  set_hit(rt, id);
-  if (((a.flags & ES_CB_POSITIONAL) || rt->provenance) && rt->nocc < ES_MAX_OCCURRENCES)
-    rt->occs[rt->nocc++] = (occ){.atom = id, .start = (uint32_t)start, .end = (uint32_t)end};
-  return 0;
+  es_atom_cb a = rt->cb[id]; /* 16 bytes, not the 72 of es_atom */
+  if (a.flags & (ES_CB_REGEX | ES_CB_WILD)) return on_match_rare(rt, id, (size_t)from, (size_t)to, a);
+  return accept(rt, id, a, (size_t)to - a.len, (size_t)to);
 }
 
 static bool occurs_at(const es_match_rt *rt, uint32_t atom, size_t start, size_t *end) {
@@ -498,11 +504,7 @@ static void reindex(const es_queryset *qs, es_match_rt *rt) {
   }
   /* Between texts, so the index in use may be rebuilt in place. */
   es__index_build(qs, rt->ix_cost, rt->ix_seen, rt->ix_fill, rt->ix_off, rt->ix_list, NULL, NULL);
-  for (size_t a = 0; a < qs->natoms; a++) {
-    rt->cb[a].post = rt->ix_off[a];
-    rt->cb[a].npost = rt->ix_off[a + 1] - rt->ix_off[a];
-  }
-  rt->q_list = rt->ix_list;
+  use_index(rt, rt->ix_off, rt->ix_list);
   rt->next_reindex += rt->next_reindex < ES_REINDEX_EVERY / 8 ? rt->next_reindex * 7 : ES_REINDEX_EVERY;
 }
 

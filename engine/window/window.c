@@ -326,24 +326,23 @@ static void sample_add(acc *a, const char *id, size_t n) {
 static acc *get_acc(es_windows *w, slot *s, uint32_t q) {
   acc *a = s->accs[q];
   if (a) return a;
+  /* Only the header is cleared, new or reused: the arrays are valid up to
+   * their counts, and pages of them a small window never reaches are never
+   * touched (with 10,000 queries most windows are small). */
+  uint8_t *regs = NULL, *tregs = NULL;
   if (w->free_accs) {
     a = w->free_accs;
     w->free_accs = a->next_free;
-    uint8_t *regs = a->hll.regs, *tregs = a->texts.regs; /* keep the dense registers for reuse */
+    regs = a->hll.regs; /* the dense registers are kept for reuse */
+    tregs = a->texts.regs;
     es_free(a->terms);
-    memset(a, 0, offsetof(acc, sample_hash));
-    a->hll.regs = regs;
-    a->texts.regs = tregs;
-    a->texts.p = ES_HLL_P_SMALL;
-  } else {
-    /* Only the header is cleared, as on reuse: the arrays are valid up to
-     * their counts, and pages of them a small window never reaches are
-     * never touched (with 10,000 queries most windows are small). */
-    a = es_malloc(sizeof *a);
-    if (!a) return NULL;
-    memset(a, 0, offsetof(acc, sample_hash));
-    a->texts.p = ES_HLL_P_SMALL; /* effective volume: a coarser estimate is enough */
+  } else if (!(a = es_malloc(sizeof *a))) {
+    return NULL;
   }
+  memset(a, 0, offsetof(acc, sample_hash));
+  a->hll.regs = regs;
+  a->texts.regs = tregs;
+  a->texts.p = ES_HLL_P_SMALL; /* effective volume: a coarser estimate is enough */
   s->accs[q] = a;
   s->touched[s->ntouched++] = q;
   return a;
