@@ -18,6 +18,7 @@ int es__run_pipeline(int argc, char **argv, bool kafka, const es_config *preset)
 /* Set by SIGINT/SIGTERM during a pipeline run. */
 extern volatile int es__stop_requested;
 int es__cmd_score(int argc, char **argv);
+int es__cmd_detect(int argc, char **argv);
 int es__cmd_query(int argc, char **argv);
 int es__cmd_version(void);
 

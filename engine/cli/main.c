@@ -20,6 +20,8 @@ static int usage(FILE *f) {
         "  earshot broker [--partitions N] [--topic NAME:PARTITIONS]...\n"
         "                 the embedded Kafka-protocol broker alone; prints its address first\n"
         "  earshot score [--lang L] [--layers LIST] 'TEXT'  sentiment of a text with the per-word breakdown\n"
+        "  earshot detect [-p KEY=VALUE]... [FILE|-]\n"
+        "                 the detector over a volume series (CSV or window records): a backtest\n"
         "  earshot query check FILE             validate a query file\n"
         "  earshot query explain 'QUERY' 'TEXT' show how a query parses and whether it matches\n"
         "  earshot version                      versions of earshot and its libraries\n",
@@ -40,6 +42,7 @@ int main(int argc, char **argv) {
   if (!strcmp(cmd, "broker")) return es__cmd_broker(argc - 1, argv + 1);
   if (!strcmp(cmd, "demo")) return es__cmd_demo(argc - 1, argv + 1);
   if (!strcmp(cmd, "score")) return es__cmd_score(argc - 1, argv + 1);
+  if (!strcmp(cmd, "detect")) return es__cmd_detect(argc - 1, argv + 1);
   if (!strcmp(cmd, "query")) return es__cmd_query(argc - 1, argv + 1);
   if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) return es__cmd_version();
   if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h")) return usage(stdout);

@@ -287,35 +287,16 @@ static int load_sentiment(ctx *x, yaml_node_t *m) {
 }
 
 static int load_detection(ctx *x, yaml_node_t *m) {
-  static const char *const keys[] = {"min_support", "min_authors", "min_lift", "max_p", "halflife", "warmup",
-                                     "min_expected", "freeze", "trend_halflife", "trend_lift", "trend_windows",
-                                     "neg_min_lift", "drop_ratio", "drop_min_expected", "cusum_h", "resolve_after",
-                                     "cooldown", "disp_prior", NULL};
   if (need_map(x, m, "detection")) return ES_ECONFIG;
   es_detect_params *p = &x->c->detect;
   FOR_PAIRS(m, k, v) {
     const char *ks = es__yaml_scalar(k);
+    const es_detect_param_info *pi = es_detect_param_find(ks);
     int rc;
-    if (!ks) rc = es__yaml_unknown_key(x->y, k, "detection", keys, x->d);
-    else if (!strcmp(ks, "min_support")) rc = es__yaml_int(x->y, v, ks, 0, 1000000000, &p->min_support, x->d);
-    else if (!strcmp(ks, "min_lift")) rc = es__yaml_double(x->y, v, ks, 1.0, 1e6, &p->min_lift, x->d);
-    else if (!strcmp(ks, "max_p")) rc = es__yaml_double(x->y, v, ks, 1e-300, 1.0, &p->max_p, x->d);
-    else if (!strcmp(ks, "halflife")) rc = es__yaml_double(x->y, v, ks, 1.0, 1e6, &p->halflife, x->d);
-    else if (!strcmp(ks, "warmup")) rc = es__yaml_int(x->y, v, ks, 0, 1000000, &p->warmup, x->d);
-    else if (!strcmp(ks, "min_expected")) rc = es__yaml_double(x->y, v, ks, 0.01, 1e9, &p->min_expected, x->d);
-    else if (!strcmp(ks, "freeze")) rc = es__yaml_int(x->y, v, ks, 0, 1000000, &p->freeze, x->d);
-    else if (!strcmp(ks, "min_authors")) rc = es__yaml_int(x->y, v, ks, 0, 1000000, &p->min_authors, x->d);
-    else if (!strcmp(ks, "resolve_after")) rc = es__yaml_int(x->y, v, ks, 1, 1000000, &p->resolve_after, x->d);
-    else if (!strcmp(ks, "cooldown")) rc = es__yaml_int(x->y, v, ks, 0, 1000000, &p->cooldown, x->d);
-    else if (!strcmp(ks, "trend_halflife")) rc = es__yaml_double(x->y, v, ks, 1.0, 1e7, &p->trend_halflife, x->d);
-    else if (!strcmp(ks, "trend_lift")) rc = es__yaml_double(x->y, v, ks, 1.0, 1e6, &p->trend_lift, x->d);
-    else if (!strcmp(ks, "trend_windows")) rc = es__yaml_int(x->y, v, ks, 1, 1000000, &p->trend_windows, x->d);
-    else if (!strcmp(ks, "neg_min_lift")) rc = es__yaml_double(x->y, v, ks, 1.0, 1e6, &p->neg_min_lift, x->d);
-    else if (!strcmp(ks, "drop_ratio")) rc = es__yaml_double(x->y, v, ks, 1e-6, 1.0, &p->drop_ratio, x->d);
-    else if (!strcmp(ks, "drop_min_expected")) rc = es__yaml_double(x->y, v, ks, 0.0, 1e12, &p->drop_min_expected, x->d);
-    else if (!strcmp(ks, "cusum_h")) rc = es__yaml_double(x->y, v, ks, 0.1, 1e6, &p->cusum_h, x->d);
-    else if (!strcmp(ks, "disp_prior")) rc = es__yaml_double(x->y, v, ks, 0.0, 100.0, &p->disp_prior, x->d);
-    else rc = es__yaml_unknown_key(x->y, k, "detection", keys, x->d);
+    if (!pi) rc = es__yaml_unknown_key(x->y, k, "detection", es_detect_param_names(), x->d);
+    else if (pi->type == 'i')
+      rc = es__yaml_int(x->y, v, ks, (int64_t)pi->lo, (int64_t)pi->hi, (int64_t *)(void *)((char *)p + pi->offset), x->d);
+    else rc = es__yaml_double(x->y, v, ks, pi->lo, pi->hi, (double *)(void *)((char *)p + pi->offset), x->d);
     if (rc) return ES_ECONFIG;
   }
   return 0;

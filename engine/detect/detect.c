@@ -6,12 +6,15 @@
  * where P is the regularised lower incomplete gamma function, evaluated by
  * its power series when mu < k + 1 (the spike region, where it stays
  * accurate down to 1e-300) and by a continued fraction otherwise. */
+#include <errno.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "earshot/detect.h"
+#include "earshot/error.h"
 
 const char *es_class_name(int cls) {
   switch (cls) {
@@ -26,24 +29,39 @@ const char *es_class_name(int cls) {
 }
 
 void es_detect_params_default(es_detect_params *p) {
-  p->min_support = 10;
-  p->min_authors = 3;
-  p->min_lift = 1.5;
-  p->max_p = 1e-6;
-  p->halflife = 30;
-  p->warmup = 10;
-  p->min_expected = 1.0;
-  p->freeze = 60;
-  p->trend_halflife = 360;
-  p->trend_lift = 1.3;
-  p->trend_windows = 10;
-  p->neg_min_lift = 1.5;
-  p->drop_ratio = 0.25;
-  p->drop_min_expected = 20;
-  p->cusum_h = 12;
-  p->resolve_after = 3;
-  p->cooldown = 0;
-  p->disp_prior = 0.1;
+#define DEFAULT(name, type, def, lo, hi, doc) p->name = def;
+  ES_DETECT_PARAMS(DEFAULT)
+#undef DEFAULT
+}
+
+#define INFO(name, type, def, lo, hi, doc) {#name, doc, #type[0], offsetof(es_detect_params, name), lo, hi},
+static const es_detect_param_info param_info[] = {ES_DETECT_PARAMS(INFO)};
+#undef INFO
+#define NAME(name, type, def, lo, hi, doc) #name,
+static const char *const param_names[] = {ES_DETECT_PARAMS(NAME) NULL};
+#undef NAME
+
+const es_detect_param_info *es_detect_param_find(const char *name) {
+  for (size_t i = 0; name && i < sizeof param_info / sizeof *param_info; i++)
+    if (!strcmp(param_info[i].name, name)) return &param_info[i];
+  return NULL;
+}
+
+const char *const *es_detect_param_names(void) { return param_names; }
+
+int es_detect_param_set(es_detect_params *p, const char *name, const char *value, es_diag *d) {
+  const es_detect_param_info *pi = es_detect_param_find(name);
+  if (!pi) return es_diag_set(d, ES_EINVAL, "unknown detection parameter '%s'", name ? name : "");
+  char *end;
+  errno = 0;
+  double x = value ? strtod(value, &end) : NAN;
+  if (!value || !*value || *end || errno == ERANGE || !(x >= pi->lo && x <= pi->hi) ||
+      (pi->type == 'i' && x != floor(x)))
+    return es_diag_set(d, ES_EINVAL, "detection parameter '%s' must be %s between %g and %g, not '%s'", name,
+                       pi->type == 'i' ? "a whole number" : "a number", pi->lo, pi->hi, value ? value : "");
+  if (pi->type == 'i') *(int64_t *)((char *)p + pi->offset) = (int64_t)x;
+  else *(double *)((char *)p + pi->offset) = x;
+  return 0;
 }
 
 const char *es_alert_state_name(int state) {
@@ -297,7 +315,68 @@ static void state_init(const es_detect_params *p, es_detect_state *st) {
   st->alert_opened = st->alert_last = st->alert_resolved = -1;
 }
 
+/* The evidence of a tail probability, -log10 p, capped at 300. */
+static double evidence(double pv) { return pv > 1e-300 ? -log10(pv) : 300; }
+
+/* Folds a window's evidence into the series' record: a decaying maximum of
+ * what its windows have shown without opening an alert. */
+static void record_update(const es_detect_params *p, es_detect_state *st, double ev, bool opened) {
+  if (opened) return;
+  double keep = exp2(-1.0 / p->record_halflife);
+  st->record = fmax(ev, st->record * keep);
+}
+
+/* A gauge series (any measurement, not a mention count): a Gaussian model of
+ * the value around an exponentially weighted mean and variance; a window is
+ * a spike (or a drop) when its two-sided tail probability is at most max_p.
+ * Missing windows are missing, not zeros. */
+static void gauge_window(const es_detect_params *p, es_detect_state *st, const es_detect_obs *o,
+                         es_detect_result *out) {
+  double x = o->value, alpha = alpha_of(p->halflife);
+  out->season = 1;
+  out->neg_share_expected = NAN;
+  out->threshold_breached = false;
+  out->warming_up = st->nwindows < p->warmup;
+  out->cls = ES_CLASS_NORMAL;
+  double ev = 0;
+  if (!st->init) {
+    out->expected = out->lift = out->p_value = NAN;
+  } else {
+    /* A flat series has no variance: a floor of 0.1 % of its level (or
+     * 1e-9) keeps the z-score finite. */
+    double fl = 1e-3 * fabs(st->mean) + 1e-9;
+    double sd = sqrt(st->var + fl * fl), z = (x - st->mean) / sd;
+    out->expected = st->mean;
+    out->lift = st->mean != 0 ? x / st->mean : NAN;
+    out->p_value = erfc(fabs(z) / sqrt(2.0));
+    ev = evidence(out->p_value);
+    bool ready = !out->warming_up;
+    if (ready && out->p_value <= p->max_p && ev > p->record_margin * st->record)
+      out->cls = z > 0 ? ES_CLASS_SPIKE : ES_CLASS_DROP;
+  }
+  lifecycle(p, st, o->index, 0, 1, out);
+  if (!out->warming_up) record_update(p, st, ev, out->alert_state == ES_ALERT_OPENED);
+  bool alerting = es_detect_alerting(out->cls);
+  st->spike_run = alerting ? st->spike_run + 1 : 0;
+  if (!st->init) {
+    st->mean = x;
+    st->var = 0;
+    st->init = true;
+  } else if (st->spike_run == 0 || st->spike_run > p->freeze) {
+    double fl = 1e-3 * fabs(st->mean) + 1e-9, sd = sqrt(st->var + fl * fl), r = x - st->mean;
+    if (!out->warming_up && fabs(r) > p->winsor * sd) r = (r > 0 ? p->winsor : -p->winsor) * sd;
+    ew_update(st, alpha, st->mean + r);
+  }
+  st->last_index = o->index;
+  st->nwindows++;
+}
+
 void es_detect_window(const es_detect_params *p, es_detect_state *st, const es_detect_obs *o, es_detect_result *out) {
+  if (o->gauge) {
+    if (!st->init) state_init(p, st);
+    gauge_window(p, st, o, out);
+    return;
+  }
   double alpha = alpha_of(p->halflife), a_slow = alpha_of(p->trend_halflife);
   int64_t size = o->size_ms > 0 ? o->size_ms : 60000, start_ms = o->index * size;
   if (!st->init) state_init(p, st);

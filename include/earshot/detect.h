@@ -60,26 +60,57 @@ static inline bool es_detect_alerting(int cls) {
   return cls == ES_CLASS_SPIKE || cls == ES_CLASS_TREND || cls == ES_CLASS_NEGATIVE || cls == ES_CLASS_DROP;
 }
 
+/* The tunable parameters, one line each: name, type (i: int64_t, d: double),
+ * default, lowest and highest accepted value, meaning. The config section
+ * `detection:`, `earshot detect --params KEY=VALUE` and the defaults are all
+ * generated from this list. */
+#define ES_DETECT_PARAMS(X)                                                                                          \
+  X(min_support, i, 10, 0, 1e9, "mentions below which a window is noise")                                            \
+  X(min_authors, i, 3, 0, 1e6, "distinct authors below which a window is noise")                                     \
+  X(min_lift, d, 1.5, 1, 1e6, "observed / expected needed for a spike")                                              \
+  X(max_p, d, 1e-6, 1e-300, 1, "tail probability needed for a spike")                                                \
+  X(halflife, d, 30, 1, 1e6, "baseline half-life, in windows")                                                       \
+  X(warmup, i, 10, 0, 1e6, "windows of history before spikes are called")                                            \
+  X(min_expected, d, 1, 0.01, 1e9, "floor of the expected volume")                                                   \
+  X(freeze, i, 60, 0, 1e6, "alerting windows in a row kept out of the baseline")                                     \
+  X(trend_halflife, d, 360, 1, 1e7, "slow level half-life, in windows")                                              \
+  X(trend_lift, d, 1.3, 1, 1e6, "fast / slow level needed for a trend")                                              \
+  X(trend_windows, i, 10, 1, 1e6, "windows in a row above it")                                                       \
+  X(neg_min_lift, d, 1.5, 1, 1e6, "negative share / baseline share needed")                                          \
+  X(drop_ratio, d, 0.25, 1e-6, 1, "volume / expected at or below which a window may be a drop")                      \
+  X(drop_min_expected, d, 20, 0, 1e12, "expected volume needed to call a drop")                                      \
+  X(cusum_h, d, 12, 0.1, 1e6, "CUSUM alarm level, in log-likelihood units")                                          \
+  X(resolve_after, i, 3, 1, 1e6, "quiet windows after which an open alert is resolved")                              \
+  X(cooldown, i, 0, 0, 1e6, "windows after a resolution in which a new alert reopens it")                            \
+  X(disp_prior, d, 0.1, 0, 100, "prior relative excess variance 1/r of the volume (0.1: r = 10)")                   \
+  X(record_halflife, d, 1000, 1, 1e9, "half-life of the series' record surprise, in windows")                        \
+  X(record_margin, d, 1.2, 0, 1e3, "an alert opens only on evidence above this x the record")                        \
+  X(winsor, d, 4, 1, 1e3, "gauge series: residuals beyond this many sd are clipped before learning")
+
+#define ES_DETECT_FIELD_i int64_t
+#define ES_DETECT_FIELD_d double
+#define ES_DETECT_FIELD(name, type, def, lo, hi, doc) ES_DETECT_FIELD_##type name;
 typedef struct es_detect_params {
-  int64_t min_support;     /* mentions below which a window is noise (default 10) */
-  int64_t min_authors;     /* distinct authors below which a window is noise (default 3) */
-  double min_lift;         /* observed / expected needed for a spike (default 1.5) */
-  double max_p;            /* tail probability needed for a spike (default 1e-6) */
-  double halflife;         /* baseline half-life, in windows (default 30) */
-  int64_t warmup;          /* windows of history before spikes are called (default 10) */
-  double min_expected;     /* floor of the expected volume (default 1) */
-  int64_t freeze;          /* alerting windows in a row kept out of the baseline (default 60) */
-  double trend_halflife;   /* slow level half-life, in windows (default 360) */
-  double trend_lift;       /* fast / slow level needed for a trend (default 1.3) */
-  int64_t trend_windows;   /* windows in a row above it (default 10) */
-  double neg_min_lift;     /* negative share / baseline share needed (default 1.5) */
-  double drop_ratio;       /* volume / expected at or below which a window may be a drop (default 0.25) */
-  double drop_min_expected;/* expected volume needed to call a drop (default 20) */
-  double cusum_h;          /* CUSUM alarm level, in log-likelihood units (default 12) */
-  int64_t resolve_after;   /* quiet windows after which an open alert is resolved (default 3) */
-  int64_t cooldown;        /* windows after a resolution in which a new alert reopens it (default 0) */
-  double disp_prior;       /* prior relative excess variance 1/r of the volume (default 0.1: r = 10) */
+  ES_DETECT_PARAMS(ES_DETECT_FIELD)
 } es_detect_params;
+#undef ES_DETECT_FIELD
+
+/* One parameter's description, for config loaders and --params. */
+typedef struct es_detect_param_info {
+  const char *name, *doc;
+  char type; /* 'i' int64_t, 'd' double */
+  size_t offset; /* into es_detect_params */
+  double lo, hi;
+} es_detect_param_info;
+/* The parameter called `name`, or NULL. */
+const es_detect_param_info *es_detect_param_find(const char *name);
+/* Every parameter name, NULL-terminated (for "did you mean" hints). */
+const char *const *es_detect_param_names(void);
+/* Sets parameter `name` from text ("1e-6", "30"). ES_EINVAL with a message
+ * naming the key and its range when the name is unknown or the value is not
+ * a number in range; the parameters are unchanged then. */
+struct es_diag;
+int es_detect_param_set(es_detect_params *p, const char *name, const char *value, struct es_diag *d);
 
 void es_detect_params_default(es_detect_params *p);
 
@@ -91,6 +122,7 @@ typedef struct es_detect_state {
   double auth;        /* fast EW of deseasonalised distinct authors */
   double disp;        /* slow EW of the relative excess variance (1/r of the negative binomial) */
   double cus_up, cus_down, cus_neg; /* CUSUM statistics: volume up, volume down, negatives up */
+  double record;      /* decayed maximum of the evidence -log10 p of windows that opened no alert */
   float hod[24];      /* hour-of-day factors (UTC), mean about 1 */
   float dow[7];       /* mean volume per weekday (complete days), Monday first */
   uint8_t dow_seen;   /* bit per weekday with a mean; the factors are used when all 7 are set */
@@ -122,6 +154,8 @@ typedef struct es_detect_obs {
   uint64_t count, negative, authors;
   uint64_t top2;             /* mentions by the window's two most active authors; 0 = unknown */
   int64_t negative_at_least, count_at_least; /* user thresholds, 0 = off */
+  bool gauge;                /* a measurement series (`value`), not a mention count */
+  double value;              /* the measurement, when gauge */
 } es_detect_obs;
 
 enum es_alert_state { ES_ALERT_NONE, ES_ALERT_OPENED, ES_ALERT_UPDATED, ES_ALERT_RESOLVED };
