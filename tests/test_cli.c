@@ -350,3 +350,73 @@ Test(cli, early_updates_of_an_open_window) {
   alarm(0);
   cr_expect(WIFEXITED(st) && WEXITSTATUS(st) == 0);
 }
+
+/* Issue 15: `earshot detect` over a CSV series: one alert opens at the
+ * planted spike; bad rows are skipped, counted and named by line, never
+ * fatal. */
+Test(cli, detect_csv_opens_one_alert_at_the_spike_and_skips_bad_rows_issue15) {
+  char path[128], out[65536];
+  snprintf(path, sizeof path, "%s/s.csv", dir);
+  FILE *f = fopen(path, "w");
+  cr_assert(f);
+  fputs("timestamp,value\n", f);
+  /* 400 five-minute rows of a gauge around 50 (+-1), a jump to 80 at row 300. */
+  for (int i = 0; i < 400; i++) {
+    int h = i * 5 / 60, m = i * 5 % 60;
+    double v = i == 300 ? 80 : 50 + ((i * 7 + 2) % 5 - 2) * 0.5;
+    fprintf(f, "2026-01-%02d %02d:%02d:00,%.1f\n", 1 + h / 24, h % 24, m, v);
+    if (i == 100) fputs("2026-01-01 08:22:00,not-a-number\n", f);   /* line 103: a value that is no number */
+    if (i == 150) fputs("2026-01-01 12:30:00,50\n", f);             /* repeats row 150's timestamp */
+    if (i == 200) fputs("2026-01-01 00:00:00,50\n", f);             /* goes back in time */
+    if (i == 250) fputs("yesterday,50\n", f);                        /* no timestamp */
+  }
+  fclose(f);
+  cr_assert_eq(sh(out, sizeof out, "%s detect %s 2>%s/err | grep -c ',opened,'", ES_BIN, path, dir), 0);
+  cr_expect_eq(atoi(out), 1, "one alert opened: %s", out);
+  cr_assert_eq(sh(out, sizeof out, "%s detect %s 2>/dev/null | grep ',opened,'", ES_BIN, path), 0);
+  cr_expect(strstr(out, "2026-01-02 01:00:00,80,spike,") != NULL, "it opens at the spike: %s", out);
+  cr_assert_eq(sh(out, sizeof out, "cat %s/err", dir), 0);
+  cr_expect(strstr(out, "rows=400 skipped=4 series=1 values=gauge") != NULL, "%s", out);
+  cr_expect(strstr(out, "line 103 skipped: value is not a number") != NULL, "%s", out);
+  cr_expect(strstr(out, "timestamp repeats the previous row") != NULL, "%s", out);
+  cr_expect(strstr(out, "timestamp goes back in time") != NULL, "%s", out);
+  cr_expect(strstr(out, "timestamp not readable") != NULL, "%s", out);
+  cr_expect(strstr(out, "alerts_opened=1") != NULL, "%s", out);
+  /* The header and one line per usable row. */
+  cr_assert_eq(sh(out, sizeof out, "%s detect %s 2>/dev/null | head -1; %s detect %s 2>/dev/null | wc -l", ES_BIN,
+                  path, ES_BIN, path), 0);
+  cr_expect(strstr(out, "timestamp,value,class,expected,lift,p_value,alert_state,score\n401") == out, "%s", out);
+}
+
+Test(cli, detect_errors_are_clear_issue15) {
+  char out[4096];
+  cr_expect_eq(sh(out, sizeof out, "printf 't,v\\n2026-01-01T00:00:00Z,1\\n' | %s detect --params nosuch=1 2>&1", ES_BIN), 2);
+  cr_expect(strstr(out, "unknown detection parameter 'nosuch'") != NULL, "%s", out);
+  cr_expect_eq(sh(out, sizeof out, "printf 't,v\\n' | %s detect --params max_p=7 2>&1", ES_BIN), 2);
+  cr_expect(strstr(out, "'max_p' must be a number between 1e-300 and 1, not '7'") != NULL, "%s", out);
+  cr_expect_eq(sh(out, sizeof out, "printf 'timestamp,value\\n' | %s detect 2>&1", ES_BIN), 1);
+  cr_expect(strstr(out, "has no usable rows") != NULL, "%s", out);
+  cr_expect_eq(sh(out, sizeof out, "%s detect %s/missing.csv 2>&1", ES_BIN, dir), 1);
+  cr_expect(strstr(out, "cannot open") != NULL, "%s", out);
+}
+
+/* The engine's own window records, through replay then detect: the same
+ * classes and alerts as the replay wrote (the same code path and config). */
+Test(cli, detect_on_window_records_agrees_with_replay_issue15) {
+  cr_assert_eq(sh(NULL, 0, "%s queries --count 6 -o %s/q.yaml", ES_GEN_BIN, dir), 0);
+  cr_assert_eq(sh(NULL, 0, "%s mentions --count 108000 --rate 600 --seed 3 --incident 'fees@2h+20m*8' -o %s/m.jsonl",
+                  ES_GEN_BIN, dir), 0);
+  cr_assert_eq(sh(NULL, 0, "%s replay --queries %s/q.yaml --input %s/m.jsonl --output %s/w.jsonl 2>/dev/null", ES_BIN,
+                  dir, dir, dir), 0);
+  char a[65536], b[65536];
+  /* (query, window start, class, alert state) from both. */
+  cr_assert_eq(sh(a, sizeof a, "grep -o '\"query\":\"[^\"]*\",\"window_start\":\"[^\"]*\"\\|\"class\":\"[a-z_]*\"\\|\"state\":\"[a-z]*\"' %s/w.jsonl "
+                  "| tr -d '\\n' | sed 's/\"query\"/\\n&/g' | grep -c '\"state\":\"opened\"'", dir), 0);
+  cr_assert_eq(sh(b, sizeof b, "%s detect %s/w.jsonl --format csv 2>/dev/null | grep -c ',opened,'", ES_BIN, dir), 0);
+  cr_expect_eq(atoi(a), atoi(b), "alerts opened: replay %s, detect %s", a, b);
+  cr_expect_geq(atoi(b), 1, "the planted incident opens an alert");
+  cr_assert_eq(sh(a, sizeof a, "grep -o '\"class\":\"[a-z_]*\"' %s/w.jsonl | sort | uniq -c", dir), 0);
+  cr_assert_eq(sh(b, sizeof b, "%s detect %s/w.jsonl --format jsonl 2>/dev/null | grep -o '\"class\":\"[a-z_]*\"' | sort | uniq -c",
+                  ES_BIN, dir), 0);
+  cr_expect_str_eq(a, b, "classes per window agree");
+}

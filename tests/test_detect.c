@@ -4,7 +4,10 @@
 #include <math.h>
 #include <string.h>
 
+#include <stdio.h>
+
 #include "earshot/detect.h"
+#include "earshot/error.h"
 
 static es_detect_params P;
 static void setup(void) { es_detect_params_default(&P); }
@@ -335,4 +338,80 @@ Test(detect, state_text_v3_is_read) {
   es_detect_result r = obs(&st, 30, 21, 4, 21);
   cr_expect_eq(r.cls, ES_CLASS_NORMAL);
   cr_expect(st.disp > 0 && st.disp <= P.disp_prior, "from the prior: %f", st.disp);
+}
+
+/* Issue 15: the parameters from one list; text values checked by range. */
+Test(detect, params_by_name_issue15) {
+  es_detect_params p;
+  es_detect_params_default(&p);
+  es_diag d = {{0}};
+  cr_expect_eq(es_detect_param_set(&p, "max_p", "1e-8", &d), 0);
+  cr_expect_float_eq(p.max_p, 1e-8, 1e-20);
+  cr_expect_eq(es_detect_param_set(&p, "warmup", "25", &d), 0);
+  cr_expect_eq(p.warmup, 25);
+  cr_expect_neq(es_detect_param_set(&p, "warmup", "2.5", &d), 0, "a whole number");
+  cr_expect_neq(es_detect_param_set(&p, "max_p", "2", &d), 0);
+  cr_expect(strstr(d.msg, "between 1e-300 and 1") != NULL, "%s", d.msg);
+  cr_expect_neq(es_detect_param_set(&p, "nosuch", "1", &d), 0);
+  cr_expect_eq(p.warmup, 25, "a refused value changes nothing");
+  const char *const *names = es_detect_param_names();
+  size_t n = 0;
+  while (names[n]) cr_expect(es_detect_param_find(names[n++]) != NULL);
+  cr_expect_geq(n, 20);
+}
+
+static es_detect_result gauge(es_detect_state *st, int64_t i, double v) {
+  es_detect_result r;
+  es_detect_obs o = {.index = i, .size_ms = 300000, .gauge = true, .value = v};
+  es_detect_window(&P, st, &o, &r);
+  return r;
+}
+
+/* A gauge (any measurement): a jump far outside its spread opens one alert;
+ * the episode's later windows raise the series' record, so the same episode
+ * again soon after does not page again; a fall is a drop. */
+#define CALM(i) (50 + (double)(((i) + 2) % 5 - 2) * 0.5)
+Test(detect, gauge_spike_then_record_issue15) {
+  es_detect_state st = {0};
+  int64_t i = 0;
+  for (; i < 400; i++) cr_expect_eq(gauge(&st, i, CALM(i)).alert_state, ES_ALERT_NONE, "window %lld", (long long)i);
+  es_detect_result r = gauge(&st, i++, 80);
+  cr_expect_eq(r.cls, ES_CLASS_SPIKE);
+  cr_expect_eq(r.alert_state, ES_ALERT_OPENED);
+  cr_expect_lt(r.p_value, 1e-12);
+  for (int k = 0; k < 4; k++, i++) cr_expect_eq(gauge(&st, i, 80).alert_state, ES_ALERT_UPDATED);
+  for (int k = 0; k < 20; k++, i++) gauge(&st, i, CALM(i));
+  cr_expect_eq(st.alert_open, false, "resolved after quiet windows");
+  cr_expect_gt(st.record, 100, "the episode's later windows raised the record (%g)", st.record);
+  int opened = 0;
+  for (int k = 0; k < 5; k++, i++) opened += gauge(&st, i, 80).alert_state == ES_ALERT_OPENED;
+  cr_expect_eq(opened, 0, "the same episode again does not page");
+  es_detect_state s2 = {0};
+  for (i = 0; i < 400; i++) gauge(&s2, i, CALM(i));
+  cr_expect_eq(gauge(&s2, i, 20).cls, ES_CLASS_DROP);
+}
+
+/* A state saved by the previous version (v4, before the record) is still
+ * read: the exactly-once restart of an upgraded engine. */
+Test(detect, reads_v4_state_issue15) {
+  es_detect_state st = {0};
+  for (int i = 0; i < 30; i++) feed(&st, i, 20 + i % 3);
+  char buf[ES_DETECT_STATE_TEXT], v4[ES_DETECT_STATE_TEXT];
+  es_detect_state_format(&st, buf, sizeof buf);
+  /* v5 -> v4: drop the last two floats before the integers and the last integer before the counts. */
+  char *tok[128];
+  int n = 0;
+  for (char *t = strtok(buf, " "); t && n < 128; t = strtok(NULL, " ")) tok[n++] = t;
+  size_t k = 0;
+  k += (size_t)snprintf(v4 + k, sizeof v4 - k, "v4");
+  for (int j = 1; j < n; j++) {
+    if (j == 13 || j == 14 || j == 28) continue; /* record, shift_ref; shift_run */
+    k += (size_t)snprintf(v4 + k, sizeof v4 - k, " %s", tok[j]);
+  }
+  es_detect_state back;
+  cr_assert_eq(es_detect_state_parse(v4, &back), 0, "%s", v4);
+  cr_expect_float_eq(back.mean, st.mean, 1e-12);
+  cr_expect_eq(back.nwindows, st.nwindows);
+  cr_expect_eq(back.acc_n, st.acc_n);
+  cr_expect_float_eq(back.record, 0, 1e-12);
 }

@@ -117,7 +117,7 @@ Test(pipeline, one_and_many_workers_give_identical_output) {
   cr_expect_eq(s1.lines, 30000);
   cr_expect_eq(s1.accepted, 30000);
   cr_expect_eq(s4.matched, s1.matched);
-  cr_expect_gt(s1.spikes, 0, "the planted incident is detected");
+  cr_expect_gt(s1.classes[ES_CLASS_SPIKE], 0, "the planted incident is detected");
   free(a);
   free(b);
 }

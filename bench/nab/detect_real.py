@@ -50,6 +50,7 @@ def main():
     ap.add_argument("--json", help="write the scores here")
     ap.add_argument("--per-file", action="store_true")
     ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("--min-standard", type=float, help="exit 1 when the standard score is below this (a CI floor)")
     a = ap.parse_args()
     corpus = nab_score.Corpus(a.corpus)
     names = list(corpus.files)
@@ -136,7 +137,11 @@ def main():
     if a.json:
         with open(a.json, "w") as f:
             json.dump(result, f, indent=1)
+    if a.min_standard is not None and result["profiles"]["standard"] < a.min_standard:
+        print(f"detect_real: standard score {result['profiles']['standard']:.2f} is below the floor {a.min_standard}")
+        return 1
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -58,8 +58,8 @@ typedef struct row {
   long line;
 } row;
 
-enum skip { SK_VALUE, SK_TIME, SK_DUP, SK_BACK, SK_NOTFINAL, SK_COUNT };
-static const char *const skip_name[SK_COUNT] = {"value is not a number", "timestamp not readable",
+enum skip { SK_NONE, SK_VALUE, SK_TIME, SK_DUP, SK_BACK, SK_NOTFINAL, SK_COUNT };
+static const char *const skip_name[SK_COUNT] = {"", "value is not a number", "timestamp not readable",
                                                 "timestamp repeats the previous row", "timestamp goes back in time",
                                                 "not a final window record"};
 
@@ -77,7 +77,7 @@ typedef struct ctx {
   bool jsonl_out, gauge, values_given;
   int64_t window_ms;
   long skipped[SK_COUNT];
-  long rows, classes[ES_CLASS_DROP + 1], opened, resolved;
+  long rows, classes[ES_CLASS_COUNT], opened, resolved;
   series *sv;
   size_t nsv, capsv;
 } ctx;
@@ -206,7 +206,7 @@ static void feed(ctx *c, const row *r, int64_t size_ms) {
 static int parse_record(const char *line, row *r, bool *final) {
   cJSON *j = cJSON_Parse(line);
   if (!j) return SK_VALUE;
-  int rc = -1;
+  int rc = SK_VALUE;
   const cJSON *q = cJSON_GetObjectItemCaseSensitive(j, "query");
   const cJSON *ws = cJSON_GetObjectItemCaseSensitive(j, "window_start");
   const cJSON *sec = cJSON_GetObjectItemCaseSensitive(j, "window_seconds");
@@ -456,7 +456,7 @@ int es__cmd_detect(int argc, char **argv) {
   for (int i = 0; i < SK_COUNT; i++) skipped += c.skipped[i];
   fprintf(stderr, "earshot detect: rows=%ld skipped=%ld series=%zu values=%s", c.rows, skipped, c.nsv,
           c.gauge ? "gauge" : "count");
-  for (int k = 0; k <= ES_CLASS_DROP; k++) fprintf(stderr, " %s=%ld", es_class_name(k), c.classes[k]);
+  for (int k = 0; k < ES_CLASS_COUNT; k++) fprintf(stderr, " %s=%ld", es_class_name(k), c.classes[k]);
   fprintf(stderr, " alerts_opened=%ld alerts_resolved=%ld\n", c.opened, c.resolved);
   for (int i = 0; i < SK_COUNT; i++)
     if (c.skipped[i]) fprintf(stderr, "earshot detect: skipped %ld rows: %s\n", c.skipped[i], skip_name[i]);

@@ -247,10 +247,17 @@ int es__run_pipeline(int argc, char **argv, bool kafka, const es_config *preset)
     snprintf(reasons + l, sizeof reasons - l, " early_updates=%llu", (unsigned long long)st.early_updates);
   }
   double rate = st.seconds > 0 ? (double)st.lines / st.seconds : 0;
-  es_log_info("finished", "lines=%llu accepted=%llu matched=%llu windows=%llu spikes=%llu thresholds=%llu "
-              "dead_letters=%llu%s seconds=%.3f mentions_per_s=%.0f mb_per_s=%.1f%s",
+  /* Every class, then the alerts opened and resolved. */
+  char classes[512] = "";
+  for (int k = 0; k < ES_CLASS_COUNT; k++) {
+    size_t l = strlen(classes);
+    snprintf(classes + l, sizeof classes - l, " %s=%llu", es_class_name(k), (unsigned long long)st.classes[k]);
+  }
+  es_log_info("finished", "lines=%llu accepted=%llu matched=%llu windows=%llu%s thresholds=%llu alerts_opened=%llu "
+              "alerts_resolved=%llu dead_letters=%llu%s seconds=%.3f mentions_per_s=%.0f mb_per_s=%.1f%s",
               (unsigned long long)st.lines, (unsigned long long)st.accepted, (unsigned long long)st.matched,
-              (unsigned long long)st.windows, (unsigned long long)st.spikes, (unsigned long long)st.thresholds,
+              (unsigned long long)st.windows, classes, (unsigned long long)st.thresholds,
+              (unsigned long long)st.alerts_opened, (unsigned long long)st.alerts_resolved,
               (unsigned long long)dead, reasons, st.seconds, rate, st.seconds > 0 ? (double)st.bytes / 1e6 / st.seconds : 0,
               stop_requested ? " stopped=signal" : "");
   if (dead && !kafka) es_log_info("dead letters written", "path=%s", cfg.dlq_output ? cfg.dlq_output : "earshot.dlq.jsonl");

@@ -318,10 +318,10 @@ static void state_init(const es_detect_params *p, es_detect_state *st) {
 /* The evidence of a tail probability, -log10 p, capped at 300. */
 static double evidence(double pv) { return pv > 1e-300 ? -log10(pv) : 300; }
 
-/* Folds a window's evidence into the series' record: a decaying maximum of
- * what its windows have shown without opening an alert. */
-static void record_update(const es_detect_params *p, es_detect_state *st, double ev, bool opened) {
-  if (opened) return;
+/* Folds a window's evidence into the series' record, a decaying maximum,
+ * unless `skip`. */
+static void record_update(const es_detect_params *p, es_detect_state *st, double ev, bool skip) {
+  if (skip) return;
   double keep = exp2(-1.0 / p->record_halflife);
   st->record = fmax(ev, st->record * keep);
 }
@@ -332,11 +332,11 @@ static void record_update(const es_detect_params *p, es_detect_state *st, double
  * Missing windows are missing, not zeros. */
 static void gauge_window(const es_detect_params *p, es_detect_state *st, const es_detect_obs *o,
                          es_detect_result *out) {
-  double x = o->value, alpha = alpha_of(p->halflife);
+  double x = o->value, alpha = alpha_of(p->gauge_halflife);
   out->season = 1;
   out->neg_share_expected = NAN;
   out->threshold_breached = false;
-  out->warming_up = st->nwindows < p->warmup;
+  out->warming_up = st->nwindows < p->gauge_warmup;
   out->cls = ES_CLASS_NORMAL;
   double ev = 0;
   if (!st->init) {
@@ -349,17 +349,31 @@ static void gauge_window(const es_detect_params *p, es_detect_state *st, const e
     out->expected = st->mean;
     out->lift = st->mean != 0 ? x / st->mean : NAN;
     out->p_value = erfc(fabs(z) / sqrt(2.0));
+    /* A shift of the level: the short mean (the neg slot holds it for
+     * gauges) against the baseline, in units of its own spread. */
+    if (p->shift_halflife > 0) {
+      double as = alpha_of(p->shift_halflife), ms = st->neg + as * (x - st->neg);
+      double zs = (ms - st->mean) / (sd * sqrt(as / (2 - as)));
+      double ps = erfc(fabs(zs) / sqrt(2.0));
+      if (ps < out->p_value) out->p_value = ps, z = zs;
+      st->neg = ms;
+    }
     ev = evidence(out->p_value);
     bool ready = !out->warming_up;
-    if (ready && out->p_value <= p->max_p && ev > p->record_margin * st->record)
+    if (ready && out->p_value <= p->max_p && (st->alert_open || ev > p->record_margin * st->record))
       out->cls = z > 0 ? ES_CLASS_SPIKE : ES_CLASS_DROP;
   }
   lifecycle(p, st, o->index, 0, 1, out);
+  /* A gauge's record takes every window but the one that opened an
+   * alert: the rest of a long anomaly raises it, so the same episode does
+   * not page again each time its alert resolves (on the real series of
+   * bench/run detect-real, leaving all alerting windows out tripled the
+   * openings and cut the standard score from 48 to 14). */
   if (!out->warming_up) record_update(p, st, ev, out->alert_state == ES_ALERT_OPENED);
   bool alerting = es_detect_alerting(out->cls);
   st->spike_run = alerting ? st->spike_run + 1 : 0;
   if (!st->init) {
-    st->mean = x;
+    st->mean = st->neg = x;
     st->var = 0;
     st->init = true;
   } else if (st->spike_run == 0 || st->spike_run > p->freeze) {
@@ -526,17 +540,33 @@ void es_detect_window(const es_detect_params *p, es_detect_state *st, const es_d
       if ((cus_neg = st->cus_neg >= p->cusum_h)) st->cus_neg = 0;
     }
   }
-  /* A CUSUM alarm is evidence from many windows: the minimum support of one
-   * window does not apply to it (a single window cannot raise one). */
-  if (drop || cus_drop) out->cls = ES_CLASS_DROP;
-  else if (noise && !cus_trend && !cus_neg) out->cls = ES_CLASS_NOISE;
-  else if (spike) out->cls = ES_CLASS_SPIKE;
+  /* The series' own record: a spike or drop opens an alert only when its
+   * evidence is beyond what this series' ordinary windows have shown
+   * (record_margin x their decayed maximum). Real volume has heavier tails
+   * than any count model; this is what keeps such a series quiet on its
+   * usual bursts while a well-modelled one alerts at max_p. A window held
+   * back by it is normal. Every class, CUSUM alarms included, obeys
+   * min_support and min_authors. */
+  double ev_up = out->p_value == out->p_value ? evidence(out->p_value) : 0;
+  double ev_drop = drop ? evidence(es_detect_lower_tail(x, mu, phi)) : 0;
+  bool beyond_up = st->alert_open || ev_up > p->record_margin * st->record;
+  bool beyond_down = st->alert_open || ev_drop > p->record_margin * st->record;
+  /* A drop's support is its expected volume (at least drop_min_expected
+   * for the one-window test, min_support for the CUSUM). */
+  if ((drop && beyond_down) || (cus_drop && mu >= (double)p->min_support)) out->cls = ES_CLASS_DROP;
+  else if (noise) out->cls = ES_CLASS_NOISE;
+  else if (spike && beyond_up) out->cls = ES_CLASS_SPIKE;
   else if (negative || cus_neg) out->cls = ES_CLASS_NEGATIVE;
   else if (st->trend_run >= p->trend_windows || cus_trend) out->cls = ES_CLASS_TREND;
   else out->cls = ES_CLASS_NORMAL;
   if (out->threshold_breached && !es_detect_alerting(out->cls)) out->cls = ES_CLASS_THRESHOLD;
   double share_lift = p0 == p0 && p0 > 0 && x > 0 ? (nx / x) / p0 : 1;
   lifecycle(p, st, o->index, o->count, share_lift, out);
+  if (ready && out->cls != ES_CLASS_NOISE)
+    /* Mention volume: only ordinary windows make the record, so a new
+     * incident after a resolved one is judged against the usual windows,
+     * not against the last incident. */
+    record_update(p, st, fmax(ev_up, ev_drop), es_detect_alerting(out->cls) || out->threshold_breached);
 
   /* Fold into the baselines. Spike and drop windows stay out of them while
    * their run is shorter than `freeze` windows, so an incident cannot drag
@@ -573,8 +603,25 @@ void es_detect_window(const es_detect_params *p, es_detect_state *st, const es_d
     ew_update(st, alpha, xw);
     st->auth += alpha * ((double)o->authors / f - st->auth);
     if (st->neg_run == 0 || st->neg_run > p->freeze) st->neg += alpha * (nx / f - st->neg);
-    if ((st->trend_run < p->trend_windows && out->cls != ES_CLASS_TREND) || st->trend_run > 6 * p->freeze)
+    if ((st->trend_run < p->trend_windows && out->cls != ES_CLASS_TREND) || st->trend_run > 6 * p->freeze) {
       st->slow += a_slow * (xw - st->slow);
+      st->shift_run = 0;
+    } else if (st->shift_run++ == 0) {
+      st->shift_ref = st->mean;
+    } else if (st->shift_run > p->freeze) {
+      /* The slow level has been held for `freeze` windows. If the fast
+       * level stopped climbing meanwhile (within 5 % of where it stood
+       * when the hold began; a linear climb to 2x over 4 hours still moves 12 % in
+       * an hour), the rise has become a lasting level: it is
+       * learnt at once, so the trend alert resolves instead of staying
+       * open for days. A climb still under way is held on. */
+      if (fabs(st->mean - st->shift_ref) <= 0.05 * st->shift_ref) {
+        st->slow = st->mean;
+        st->cus_up = 0;
+        st->trend_run = 0;
+      }
+      st->shift_run = 0;
+    }
     /* Not during an incident, nor while the level climbs (a trend would
      * be learnt as "this hour is busy"); before the factors have 4 days of
      * history the climb test is off: the daily ramp itself looks like one. */
@@ -590,13 +637,13 @@ void es_detect_window(const es_detect_params *p, es_detect_state *st, const es_d
 }
 
 void es_detect_state_format(const es_detect_state *st, char *buf, size_t n) {
-  int k = snprintf(buf, n, "v4 %a %a %a %a %a %a %a %a %a %a %a %a %lld %lld %lld %lld %lld %lld %lld %lld %lld %lld %lld %lld %llu %u %d %d %u",
+  int k = snprintf(buf, n, "v5 %a %a %a %a %a %a %a %a %a %a %a %a %a %a %lld %lld %lld %lld %lld %lld %lld %lld %lld %lld %lld %lld %lld %llu %u %d %d %u",
                    st->mean, st->var, st->slow, st->neg, st->day, st->auth, st->cus_up, st->cus_down, st->cus_neg,
-                   st->alert_peak_lift, st->disp, st->acc_sum, (long long)st->alert_opened, (long long)st->alert_last,
+                   st->alert_peak_lift, st->disp, st->acc_sum, st->record, st->shift_ref, (long long)st->alert_opened, (long long)st->alert_last,
                    (long long)st->alert_resolved, (long long)st->alert_quiet, (long long)st->alert_windows,
                    (long long)st->last_index, (long long)st->nwindows, (long long)st->spike_run,
                    (long long)st->trend_run, (long long)st->neg_run, (long long)st->acc_day, (long long)st->acc_n,
-                   (unsigned long long)st->alert_peak_count, st->alert_classes, st->alert_severity, st->alert_open,
+                   (long long)st->shift_run, (unsigned long long)st->alert_peak_count, st->alert_classes, st->alert_severity, st->alert_open,
                    (unsigned)st->dow_seen);
   for (int h = 0; h < 24 && k > 0 && (size_t)k < n; h++) k += snprintf(buf + k, n - (size_t)k, " %a", (double)st->hod[h]);
   for (int d = 0; d < 7 && k > 0 && (size_t)k < n; d++) k += snprintf(buf + k, n - (size_t)k, " %a", (double)st->dow[d]);
@@ -608,19 +655,24 @@ int es_detect_state_parse(const char *text, es_detect_state *st) {
   es_detect_state s = {.init = true, .disp = NAN, .acc_day = INT64_MIN, .dow_seen = 0x7f};
   char *e;
   const char *c = text;
-  bool v4 = !strncmp(c, "v4 ", 3);
-  if (!v4 && strncmp(c, "v3 ", 3)) return -1;
+  /* Fields per version: v3 10 + 10, v4 12 + 12 (over-dispersion, weekday
+   * means), v5 14 + 13 (the record; the held slow level's start and run). */
+  int ver = !strncmp(c, "v5 ", 3) ? 5 : !strncmp(c, "v4 ", 3) ? 4 : !strncmp(c, "v3 ", 3) ? 3 : 0;
+  if (!ver) return -1;
+  bool v4 = ver >= 4;
+  size_t missing_d = ver == 5 ? 0 : ver == 4 ? 2 : 4, missing_i = ver == 5 ? 0 : ver == 4 ? 1 : 3;
   c += 3;
   double *d[] = {&s.mean, &s.var, &s.slow, &s.neg, &s.day, &s.auth, &s.cus_up, &s.cus_down, &s.cus_neg,
-                 &s.alert_peak_lift, &s.disp, &s.acc_sum};
-  for (size_t i = 0; i < sizeof d / sizeof *d - (v4 ? 0 : 2); i++) {
+                 &s.alert_peak_lift, &s.disp, &s.acc_sum, &s.record, &s.shift_ref};
+  for (size_t i = 0; i < sizeof d / sizeof *d - missing_d; i++) {
     *d[i] = strtod(c, &e);
     if (e == c) return -1;
     c = e;
   }
   int64_t *iv[] = {&s.alert_opened, &s.alert_last, &s.alert_resolved, &s.alert_quiet, &s.alert_windows,
-                   &s.last_index, &s.nwindows, &s.spike_run, &s.trend_run, &s.neg_run, &s.acc_day, &s.acc_n};
-  for (size_t i = 0; i < sizeof iv / sizeof *iv - (v4 ? 0 : 2); i++) {
+                   &s.last_index, &s.nwindows, &s.spike_run, &s.trend_run, &s.neg_run, &s.acc_day, &s.acc_n,
+                   &s.shift_run};
+  for (size_t i = 0; i < sizeof iv / sizeof *iv - missing_i; i++) {
     *iv[i] = strtoll(c, &e, 10);
     if (e == c) return -1;
     c = e;

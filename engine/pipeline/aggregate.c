@@ -87,9 +87,10 @@ void es__pipe_window_sink(void *ctx, const es_window_result *w) {
   else if (d.expected == d.expected) after = (uint64_t)fmax((double)p->cfg->detect.min_support, p->cfg->detect.min_lift * d.expected);
   es_windows_terms_after(p->win, w->query, w->size_idx, after);
   p->st->windows++;
-  p->st->spikes += d.cls == ES_CLASS_SPIKE;
+  p->st->classes[d.cls]++;
   p->st->thresholds += d.threshold_breached;
-  p->st->noise += d.cls == ES_CLASS_NOISE;
+  p->st->alerts_opened += d.alert_state == ES_ALERT_OPENED;
+  p->st->alerts_resolved += d.alert_state == ES_ALERT_RESOLVED;
   if (p->kafka) {
     es_buf_clear(&p->kbuf);
     es_output_window_json(&p->kbuf, q, &fin, &d);

@@ -53,7 +53,7 @@
 #include <stdbool.h>
 
 enum es_class { ES_CLASS_NOISE, ES_CLASS_NORMAL, ES_CLASS_SPIKE, ES_CLASS_THRESHOLD, ES_CLASS_TREND, ES_CLASS_NEGATIVE,
-                ES_CLASS_DROP };
+                ES_CLASS_DROP, ES_CLASS_COUNT };
 const char *es_class_name(int cls);
 /* Classes that raise an alert: spike, trend, negative_surge, drop. */
 static inline bool es_detect_alerting(int cls) {
@@ -83,9 +83,12 @@ static inline bool es_detect_alerting(int cls) {
   X(resolve_after, i, 3, 1, 1e6, "quiet windows after which an open alert is resolved")                              \
   X(cooldown, i, 0, 0, 1e6, "windows after a resolution in which a new alert reopens it")                            \
   X(disp_prior, d, 0.1, 0, 100, "prior relative excess variance 1/r of the volume (0.1: r = 10)")                   \
-  X(record_halflife, d, 1000, 1, 1e9, "half-life of the series' record surprise, in windows")                        \
+  X(record_halflife, d, 300, 1, 1e9, "half-life of the series' record surprise, in windows")                        \
   X(record_margin, d, 1.2, 0, 1e3, "an alert opens only on evidence above this x the record")                        \
-  X(winsor, d, 4, 1, 1e3, "gauge series: residuals beyond this many sd are clipped before learning")
+  X(winsor, d, 4, 1, 1e3, "gauge series: residuals beyond this many sd are clipped before learning")                \
+  X(shift_halflife, d, 2, 0, 1e6, "gauge series: half-life of the short level tested for a shift (0: off)")          \
+  X(gauge_halflife, d, 1000, 1, 1e9, "gauge series: baseline half-life, in windows")                                 \
+  X(gauge_warmup, i, 200, 0, 1e9, "gauge series: windows of history before alerts")
 
 #define ES_DETECT_FIELD_i int64_t
 #define ES_DETECT_FIELD_d double
@@ -133,6 +136,8 @@ typedef struct es_detect_state {
   int64_t spike_run;  /* consecutive alerting windows (spike, drop) up to the last one */
   int64_t trend_run;  /* consecutive windows meeting the trend test */
   int64_t neg_run;    /* consecutive negative-surge windows */
+  int64_t shift_run;  /* windows the slow level has been held (a trend), up to freeze */
+  double shift_ref;   /* the fast level when that hold began */
   /* The alert lifecycle of the query and window size. */
   int64_t alert_opened;   /* window index the open (or last) alert opened at; -1 none yet */
   int64_t alert_last;     /* last alerting window index */

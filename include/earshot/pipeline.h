@@ -11,6 +11,8 @@
 
 #include <stdint.h>
 
+#include "earshot/detect.h"
+
 #include "earshot/config.h"
 #include "earshot/query.h"
 #include "earshot/sentiment.h"
@@ -21,7 +23,10 @@ typedef struct es_pipeline_stats {
   uint64_t matched;    /* mentions that matched at least one query */
   uint64_t hits;       /* (mention, query) matches */
   uint64_t reasons[ES_REASON_COUNT]; /* dead letters by reason */
-  uint64_t windows, spikes, thresholds, noise;
+  uint64_t windows;    /* closed windows classified */
+  uint64_t classes[ES_CLASS_COUNT]; /* closed windows by class (enum es_class) */
+  uint64_t thresholds; /* windows that reached a user threshold */
+  uint64_t alerts_opened, alerts_resolved;
   uint64_t early_updates; /* early records of open windows written */
   uint64_t bytes;
   double seconds;
