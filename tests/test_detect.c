@@ -380,9 +380,9 @@ Test(detect, gauge_spike_then_record_issue15) {
   cr_expect_eq(r.alert_state, ES_ALERT_OPENED);
   cr_expect_lt(r.p_value, 1e-12);
   for (int k = 0; k < 4; k++, i++) cr_expect_eq(gauge(&st, i, 80).alert_state, ES_ALERT_UPDATED);
-  for (int k = 0; k < 20; k++, i++) gauge(&st, i, CALM(i));
+  for (int k = 0; k < 100; k++, i++) gauge(&st, i, CALM(i));
   cr_expect_eq(st.alert_open, false, "resolved after quiet windows");
-  cr_expect_gt(st.record, 100, "the episode's later windows raised the record (%g)", st.record);
+  cr_expect_gt(st.record, 10, "the episode's later windows raised the record (%g sd)", st.record);
   int opened = 0;
   for (int k = 0; k < 5; k++, i++) opened += gauge(&st, i, 80).alert_state == ES_ALERT_OPENED;
   cr_expect_eq(opened, 0, "the same episode again does not page");
@@ -405,7 +405,7 @@ Test(detect, reads_v4_state_issue15) {
   size_t k = 0;
   k += (size_t)snprintf(v4 + k, sizeof v4 - k, "v4");
   for (int j = 1; j < n; j++) {
-    if (j == 13 || j == 14 || j == 28) continue; /* record, shift_ref; shift_run */
+    if ((j >= 13 && j <= 22) || j == 36) continue; /* record .. rec_prev; shift_run */
     k += (size_t)snprintf(v4 + k, sizeof v4 - k, " %s", tok[j]);
   }
   es_detect_state back;

@@ -15,6 +15,7 @@
 
 #include "earshot/detect.h"
 #include "earshot/error.h"
+#include "detect_internal.h"
 
 const char *es_class_name(int cls) {
   switch (cls) {
@@ -229,7 +230,7 @@ static void ew_update(es_detect_state *st, double alpha, double x) {
   st->var = (1 - alpha) * (st->var + diff * incr);
 }
 
-static double alpha_of(double halflife) { return 1.0 - exp2(-1.0 / (halflife > 0 ? halflife : 1)); }
+#define alpha_of es__alpha_of
 
 #define DAY_MS 86400000LL
 #define HOUR_MS 3600000LL
@@ -316,70 +317,49 @@ static void state_init(const es_detect_params *p, es_detect_state *st) {
 }
 
 /* The evidence of a tail probability, -log10 p, capped at 300. */
-static double evidence(double pv) { return pv > 1e-300 ? -log10(pv) : 300; }
 
-/* Folds a window's evidence into the series' record, a decaying maximum,
- * unless `skip`. */
-static void record_update(const es_detect_params *p, es_detect_state *st, double ev, bool skip) {
-  if (skip) return;
-  double keep = exp2(-1.0 / p->record_halflife);
-  st->record = fmax(ev, st->record * keep);
-}
-
-/* A gauge series (any measurement, not a mention count): a Gaussian model of
- * the value around an exponentially weighted mean and variance; a window is
- * a spike (or a drop) when its two-sided tail probability is at most max_p.
- * Missing windows are missing, not zeros. */
+/* A gauge series (any measurement, not a mention count): the level model
+ * alone (level.c) on the value less its hour-of-day profile; a window is a
+ * spike (or a drop) when its surprise's two-sided tail is at most max_p and
+ * the surprise is beyond the series' record. Missing windows are missing,
+ * not zeros. */
 static void gauge_window(const es_detect_params *p, es_detect_state *st, const es_detect_obs *o,
                          es_detect_result *out) {
-  double x = o->value, alpha = alpha_of(p->gauge_halflife);
+  int64_t size = o->size_ms > 0 ? o->size_ms : 60000, start_ms = o->index * size;
+  double x = o->value, sea = st->init ? es__gauge_season(st, start_ms) : 0, y = x - sea;
   out->season = 1;
   out->neg_share_expected = NAN;
   out->threshold_breached = false;
   out->warming_up = st->nwindows < p->gauge_warmup;
   out->cls = ES_CLASS_NORMAL;
-  double ev = 0;
+  es_level_test t = {0};
   if (!st->init) {
     out->expected = out->lift = out->p_value = NAN;
+    es__level_init(st, x);
+    for (int h = 0; h < 24; h++) st->hod[h] = 0;
+    st->init = true;
   } else {
-    /* A flat series has no variance: a floor of 0.1 % of its level (or
-     * 1e-9) keeps the z-score finite. */
-    double fl = 1e-3 * fabs(st->mean) + 1e-9;
-    double sd = sqrt(st->var + fl * fl), z = (x - st->mean) / sd;
-    out->expected = st->mean;
-    out->lift = st->mean != 0 ? x / st->mean : NAN;
-    out->p_value = erfc(fabs(z) / sqrt(2.0));
-    /* A shift of the level: the short mean (the neg slot holds it for
-     * gauges) against the baseline, in units of its own spread. */
-    if (p->shift_halflife > 0) {
-      double as = alpha_of(p->shift_halflife), ms = st->neg + as * (x - st->neg);
-      double zs = (ms - st->mean) / (sd * sqrt(as / (2 - as)));
-      double ps = erfc(fabs(zs) / sqrt(2.0));
-      if (ps < out->p_value) out->p_value = ps, z = zs;
-      st->neg = ms;
-    }
-    ev = evidence(out->p_value);
-    bool ready = !out->warming_up;
-    if (ready && out->p_value <= p->max_p && (st->alert_open || ev > p->record_margin * st->record))
-      out->cls = z > 0 ? ES_CLASS_SPIKE : ES_CLASS_DROP;
+    es__level_eval(p, st, y, 0, &t);
+    out->expected = st->lvl + sea;
+    out->lift = out->expected != 0 ? x / out->expected : NAN;
+    out->p_value = t.p;
+    if (!out->warming_up && t.p <= p->max_p && (st->alert_open || t.e > p->record_margin * es__record_gate(p, st)))
+      out->cls = t.sign > 0 ? ES_CLASS_SPIKE : ES_CLASS_DROP;
   }
-  lifecycle(p, st, o->index, 0, 1, out);
+  es_detect_params lp = *p;
+  lp.resolve_after = p->gauge_resolve_after;
+  lifecycle(&lp, st, o->index, 0, 1, out);
   /* A gauge's record takes every window but the one that opened an
    * alert: the rest of a long anomaly raises it, so the same episode does
-   * not page again each time its alert resolves (on the real series of
-   * bench/run detect-real, leaving all alerting windows out tripled the
-   * openings and cut the standard score from 48 to 14). */
-  if (!out->warming_up) record_update(p, st, ev, out->alert_state == ES_ALERT_OPENED);
+   * not page again each time its alert resolves. */
+  if (!out->warming_up) es__record_update(p, st, t.e, out->alert_state == ES_ALERT_OPENED);
   bool alerting = es_detect_alerting(out->cls);
   st->spike_run = alerting ? st->spike_run + 1 : 0;
-  if (!st->init) {
-    st->mean = st->neg = x;
-    st->var = 0;
-    st->init = true;
-  } else if (st->spike_run == 0 || st->spike_run > p->freeze) {
-    double fl = 1e-3 * fabs(st->mean) + 1e-9, sd = sqrt(st->var + fl * fl), r = x - st->mean;
-    if (!out->warming_up && fabs(r) > p->winsor * sd) r = (r > 0 ? p->winsor : -p->winsor) * sd;
-    ew_update(st, alpha, st->mean + r);
+  if (st->nwindows > 0) {
+    double g = x - st->lvl - sea;
+    if (!out->warming_up && fabs(g) > p->winsor * t.sd) g = (g > 0 ? p->winsor : -p->winsor) * t.sd;
+    es__gauge_season_learn(p, st, start_ms, size, g);
+    es__level_learn(p, st, y, &t, st->spike_run > 0 && st->spike_run <= p->freeze, !out->warming_up);
   }
   st->last_index = o->index;
   st->nwindows++;
@@ -409,8 +389,14 @@ void es_detect_window(const es_detect_params *p, es_detect_state *st, const es_d
       season_learn(st, gs, size, 0);
       dow_roll(st, gs, size);
       st->acc_n++;
+      /* The level model sees the empty window too. */
+      es_level_test gt;
+      es__level_eval(p, st, 0, st->lvl > 0 ? st->lvl : 0, &gt);
+      es__record_update(p, st, gt.e, st->nwindows < p->warmup);
+      es__level_learn(p, st, 0, &gt, false, st->nwindows >= p->warmup);
+      st->nwindows++;
     }
-    st->nwindows += gap;
+    if (gap > cap) st->nwindows += gap - cap;
     st->spike_run = st->trend_run = st->neg_run = 0;
   }
   int64_t hist_ms = st->nwindows * size;
@@ -540,33 +526,36 @@ void es_detect_window(const es_detect_params *p, es_detect_state *st, const es_d
       if ((cus_neg = st->cus_neg >= p->cusum_h)) st->cus_neg = 0;
     }
   }
-  /* The series' own record: a spike or drop opens an alert only when its
-   * evidence is beyond what this series' ordinary windows have shown
-   * (record_margin x their decayed maximum). Real volume has heavier tails
-   * than any count model; this is what keeps such a series quiet on its
-   * usual bursts while a well-modelled one alerts at max_p. A window held
-   * back by it is normal. Every class, CUSUM alarms included, obeys
-   * min_support and min_authors. */
-  double ev_up = out->p_value == out->p_value ? evidence(out->p_value) : 0;
-  double ev_drop = drop ? evidence(es_detect_lower_tail(x, mu, phi)) : 0;
-  bool beyond_up = st->alert_open || ev_up > p->record_margin * st->record;
-  bool beyond_down = st->alert_open || ev_drop > p->record_margin * st->record;
+  /* The level model (level.c) on the deseasonalised volume, with the
+   * Poisson variance as its floor: how surprising the window is for this
+   * series, and whether that is beyond its record. Every volume alarm of
+   * the count model (spike, drop, trend) must also be a level-model alarm
+   * in the same direction: real volume has heavier tails and more rhythm
+   * than any count model, and this is what keeps such a series quiet on
+   * its usual bursts while a well-modelled one alerts as before. Every
+   * class obeys min_support and min_authors. */
+  es_level_test lt = {0};
+  bool lvl_up = false, lvl_down = false;
+  if (st->init) {
+    es__level_eval(p, st, xs, st->lvl > 0 ? st->lvl / f : 0, &lt);
+    bool alarm = ready && lt.p <= p->max_p && (st->alert_open || lt.e > p->record_margin * es__record_gate(p, st));
+    lvl_up = alarm && lt.sign > 0;
+    lvl_down = alarm && lt.sign < 0;
+  }
   /* A drop's support is its expected volume (at least drop_min_expected
    * for the one-window test, min_support for the CUSUM). */
-  if ((drop && beyond_down) || (cus_drop && mu >= (double)p->min_support)) out->cls = ES_CLASS_DROP;
+  if ((drop || (cus_drop && mu >= (double)p->min_support)) && lvl_down) out->cls = ES_CLASS_DROP;
   else if (noise) out->cls = ES_CLASS_NOISE;
-  else if (spike && beyond_up) out->cls = ES_CLASS_SPIKE;
+  else if (spike && lvl_up) out->cls = ES_CLASS_SPIKE;
   else if (negative || cus_neg) out->cls = ES_CLASS_NEGATIVE;
-  else if (st->trend_run >= p->trend_windows || cus_trend) out->cls = ES_CLASS_TREND;
+  else if ((st->trend_run >= p->trend_windows || cus_trend) && lvl_up) out->cls = ES_CLASS_TREND;
   else out->cls = ES_CLASS_NORMAL;
   if (out->threshold_breached && !es_detect_alerting(out->cls)) out->cls = ES_CLASS_THRESHOLD;
   double share_lift = p0 == p0 && p0 > 0 && x > 0 ? (nx / x) / p0 : 1;
   lifecycle(p, st, o->index, o->count, share_lift, out);
-  if (ready && out->cls != ES_CLASS_NOISE)
-    /* Mention volume: only ordinary windows make the record, so a new
-     * incident after a resolved one is judged against the usual windows,
-     * not against the last incident. */
-    record_update(p, st, fmax(ev_up, ev_drop), es_detect_alerting(out->cls) || out->threshold_breached);
+  if (!out->warming_up) es__record_update(p, st, lt.e, out->alert_state == ES_ALERT_OPENED);
+  if (!st->init) es__level_init(st, xs);
+  else es__level_learn(p, st, xs, &lt, es_detect_alerting(out->cls) && st->spike_run < p->freeze, !out->warming_up);
 
   /* Fold into the baselines. Spike and drop windows stay out of them while
    * their run is shorter than `freeze` windows, so an incident cannot drag
@@ -637,9 +626,10 @@ void es_detect_window(const es_detect_params *p, es_detect_state *st, const es_d
 }
 
 void es_detect_state_format(const es_detect_state *st, char *buf, size_t n) {
-  int k = snprintf(buf, n, "v5 %a %a %a %a %a %a %a %a %a %a %a %a %a %a %lld %lld %lld %lld %lld %lld %lld %lld %lld %lld %lld %lld %lld %llu %u %d %d %u",
+  int k = snprintf(buf, n, "v5 %a %a %a %a %a %a %a %a %a %a %a %a %a %a %a %a %a %a %a %a %a %a %lld %lld %lld %lld %lld %lld %lld %lld %lld %lld %lld %lld %lld %llu %u %d %d %u",
                    st->mean, st->var, st->slow, st->neg, st->day, st->auth, st->cus_up, st->cus_down, st->cus_neg,
-                   st->alert_peak_lift, st->disp, st->acc_sum, st->record, st->shift_ref, (long long)st->alert_opened, (long long)st->alert_last,
+                   st->alert_peak_lift, st->disp, st->acc_sum, st->record, st->shift_ref, st->lvl, st->lvar, st->lshort,
+                   st->lk_short, st->lk_mean, st->lk_var, st->rec_snap, st->rec_prev, (long long)st->alert_opened, (long long)st->alert_last,
                    (long long)st->alert_resolved, (long long)st->alert_quiet, (long long)st->alert_windows,
                    (long long)st->last_index, (long long)st->nwindows, (long long)st->spike_run,
                    (long long)st->trend_run, (long long)st->neg_run, (long long)st->acc_day, (long long)st->acc_n,
@@ -656,14 +646,16 @@ int es_detect_state_parse(const char *text, es_detect_state *st) {
   char *e;
   const char *c = text;
   /* Fields per version: v3 10 + 10, v4 12 + 12 (over-dispersion, weekday
-   * means), v5 14 + 13 (the record; the held slow level's start and run). */
+   * means), v5 22 + 13 (the record, the level model, the held slow level).
+   * An older state starts the level model from its fast mean. */
   int ver = !strncmp(c, "v5 ", 3) ? 5 : !strncmp(c, "v4 ", 3) ? 4 : !strncmp(c, "v3 ", 3) ? 3 : 0;
   if (!ver) return -1;
   bool v4 = ver >= 4;
-  size_t missing_d = ver == 5 ? 0 : ver == 4 ? 2 : 4, missing_i = ver == 5 ? 0 : ver == 4 ? 1 : 3;
+  size_t missing_d = ver == 5 ? 0 : ver == 4 ? 10 : 12, missing_i = ver == 5 ? 0 : ver == 4 ? 1 : 3;
   c += 3;
   double *d[] = {&s.mean, &s.var, &s.slow, &s.neg, &s.day, &s.auth, &s.cus_up, &s.cus_down, &s.cus_neg,
-                 &s.alert_peak_lift, &s.disp, &s.acc_sum, &s.record, &s.shift_ref};
+                 &s.alert_peak_lift, &s.disp, &s.acc_sum, &s.record, &s.shift_ref, &s.lvl, &s.lvar, &s.lshort,
+                 &s.lk_short, &s.lk_mean, &s.lk_var, &s.rec_snap, &s.rec_prev};
   for (size_t i = 0; i < sizeof d / sizeof *d - missing_d; i++) {
     *d[i] = strtod(c, &e);
     if (e == c) return -1;
@@ -706,6 +698,10 @@ int es_detect_state_parse(const char *text, es_detect_state *st) {
     s.dow[k] = (float)strtod(c, &e);
     if (e == c) return -1;
     c = e;
+  }
+  if (ver < 5) {
+    s.lvl = s.lshort = s.mean;
+    s.lvar = s.var;
   }
   *st = s;
   return 0;

@@ -83,12 +83,18 @@ static inline bool es_detect_alerting(int cls) {
   X(resolve_after, i, 3, 1, 1e6, "quiet windows after which an open alert is resolved")                              \
   X(cooldown, i, 0, 0, 1e6, "windows after a resolution in which a new alert reopens it")                            \
   X(disp_prior, d, 0.1, 0, 100, "prior relative excess variance 1/r of the volume (0.1: r = 10)")                   \
-  X(record_halflife, d, 300, 1, 1e9, "half-life of the series' record surprise, in windows")                        \
-  X(record_margin, d, 1.2, 0, 1e3, "an alert opens only on evidence above this x the record")                        \
-  X(winsor, d, 4, 1, 1e3, "gauge series: residuals beyond this many sd are clipped before learning")                \
-  X(shift_halflife, d, 2, 0, 1e6, "gauge series: half-life of the short level tested for a shift (0: off)")          \
-  X(gauge_halflife, d, 1000, 1, 1e9, "gauge series: baseline half-life, in windows")                                 \
-  X(gauge_warmup, i, 200, 0, 1e9, "gauge series: windows of history before alerts")
+  X(record_halflife, d, 3000, 1, 1e9, "half-life of the series' record surprise, in windows")                        \
+  X(record_margin, d, 1.2, 0, 1e3, "an alert opens only on a surprise above this x the record")                      \
+  X(record_lag, i, 50, 0, 1e6, "the record judged against is as it stood this many windows ago (to twice that)")    \
+  X(level_halflife, d, 3000, 1, 1e9, "the level model's long level, half-life in windows")                           \
+  X(shift_halflife, d, 3, 0, 1e6, "the level model's short level, half-life in windows (0: no shift test)")          \
+  X(winsor, d, 3, 1, 1e3, "residuals beyond this many sd are clipped before the level model learns them")            \
+  X(likelihood_short, d, 5, 1, 1e6, "half-life of the recent surprise average, in windows")                          \
+  X(likelihood_long, d, 5000, 1, 1e9, "half-life of its long-run mean and spread, in windows")                       \
+  X(likelihood_weight, d, 2, 0, 1e3, "weight of that likelihood in the surprise (0: off)")                           \
+  X(season_halflife, d, 2, 0, 1e3, "gauge series: half-life of the hour-of-day profile, in days (0: off)")           \
+  X(gauge_warmup, i, 200, 0, 1e9, "gauge series: windows of history before alerts")                                  \
+  X(gauge_resolve_after, i, 10, 1, 1e6, "gauge series: quiet windows after which an alert is resolved")
 
 #define ES_DETECT_FIELD_i int64_t
 #define ES_DETECT_FIELD_d double
@@ -125,7 +131,10 @@ typedef struct es_detect_state {
   double auth;        /* fast EW of deseasonalised distinct authors */
   double disp;        /* slow EW of the relative excess variance (1/r of the negative binomial) */
   double cus_up, cus_down, cus_neg; /* CUSUM statistics: volume up, volume down, negatives up */
-  double record;      /* decayed maximum of the evidence -log10 p of windows that opened no alert */
+  double record;      /* decayed maximum of the evidence of the windows that make the record */
+  double lvl, lvar, lshort; /* the level model: long level, its variance, short level */
+  double lk_short, lk_mean, lk_var; /* recent surprise average, its long-run mean and variance */
+  double rec_snap, rec_prev; /* the record at the last two record_lag boundaries */
   float hod[24];      /* hour-of-day factors (UTC), mean about 1 */
   float dow[7];       /* mean volume per weekday (complete days), Monday first */
   uint8_t dow_seen;   /* bit per weekday with a mean; the factors are used when all 7 are set */

@@ -1,0 +1,128 @@
+/* The level model: how surprising a window's value is for its own series,
+ * shared by gauge series (any measurement) and mention volume. Pure
+ * arithmetic on the state passed in, O(1) per window; the aggregator thread
+ * (or `earshot detect`) owns the state.
+ *
+ * Per window, with y the value (for volume: deseasonalised by the count
+ * model's factors; for a gauge: less its own additive hour-of-day profile):
+ *   - z:  y against a long exponentially weighted level and variance
+ *         (half-life level_halflife), in standard deviations;
+ *   - zs: a short level (half-life shift_halflife) against the long one, in
+ *         units of the short level's own spread: a shift that no single
+ *         window shows;
+ *   - q:  the anomaly likelihood of the recent surprise: a short average
+ *         (half-life likelihood_short) of min(|z|, 10) against the long-run
+ *         mean and spread of that average (half-life likelihood_long), in
+ *         standard deviations: what makes a series whose prediction errors
+ *         suddenly grow (more noise, a new rhythm) surprising, where each
+ *         window alone is not.
+ * The surprise is e = max(|z|, |zs|, likelihood_weight x q), in standard
+ * deviations, and is compared with the series' *record*: a decaying maximum
+ * of the surprise of its earlier windows (half-life record_halflife), as it
+ * stood record_lag to 2 x record_lag windows ago, so the first windows of a
+ * rising anomaly cannot raise the bar it is judged by. */
+#include <math.h>
+
+#include "detect_internal.h"
+
+/* Surprise values above 10 sd say nothing more about a change of rhythm. */
+#define LK_CAP 10.0
+
+double es__alpha_of(double halflife) { return 1.0 - exp2(-1.0 / (halflife > 0 ? halflife : 1)); }
+
+void es__level_eval(const es_detect_params *p, const es_detect_state *st, double y, double var_floor,
+                    es_level_test *t) {
+  /* A flat series has no variance: a floor of 0.1 % of its level (or
+   * 1e-9) keeps z finite. */
+  double fl = 1e-3 * fabs(st->lvl) + 1e-9, var = st->lvar > var_floor ? st->lvar : var_floor;
+  t->sd = sqrt(var + fl * fl);
+  t->z = (y - st->lvl) / t->sd;
+  t->zs = 0;
+  t->short_next = y;
+  double m = fabs(t->z);
+  int sign = t->z >= 0 ? 1 : -1;
+  if (p->shift_halflife > 0) {
+    double as = es__alpha_of(p->shift_halflife);
+    t->short_next = st->lshort + as * (y - st->lshort);
+    t->zs = (t->short_next - st->lvl) / (t->sd * sqrt(as / (2 - as)));
+    if (fabs(t->zs) > m) m = fabs(t->zs), sign = t->zs >= 0 ? 1 : -1;
+  }
+  double u = m < LK_CAP ? m : LK_CAP;
+  t->lk_next = st->lk_short + es__alpha_of(p->likelihood_short) * (u - st->lk_short);
+  t->q = (t->lk_next - st->lk_mean) / sqrt(st->lk_var + 1e-6);
+  t->e = m;
+  if (p->likelihood_weight * t->q > t->e) {
+    t->e = p->likelihood_weight * t->q;
+    /* Its direction: where the short level stands. */
+    sign = t->short_next >= st->lvl ? 1 : -1;
+  }
+  t->sign = sign;
+  t->p = erfc(t->e / sqrt(2.0));
+}
+
+void es__level_learn(const es_detect_params *p, es_detect_state *st, double y, const es_level_test *t, bool hold,
+                     bool warm) {
+  st->lshort = t->short_next;
+  double al = fmax(es__alpha_of(p->likelihood_long), 1.0 / (double)(st->nwindows + 1));
+  double d = t->lk_next - st->lk_mean;
+  st->lk_short = t->lk_next;
+  st->lk_mean += al * d;
+  st->lk_var = (1 - al) * (st->lk_var + d * al * d);
+  if (hold) return;
+  double r = y - st->lvl;
+  if (warm && fabs(r) > p->winsor * t->sd) r = (r > 0 ? p->winsor : -p->winsor) * t->sd;
+  /* Early on, the plain mean and variance of what has been seen: a weight
+   * of 1/3000 would leave the first value in charge for days. */
+  double a = fmax(es__alpha_of(p->level_halflife), 1.0 / (double)(st->nwindows + 1)), incr = a * r;
+  st->lvl += incr;
+  st->lvar = (1 - a) * (st->lvar + r * incr);
+}
+
+void es__level_init(es_detect_state *st, double y) {
+  st->lvl = st->lshort = y;
+  st->lvar = st->lk_short = st->lk_mean = st->lk_var = 0;
+}
+
+double es__record_gate(const es_detect_params *p, const es_detect_state *st) {
+  if (p->record_lag <= 0) return st->record;
+  int64_t k = st->nwindows % p->record_lag;
+  return st->rec_prev * exp2(-(double)(k + p->record_lag) / p->record_halflife);
+}
+
+void es__record_update(const es_detect_params *p, es_detect_state *st, double e, bool skip) {
+  if (!skip) st->record = fmax(e, st->record * exp2(-1.0 / p->record_halflife));
+  else st->record *= exp2(-1.0 / p->record_halflife);
+  if (p->record_lag > 0 && st->nwindows % p->record_lag == p->record_lag - 1) {
+    st->rec_prev = st->rec_snap;
+    st->rec_snap = st->record;
+  }
+}
+
+/* The additive hour-of-day profile of a gauge (the count model's factors
+ * are multiplicative): 24 offsets from the level, read with linear
+ * interpolation between hour centres, each moving at the rate of
+ * season_halflife days, kept summing to zero. */
+double es__gauge_season(const es_detect_state *st, int64_t start_ms) {
+  double hf = (double)((start_ms % 86400000 + 86400000) % 86400000) / 3600000.0 - 0.5;
+  double fl = floor(hf), w = hf - fl;
+  int h0 = ((int)fl + 24) % 24, h1 = (h0 + 1) % 24;
+  return st->hod[h0] * (1 - w) + st->hod[h1] * w;
+}
+
+void es__gauge_season_learn(const es_detect_params *p, es_detect_state *st, int64_t start_ms, int64_t size_ms,
+                            double g) {
+  if (p->season_halflife <= 0 || size_ms >= 86400000) return;
+  double hf = (double)((start_ms % 86400000 + 86400000) % 86400000) / 3600000.0 - 0.5;
+  double fl = floor(hf), w = hf - fl;
+  int h0 = ((int)fl + 24) % 24, h1 = (h0 + 1) % 24;
+  /* An hour is visited 3600 / size times a day. */
+  double per_hour = 3600000.0 / (double)size_ms;
+  if (per_hour < 1) per_hour = 1;
+  double a = es__alpha_of(p->season_halflife) / per_hour;
+  st->hod[h0] += (float)((1 - w) * g * a);
+  st->hod[h1] += (float)(w * g * a);
+  double mean = 0;
+  for (int h = 0; h < 24; h++) mean += st->hod[h];
+  mean /= 24;
+  for (int h = 0; h < 24; h++) st->hod[h] -= (float)mean;
+}
