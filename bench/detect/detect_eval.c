@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "earshot/detect.h"
+#include "earshot/error.h"
 
 typedef struct rng {
   uint64_t s;
@@ -114,10 +115,11 @@ static double pct(double *v, long n, double q) {
   return v[i < 0 ? 0 : i];
 }
 
+static es_detect_params params; /* the defaults, with --params overrides */
+
 static void run(const scenario *sc, int nq, int days, uint64_t seed, tally *t) {
   int64_t W = (int64_t)days * 1440;
-  es_detect_params p;
-  es_detect_params_default(&p);
+  es_detect_params p = params;
   int *inc = malloc(sizeof(int) * (size_t)W); /* incident id per window, -1 none */
   for (int q = 0; q < nq; q++) {
     rng r = {seed * 1000003 + (uint64_t)q * 7919 + (uint64_t)(sc->base * 13) + (uint64_t)sc->kind * 101};
@@ -220,14 +222,30 @@ int main(int argc, char **argv) {
   uint64_t seed = 1;
   const char *json = NULL;
   double min_f1 = -1;
+  es_detect_params_default(&params);
   for (int i = 1; i + 1 < argc; i += 2) {
     if (!strcmp(argv[i], "--queries")) nq = atoi(argv[i + 1]);
     else if (!strcmp(argv[i], "--days")) days = atoi(argv[i + 1]);
     else if (!strcmp(argv[i], "--seed")) seed = strtoull(argv[i + 1], NULL, 10);
     else if (!strcmp(argv[i], "--json")) json = argv[i + 1];
     else if (!strcmp(argv[i], "--min-f1")) min_f1 = atof(argv[i + 1]);
-    else {
-      fprintf(stderr, "usage: detect_eval [--queries N] [--days D] [--seed S] [--json FILE] [--min-f1 X]\n");
+    else if (!strcmp(argv[i], "--params")) {
+      char key[64];
+      const char *eq = strchr(argv[i + 1], '=');
+      es_diag d;
+      if (!eq || (size_t)(eq - argv[i + 1]) >= sizeof key) {
+        fprintf(stderr, "detect_eval: --params takes KEY=VALUE\n");
+        return 2;
+      }
+      memcpy(key, argv[i + 1], (size_t)(eq - argv[i + 1]));
+      key[eq - argv[i + 1]] = 0;
+      if (es_detect_param_set(&params, key, eq + 1, &d)) {
+        fprintf(stderr, "detect_eval: %s\n", d.msg);
+        return 2;
+      }
+    } else {
+      fprintf(stderr, "usage: detect_eval [--queries N] [--days D] [--seed S] [--json FILE] [--min-f1 X] "
+                      "[--params KEY=VALUE]...\n");
       return 2;
     }
   }
