@@ -415,3 +415,59 @@ Test(detect, reads_v4_state_issue15) {
   cr_expect_eq(back.acc_n, st.acc_n);
   cr_expect_float_eq(back.record, 0, 1e-12);
 }
+
+/* Issue 15: real volume has bursts that are ordinary for it (retweet
+ * waves every few hours). Once the series has shown such bursts, the next
+ * ones of the same size no longer page: they are within its record. A burst
+ * well beyond them still does. */
+Test(detect, recurring_bursts_stop_paging_issue15) {
+  es_detect_state st = {0};
+  feed_days(&st, 0, 4 * 1440, 100);
+  int early = 0, late = 0;
+  int64_t i = 4 * 1440;
+  for (int b = 0; b < 24; b++) { /* a 3x burst of 3 windows every 3 hours, for three days */
+    for (int k = 0; k < 180; k++, i++) {
+      double c = 100 * daily(i) * (k < 3 ? 3 : 1);
+      es_detect_result r = obs(&st, i, (uint64_t)c, (uint64_t)c / 5, (uint64_t)c);
+      if (r.alert_state == ES_ALERT_OPENED) *(b < 4 ? &early : &late) += 1;
+    }
+  }
+  cr_expect_geq(early, 1, "the first bursts page");
+  cr_expect_leq(late, 2, "the same bursts, once usual, page at most twice more (%d)", late);
+  es_detect_result r = obs(&st, i, (uint64_t)(1000 * daily(i)), (uint64_t)(200 * daily(i)), (uint64_t)(1000 * daily(i)));
+  cr_expect_eq(r.cls, ES_CLASS_SPIKE, "a burst far beyond them is a spike");
+}
+
+/* Issue 15: every class obeys min_support; a climb at a few mentions a
+ * window is noise, whatever the CUSUM says. */
+Test(detect, trend_obeys_min_support_issue15) {
+  es_detect_state st = {0};
+  feed_days(&st, 0, 5 * 1440, 2);
+  int trends = 0;
+  for (int64_t k = 0; k < 600; k++) {
+    int64_t i = 5 * 1440 + k;
+    double c = 2 * daily(i) * (1 + 3.0 * (double)(k + 1) / 600); /* to 4x, still under 10 a window */
+    trends += obs(&st, i, (uint64_t)c, 0, (uint64_t)c).cls == ES_CLASS_TREND;
+  }
+  cr_expect_eq(trends, 0, "no trend below min_support");
+}
+
+/* Issue 15: a trend alert ends when its evidence ends: the volume doubles
+ * for two hours, then returns; the alert resolves within the hour. */
+Test(detect, trend_alert_resolves_when_the_level_is_back_issue15) {
+  es_detect_state st = {0};
+  feed_days(&st, 0, 5 * 1440, 100);
+  int64_t i = 5 * 1440, opened_at = -1, resolved_at = -1;
+  for (int64_t k = 0; k < 360; k++, i++) {
+    double up = k < 120 ? 1 + (double)k / 120 : k < 240 ? 2 : 1;
+    double c = 100 * daily(i) * up;
+    es_detect_result r = obs(&st, i, (uint64_t)c, (uint64_t)c / 5, (uint64_t)c);
+    if (r.alert_state == ES_ALERT_OPENED && opened_at < 0) opened_at = k;
+    if (r.alert_state == ES_ALERT_RESOLVED && opened_at >= 0) resolved_at = k;
+  }
+  cr_expect_geq(opened_at, 0, "the doubling opens an alert");
+  cr_expect_lt(opened_at, 240);
+  cr_expect_geq(resolved_at, 240, "resolved after the level came back (%lld)", (long long)resolved_at);
+  cr_expect_lt(resolved_at, 300, "within the hour (%lld)", (long long)resolved_at);
+  cr_expect_eq(st.alert_open, false);
+}

@@ -1,5 +1,6 @@
-/* Detection v1: online baselines and window classification (see
- * include/earshot/detect.h). Pure arithmetic on the state passed in; the
+/* Detection v3: online baselines and window classification (see
+ * include/earshot/detect.h); the level model shared by both kinds of series
+ * is in level.c, the parameter table is generated from ES_DETECT_PARAMS. Pure arithmetic on the state passed in; the
  * aggregator thread owns one state per query and window size.
  *
  * Tail probabilities use the identity P(X >= k) = P(k, mu) for Poisson X,

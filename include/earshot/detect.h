@@ -1,4 +1,13 @@
-/* Detection per query and window size (detection v2).
+/* Detection per query and window size (detection v3).
+ *
+ * Two models judge each window. The count model below (seasonal factors,
+ * quasi-Poisson and negative binomial tails, CUSUMs) says whether a window
+ * is a spike, drop or trend *for mention volume*; the level model
+ * (engine/detect/level.c: long level, short level, anomaly likelihood of
+ * the recent surprise, all in standard deviations) says whether it is
+ * surprising *for this series*, beyond the record of surprise its own
+ * earlier windows set. A volume class needs both. Gauge series (any
+ * measurement, `earshot detect --values gauge`) use the level model alone.
  *
  * Each query has online, O(1) baselines of its window volume:
  *   - seasonal factors by hour of day (used after 2 days of history,
@@ -39,9 +48,11 @@
  *               single window shows: 2x at high volume, 10x at 1/min);
  *   threshold - a user threshold of the query was reached;
  *   normal    - anything else.
- * Alerting windows are kept out of the baselines for up to `freeze` windows
- * in a row, so an incident does not become normal within minutes. Windows
- * without mentions update the baselines lazily. State is per query and
+ * Every class obeys min_support and min_authors. Alerting windows are kept
+ * out of the baselines for up to `freeze` windows in a row, so an incident
+ * does not become normal within minutes; a trend whose climb has stopped is
+ * then learnt as the new level. Windows without mentions update the
+ * baselines lazily. State is per query and
  * window size, owned by the aggregator thread; time is the window index. */
 #ifndef EARSHOT_DETECT_H
 #define EARSHOT_DETECT_H
