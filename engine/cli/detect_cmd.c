@@ -22,6 +22,7 @@
 #include <cjson/cJSON.h>
 
 #include "cli_internal.h"
+#include "earshot/buf.h"
 #include "earshot/config.h"
 #include "earshot/detect.h"
 #include "earshot/mem.h"
@@ -123,6 +124,20 @@ static series *series_of(ctx *c, const char *query, int64_t size_ms) {
   return s;
 }
 
+/* A CSV field, quoted (RFC 4180) when it holds a comma, quote or line break. */
+static void put_field(FILE *f, const char *s) {
+  if (!strpbrk(s, ",\"\r\n")) {
+    fputs(s, f);
+    return;
+  }
+  fputc('"', f);
+  for (; *s; s++) {
+    if (*s == '"') fputc('"', f);
+    fputc(*s, f);
+  }
+  fputc('"', f);
+}
+
 static void put_num(FILE *f, double x) {
   if (x == x && isfinite(x)) fprintf(f, "%.6g", x);
   else if (x == x) fputs(x > 0 ? "1e308" : "-1e308", f);
@@ -168,9 +183,18 @@ static void emit(ctx *c, series *s, const row *r) {
   double score = anomaly_score(&c->p, &d);
   FILE *f = c->out;
   if (c->jsonl_out) {
-    fprintf(f, "{");
-    if (r->query[0]) fprintf(f, "\"query\":\"%s\",", r->query);
-    fprintf(f, "\"timestamp\":\"%s\",\"value\":", r->ts);
+    /* Query ids and timestamps come from the input: escaped. */
+    es_buf b;
+    es_buf_init(&b);
+    if (r->query[0]) {
+      es_buf_puts(&b, "\"query\":");
+      es_buf_json_str(&b, r->query, strlen(r->query));
+      es_buf_putc(&b, ',');
+    }
+    es_buf_puts(&b, "\"timestamp\":");
+    es_buf_json_str(&b, r->ts, strlen(r->ts));
+    fprintf(f, "{%.*s,\"value\":", (int)b.len, b.data);
+    es_buf_free(&b);
     put_num(f, v);
     fprintf(f, ",\"class\":\"%s\",\"expected\":", es_class_name(d.cls));
     if (d.expected == d.expected) put_num(f, d.expected); else fputs("null", f);
@@ -180,8 +204,12 @@ static void emit(ctx *c, series *s, const row *r) {
     if (d.p_value == d.p_value) put_num(f, d.p_value); else fputs("null", f);
     fprintf(f, ",\"alert_state\":\"%s\",\"score\":%.6g}\n", es_alert_state_name(d.alert_state), score);
   } else {
-    if (r->query[0]) fprintf(f, "%s,", r->query);
-    fprintf(f, "%s,", r->ts);
+    if (r->query[0]) {
+      put_field(f, r->query);
+      fputc(',', f);
+    }
+    put_field(f, r->ts);
+    fputc(',', f);
     put_num(f, v);
     fprintf(f, ",%s,", es_class_name(d.cls));
     put_num(f, d.expected);

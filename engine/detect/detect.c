@@ -1,7 +1,8 @@
 /* Detection v3: online baselines and window classification (see
- * include/earshot/detect.h); the level model shared by both kinds of series
- * is in level.c, the parameter table is generated from ES_DETECT_PARAMS. Pure arithmetic on the state passed in; the
- * aggregator thread owns one state per query and window size.
+ * include/earshot/detect.h). The level model that both kinds of series
+ * share is in level.c; the parameter table is generated from
+ * ES_DETECT_PARAMS. Pure arithmetic on the state passed in; the aggregator
+ * thread owns one state per query and window size.
  *
  * Tail probabilities use the identity P(X >= k) = P(k, mu) for Poisson X,
  * where P is the regularised lower incomplete gamma function, evaluated by
@@ -317,8 +318,6 @@ static void state_init(const es_detect_params *p, es_detect_state *st) {
   st->alert_opened = st->alert_last = st->alert_resolved = -1;
 }
 
-/* The evidence of a tail probability, -log10 p, capped at 300. */
-
 /* A gauge series (any measurement, not a mention count): the level model
  * alone (level.c) on the value less its hour-of-day profile; a window is a
  * spike (or a drop) when its surprise's two-sided tail is at most max_p and
@@ -601,9 +600,9 @@ void es_detect_window(const es_detect_params *p, es_detect_state *st, const es_d
     } else if (st->shift_run > p->freeze) {
       /* The slow level has been held for `freeze` windows. If the fast
        * level stopped climbing meanwhile (within 5 % of where it stood
-       * when the hold began; a linear climb to 2x over 4 hours still moves 12 % in
-       * an hour), the rise has become a lasting level: it is
-       * learnt at once, so the trend alert resolves instead of staying
+       * when the hold began; a linear climb to 2x over 4 hours still
+       * moves 12 % in an hour), the rise has become a lasting level: it
+       * is learnt at once, so the trend alert resolves instead of staying
        * open for days. A climb still under way is held on. */
       if (fabs(st->mean - st->shift_ref) <= 0.05 * st->shift_ref) {
         st->slow = st->mean;
