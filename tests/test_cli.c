@@ -420,3 +420,20 @@ Test(cli, detect_on_window_records_agrees_with_replay_issue15) {
                   ES_BIN, dir), 0);
   cr_expect_str_eq(a, b, "classes per window agree");
 }
+
+/* Issue 15: a stream that carries no authors (volume exported without
+ * handles) is judged by its volume: the planted incident still opens an
+ * alert, and the records say how many mentions had no author. */
+Test(cli, mentions_without_authors_still_alert_issue15) {
+  cr_assert_eq(sh(NULL, 0, "%s queries --count 6 -o %s/q.yaml", ES_GEN_BIN, dir), 0);
+  cr_assert_eq(sh(NULL, 0, "%s mentions --count 108000 --rate 600 --seed 3 --incident 'fees@2h+20m*8' -o %s/m0.jsonl "
+                  "&& sed 's/\"author\":\"[^\"]*\",//' %s/m0.jsonl > %s/m.jsonl", ES_GEN_BIN, dir, dir, dir), 0);
+  char out[4096];
+  cr_assert_eq(sh(out, sizeof out, "grep -c '\"author\"' %s/m.jsonl", dir), 1, "no author left: %s", out);
+  cr_assert_eq(sh(NULL, 0, "%s replay --queries %s/q.yaml --input %s/m.jsonl --output %s/w.jsonl "
+                  "--alerts-output %s/a.jsonl 2>/dev/null", ES_BIN, dir, dir, dir, dir), 0);
+  cr_assert_eq(sh(out, sizeof out, "grep '\"state\":\"opened\"' %s/a.jsonl | grep -c '\"query\":\"fees\"'", dir), 0);
+  cr_expect_geq(atoi(out), 1, "the fee incident opens an alert: %s", out);
+  cr_assert_eq(sh(out, sizeof out, "grep -m1 '\"query\":\"fees\"' %s/w.jsonl", dir), 0);
+  cr_expect(strstr(out, "\"unique_authors\":0,\"anonymous\":") != NULL, "%s", out);
+}

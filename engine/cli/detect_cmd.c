@@ -242,6 +242,7 @@ static int parse_record(const char *line, row *r, bool *final) {
   const cJSON *eff = cJSON_GetObjectItemCaseSensitive(j, "effective_count");
   const cJSON *neg = cJSON_GetObjectItemCaseSensitive(j, "negative");
   const cJSON *au = cJSON_GetObjectItemCaseSensitive(j, "unique_authors");
+  const cJSON *anon = cJSON_GetObjectItemCaseSensitive(j, "anonymous");
   const cJSON *fin = cJSON_GetObjectItemCaseSensitive(j, "final");
   const cJSON *top = cJSON_GetObjectItemCaseSensitive(j, "top_authors");
   *final = !cJSON_IsFalse(fin);
@@ -260,7 +261,9 @@ static int parse_record(const char *line, row *r, bool *final) {
   r->size_ms = (int64_t)llround(sec->valuedouble * 1000);
   double n = cJSON_IsNumber(neg) ? neg->valuedouble : 0;
   r->negative = count > 0 ? (uint64_t)llround(n * e / count) : 0;
-  r->authors = cJSON_IsNumber(au) ? (uint64_t)au->valuedouble : (uint64_t)e;
+  /* As the engine does: mentions without an author count as their own. */
+  r->authors = cJSON_IsNumber(au) ? (uint64_t)au->valuedouble + (cJSON_IsNumber(anon) ? (uint64_t)anon->valuedouble : 0)
+                                  : (uint64_t)e;
   r->top2 = 0;
   for (int i = 0; i < 2 && cJSON_IsArray(top) && i < cJSON_GetArraySize(top); i++) {
     const cJSON *a = cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(top, i), "count");

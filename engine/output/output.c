@@ -63,6 +63,7 @@ void es_output_window_json(es_buf *b, const es_query *q, const es_window_result 
   key_u64(b, "unscored", w->unscored);
   key_f64(b, "sentiment_mean", w->sentiment_mean);
   key_u64(b, "unique_authors", w->unique_authors);
+  key_u64(b, "anonymous", w->anonymous);
   key_u64(b, "reach", w->reach);
   authors_json(b, "top_authors", w->top, w->ntop, true);
   authors_json(b, "top_reach", w->top_reach, w->ntop_reach, false);

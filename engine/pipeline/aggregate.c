@@ -72,8 +72,11 @@ void es__pipe_window_sink(void *ctx, const es_window_result *w) {
   uint64_t top2 = 0; /* the two most active authors' mentions (Space-Saving counts: upper bounds) */
   for (int i = 0; i < w->ntop && i < 2; i++) top2 += w->top[i].count;
   if (top2 > w->count) top2 = w->count;
+  /* Mentions without an author are nobody's: for the noise rules each counts
+   * as its own author (nothing says they are one account), so a stream
+   * that carries no authors is judged by its volume alone. */
   es_detect_obs obs = {.index = w->index, .size_ms = w->size_ms, .count = w->effective, .negative = neg_eff,
-                       .authors = w->unique_authors, .top2 = top2, .negative_at_least = q->negative_at_least,
+                       .authors = w->unique_authors + w->anonymous, .top2 = top2, .negative_at_least = q->negative_at_least,
                        .count_at_least = q->count_at_least};
   es_detect_window(&p->cfg->detect, st, &obs, &d);
   /* An open alert needs its quiet windows, empty or not, to resolve. */

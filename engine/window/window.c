@@ -31,6 +31,7 @@ typedef struct acc {
   struct acc *next_free;
   uint64_t count, pos, neg, neu, unscored, reach;
   uint64_t untexted; /* mentions without a content hash */
+  uint64_t anonymous; /* mentions without an author */
   int64_t sum_compound; /* fixed point, 1e-9: a sum independent of arrival order */
   es_hll hll;
   es_hll texts; /* distinct content hashes: the effective volume */
@@ -556,6 +557,7 @@ static void fill_result(es_windows *w, int size_idx, const slot *s, uint32_t q, 
     uint64_t scored = a->count - a->unscored;
     rp->sentiment_mean = scored ? (double)a->sum_compound / 1e9 / (double)scored : 0.0;
     rp->unique_authors = es_hll_count(&a->hll);
+    rp->anonymous = a->anonymous;
     /* Distinct texts, never more than the mentions (the estimate is exact up
      * to 32 and within 1.6 % beyond); mentions without a content hash count
      * as distinct. */
@@ -755,6 +757,8 @@ unsigned es_windows_observe(es_windows *w, const es_window_obs *m, const uint32_
         es_hll_add(&a->hll, m->author_hash);
         top_add(a, m);
         reach_add(a, m);
+      } else {
+        a->anonymous++;
       }
     }
   }

@@ -115,6 +115,7 @@ typedef struct es_window_result {
   uint64_t count, positive, negative, neutral, unscored;
   double sentiment_mean; /* mean compound over scored mentions; 0 when none */
   uint64_t unique_authors, reach;
+  uint64_t anonymous;    /* mentions without an author (not in unique_authors) */
   uint64_t effective;    /* distinct texts (es_content_hash, and SimHash near-duplicate clusters): the volume detection sees */
   /* A few mention ids of the window: those with the smallest id hashes, so
    * the choice does not depend on arrival order. */
