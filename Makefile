@@ -5,7 +5,7 @@ TSAN_BUILD ?= build-tsan
 JOBS ?= 2
 CMAKE_FLAGS ?=
 
-.PHONY: all deps build demo demo-replay test test-tsan test-asan clean
+.PHONY: all deps build demo demo-replay test test-tsan test-asan fuzz clean
 
 all: build
 
@@ -42,7 +42,27 @@ test-tsan: deps
 test-asan: deps
 	cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DES_SANITIZE=address $(CMAKE_FLAGS)
 	cmake --build build-asan -j$(JOBS)
-	cd build-asan && ctest --output-on-failure -j$(JOBS)
+	cd build-asan && ASAN_OPTIONS=halt_on_error=1:detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+	  ctest --output-on-failure -j$(JOBS)
+
+# Each libFuzzer target (tests/fuzz) for FUZZ_SECONDS, from its seed corpus
+# (copied: what the fuzzer finds stays in build-fuzz/corpus). Fails on any
+# crash, leak or sanitizer report; the input that did it is left in
+# build-fuzz/ as crash-* / leak-*, to become a regression seed.
+FUZZ_SECONDS ?= 20
+FUZZ_TARGETS = decode query config sentiment state
+fuzz: deps
+	CC=clang CXX=clang++ cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DES_SANITIZE=address -DES_FUZZ=ON \
+	  -DBUILD_TESTING=OFF $(CMAKE_FLAGS)
+	cmake --build build-fuzz -j$(JOBS) $(addprefix --target fuzz_,$(FUZZ_TARGETS))
+	set -e; for t in $(FUZZ_TARGETS); do \
+	  rm -rf build-fuzz/corpus/$$t; mkdir -p build-fuzz/corpus/$$t; cp tests/fuzz/corpus/$$t/* build-fuzz/corpus/$$t/; \
+	  echo "fuzz_$$t: $(FUZZ_SECONDS) s"; \
+	  (cd build-fuzz && ASAN_OPTIONS=halt_on_error=1:detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+	    ./tests/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+	    corpus/$$t > fuzz_$$t.log 2>&1) || { tail -n 80 build-fuzz/fuzz_$$t.log; echo "fuzz_$$t FAILED"; exit 1; }; \
+	  grep -E '^stat::number_of_executed_units|^Done' build-fuzz/fuzz_$$t.log || true; \
+	done
 
 clean:
-	rm -rf $(BUILD) $(TSAN_BUILD) build-asan
+	rm -rf $(BUILD) $(TSAN_BUILD) build-asan build-fuzz

@@ -10,6 +10,7 @@ PKGS=(
   libcriterion-dev libutf8proc-dev libyaml-dev
   libjansson-dev libcjson-dev libsimdjson-dev
   kcat python3 python3-kafka python3-yaml gnuplot-nox
+  clang libclang-rt-14-dev
   nodejs npm
 )
 

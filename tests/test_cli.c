@@ -426,8 +426,10 @@ Test(cli, detect_on_window_records_agrees_with_replay_issue15) {
  * alert, and the records say how many mentions had no author. */
 Test(cli, mentions_without_authors_still_alert_issue15) {
   cr_assert_eq(sh(NULL, 0, "%s queries --count 6 -o %s/q.yaml", ES_GEN_BIN, dir), 0);
-  cr_assert_eq(sh(NULL, 0, "%s mentions --count 108000 --rate 600 --seed 3 --incident 'fees@2h+20m*8' -o %s/m0.jsonl "
-                  "&& sed 's/\"author\":\"[^\"]*\",//' %s/m0.jsonl > %s/m.jsonl", ES_GEN_BIN, dir, dir, dir), 0);
+  /* earshot-gen -o - writes to standard output (issue 19: it made a file named '-'). */
+  cr_assert_eq(sh(NULL, 0, "cd %s && %s mentions --count 108000 --rate 600 --seed 3 --incident 'fees@2h+20m*8' -o - "
+                  "| sed 's/\"author\":\"[^\"]*\",//' > m.jsonl", dir, ES_GEN_BIN), 0);
+  cr_expect_neq(sh(NULL, 0, "test -e %s/-", dir), 0, "no file named '-'");
   char out[4096];
   cr_assert_eq(sh(out, sizeof out, "grep -c '\"author\"' %s/m.jsonl", dir), 1, "no author left: %s", out);
   cr_assert_eq(sh(NULL, 0, "%s replay --queries %s/q.yaml --input %s/m.jsonl --output %s/w.jsonl "
@@ -436,4 +438,13 @@ Test(cli, mentions_without_authors_still_alert_issue15) {
   cr_expect_geq(atoi(out), 1, "the fee incident opens an alert: %s", out);
   cr_assert_eq(sh(out, sizeof out, "grep -m1 '\"query\":\"fees\"' %s/w.jsonl", dir), 0);
   cr_expect(strstr(out, "\"unique_authors\":0,\"anonymous\":") != NULL, "%s", out);
+}
+
+/* Issue 19 (found by fuzz_query): a text with invalid UTF-8 is repaired
+ * before matching, as the decoder does, instead of "matching failed". */
+Test(cli, explain_repairs_invalid_utf8_issue19) {
+  char out[4096];
+  cr_expect_eq(sh(out, sizeof out, "%s query explain 'c' \"$(printf 'CAFE cafE\\x9f\\xc3\\xa9 \\x98\\xa1 c')\" 2>&1",
+                  ES_BIN), 0, "%s", out);
+  cr_expect(strstr(out, "result:  MATCH") != NULL, "%s", out);
 }

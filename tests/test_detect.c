@@ -471,3 +471,37 @@ Test(detect, trend_alert_resolves_when_the_level_is_back_issue15) {
   cr_expect_lt(resolved_at, 300, "within the hour (%lld)", (long long)resolved_at);
   cr_expect_eq(st.alert_open, false);
 }
+
+/* Issue 19 (found by fuzz_state): a state header from a topic is untrusted.
+ * A value that is not finite or an index beyond any real time is refused,
+ * not turned into arithmetic that overflows. */
+Test(detect, corrupted_state_is_refused_issue19) {
+  es_detect_state st = {0};
+  for (int i = 0; i < 30; i++) feed(&st, i, 20 + i % 3);
+  char buf[ES_DETECT_STATE_TEXT], bad[ES_DETECT_STATE_TEXT];
+  es_detect_state_format(&st, buf, sizeof buf);
+  es_detect_state back;
+  cr_assert_eq(es_detect_state_parse(buf, &back), 0);
+  /* The first float (the mean) as NaN, then as infinity. */
+  const char *rest = strchr(buf + 3, ' ');
+  snprintf(bad, sizeof bad, "v5 nan%s", rest);
+  cr_expect_neq(es_detect_state_parse(bad, &back), 0, "NaN refused");
+  snprintf(bad, sizeof bad, "v5 inf%s", rest);
+  cr_expect_neq(es_detect_state_parse(bad, &back), 0, "infinity refused");
+  /* last_index (the 6th integer, after 22 floats) at INT64_MAX. */
+  char *tok[128];
+  int n = 0;
+  snprintf(bad, sizeof bad, "%s", buf);
+  for (char *t = strtok(bad, " "); t && n < 128; t = strtok(NULL, " ")) tok[n++] = t;
+  tok[2] = "-0x1p+0"; /* a negative variance */
+  char neg[ES_DETECT_STATE_TEXT];
+  size_t kn = 0;
+  for (int j = 0; j < n; j++) kn += (size_t)snprintf(neg + kn, sizeof neg - kn, j ? " %s" : "%s", tok[j]);
+  cr_expect_neq(es_detect_state_parse(neg, &back), 0, "a negative variance refused");
+  tok[2] = "0x0p+0";
+  tok[1 + 22 + 5] = "9223372036854775807";
+  char joined[ES_DETECT_STATE_TEXT];
+  size_t k = 0;
+  for (int j = 0; j < n; j++) k += (size_t)snprintf(joined + k, sizeof joined - k, j ? " %s" : "%s", tok[j]);
+  cr_expect_neq(es_detect_state_parse(joined, &back), 0, "an index beyond any real time refused");
+}

@@ -78,7 +78,8 @@ int main(int argc, char **argv) {
               incidents[i]);
       return 2;
     }
-  FILE *out = out_path ? fopen(out_path, "w") : stdout;
+  /* "-o -" is standard output, as everywhere else. */
+  FILE *out = out_path && strcmp(out_path, "-") ? fopen(out_path, "w") : stdout;
   if (!out) {
     fprintf(stderr, "earshot-gen: cannot write %s: %s\n", out_path, strerror(errno));
     return 1;
@@ -109,8 +110,9 @@ int main(int argc, char **argv) {
   } else {
     return usage();
   }
-  if (out != stdout && fclose(out)) {
-    fprintf(stderr, "earshot-gen: writing %s failed: %s\n", out_path, strerror(errno));
+  if (out == stdout ? fflush(out) : fclose(out)) {
+    fprintf(stderr, "earshot-gen: writing %s failed: %s\n", out == stdout ? "standard output" : out_path,
+            strerror(errno));
     return 1;
   }
   return 0;

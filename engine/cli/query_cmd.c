@@ -6,6 +6,8 @@
 #include <string.h>
 
 #include "cli_internal.h"
+#include "earshot/mem.h"
+#include "earshot/mention.h"
 #include "earshot/query.h"
 
 static void print_error(void *ctx, const char *msg) { fprintf(stderr, "%s\n", msg); }
@@ -41,8 +43,11 @@ static int explain(const char *query, const char *text, const es_match_meta *met
   es_fold f;
   es_fold_init(&f);
   f.strip_marks = no_accents;
-  size_t fn;
-  const char *folded = es_fold_text(&f, text, strlen(text), &fn);
+  /* As the decoder hands texts on: invalid UTF-8 repaired to U+FFFD. */
+  size_t tn = strlen(text), fn;
+  char *valid = es_malloc(3 * tn + 1);
+  size_t vn = valid ? es_utf8_repair(text, tn, valid) : 0;
+  const char *folded = valid ? es_fold_text(&f, valid, vn, &fn) : NULL;
   uint32_t out[1];
   int n = rt && folded ? es_queryset_match_meta(qs, rt, folded, fn, meta, out) : -1;
   char tree[8192];
@@ -76,6 +81,7 @@ static int explain(const char *query, const char *text, const es_match_meta *met
     printf("result:  %s\n", n > 0 ? "MATCH" : "no match");
   }
   es_fold_free(&f);
+  es_free(valid);
   es_match_rt_destroy(rt);
   es_queryset_destroy(qs);
   return rc;

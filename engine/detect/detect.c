@@ -656,10 +656,36 @@ int es_detect_state_parse(const char *text, es_detect_state *st) {
   double *d[] = {&s.mean, &s.var, &s.slow, &s.neg, &s.day, &s.auth, &s.cus_up, &s.cus_down, &s.cus_neg,
                  &s.alert_peak_lift, &s.disp, &s.acc_sum, &s.record, &s.shift_ref, &s.lvl, &s.lvar, &s.lshort,
                  &s.lk_short, &s.lk_mean, &s.lk_var, &s.rec_snap, &s.rec_prev};
+  /* The text comes from a topic anyone may write to: every value must be
+   * finite and every counter and index in range, or the whole state is
+   * refused (a corrupted header must not become arithmetic on NaN or an
+   * index that overflows). */
   for (size_t i = 0; i < sizeof d / sizeof *d - missing_d; i++) {
     *d[i] = strtod(c, &e);
-    if (e == c) return -1;
+    if (e == c || !isfinite(*d[i])) return -1;
     c = e;
+  }
+  /* The range of each value: levels of volume below 1e15 mentions a
+   * window, variances below 1e40 (their square, with room), records and
+   * peaks below 1e30; the detector's updates keep a state that is in range
+   * in range, so a state read is a state that can be written and read
+   * again. */
+  static const struct {
+    size_t off;
+    double lo, hi;
+  } bounds[] = {
+#define B(f, lo, hi) {offsetof(es_detect_state, f), lo, hi}
+      B(mean, 0, 1e15),     B(var, 0, 1e40),      B(slow, 0, 1e15),     B(neg, 0, 1e15),    B(day, 0, 1e15),
+      B(auth, 0, 1e15),     B(cus_up, 0, 1e30),   B(cus_down, 0, 1e30), B(cus_neg, 0, 1e30),
+      B(alert_peak_lift, 0, 1e30),                B(disp, -1e3, 1e3),   B(acc_sum, 0, 1e30),
+      B(record, 0, 1e30),   B(shift_ref, 0, 1e15), B(lvl, -1e15, 1e15), B(lvar, 0, 1e40),  B(lshort, -1e15, 1e15),
+      B(lk_short, 0, 1e6),  B(lk_mean, 0, 1e6),   B(lk_var, 0, 1e12),   B(rec_snap, 0, 1e30), B(rec_prev, 0, 1e30),
+#undef B
+  };
+  for (size_t i = 0; i < sizeof bounds / sizeof *bounds; i++) {
+    double v = *(const double *)(const void *)((const char *)&s + bounds[i].off);
+    if (v != v && bounds[i].off == offsetof(es_detect_state, disp)) continue; /* v3: the prior */
+    if (!(v >= bounds[i].lo && v <= bounds[i].hi)) return -1;
   }
   int64_t *iv[] = {&s.alert_opened, &s.alert_last, &s.alert_resolved, &s.alert_quiet, &s.alert_windows,
                    &s.last_index, &s.nwindows, &s.spike_run, &s.trend_run, &s.neg_run, &s.acc_day, &s.acc_n,
@@ -668,6 +694,16 @@ int es_detect_state_parse(const char *text, es_detect_state *st) {
     *iv[i] = strtoll(c, &e, 10);
     if (e == c) return -1;
     c = e;
+  }
+  /* Window indices (start / size) of real times stay far below 1e13; the
+   * day of the week's accumulator may be unset (INT64_MIN). */
+  const int64_t lim = 10000000000000LL;
+  for (size_t i = 0; i < sizeof iv / sizeof *iv - missing_i; i++) {
+    if (iv[i] == &s.acc_day && s.acc_day == INT64_MIN) continue;
+    bool index = iv[i] == &s.last_index || iv[i] == &s.acc_day || iv[i] == &s.alert_opened ||
+                 iv[i] == &s.alert_last || iv[i] == &s.alert_resolved || iv[i] == &s.alert_quiet;
+    int64_t lo = index ? -lim : 0;
+    if (*iv[i] < lo || *iv[i] > lim) return -1;
   }
   s.alert_peak_count = strtoull(c, &e, 10);
   if (e == c) return -1;
@@ -690,13 +726,13 @@ int es_detect_state_parse(const char *text, es_detect_state *st) {
     c = e;
   }
   for (int h = 0; h < 24; h++) {
-    s.hod[h] = (float)strtod(c, &e);
-    if (e == c) return -1;
+    s.hod[h] = (float)strtod(c, &e); /* seasonal factors: not negative */
+    if (e == c || !(s.hod[h] >= 0 && s.hod[h] <= 1e6f)) return -1;
     c = e;
   }
   for (int k = 0; k < 7; k++) {
     s.dow[k] = (float)strtod(c, &e);
-    if (e == c) return -1;
+    if (e == c || !(s.dow[k] >= 0 && s.dow[k] <= 1e12f)) return -1;
     c = e;
   }
   if (ver < 5) {
