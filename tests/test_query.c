@@ -117,7 +117,7 @@ Test(query, conformance_queries_share_one_database) {
   static qcase cases[1024];
   size_t n = load_cases(cases, 1024);
   es_query_def *defs = calloc(n, sizeof *defs);
-  char (*ids)[16] = calloc(n, sizeof *ids);
+  char (*ids)[24] = calloc(n, sizeof *ids);
   for (size_t i = 0; i < n; i++) {
     snprintf(ids[i], sizeof ids[i], "q%zu", i);
     defs[i] = (es_query_def){.id = ids[i], .expr = cases[i].query, .line = cases[i].line};
