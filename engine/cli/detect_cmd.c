@@ -81,6 +81,9 @@ typedef struct ctx {
   long rows, classes[ES_CLASS_COUNT], opened, resolved;
   series *sv;
   size_t nsv, capsv;
+  uint32_t *ix; /* open-addressing index into sv (entry + 1; 0 = empty) */
+  size_t capix;
+  bool oom;
 } ctx;
 
 static void skip(ctx *c, enum skip why, long line) {
@@ -110,21 +113,51 @@ static int parse_ts(const char *s, size_t n, int64_t *ms) {
   return ES_EINVAL;
 }
 
+static uint64_t series_hash(const char *query, int64_t size_ms) {
+  uint64_t h = 1469598103934665603ULL ^ (uint64_t)size_ms; /* FNV-1a */
+  for (const unsigned char *p = (const unsigned char *)query; *p; p++) h = (h ^ *p) * 1099511628211ULL;
+  return h;
+}
+
+/* The series of (query, window size): found through an open-addressing
+ * index (window records cycle through every query each period, so a scan
+ * would cost queries x rows). NULL when out of memory. */
 static series *series_of(ctx *c, const char *query, int64_t size_ms) {
-  for (size_t i = 0; i < c->nsv; i++)
-    if (c->sv[i].size_ms == size_ms && !strcmp(c->sv[i].query, query)) return &c->sv[i];
+  uint64_t h = series_hash(query, size_ms);
+  for (size_t i = h & (c->capix - 1); c->capix && c->ix[i]; i = (i + 1) & (c->capix - 1)) {
+    series *s = &c->sv[c->ix[i] - 1];
+    if (s->size_ms == size_ms && !strcmp(s->query, query)) return s;
+  }
   if (c->nsv == c->capsv) {
-    c->capsv = c->capsv ? c->capsv * 2 : 8;
-    c->sv = es_realloc(c->sv, c->capsv * sizeof *c->sv);
+    size_t cap = c->capsv ? c->capsv * 2 : 8;
+    series *sv = es_realloc(c->sv, cap * sizeof *sv);
+    if (!sv) return NULL;
+    c->sv = sv;
+    c->capsv = cap;
+  }
+  if (2 * (c->nsv + 1) > c->capix) { /* keep the index at most half full */
+    size_t cap = c->capix ? c->capix * 2 : 16;
+    uint32_t *ix = es_calloc(cap, sizeof *ix);
+    if (!ix) return NULL;
+    for (size_t k = 0; k < c->nsv; k++) {
+      size_t i = series_hash(c->sv[k].query, c->sv[k].size_ms) & (cap - 1);
+      while (ix[i]) i = (i + 1) & (cap - 1);
+      ix[i] = (uint32_t)k + 1;
+    }
+    es_free(c->ix);
+    c->ix = ix;
+    c->capix = cap;
   }
   series *s = &c->sv[c->nsv++];
   memset(s, 0, sizeof *s);
   snprintf(s->query, sizeof s->query, "%s", query);
   s->size_ms = size_ms;
+  size_t i = h & (c->capix - 1);
+  while (c->ix[i]) i = (i + 1) & (c->capix - 1);
+  c->ix[i] = (uint32_t)c->nsv;
   return s;
 }
 
-/* A CSV field, quoted (RFC 4180) when it holds a comma, quote or line break. */
 static void put_field(FILE *f, const char *s) {
   if (!strpbrk(s, ",\"\r\n")) {
     fputs(s, f);
@@ -224,6 +257,10 @@ static void emit(ctx *c, series *s, const row *r) {
 /* Feeds one parsed row to its series, checking its order. */
 static void feed(ctx *c, const row *r, int64_t size_ms) {
   series *s = series_of(c, r->query, size_ms);
+  if (!s) {
+    c->oom = true;
+    return;
+  }
   if (s->started && r->ts_ms == s->last_ts) return skip(c, SK_DUP, r->line);
   if (s->started && r->ts_ms < s->last_ts) return skip(c, SK_BACK, r->line);
   emit(c, s, r);
@@ -303,6 +340,7 @@ static int64_t most_common_spacing(const row *rows, size_t n) {
   size_t m = n < 2001 ? n : 2001, best_n = 0;
   int64_t best = 0;
   int64_t *d = es_malloc((m ? m : 1) * sizeof *d);
+  if (!d) return 0;
   size_t k = 0;
   for (size_t i = 1; i < m; i++)
     if (rows[i].ts_ms > rows[i - 1].ts_ms) d[k++] = rows[i].ts_ms - rows[i - 1].ts_ms;
@@ -450,8 +488,15 @@ int es__cmd_detect(int argc, char **argv) {
     }
     if (r.value < 0 || r.value != floor(r.value)) all_counts = false;
     if (nrows == caprows) {
-      caprows = caprows ? caprows * 2 : 1024;
-      rows = es_realloc(rows, caprows * sizeof *rows);
+      size_t cap = caprows ? caprows * 2 : 1024;
+      row *more = es_realloc(rows, cap * sizeof *rows);
+      if (!more) {
+        fputs("earshot detect: out of memory\n", stderr);
+        rc = 1;
+        goto out;
+      }
+      rows = more;
+      caprows = cap;
     }
     rows[nrows++] = r;
   }
@@ -477,7 +522,12 @@ int es__cmd_detect(int argc, char **argv) {
   }
   if (!c.jsonl_out)
     fprintf(c.out, "%stimestamp,value,class,expected,lift,p_value,alert_state,score\n", jsonl_in ? "query," : "");
-  for (size_t i = 0; i < nrows; i++) feed(&c, &rows[i], jsonl_in ? rows[i].size_ms : spacing);
+  for (size_t i = 0; i < nrows && !c.oom; i++) feed(&c, &rows[i], jsonl_in ? rows[i].size_ms : spacing);
+  if (c.oom) {
+    fputs("earshot detect: out of memory\n", stderr);
+    rc = 1;
+    goto out;
+  }
   if (fflush(c.out) || ferror(c.out)) {
     fprintf(stderr, "earshot detect: writing the output failed: %s\n", strerror(errno));
     rc = 1;
@@ -503,6 +553,7 @@ out:
   free(line);
   es_free(rows);
   es_free(c.sv);
+  es_free(c.ix);
   es_config_free(&cfg);
   return rc;
 }
