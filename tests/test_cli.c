@@ -448,3 +448,17 @@ Test(cli, explain_repairs_invalid_utf8_issue19) {
                   ES_BIN), 0, "%s", out);
   cr_expect(strstr(out, "result:  MATCH") != NULL, "%s", out);
 }
+
+/* Issue 19: a full disk under the outputs (/dev/full answers ENOSPC) is a
+ * clear error naming the output, and exit status 1. */
+Test(cli, full_disk_is_a_clear_error_issue19) {
+  cr_assert_eq(sh(NULL, 0, "%s queries --count 6 -o %s/q.yaml && %s mentions --count 20000 --rate 600 --seed 3 -o %s/m.jsonl",
+                  ES_GEN_BIN, dir, ES_GEN_BIN, dir), 0);
+  char out[8192];
+  cr_expect_eq(sh(out, sizeof out, "%s replay --queries %s/q.yaml --input %s/m.jsonl --output /dev/full 2>&1", ES_BIN,
+                  dir, dir), 1);
+  cr_expect(strstr(out, "writing the window output failed: No space left on device") != NULL, "%s", out);
+  cr_expect_eq(sh(out, sizeof out, "%s replay --queries %s/q.yaml --input %s/m.jsonl --output %s/w.jsonl "
+                  "--alerts-output /dev/full 2>&1", ES_BIN, dir, dir, dir), 1);
+  cr_expect(strstr(out, "the alerts output failed: No space left on device") != NULL, "%s", out);
+}

@@ -427,3 +427,23 @@ Test(query, accent_insensitive_option) {
   }
   es_fold_free(&f);
 }
+
+/* Issue 19: a query file replaced by something huge is refused at once
+ * (before it is read: a 100 MiB file of queries took 3 minutes and 12 GB
+ * to check), and an empty one says so; a reload keeps the rules in force. */
+Test(query, huge_or_empty_query_file_is_refused_issue19) {
+  char path[] = "/tmp/earshot-qbig-XXXXXX";
+  int fd = mkstemp(path);
+  cr_assert(fd >= 0);
+  cr_assert_eq(ftruncate(fd, 100 << 20), 0); /* sparse: 100 MiB that take no disk */
+  close(fd);
+  int err = 0;
+  es_diag d = {{0}};
+  cr_expect_null(es_queryset_load(path, &err, &d));
+  cr_expect(strstr(d.msg, "100.0 MiB, over the 64 MiB limit") != NULL, "%s", d.msg);
+  cr_assert_eq(truncate(path, 0), 0);
+  d.msg[0] = 0;
+  cr_expect_null(es_queryset_load(path, &err, &d));
+  cr_expect(strstr(d.msg, "empty") != NULL, "%s", d.msg);
+  unlink(path);
+}

@@ -3,6 +3,7 @@
 #include "yaml_internal.h"
 
 #include <errno.h>
+#include <sys/stat.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +31,15 @@ int es__yaml_load(es_yaml *y, const char *path, es_diag *d) {
   memset(y, 0, sizeof *y);
   FILE *f = fopen(path, "rb");
   if (!f) return es_diag_set(d, ES_EIO, "%s: cannot open: %s", path, strerror(errno));
+  /* A config or query file is written by people: anything larger than
+   * ES_YAML_MAX_BYTES is a mistake (or a file replaced by another) and
+   * would take minutes and gigabytes to parse. Refused before reading. */
+  struct stat sb;
+  if (fstat(fileno(f), &sb) == 0 && sb.st_size > ES_YAML_MAX_BYTES) {
+    fclose(f);
+    return es_diag_set(d, ES_ELIMIT, "%s: %.1f MiB, over the %d MiB limit for a YAML file (250,000 queries with names take "
+                                     "about 40 MiB)", path, (double)sb.st_size / 1048576.0, ES_YAML_MAX_BYTES >> 20);
+  }
   yaml_parser_t p;
   yaml_parser_initialize(&p);
   yaml_parser_set_input_file(&p, f);

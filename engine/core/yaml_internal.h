@@ -17,6 +17,8 @@ typedef struct es_yaml {
   bool loaded;
 } es_yaml;
 
+/* The largest YAML file read (config and query files): 64 MiB. */
+#define ES_YAML_MAX_BYTES (64 << 20)
 int es__yaml_load(es_yaml *y, const char *path, es_diag *d);
 int es__yaml_load_string(es_yaml *y, const char *name, const char *text, es_diag *d);
 void es__yaml_free(es_yaml *y);

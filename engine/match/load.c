@@ -58,6 +58,12 @@ static int load_defs(es_yaml *y, const char *path, es_query_def **defs_out, size
     goto done;
   }
   size_t n = (size_t)(list->data.sequence.items.top - list->data.sequence.items.start);
+  if (n > ES_QUERY_MAX_QUERIES) {
+    *err = es_diag_set(d, ES_ELIMIT, "%s: %zu queries, more than the %d one rule set may hold (at 100,000 "
+                                     "queries the engine needs about 1 GB); split them across processes",
+                       path, n, ES_QUERY_MAX_QUERIES);
+    goto done;
+  }
   defs = es_calloc(n ? n : 1, sizeof *defs);
   if (!defs) {
     *err = es_diag_set(d, ES_ENOMEM, "out of memory loading %s", path);
