@@ -25,6 +25,7 @@
 #include "earshot/buf.h"
 #include "earshot/config.h"
 #include "earshot/detect.h"
+#include "earshot/hash.h"
 #include "earshot/mem.h"
 #include "earshot/timeutil.h"
 
@@ -114,9 +115,7 @@ static int parse_ts(const char *s, size_t n, int64_t *ms) {
 }
 
 static uint64_t series_hash(const char *query, int64_t size_ms) {
-  uint64_t h = 1469598103934665603ULL ^ (uint64_t)size_ms; /* FNV-1a */
-  for (const unsigned char *p = (const unsigned char *)query; *p; p++) h = (h ^ *p) * 1099511628211ULL;
-  return h;
+  return es_hash_mix(es_hash_bytes(query, strlen(query)) ^ (uint64_t)size_ms);
 }
 
 /* The series of (query, window size): found through an open-addressing

@@ -88,9 +88,10 @@ static int severity_of(const es_detect_result *r, double share_lift) {
   return s > 5 ? 5 : s;
 }
 
-/* The alert lifecycle after a classified window. */
-static void lifecycle(const es_detect_params *p, es_detect_state *st, int64_t index, uint64_t count,
-                      double share_lift, es_detect_result *out) {
+/* The alert lifecycle after a classified window; `resolve_after` quiet
+ * windows resolve an open alert (the count or the gauge setting). */
+static void lifecycle(const es_detect_params *p, int64_t resolve_after, es_detect_state *st, int64_t index,
+                      uint64_t count, double share_lift, es_detect_result *out) {
   bool alerting = es_detect_alerting(out->cls) || out->threshold_breached;
   out->alert_state = ES_ALERT_NONE;
   out->severity = alerting ? severity_of(out, share_lift) : 0;
@@ -122,7 +123,7 @@ static void lifecycle(const es_detect_params *p, es_detect_state *st, int64_t in
   } else if (st->alert_open) {
     /* Quiet windows since the last alerting one, empty ones included. */
     st->alert_quiet = index - st->alert_last;
-    if (st->alert_quiet >= p->resolve_after) {
+    if (st->alert_quiet >= resolve_after) {
       out->alert_state = ES_ALERT_RESOLVED;
       st->alert_open = false;
       st->alert_resolved = index;
@@ -232,7 +233,6 @@ static void ew_update(es_detect_state *st, double alpha, double x) {
   st->var = (1 - alpha) * (st->var + diff * incr);
 }
 
-#define alpha_of es__alpha_of
 
 #define DAY_MS 86400000LL
 #define HOUR_MS 3600000LL
@@ -291,7 +291,7 @@ static void season_learn(es_detect_state *st, int64_t start_ms, int64_t size_ms,
   double per_day = (double)DAY_MS / (double)(size_ms > 0 ? size_ms : 60000);
   /* The one-day level starts as a running mean (a warm start), then is
    * exponentially weighted with a half-life of a day. */
-  double a_day = alpha_of(per_day), warm = 1.0 / (double)(st->nwindows + 1);
+  double a_day = es__alpha_of(per_day), warm = 1.0 / (double)(st->nwindows + 1);
   if (warm > a_day) a_day = warm;
   int h = hour_bin(start_ms);
   double hf = st->hod[h], df = 1;
@@ -346,9 +346,7 @@ static void gauge_window(const es_detect_params *p, es_detect_state *st, const e
     if (!out->warming_up && t.p <= p->max_p && (st->alert_open || t.e > p->record_margin * es__record_gate(p, st)))
       out->cls = t.sign > 0 ? ES_CLASS_SPIKE : ES_CLASS_DROP;
   }
-  es_detect_params lp = *p;
-  lp.resolve_after = p->gauge_resolve_after;
-  lifecycle(&lp, st, o->index, 0, 1, out);
+  lifecycle(p, p->gauge_resolve_after, st, o->index, 0, 1, out);
   /* A gauge's record takes every window but the one that opened an
    * alert: the rest of a long anomaly raises it, so the same episode does
    * not page again each time its alert resolves. */
@@ -371,7 +369,7 @@ void es_detect_window(const es_detect_params *p, es_detect_state *st, const es_d
     gauge_window(p, st, o, out);
     return;
   }
-  double alpha = alpha_of(p->halflife), a_slow = alpha_of(p->trend_halflife);
+  double alpha = es__alpha_of(p->halflife), a_slow = es__alpha_of(p->trend_halflife);
   int64_t size = o->size_ms > 0 ? o->size_ms : 60000, start_ms = o->index * size;
   if (!st->init) state_init(p, st);
   if (isnan(st->disp)) st->disp = p->disp_prior; /* a state saved before it existed */
@@ -552,7 +550,7 @@ void es_detect_window(const es_detect_params *p, es_detect_state *st, const es_d
   else out->cls = ES_CLASS_NORMAL;
   if (out->threshold_breached && !es_detect_alerting(out->cls)) out->cls = ES_CLASS_THRESHOLD;
   double share_lift = p0 == p0 && p0 > 0 && x > 0 ? (nx / x) / p0 : 1;
-  lifecycle(p, st, o->index, o->count, share_lift, out);
+  lifecycle(p, p->resolve_after, st, o->index, o->count, share_lift, out);
   if (!out->warming_up) es__record_update(p, st, lt.e, out->alert_state == ES_ALERT_OPENED);
   if (!st->init) es__level_init(st, xs);
   else es__level_learn(p, st, xs, &lt, es_detect_alerting(out->cls) && st->spike_run < p->freeze, !out->warming_up);

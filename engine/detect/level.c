@@ -102,19 +102,27 @@ void es__record_update(const es_detect_params *p, es_detect_state *st, double e,
  * are multiplicative): 24 offsets from the level, read with linear
  * interpolation between hour centres, each moving at the rate of
  * season_halflife days, kept summing to zero. */
-double es__gauge_season(const es_detect_state *st, int64_t start_ms) {
+/* The two hour bins around a window start (between hour centres) and the
+ * weight of the second. */
+static double hour_pair(int64_t start_ms, int *h0, int *h1) {
   double hf = (double)((start_ms % 86400000 + 86400000) % 86400000) / 3600000.0 - 0.5;
-  double fl = floor(hf), w = hf - fl;
-  int h0 = ((int)fl + 24) % 24, h1 = (h0 + 1) % 24;
+  double fl = floor(hf);
+  *h0 = ((int)fl + 24) % 24;
+  *h1 = (*h0 + 1) % 24;
+  return hf - fl;
+}
+
+double es__gauge_season(const es_detect_state *st, int64_t start_ms) {
+  int h0, h1;
+  double w = hour_pair(start_ms, &h0, &h1);
   return st->hod[h0] * (1 - w) + st->hod[h1] * w;
 }
 
 void es__gauge_season_learn(const es_detect_params *p, es_detect_state *st, int64_t start_ms, int64_t size_ms,
                             double g) {
   if (p->season_halflife <= 0 || size_ms >= 86400000) return;
-  double hf = (double)((start_ms % 86400000 + 86400000) % 86400000) / 3600000.0 - 0.5;
-  double fl = floor(hf), w = hf - fl;
-  int h0 = ((int)fl + 24) % 24, h1 = (h0 + 1) % 24;
+  int h0, h1;
+  double w = hour_pair(start_ms, &h0, &h1);
   /* An hour is visited 3600 / size times a day. */
   double per_hour = 3600000.0 / (double)size_ms;
   if (per_hour < 1) per_hour = 1;
