@@ -12,6 +12,7 @@
 
 #include "cli_internal.h"
 #include "earshot/config.h"
+#include "earshot/kafka.h"
 #include "earshot/log.h"
 #include "earshot/mem.h"
 #include "earshot/pipeline.h"
@@ -233,7 +234,12 @@ int es__run_pipeline(int argc, char **argv, bool kafka, const es_config *preset)
   if (kafka) es_log_info("consuming", "brokers=%s topic=%s group=%s windows_topic=%s", cfg.kafka.brokers,
                          cfg.kafka.topics[0], cfg.kafka.group ? cfg.kafka.group : "earshot", cfg.kafka.windows_topic);
   es_pipeline_stats st;
-  int prc = es_replay(&cfg, qs, lex, &stop_requested, &st, &d);
+  es_run_io io = {0};
+  int prc = 0;
+  if (kafka && !(io.input = es_kafka_input_create(&cfg, &d))) prc = ES_ECONFIG;
+  if (!prc) prc = es_pipeline_run(&cfg, qs, lex, &io, &stop_requested, &st, &d);
+  else memset(&st, 0, sizeof st);
+  es_input_destroy(io.input);
   uint64_t dead = 0;
   char reasons[512] = "";
   for (int r = 1; r < ES_REASON_COUNT; r++) {

@@ -361,9 +361,7 @@ static es_batch *take(es_pipe *p, es_kafka *k) {
   return v;
 }
 
-void *es__kafka_ingest_main(void *arg) {
-  es_pipe *p = arg;
-  es_kafka *k = p->kafka;
+void *es__kafka_ingest(es_kafka *k, es_pipe *p) {
   rd_kafka_message_t *msgs[1024];
   k->p = p;
   k->cur = take(p, k);
@@ -498,19 +496,18 @@ void es__kafka_enriched(es_kafka *k, const char *key, size_t kn, const char *jso
   es__kafka_produce(k, k->kc->enriched_topic, key, kn, json, n, es__kafka_schema("earshot.enriched.v1"));
 }
 
-void es__kafka_dead(es_kafka *k, const es_pipe *p, const es_batch *b, uint32_t rec, int reason, const char *detail) {
-  es_src src = es__record_src(p, b, rec);
+void es__kafka_dead(es_kafka *k, const es_sink_dead *e) {
   rd_kafka_headers_t *h = es__kafka_schema("earshot.dlq.v1");
   char num[32];
-  rd_kafka_header_add(h, "reason", -1, es_reason_name(reason), -1);
-  rd_kafka_header_add(h, "action", -1, es_reason_action(reason), -1);
-  rd_kafka_header_add(h, "detail", -1, detail ? detail : "", -1);
-  rd_kafka_header_add(h, "source.topic", -1, src.name, -1);
-  snprintf(num, sizeof num, "%d", (int)src.partition);
+  rd_kafka_header_add(h, "reason", -1, es_reason_name(e->reason), -1);
+  rd_kafka_header_add(h, "action", -1, es_reason_action(e->reason), -1);
+  rd_kafka_header_add(h, "detail", -1, e->detail ? e->detail : "", -1);
+  rd_kafka_header_add(h, "source.topic", -1, e->src.name, -1);
+  snprintf(num, sizeof num, "%d", (int)e->src.partition);
   rd_kafka_header_add(h, "source.partition", -1, num, -1);
-  snprintf(num, sizeof num, "%" PRIu64, src.pos);
+  snprintf(num, sizeof num, "%" PRIu64, e->src.pos);
   rd_kafka_header_add(h, "source.offset", -1, num, -1);
-  es__kafka_produce(k, k->kc->dlq_topic, NULL, 0, b->data + b->off[rec], b->len_[rec], h);
+  es__kafka_produce(k, k->kc->dlq_topic, NULL, 0, e->input, e->input_len, h);
 }
 
 static es_kafka_part *part_of(es_kafka *k, int topic, int32_t partition) {

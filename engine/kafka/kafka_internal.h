@@ -4,9 +4,10 @@
  * tracking that commits an input offset only once every window containing
  * the mentions before it has been acknowledged by the broker.
  *
- * Threads: es__kafka_ingest_main is the pipeline's ingest thread (it also
+ * Threads: es__kafka_ingest is the pipeline's ingest thread (it also
  * runs the rebalance callback); every other function is called by the
- * aggregator thread only. */
+ * aggregator thread only. The pipeline sees all of it through one es_input
+ * and its sink (input.c); it does not include this header. */
 #ifndef EARSHOT_KAFKA_INTERNAL_H
 #define EARSHOT_KAFKA_INTERNAL_H
 
@@ -18,6 +19,7 @@
 
 #include "../pipeline/pipeline_internal.h"
 #include "earshot/detect.h"
+#include "earshot/sink.h"
 
 /* Offsets of one input partition awaiting commit: runs of consecutive
  * offsets with the same running maximum of "done when the watermark
@@ -108,7 +110,8 @@ void es__kafka_crash_point(int point);
 /* Creates the consumer (subscribed) and producer. NULL with diag on error. */
 es_kafka *es__kafka_create(const es_config *cfg, es_diag *d);
 void es__kafka_destroy(es_kafka *k); /* closes the consumer cleanly; NULL-safe */
-void *es__kafka_ingest_main(void *arg);
+/* The ingest thread of pipeline p. */
+void *es__kafka_ingest(es_kafka *k, es_pipe *p);
 
 /* Outputs (aggregator thread). */
 #define ES_HDR_WINDOW "earshot.window" /* "SIZE_MS END_MS ALERT(0|1)" */
@@ -123,7 +126,7 @@ rd_kafka_headers_t *es__kafka_schema(const char *name);
 /* Produces one record (headers owned by it), waiting while the queue is full. */
 void es__kafka_produce(es_kafka *k, const char *topic, const char *key, size_t kn, const char *val, size_t vn,
                        rd_kafka_headers_t *hdrs);
-void es__kafka_dead(es_kafka *k, const es_pipe *p, const es_batch *b, uint32_t rec, int reason, const char *detail);
+void es__kafka_dead(es_kafka *k, const es_sink_dead *e);
 /* An early update of an open window, to the windows topic (keyed by query
  * id, schema earshot.window.early.v1). */
 void es__kafka_early(es_kafka *k, const es_query *q, const char *json, size_t n);

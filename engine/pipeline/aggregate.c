@@ -13,47 +13,23 @@
 #include "earshot/log.h"
 #include "earshot/output.h"
 #include "earshot/timeutil.h"
-#include "../kafka/kafka_internal.h"
 #include "pipeline_internal.h"
 
-#define OBUF_FLUSH (1u << 20) /* write window records in 1 MiB chunks */
-
-static void write_all(es_pipe *p, FILE *f, const char *what, const void *data, size_t n) {
-  if (!n || !f) return;
-  if (fwrite(data, 1, n, f) != n && !p->io_err) {
-    p->io_err = es_diag_set(p->diag, ES_EIO, "writing %s failed: %s", what, strerror(errno));
-  }
+/* Every sink that takes `what` gets flushed. */
+static void flush_sinks(es_pipe *p, unsigned what) {
+  for (size_t i = 0; i < p->nsinks; i++)
+    if (p->sinks[i]->wants & what) p->sinks[i]->ops->flush(p->sinks[i]);
 }
 
-static void flush_obuf(es_pipe *p) {
-  write_all(p, p->out, "the window output", p->obuf.data, p->obuf.len);
-  es_buf_clear(&p->obuf);
+static void dead_letter(es_pipe *p, const es_batch *b, uint32_t rec, int reason, const char *detail, const char *json,
+                        size_t json_len) {
+  es_sink_dead e = {.reason = reason, .detail = detail, .src = es__record_src(p, b, rec), .input = b->data + b->off[rec],
+                    .input_len = b->len_[rec], .json = json, .json_len = json_len};
+  for (size_t i = 0; i < p->nsinks; i++)
+    if (p->sinks[i]->wants & ES_SINK_DEAD) p->sinks[i]->ops->dead(p->sinks[i], &e);
 }
 
-static void write_dlq(es_pipe *p, const es_buf *b) {
-  if (!b->len) return;
-  if (!p->dlq) {
-    p->dlq = fopen(p->dlq_path, "w");
-    if (!p->dlq) {
-      if (!p->io_err)
-        p->io_err = es_diag_set(p->diag, ES_EIO, "cannot open the dead-letter output %s: %s", p->dlq_path, strerror(errno));
-      return;
-    }
-  }
-  write_all(p, p->dlq, "the dead-letter output", b->data, b->len);
-}
-
-static void flush_pretty(es_pipe *p) {
-  if (p->pretty_line.len) {
-    es_buf_putc(&p->pretty_line, '\n');
-    es_buf_put(&p->obuf, p->pretty_line.data, p->pretty_line.len);
-  }
-  es_buf_put(&p->obuf, p->pretty_alerts.data, p->pretty_alerts.len);
-  es_buf_clear(&p->pretty_line);
-  es_buf_clear(&p->pretty_alerts);
-}
-
-/* Window sink: classify, count, format. */
+/* Window sink of the windows: classify, count, hand to the sinks. */
 void es__pipe_window_sink(void *ctx, const es_window_result *w) {
   es_pipe *p = ctx;
   const es_query *q = es_queryset_get(p->qs, w->query);
@@ -94,35 +70,10 @@ void es__pipe_window_sink(void *ctx, const es_window_result *w) {
   p->st->thresholds += d.threshold_breached;
   p->st->alerts_opened += d.alert_state == ES_ALERT_OPENED;
   p->st->alerts_resolved += d.alert_state == ES_ALERT_RESOLVED;
-  if (p->kafka) {
-    es_buf_clear(&p->kbuf);
-    es_output_window_json(&p->kbuf, q, &fin, &d);
-    bool alert = d.alert_state != ES_ALERT_NONE; /* opened, updated or resolved */
-    bool send_alert = alert && !(p->sup_alert && w->end_ms <= p->sup_alert[si]);
-    es__kafka_window(p->kafka, q, &fin, st, p->kbuf.data, p->kbuf.len, send_alert, alert);
-  }
-  if (p->alerts && d.alert_state != ES_ALERT_NONE) {
-    es_buf_clear(&p->abuf);
-    es_output_window_json(&p->abuf, q, &fin, &d);
-    write_all(p, p->alerts, "the alerts output", p->abuf.data, p->abuf.len);
-  }
-  if (!p->out) {
-    /* Kafka only */
-  } else if (p->cfg->pretty) {
-    /* One summary line per window period (every query's volume), then a
-     * detail line for each window that is a spike or reached a threshold. */
-    if (p->pretty_key_start != w->start_ms || p->pretty_key_size != w->size_ms) {
-      flush_pretty(p);
-      p->pretty_key_start = w->start_ms;
-      p->pretty_key_size = w->size_ms;
-      es_output_period_pretty(&p->pretty_line, w);
-    }
-    if (w->count) es_buf_printf(&p->pretty_line, " | %s %llu", q->id, (unsigned long long)w->count);
-    if (d.alert_state != ES_ALERT_NONE) es_output_window_pretty(&p->pretty_alerts, q, &fin, &d);
-  } else {
-    es_output_window_json(&p->obuf, q, &fin, &d);
-  }
-  if (p->obuf.len >= OBUF_FLUSH) flush_obuf(p);
+  es_sink_window e = {.q = q, .w = &fin, .d = &d, .st = st,
+                      .alert_published = p->sup_alert && w->end_ms <= p->sup_alert[si]};
+  for (size_t i = 0; i < p->nsinks; i++)
+    if (p->sinks[i]->wants & ES_SINK_WINDOWS) p->sinks[i]->ops->window(p->sinks[i], &e);
 }
 
 /* Early updates: the open windows that changed, without detection (it
@@ -133,12 +84,9 @@ static void early_sink(void *ctx, const es_window_result *w) {
   if (p->sup_win && w->end_ms <= p->sup_win[si]) return; /* published by an earlier run */
   const es_query *q = es_queryset_get(p->qs, w->query);
   p->st->early_updates++;
-  if (p->kafka) {
-    es_buf_clear(&p->kbuf);
-    es_output_window_json(&p->kbuf, q, w, NULL);
-    es__kafka_early(p->kafka, q, p->kbuf.data, p->kbuf.len);
-  }
-  if (p->out && !p->cfg->pretty) es_output_window_json(&p->obuf, q, w, NULL);
+  es_sink_window e = {.q = q, .w = w};
+  for (size_t i = 0; i < p->nsinks; i++)
+    if (p->sinks[i]->wants & ES_SINK_EARLY) p->sinks[i]->ops->window(p->sinks[i], &e);
 }
 
 /* Every windows.early_ms of wall-clock time, the open windows that
@@ -149,8 +97,7 @@ static void early_updates(es_pipe *p) {
   if (now - p->early_mark_ms < p->cfg->windows.early_ms) return;
   p->early_mark_ms = now;
   if (!es_windows_early(p->win, early_sink, p)) return;
-  flush_obuf(p);
-  if (p->out) fflush(p->out);
+  flush_sinks(p, ES_SINK_EARLY);
 }
 
 /* The event time until which a mention's windows are all open: the end of
@@ -168,10 +115,10 @@ static int64_t done_mark(const es_pipe *p, int64_t ts) {
 /* Kafka: event time is the slowest active partition's (a watermark per
  * partition), advanced after each batch and while the input is quiet (a
  * partition that went idle stops holding it back). */
-static void kafka_advance(es_pipe *p, int64_t now_wall) {
-  if (!p->kafka) return;
-  es__kafka_sync_assignment(p->kafka, now_wall);
-  int64_t t = es__kafka_event_time(p->kafka, now_wall, p->cfg->windows.idle_flush_ms);
+static void input_advance(es_pipe *p, int64_t now_wall) {
+  if (!p->input) return;
+  p->input->sync(p->input->ctx, now_wall);
+  int64_t t = p->input->event_time(p->input->ctx, now_wall, p->cfg->windows.idle_flush_ms);
   if (t != INT64_MIN) es_windows_advance(p->win, t);
 }
 
@@ -183,23 +130,23 @@ static void consume(es_pipe *p, es_batch *b) {
     *p->stop = SIGTERM;
     return;
   }
-  if (p->kafka) es__kafka_sync_assignment(p->kafka, now_wall);
+  if (p->input) p->input->sync(p->input->ctx, now_wall);
   if (b->restore_wm != INT64_MIN) {
     char t[32];
     es_time_format_rfc3339(b->restore_wm, t);
     es_log_info("resuming after the committed watermark", "watermark=%s", t);
     es_windows_restore(p->win, b->restore_wm);
   }
-  if (p->kafka) {
-    for (uint32_t i = 0; i < b->ndlq; i++)
-      es__kafka_dead(p->kafka, p, b, b->dlqm[i].rec, b->dlqm[i].reason, b->dlqm[i].detail);
-    for (uint32_t i = 0; i < b->nenr; i++)
-      es__kafka_enriched(p->kafka, b->enrm[i].key, b->enrm[i].key_len, b->enriched.data + b->enrm[i].off, b->enrm[i].len);
+  for (uint32_t i = 0; i < b->ndlq; i++) {
+    const es_rec_meta *m = &b->dlqm[i];
+    dead_letter(p, b, m->rec, m->reason, m->detail, b->dlq.data + m->off, m->len);
   }
-  if (!p->kafka || p->cfg->dlq_output) write_dlq(p, &b->dlq);
-  if (p->enriched) write_all(p, p->enriched, "the enriched output", b->enriched.data, b->enriched.len);
-  es_buf late;
-  es_buf_init(&late);
+  for (uint32_t k = 0; k < b->nenr; k++) {
+    const es_rec_meta *m = &b->enrm[k];
+    for (size_t i = 0; i < p->nsinks; i++)
+      if (p->sinks[i]->wants & ES_SINK_ENRICHED)
+        p->sinks[i]->ops->enriched(p->sinks[i], m->key, m->key_len, b->enriched.data + m->off, m->len);
+  }
   for (uint32_t i = 0; i < b->nlines; i++) {
     const es_line_res *r = &b->res[i];
     int64_t mark = INT64_MIN; /* rejected: done once its dead letter is delivered */
@@ -226,23 +173,30 @@ static void consume(es_pipe *p, es_batch *b) {
         es_time_format_rfc3339(r->ts_ms, ts);
         es_time_format_rfc3339(es_windows_watermark(p->win), wm);
         snprintf(detail, sizeof detail, "event time %s is behind the watermark %s: its window had closed", ts, wm);
-        if (!p->kafka || p->cfg->dlq_output) es__dead_letter(p, b, &late, i, ES_REASON_LATE, detail);
-        if (p->kafka) es__kafka_dead(p->kafka, p, b, i, ES_REASON_LATE, detail);
+        es_buf_clear(&p->dbuf);
+        es__dead_letter(p, b, &p->dbuf, i, ES_REASON_LATE, detail);
+        dead_letter(p, b, i, ES_REASON_LATE, detail, p->dbuf.data, p->dbuf.len);
         p->st->reasons[ES_REASON_LATE]++;
       }
     }
-    if (p->kafka && b->kpart[i] >= 0) es__kafka_track(p->kafka, b, i, r->reason ? INT64_MIN : r->ts_ms, mark, now_wall);
+    if (p->input && b->kpart[i] >= 0) p->input->track(p->input->ctx, b, i, r->reason ? INT64_MIN : r->ts_ms, mark, now_wall);
   }
-  kafka_advance(p, now_wall);
-  write_dlq(p, &late);
-  es_buf_free(&late);
+  input_advance(p, now_wall);
   p->st->bytes += b->len;
   p->consumed += b->nlines;
 }
 
+/* The input's regular work: delivery reports and commits. Failures are
+ * reported by the final tick. */
+static void tick(es_pipe *p, bool force) {
+  if (!p->input) return;
+  es_diag d;
+  p->input->tick(p->input->ctx, es_windows_watermark(p->win), es_time_mono_ms(), force, &d);
+}
+
 static void progress(es_pipe *p, bool final) {
-  if (p->kafka && p->cfg->pretty) return; /* the demo's terminal shows the windows instead */
-  if (p->kafka && !p->cfg->pretty) { /* a service: a log line every 5 s while records flow */
+  if (p->input && p->cfg->pretty) return; /* the demo's terminal shows the windows instead */
+  if (p->input && !p->cfg->pretty) { /* a service: a log line every 5 s while records flow */
     int64_t now = es_time_mono_ms();
     if (p->log_mark_ms == 0) {
       p->log_mark_ms = now;
@@ -287,15 +241,13 @@ int es__aggregate(es_pipe *p) {
     void *v;
     es_ring *r = &p->from_worker[next % (uint64_t)p->nworkers];
     if (!es_ring_pop(r, &v, wait_ms)) {
-      kafka_advance(p, es_time_wall_ms());
+      input_advance(p, es_time_wall_ms());
       es_windows_idle(p->win, es_time_wall_ms());
       early_updates(p);
-      if (p->kafka) es__kafka_tick(p->kafka, es_windows_watermark(p->win), es_time_mono_ms(), false);
+      tick(p, false);
       progress(p, false);
       /* A quiet stream: write out what closed so far. */
-      if (p->cfg->pretty) flush_pretty(p);
-      flush_obuf(p);
-      if (p->out) fflush(p->out);
+      flush_sinks(p, ~0u);
       continue;
     }
     es_batch *b = v;
@@ -306,33 +258,35 @@ int es__aggregate(es_pipe *p) {
       continue;
     }
     consume(p, b);
-    if (b->barrier) es__kafka_drained(p->kafka, b, es_windows_watermark(p->win));
+    if (b->barrier && p->input) p->input->drained(p->input->ctx, b, es_windows_watermark(p->win));
     if (b->nlines) { /* records flowing (not markers) */
       if (!p->first_batch_ms) p->first_batch_ms = es_time_mono_ms();
       p->last_batch_ms = es_time_mono_ms();
     }
     es_windows_touch(p->win, es_time_wall_ms());
     es_ring_push(&p->free_batches, b);
-    if (p->kafka) es__kafka_tick(p->kafka, es_windows_watermark(p->win), es_time_mono_ms(), false);
+    tick(p, false);
     early_updates(p);
     progress(p, false);
   }
   p->stopped_early = *p->stop != 0;
-  if (p->kafka && p->last_batch_ms > p->first_batch_ms)
+  if (p->input && p->last_batch_ms > p->first_batch_ms)
     es_log_info("consumed", "records=%llu seconds=%.3f records_per_s=%.0f (first to last batch)",
                 (unsigned long long)p->consumed, (double)(p->last_batch_ms - p->first_batch_ms) / 1000.0,
                 (double)p->consumed * 1000.0 / (double)(p->last_batch_ms - p->first_batch_ms));
   /* A Kafka service stopped by a signal leaves its open windows to the
    * next run (their offsets are not committed), unless told to flush them. */
   int64_t emitted = es_windows_watermark(p->win);
-  if (!p->kafka || !p->stopped_early || p->cfg->kafka.flush_on_shutdown) {
+  if (!p->input || !p->stopped_early || p->cfg->kafka.flush_on_shutdown) {
     es_windows_flush(p->win);
     if (es_windows_max_event(p->win) != INT64_MIN) emitted = done_mark(p, es_windows_max_event(p->win));
   }
-  flush_pretty(p);
-  flush_obuf(p);
-  if (p->kafka && es__kafka_tick(p->kafka, emitted, es_time_mono_ms(), true) && !p->io_err)
-    p->io_err = es_diag_set(p->diag, ES_EIO, "some output records were not delivered to Kafka; offsets behind them were not committed");
+  for (size_t i = 0; i < p->nsinks; i++) p->sinks[i]->ops->finish(p->sinks[i]);
+  if (p->input) {
+    es_diag d = {{0}};
+    if (p->input->tick(p->input->ctx, emitted, es_time_mono_ms(), true, &d) && !p->io_err)
+      p->io_err = es_diag_set(p->diag, ES_EIO, "%s", d.msg);
+  }
   if (p->sup_win) es_log_info("exactly-once", "windows_already_published=%llu", (unsigned long long)p->suppressed);
   progress(p, true);
   return p->io_err;

@@ -10,7 +10,6 @@
 
 #include "earshot/log.h"
 #include "earshot/timeutil.h"
-#include "../kafka/kafka_internal.h"
 #include "pipeline_internal.h"
 
 es_batch *es__batch_create(void) {
@@ -66,22 +65,54 @@ void es__batch_reset(es_batch *b) {
   b->ndlq = b->nenr = 0;
 }
 
-static FILE *open_out(const char *path, es_diag *d, const char *what) {
-  if (!strcmp(path, "-")) return stdout;
-  FILE *f = fopen(path, "w");
-  if (!f) es_diag_set(d, ES_EIO, "cannot open %s '%s' for writing: %s", what, path, strerror(errno));
-  return f;
+void es_input_destroy(es_input *in) {
+  if (in) in->destroy(in->ctx);
 }
 
-static int close_out(FILE *f, const char *what, es_diag *d, int rc) {
-  if (!f) return rc;
-  int bad = f == stdout ? fflush(f) : fclose(f);
-  if (bad && !rc) rc = es_diag_set(d, ES_EIO, "finishing %s failed: %s", what, strerror(errno));
-  return rc;
+/* Adds a sink to the run (the pipeline owns those it created). */
+static int add_sink(es_pipe *p, es_sink *s) {
+  es_sink **n = es_realloc(p->sinks, (p->nsinks + 1) * sizeof *n);
+  if (!n) return -1;
+  p->sinks = n;
+  p->sinks[p->nsinks++] = s;
+  p->sink_wants |= s->wants;
+  return 0;
+}
+
+/* The outputs cfg asks for, as sinks. With Kafka the records go to topics:
+ * a file or stdout copy of the windows only when asked, dead letters to a
+ * file only when dlq_output is set. */
+static int own_sinks(es_pipe *p, const es_config *cfg, bool kafka, es_diag *d) {
+  es_sink *s[4] = {0};
+  int n = 0;
+  if (!kafka || cfg->output) {
+    const char *out = cfg->output ? cfg->output : "-";
+    if (!(s[n++] = cfg->pretty ? es_sink_pretty_create(out, d) : es_sink_json_create(out, true, d))) goto fail;
+  }
+  if (cfg->alerts_output && !(s[n++] = es_sink_alerts_create(cfg->alerts_output, d))) goto fail;
+  if (cfg->enriched_output && !(s[n++] = es_sink_enriched_create(cfg->enriched_output, d))) goto fail;
+  if ((!kafka || cfg->dlq_output) &&
+      !(s[n++] = es_sink_dead_create(cfg->dlq_output ? cfg->dlq_output : "earshot.dlq.jsonl", d)))
+    goto fail;
+  for (int i = 0; i < n; i++)
+    if (add_sink(p, s[i])) {
+      for (int k = i; k < n; k++) es_sink_destroy(s[k]);
+      return es_diag_set(d, ES_ENOMEM, "out of memory while setting up the outputs");
+    }
+  p->nown_sinks = (size_t)n;
+  return 0;
+fail:
+  for (int i = 0; i < n; i++) es_sink_destroy(s[i]);
+  return d->msg[0] && strstr(d->msg, "out of memory") ? ES_ENOMEM : ES_EIO;
 }
 
 int es_replay(const es_config *cfg, const es_queryset *qs, const es_lexicon *lex, volatile int *stop,
               es_pipeline_stats *st, es_diag *d) {
+  return es_pipeline_run(cfg, qs, lex, NULL, stop, st, d);
+}
+
+int es_pipeline_run(const es_config *cfg, const es_queryset *qs, const es_lexicon *lex, const es_run_io *io,
+                    volatile int *stop, es_pipeline_stats *st, es_diag *d) {
   es_pipe p;
   memset(&p, 0, sizeof p);
   memset(st, 0, sizeof *st);
@@ -94,30 +125,16 @@ int es_replay(const es_config *cfg, const es_queryset *qs, const es_lexicon *lex
   p.st = st;
   p.diag = d;
   p.nworkers = cfg->workers < 1 ? 1 : cfg->workers > ES_MAX_WORKERS ? ES_MAX_WORKERS : cfg->workers;
-  p.dlq_path = cfg->dlq_output ? cfg->dlq_output : "earshot.dlq.jsonl";
   p.in_fd = -1;
-  es_buf_init(&p.obuf);
-  es_buf_init(&p.pretty_line);
-  es_buf_init(&p.pretty_alerts);
-  es_buf_init(&p.abuf);
-  es_buf_init(&p.kbuf);
-  p.pretty_key_start = INT64_MIN;
+  p.input = io ? io->input : NULL;
+  es_buf_init(&p.dbuf);
   int rc = 0, started_workers = 0;
   bool ingest_started = false;
   size_t nq = es_queryset_count(qs);
 
-  bool kafka = cfg->kafka.brokers != NULL;
-  if (kafka) {
-    if (!cfg->kafka.ntopics) {
-      rc = es_diag_set(d, ES_ECONFIG, "no input topic: pass --topic NAME or set kafka.topics");
-      goto done;
-    }
-    p.topics = (const char *const *)cfg->kafka.topics;
-    p.source = "kafka";
-    if (!(p.kafka = es__kafka_create(cfg, d))) {
-      rc = ES_ECONFIG;
-      goto done;
-    }
+  if (p.input) {
+    p.topics = p.input->topics;
+    p.source = p.input->name;
   } else {
     const char *in = cfg->input ? cfg->input : "-";
     p.source = strcmp(in, "-") ? in : "stdin";
@@ -130,42 +147,18 @@ int es_replay(const es_config *cfg, const es_queryset *qs, const es_lexicon *lex
     if (fstat(p.in_fd, &sb) == 0 && S_ISREG(sb.st_mode)) p.in_size = (uint64_t)sb.st_size;
   }
   p.progress_tty = cfg->progress && isatty(STDERR_FILENO) && p.in_size;
-  /* With Kafka the records go to topics; a file or stdout copy only when asked. */
-  if ((!kafka || cfg->output) && !(p.out = open_out(cfg->output ? cfg->output : "-", d, "the window output"))) {
-    rc = ES_EIO;
-    goto done;
-  }
-  if (cfg->alerts_output && !(p.alerts = open_out(cfg->alerts_output, d, "the alerts output"))) {
-    rc = ES_EIO;
-    goto done;
-  }
-  if (cfg->enriched_output && !(p.enriched = open_out(cfg->enriched_output, d, "the enriched output"))) {
-    rc = ES_EIO;
-    goto done;
-  }
-  p.want_enriched = p.enriched != NULL || (kafka && cfg->kafka.enriched_topic);
+  if ((rc = own_sinks(&p, cfg, p.input != NULL, d))) goto done;
+  if (p.input && p.input->sink && add_sink(&p, p.input->sink)) goto oom;
+  for (size_t i = 0; io && i < io->nsinks; i++)
+    if (add_sink(&p, io->sinks[i])) goto oom;
+  p.want_enriched = (p.sink_wants & ES_SINK_ENRICHED) != 0;
 
   es_window_opts wo = cfg->windows;
-  wo.manual_advance = p.kafka != NULL;
+  wo.manual_advance = p.input != NULL;
   p.win = es_windows_create(&wo, nq, es__pipe_window_sink, &p);
   p.det = es_calloc(nq * (size_t)cfg->windows.nsizes + 1, sizeof *p.det);
   if (!p.win || !p.det) goto oom;
-  if (p.kafka && cfg->kafka.exactly_once) {
-    size_t n = nq * (size_t)cfg->windows.nsizes + 1;
-    p.sup_win = es_malloc(n * sizeof *p.sup_win);
-    p.sup_alert = es_malloc(n * sizeof *p.sup_alert);
-    if (!p.sup_win || !p.sup_alert) goto oom;
-    for (size_t i = 0; i < n; i++) p.sup_win[i] = p.sup_alert[i] = INT64_MIN;
-    if (es__kafka_resume(p.kafka, &p, d)) {
-      rc = ES_EIO;
-      goto done;
-    }
-    /* Alerts that were open when the earlier run stopped still need their
-     * quiet windows. */
-    for (size_t i = 0; i < n; i++)
-      if (p.det[i].alert_open)
-        es_windows_watch(p.win, (uint32_t)(i / (size_t)cfg->windows.nsizes), (int)(i % (size_t)cfg->windows.nsizes), true);
-  }
+  if (p.input && (rc = p.input->attach(p.input, &p, d))) goto done;
 
   /* Pool: 4 batches in flight per worker plus one end marker each, one being
    * filled by ingest and one being consumed by the aggregator. */
@@ -207,7 +200,7 @@ int es_replay(const es_config *cfg, const es_queryset *qs, const es_lexicon *lex
     }
   if (cfg->queries && cfg->reload && es__reload_start(&p))
     es_log_warn("query hot reload is off: cannot start its thread", "file=%s", cfg->queries);
-  if (pthread_create(&p.ingest, NULL, kafka ? es__kafka_ingest_main : es__ingest_main, &p)) {
+  if (pthread_create(&p.ingest, NULL, p.input ? p.input->ingest_main : es__ingest_main, &p)) {
     rc = es_diag_set(d, ES_ETHREAD, "cannot start the ingest thread");
     goto done;
   }
@@ -262,19 +255,15 @@ done:
   es_free(p.det);
   es_free(p.sup_win);
   es_free(p.sup_alert);
-  es_buf_free(&p.obuf);
-  es_buf_free(&p.pretty_line);
-  es_buf_free(&p.pretty_alerts);
-  es_buf_free(&p.abuf);
-  es_buf_free(&p.kbuf);
-  es__kafka_destroy(p.kafka);
+  es_buf_free(&p.dbuf);
   for (size_t i = 0; i < p.nqs_owned; i++) es_queryset_destroy(p.qs_owned[i]);
   es_free(p.qs_owned);
   pthread_mutex_destroy(&p.qs_lock);
-  rc = close_out(p.out, "the window output", d, rc);
-  rc = close_out(p.enriched, "the enriched output", d, rc);
-  rc = close_out(p.alerts, "the alerts output", d, rc);
-  rc = close_out(p.dlq, "the dead-letter output", d, rc);
+  /* The first output that failed, unless the run failed otherwise. */
+  for (size_t i = 0; i < p.nsinks; i++)
+    if (p.sinks[i]->err && !rc) rc = es_diag_set(d, p.sinks[i]->err, "%s", p.sinks[i]->diag.msg);
+  for (size_t i = 0; i < p.nown_sinks; i++) es_sink_destroy(p.sinks[i]);
+  es_free(p.sinks);
   if (p.in_fd > 0) close(p.in_fd);
   return rc;
 }

@@ -12,8 +12,39 @@
 #include "earshot/detect.h"
 #include "earshot/output.h"
 #include "earshot/pipeline.h"
+#include "earshot/sink.h"
 #include "earshot/window.h"
 #include "ring_internal.h"
+
+struct es_pipe;
+
+/* An input other than a file (es_input, include/earshot/pipeline.h): its
+ * ingest thread fills batches; the aggregator asks it for the event time
+ * (it tracks watermarks per partition) and tells it what is done, so it can
+ * commit. Every function but ingest_main runs on the aggregator thread. */
+struct es_input {
+  void *ctx;
+  const char *name;            /* the source named in dead letters of records without a topic */
+  const char *const *topics;   /* input topics; a batch's ktopic indexes them */
+  es_sink *sink;               /* its outputs, called after the pipeline's file sinks; NULL none */
+  /* Before the threads start, after the windows and detector state exist:
+   * restores what an earlier run left (exactly-once). 0 or ES_E* with diag. */
+  int (*attach)(es_input *in, struct es_pipe *p, es_diag *d);
+  void *(*ingest_main)(void *pipe);
+  /* Takes over assignment changes (before each batch). */
+  void (*sync)(void *ctx, int64_t now_wall);
+  /* Input record `rec` of batch b (event time ts, INT64_MIN when rejected)
+   * is done once the watermark reaches `mark`. */
+  void (*track)(void *ctx, const es_batch *b, uint32_t rec, int64_t ts, int64_t mark, int64_t now_wall);
+  /* The input's event time (INT64_MIN: unknown yet). */
+  int64_t (*event_time)(void *ctx, int64_t now_wall, int64_t idle_ms);
+  /* A barrier batch: everything before it is consumed. */
+  void (*drained)(void *ctx, const es_batch *b, int64_t watermark);
+  /* Regular work (delivery reports, commits); `force` at the end. 0 or
+   * ES_E* with diag (outputs not delivered). */
+  int (*tick)(void *ctx, int64_t watermark, int64_t now_ms, bool force, es_diag *d);
+  void (*destroy)(void *ctx);
+};
 
 /* Per-worker counters: one cache line apart so workers never share one. */
 typedef struct es_worker_counters {
@@ -48,25 +79,22 @@ typedef struct es_pipe {
   pthread_t ingest;
   int in_fd;
   const char *source; /* input name for dead letters */
-  const char *const *topics; /* Kafka input topics (ktopic indexes them) */
+  const char *const *topics; /* input topics (ktopic indexes them) */
   bool want_enriched;        /* workers serialise enriched records */
-  struct es_kafka *kafka;    /* Kafka input and outputs; NULL for files */
+  es_input *input;           /* Kafka input and its outputs; NULL for files */
   uint64_t in_size;   /* bytes, 0 when unknown (a pipe) */
   int ingest_err;
   /* aggregator (calling thread) */
-  FILE *out, *enriched, *alerts, *dlq;
-  es_buf abuf;               /* alert events for the alerts output */
-  const char *dlq_path;
+  es_sink **sinks;           /* every output, in call order */
+  size_t nsinks, nown_sinks; /* the first nown_sinks are the pipeline's own (from cfg) */
+  unsigned sink_wants;       /* ES_SINK_* of any sink */
+  es_buf dbuf;               /* late dead letters being formatted */
   es_windows *win;
   es_detect_state *det; /* nqueries x nsizes */
   /* exactly-once restart: per query x size, the end of the last window
    * (alert) already on the output topic, INT64_MIN none; NULL when off */
   int64_t *sup_win, *sup_alert;
   uint64_t suppressed; /* windows not published again */
-  es_buf obuf;
-  es_buf pretty_line, pretty_alerts; /* --format pretty: the current period */
-  es_buf kbuf;                       /* one window record for Kafka */
-  int64_t pretty_key_start, pretty_key_size;
   es_pipeline_stats *st;
   uint64_t consumed; /* lines consumed, for the progress bar */
   int64_t log_mark_ms;       /* Kafka progress log: last line's time and count */

@@ -35,8 +35,11 @@ es_src es__record_src(const es_pipe *p, const es_batch *b, uint32_t i) {
 void es__dead_letter(es_pipe *p, es_batch *b, es_buf *out, uint32_t i, int reason, const char *detail) {
   es_src src = es__record_src(p, b, i);
   size_t start = out->len;
+  /* Each record of b->dlq is located, for the sinks that take them one by
+   * one: without room for that (out of memory) it is not written at all. */
+  if (out == &b->dlq && !grow_meta(&b->dlqm, b->ndlq, &b->cap_dlq)) return;
   es_output_dlq(out, reason, detail, &src, b->data + b->off[i], b->len_[i]);
-  if (out != &b->dlq || !grow_meta(&b->dlqm, b->ndlq, &b->cap_dlq)) return;
+  if (out != &b->dlq) return;
   b->dlqm[b->ndlq++] = (es_rec_meta){.rec = i, .off = (uint32_t)start, .len = (uint32_t)(out->len - start),
                                       .reason = (uint8_t)reason,
                                       .detail = es_arena_strndup(&b->arena, detail, strlen(detail))};
@@ -160,8 +163,8 @@ static void process(es_worker *w, es_batch *b) {
         else
           snprintf(gen_id, sizeof gen_id, "%s:%llu", src.name, (unsigned long long)src.pos);
         size_t start = b->enriched.len;
-        es_output_enriched(&b->enriched, &m, gen_id, b->qs, w->qbuf, (size_t)nh, &s);
         if (grow_meta(&b->enrm, b->nenr, &b->cap_enr)) {
+          es_output_enriched(&b->enriched, &m, gen_id, b->qs, w->qbuf, (size_t)nh, &s);
           const char *key = m.id.p ? m.id.p : gen_id;
           size_t kn = m.id.p ? m.id.n : strlen(gen_id);
           b->enrm[b->nenr++] = (es_rec_meta){.rec = i, .off = (uint32_t)start, .len = (uint32_t)(b->enriched.len - start),

@@ -16,6 +16,7 @@
 #include "earshot/config.h"
 #include "earshot/query.h"
 #include "earshot/sentiment.h"
+#include "earshot/sink.h"
 
 typedef struct es_pipeline_stats {
   uint64_t lines;      /* non-blank input lines */
@@ -38,5 +39,24 @@ typedef struct es_pipeline_stats {
  * final: false when stopped early). Returns 0 or an ES_E* code with diag. */
 int es_replay(const es_config *cfg, const es_queryset *qs, const es_lexicon *lex, volatile int *stop,
               es_pipeline_stats *st, es_diag *d);
+
+/* A source of mentions other than the input file: Kafka's consumer group
+ * (es_kafka_input_create, include/earshot/kafka.h), which also brings its
+ * own sink (the producer) and decides when input is done. */
+typedef struct es_input es_input;
+void es_input_destroy(es_input *in); /* NULL-safe */
+
+/* What a run reads from and writes to beyond what cfg says: `input` (NULL:
+ * cfg->input, a file or stdin) and extra sinks (the HTTP server's live
+ * views), called after the configured ones. The caller keeps ownership. */
+typedef struct es_run_io {
+  es_input *input;
+  es_sink *const *sinks;
+  size_t nsinks;
+} es_run_io;
+
+/* es_replay with a given input and extra sinks (io may be NULL). */
+int es_pipeline_run(const es_config *cfg, const es_queryset *qs, const es_lexicon *lex, const es_run_io *io,
+                    volatile int *stop, es_pipeline_stats *st, es_diag *d);
 
 #endif

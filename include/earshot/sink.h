@@ -1,0 +1,98 @@
+/* Sinks: everything the aggregator emits goes through this one interface.
+ *
+ * A pipeline run is given a list of sinks (the window file or stdout as
+ * JSON lines or the pretty terminal view, the alerts, enriched and
+ * dead-letter files, the Kafka producer, the live views of the HTTP
+ * server) and calls each, in list order, for every record:
+ *   - window:   a closed window with its detection (its alert event, when
+ *               the detection opened, updated or resolved one, is the same
+ *               record: a sink that wants alerts takes those), or an early
+ *               update of an open window (`d` NULL);
+ *   - enriched: a matched mention with its queries and sentiment;
+ *   - dead:     a record that could not be used, with why and where from;
+ *   - flush:    the stream went quiet or early updates were written: push
+ *               out what is buffered;
+ *   - finish:   the end of the run.
+ * The aggregator knows none of them. All calls come from the aggregator
+ * thread, one at a time; a sink that serves other threads (a live view)
+ * synchronises inside. A sink never fails the pipeline mid-run: it keeps its
+ * first error (es_sink_fail) and the run reports it at the end. */
+#ifndef EARSHOT_SINK_H
+#define EARSHOT_SINK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "earshot/detect.h"
+#include "earshot/error.h"
+#include "earshot/output.h"
+#include "earshot/query.h"
+#include "earshot/window.h"
+
+/* The records a sink takes (es_sink.wants). */
+enum {
+  ES_SINK_WINDOWS = 1u << 0,  /* closed windows */
+  ES_SINK_EARLY = 1u << 1,    /* early updates of open windows */
+  ES_SINK_ENRICHED = 1u << 2, /* enriched mentions (the workers serialise them only when some sink takes them) */
+  ES_SINK_DEAD = 1u << 3,     /* dead letters */
+};
+
+typedef struct es_sink_window {
+  const es_query *q;
+  const es_window_result *w;
+  const es_detect_result *d;  /* NULL: an early update of an open window (no detection yet) */
+  const es_detect_state *st;  /* the detector state after the window (closed windows) */
+  bool alert_published;       /* exactly-once restart: its alert record is already on the output */
+} es_sink_window;
+
+typedef struct es_sink_dead {
+  int reason;                 /* enum es_reason */
+  const char *detail;
+  es_src src;                 /* where the record came from */
+  const char *input;          /* the record as read (may be invalid UTF-8) */
+  size_t input_len;
+  const char *json;           /* the dead-letter record as a JSON line (with '\n') */
+  size_t json_len;
+} es_sink_dead;
+
+typedef struct es_sink es_sink;
+typedef struct es_sink_ops {
+  void (*window)(es_sink *s, const es_sink_window *e);
+  void (*enriched)(es_sink *s, const char *key, size_t key_len, const char *json, size_t json_len);
+  void (*dead)(es_sink *s, const es_sink_dead *e);
+  void (*flush)(es_sink *s);
+  void (*finish)(es_sink *s);       /* end of the run: write out and close what it opened */
+  void (*destroy)(es_sink *s);      /* frees it (after finish, or instead of it) */
+} es_sink_ops;
+
+/* Implementations put this first in their own struct. */
+struct es_sink {
+  const es_sink_ops *ops;
+  const char *name;                 /* for messages: "the window output" */
+  unsigned wants;                   /* ES_SINK_* */
+  int err;                          /* first failure (ES_E*), 0 none */
+  es_diag diag;                     /* its message */
+};
+
+/* Records a failure unless one is recorded already. Returns `err`. */
+int es_sink_fail(es_sink *s, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void es_sink_destroy(es_sink *s); /* NULL-safe */
+
+/* File sinks (engine/output/sink_file.c). `path` "-" is stdout (never
+ * closed). NULL with diag when the file cannot be opened. */
+/* Window records as JSON lines, closed and (when `early`) early ones,
+ * written in 1 MiB chunks. */
+es_sink *es_sink_json_create(const char *path, bool early, es_diag *d);
+/* The terminal view: one line per window period with every query's volume,
+ * a detail line for each alert event. */
+es_sink *es_sink_pretty_create(const char *path, es_diag *d);
+/* Alert events only (windows whose detection opened, updated or resolved an
+ * alert), as window records. */
+es_sink *es_sink_alerts_create(const char *path, es_diag *d);
+/* Enriched mentions as JSON lines. */
+es_sink *es_sink_enriched_create(const char *path, es_diag *d);
+/* Dead letters as JSON lines; the file is created with the first one. */
+es_sink *es_sink_dead_create(const char *path, es_diag *d);
+
+#endif
