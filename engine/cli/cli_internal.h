@@ -13,8 +13,14 @@ int es__cmd_run(int argc, char **argv);
 int es__cmd_broker(int argc, char **argv);
 int es__cmd_demo(int argc, char **argv);
 /* replay and run: parses the flags over `preset` (taken over) or the
- * defaults and runs the pipeline. */
-int es__run_pipeline(int argc, char **argv, bool kafka, const es_config *preset);
+ * defaults and runs the pipeline, serving HTTP on `http` when given (the
+ * demo starts it first, to print its address; the caller keeps it). */
+struct es_http;
+int es__run_pipeline(int argc, char **argv, bool kafka, const es_config *preset, struct es_http *http);
+/* The HTTP endpoint as the config and flags describe it: NULL when off (or,
+ * for a default address that is taken, off with a warning); *failed set
+ * when an explicitly configured one cannot start (message printed). */
+struct es_http *es__http_start(const es_config *cfg, bool by_default, bool *failed);
 /* Set by SIGINT/SIGTERM during a pipeline run. */
 extern volatile int es__stop_requested;
 int es__cmd_score(int argc, char **argv);

@@ -14,6 +14,7 @@
 
 #include "cli_internal.h"
 #include "earshot/broker.h"
+#include "earshot/http.h"
 #include "earshot/mem.h"
 #include "earshot/timeutil.h"
 #include "gen.h"
@@ -145,6 +146,11 @@ int es__cmd_demo(int argc, char **argv) {
   cfg.kafka.props[1][1] = es_strdup("6000");
   cfg.kafka.nprops = 2;
 
+  /* The dashboard first: its address is the first thing printed. A
+   * default port that is taken leaves the demo without it (a warning). */
+  bool http_failed;
+  es_http *http = es__http_start(&cfg, true, &http_failed);
+  if (http) printf("earshot demo: dashboard at %s\n", es_http_url(http));
   printf("earshot demo: embedded Kafka-protocol broker at %s\n"
          "  topics: mentions (input), earshot.windows, earshot.alerts, earshot.enriched, earshot.dlq\n"
          "  watch them from another terminal, e.g.: kcat -b %s -t earshot.alerts -C -f '%%k %%s\\n'\n"
@@ -159,7 +165,8 @@ int es__cmd_demo(int argc, char **argv) {
     es_broker_stop(br);
     return 1;
   }
-  int rc = es__run_pipeline(argc, argv, true, &cfg); /* takes cfg over */
+  int rc = es__run_pipeline(argc, argv, true, &cfg, http); /* takes cfg over */
+  es_http_stop(http);
   es__stop_requested = 1;
   pthread_join(th, NULL);
   es_broker_stop(br);

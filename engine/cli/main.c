@@ -6,6 +6,7 @@
 #include <hs/hs.h>
 
 #include "cli_internal.h"
+#include "earshot/version.h"
 #include "earshot/mem.h"
 
 static int usage(FILE *f) {
@@ -30,7 +31,7 @@ static int usage(FILE *f) {
 }
 
 int es__cmd_version(void) {
-  printf("earshot 0.1.0\nhyperscan %s\nallocator %s\n", hs_version(), es_mem_allocator());
+  printf("earshot " ES_VERSION "\nhyperscan %s\nallocator %s\n", hs_version(), es_mem_allocator());
   return 0;
 }
 

@@ -12,11 +12,13 @@
 
 #include "cli_internal.h"
 #include "earshot/config.h"
+#include "earshot/http.h"
 #include "earshot/kafka.h"
 #include "earshot/log.h"
 #include "earshot/mem.h"
 #include "earshot/pipeline.h"
 #include "earshot/timeutil.h"
+#include "earshot/version.h"
 
 volatile int es__stop_requested;
 #define stop_requested es__stop_requested
@@ -56,7 +58,11 @@ static int help(FILE *f) {
         "      --format json|pretty window output format (default json)\n"
         "      --no-progress        no progress bar on the terminal\n"
         "      --no-reload          do not reload the query file on change or SIGHUP\n"
-        "      --layers LIST        sentiment lexicon layers, e.g. vader,emoji (default: all built in)\n",
+        "      --layers LIST        sentiment lexicon layers, e.g. vader,emoji (default: all built in)\n"
+        "      --http HOST:PORT     serve health, metrics, the API and the dashboard here (run and demo:\n"
+        "                           " ES_HTTP_DEFAULT_LISTEN " by default; replay: only when asked; off: never)\n"
+        "      --http-token-file F  every endpoint but /healthz and /readyz needs this bearer token\n"
+        "      --log-format FMT     logfmt (default) or json (one object per line)\n",
         f);
   return f == stderr ? 2 : 0;
 }
@@ -66,12 +72,63 @@ static int fail_usage(const char *msg, const char *arg) {
   return 2;
 }
 
-int es__cmd_replay(int argc, char **argv) { return es__run_pipeline(argc, argv, false, NULL); }
-int es__cmd_run(int argc, char **argv) { return es__run_pipeline(argc, argv, true, NULL); }
+int es__cmd_replay(int argc, char **argv) { return es__run_pipeline(argc, argv, false, NULL, NULL); }
+int es__cmd_run(int argc, char **argv) { return es__run_pipeline(argc, argv, true, NULL, NULL); }
 
-int es__run_pipeline(int argc, char **argv, bool kafka, const es_config *preset) {
+/* The bearer token: http.token, or the first line of http.token_file. */
+static int read_token(const es_config *cfg, char *out, size_t n) {
+  out[0] = 0;
+  if (cfg->http.token) {
+    snprintf(out, n, "%s", cfg->http.token);
+    return 0;
+  }
+  if (!cfg->http.token_file) return 0;
+  FILE *f = fopen(cfg->http.token_file, "r");
+  if (!f || !fgets(out, (int)n, f)) {
+    fprintf(stderr, "earshot %s: cannot read http.token_file '%s'\n", cmd_name, cfg->http.token_file);
+    if (f) fclose(f);
+    return -1;
+  }
+  fclose(f);
+  out[strcspn(out, "\r\n")] = 0;
+  if (!out[0]) {
+    fprintf(stderr, "earshot %s: http.token_file '%s' is empty\n", cmd_name, cfg->http.token_file);
+    return -1;
+  }
+  return 0;
+}
+
+es_http *es__http_start(const es_config *cfg, bool by_default, bool *failed) {
+  *failed = false;
+  const char *listen = cfg->http.listen ? cfg->http.listen : by_default ? ES_HTTP_DEFAULT_LISTEN : NULL;
+  if (!listen || !strcmp(listen, "off")) return NULL;
+  char token[512];
+  if (read_token(cfg, token, sizeof token)) {
+    *failed = true;
+    return NULL;
+  }
+  es_buf cj;
+  es_buf_init(&cj);
+  es_config_json(cfg, &cj);
+  es_diag d = {{0}};
+  es_http_opts o = {.listen = listen, .token = token[0] ? token : NULL, .max_connections = cfg->http.max_connections,
+                    .history = cfg->http.history, .version = ES_VERSION, .config_json = cj.data};
+  es_http *h = es_http_start(&o, &d);
+  es_buf_free(&cj);
+  if (!h && cfg->http.listen) {
+    fprintf(stderr, "earshot %s: %s\n", cmd_name, d.msg);
+    *failed = true;
+  } else if (!h) {
+    es_log_warn("the HTTP endpoint is off: its default address is not free (set http.listen)", "error=\"%s\"", d.msg);
+  } else {
+    es_log_info("serving HTTP", "url=%s auth=%s", es_http_url(h), token[0] ? "bearer" : "none");
+  }
+  return h;
+}
+
+int es__run_pipeline(int argc, char **argv, bool kafka, const es_config *preset, es_http *http) {
   enum { O_QUERIES = 256, O_INPUT, O_OUTPUT, O_ENRICHED, O_DLQ, O_WINDOW, O_LATENESS, O_IDLE, O_WORKERS, O_FORMAT,
-         O_NOPROGRESS, O_BROKERS, O_TOPIC, O_GROUP, O_WTOPIC, O_ATOPIC, O_ETOPIC, O_DTOPIC, O_EXACTLY, O_NORELOAD, O_LAYERS, O_ALERTS, O_EARLY };
+         O_NOPROGRESS, O_BROKERS, O_TOPIC, O_GROUP, O_WTOPIC, O_ATOPIC, O_ETOPIC, O_DTOPIC, O_EXACTLY, O_NORELOAD, O_LAYERS, O_ALERTS, O_EARLY, O_HTTP, O_HTTP_TOKEN_FILE, O_LOG_FORMAT };
   static const struct option opts[] = {
     {"config", required_argument, 0, 'c'},         {"queries", required_argument, 0, O_QUERIES},
     {"input", required_argument, 0, O_INPUT},       {"output", required_argument, 0, O_OUTPUT},
@@ -85,6 +142,8 @@ int es__run_pipeline(int argc, char **argv, bool kafka, const es_config *preset)
     {"dlq-topic", required_argument, 0, O_DTOPIC},  {"exactly-once", no_argument, 0, O_EXACTLY},
     {"no-reload", no_argument, 0, O_NORELOAD},     {"layers", required_argument, 0, O_LAYERS},
     {"alerts-output", required_argument, 0, O_ALERTS}, {"early-updates", required_argument, 0, O_EARLY},
+    {"http", required_argument, 0, O_HTTP},         {"http-token-file", required_argument, 0, O_HTTP_TOKEN_FILE},
+    {"log-format", required_argument, 0, O_LOG_FORMAT},
     {"help", no_argument, 0, 'h'},                  {0, 0, 0, 0}};
   cmd_name = kafka ? "run" : "replay";
   es_config cfg;
@@ -169,6 +228,15 @@ int es__run_pipeline(int argc, char **argv, bool kafka, const es_config *preset)
     case O_DTOPIC: es_config_set_str(&cfg.kafka.dlq_topic, optarg); break;
     case O_EXACTLY: cfg.kafka.exactly_once = true; break;
     case O_NORELOAD: cfg.reload = false; break;
+    case O_HTTP: es_config_set_str(&cfg.http.listen, optarg); break;
+    case O_HTTP_TOKEN_FILE: es_config_set_str(&cfg.http.token_file, optarg); break;
+    case O_LOG_FORMAT:
+      if (strcmp(optarg, "json") && strcmp(optarg, "logfmt")) {
+        rc = fail_usage("--log-format must be logfmt or json", optarg);
+        goto out;
+      }
+      cfg.log_json = !strcmp(optarg, "json");
+      break;
     case O_LAYERS:
       if (es_config_set_layers(&cfg, optarg, &d)) {
         rc = fail_usage(d.msg, NULL);
@@ -178,6 +246,7 @@ int es__run_pipeline(int argc, char **argv, bool kafka, const es_config *preset)
     default: rc = help(stderr); goto out;
     }
   }
+  es_log_set_json(cfg.log_json);
   if (optind < argc) {
     rc = fail_usage("unexpected argument", argv[optind]);
     goto out;
@@ -223,7 +292,7 @@ int es__run_pipeline(int argc, char **argv, bool kafka, const es_config *preset)
   }
   char lexdesc[512];
   es_lexicon_describe(lex, lexdesc, sizeof lexdesc);
-  es_log_info("starting", "version=0.1.0 allocator=\"%s\" hyperscan=\"%s\" queries=%zu atoms=%zu workers=%d sentiment=\"%s\"",
+  es_log_info("starting", "version=" ES_VERSION " allocator=\"%s\" hyperscan=\"%s\" queries=%zu atoms=%zu workers=%d sentiment=\"%s\"",
               es_mem_allocator(), hs_version(), es_queryset_count(qs), es_queryset_atom_count(qs), cfg.workers,
               lexdesc);
   struct sigaction sa = {0};
@@ -233,13 +302,27 @@ int es__run_pipeline(int argc, char **argv, bool kafka, const es_config *preset)
   signal(SIGHUP, SIG_IGN); /* until the reload thread handles it: never terminate on it */
   if (kafka) es_log_info("consuming", "brokers=%s topic=%s group=%s windows_topic=%s", cfg.kafka.brokers,
                          cfg.kafka.topics[0], cfg.kafka.group ? cfg.kafka.group : "earshot", cfg.kafka.windows_topic);
+  bool own_http = !http, http_failed = false;
+  if (!http) http = es__http_start(&cfg, kafka, &http_failed);
+  if (http_failed) {
+    es_lexicon_destroy(lex);
+    es_queryset_destroy(qs);
+    rc = 2;
+    goto out;
+  }
   es_pipeline_stats st;
   es_run_io io = {0};
+  es_sink *live = http ? es_http_sink(http) : NULL;
+  if (live) {
+    io.sinks = &live;
+    io.nsinks = 1;
+  }
   int prc = 0;
   if (kafka && !(io.input = es_kafka_input_create(&cfg, &d))) prc = ES_ECONFIG;
   if (!prc) prc = es_pipeline_run(&cfg, qs, lex, &io, &stop_requested, &st, &d);
   else memset(&st, 0, sizeof st);
   es_input_destroy(io.input);
+  if (own_http) es_http_stop(http);
   uint64_t dead = 0;
   char reasons[512] = "";
   for (int r = 1; r < ES_REASON_COUNT; r++) {

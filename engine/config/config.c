@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "../core/yaml_internal.h"
+#include "earshot/buf.h"
 #include "earshot/config.h"
 #include "earshot/mem.h"
 #include "earshot/timeutil.h"
@@ -23,6 +24,8 @@ void es_config_default(es_config *c) {
   c->progress = true;
   c->reload = true;
   c->kafka.commit_interval_ms = 1000;
+  c->http.history = 120;
+  c->http.max_connections = 64;
 }
 
 int es_config_add_topic(es_config *c, const char *topic, es_diag *d) {
@@ -77,6 +80,9 @@ void es_config_free(es_config *c) {
   es_free(c->alerts_output);
   es_free(c->dlq_output);
   for (int i = 0; i < ES_F_COUNT; i++) es_free(c->fields[i]);
+  es_free(c->http.listen);
+  es_free(c->http.token);
+  es_free(c->http.token_file);
   es_kafka_config *k = &c->kafka;
   es_free(k->brokers);
   es_free(k->group);
@@ -354,10 +360,53 @@ static int load_kafka(ctx *x, yaml_node_t *m) {
   return 0;
 }
 
+static int load_http(ctx *x, yaml_node_t *m) {
+  static const char *const keys[] = {"listen", "token", "token_file", "history", "max_connections", NULL};
+  if (need_map(x, m, "http")) return ES_ECONFIG;
+  FOR_PAIRS(m, k, v) {
+    const char *ks = es__yaml_scalar(k);
+    int rc;
+    int64_t n;
+    if (!ks) rc = es__yaml_unknown_key(x->y, k, "http", keys, x->d);
+    else if (!strcmp(ks, "listen")) rc = str_setting(x, v, ks, &x->c->http.listen);
+    else if (!strcmp(ks, "token")) rc = str_setting(x, v, ks, &x->c->http.token);
+    else if (!strcmp(ks, "token_file")) rc = str_setting(x, v, ks, &x->c->http.token_file);
+    else if (!strcmp(ks, "history")) {
+      rc = es__yaml_int(x->y, v, ks, 1, 100000, &n, x->d);
+      x->c->http.history = (int)n;
+    } else if (!strcmp(ks, "max_connections")) {
+      rc = es__yaml_int(x->y, v, ks, 1, 100000, &n, x->d);
+      x->c->http.max_connections = (int)n;
+    } else rc = es__yaml_unknown_key(x->y, k, "http", keys, x->d);
+    if (rc) return ES_ECONFIG;
+  }
+  return 0;
+}
+
+static int load_log(ctx *x, yaml_node_t *m) {
+  static const char *const keys[] = {"format", NULL};
+  if (need_map(x, m, "log")) return ES_ECONFIG;
+  FOR_PAIRS(m, k, v) {
+    const char *ks = es__yaml_scalar(k);
+    int rc;
+    if (ks && !strcmp(ks, "format")) {
+      const char *s = es__yaml_scalar(v);
+      if (s && (!strcmp(s, "json") || !strcmp(s, "logfmt"))) {
+        x->c->log_json = !strcmp(s, "json");
+        rc = 0;
+      } else {
+        rc = es_diag_set(x->d, ES_ECONFIG, "%s:%d: log.format must be logfmt or json", x->y->path, es__yaml_line(v));
+      }
+    } else rc = es__yaml_unknown_key(x->y, k, "log", keys, x->d);
+    if (rc) return ES_ECONFIG;
+  }
+  return 0;
+}
+
 int es_config_load(es_config *c, const char *path, es_diag *d) {
   static const char *const keys[] = {"input", "queries", "output", "fields", "windows", "workers",
                                      "limits", "detection", "progress", "reload", "accents", "kafka", "sentiment",
-                                     NULL};
+                                     "http", "log", NULL};
   es_yaml y;
   int rc = es__yaml_load(&y, path, d);
   if (rc) {
@@ -392,6 +441,8 @@ int es_config_load(es_config *c, const char *path, es_diag *d) {
                          es__yaml_line(v));
     }
     else if (!strcmp(ks, "kafka")) rc = load_kafka(x, v);
+    else if (!strcmp(ks, "http")) rc = load_http(x, v);
+    else if (!strcmp(ks, "log")) rc = load_log(x, v);
     else if (!strcmp(ks, "sentiment")) rc = load_sentiment(x, v);
     else if (!strcmp(ks, "workers")) {
       int64_t n;
@@ -408,4 +459,79 @@ int es_config_load(es_config *c, const char *path, es_diag *d) {
 done:
   es__yaml_free(&y);
   return rc;
+}
+
+bool es_config_secret_key(const char *key) {
+  static const char *const words[] = {"password", "secret", "token", "key", "credential", "jaas", NULL};
+  char low[128];
+  size_t n = 0;
+  for (; key[n] && n < sizeof low - 1; n++) low[n] = (char)((key[n] >= 'A' && key[n] <= 'Z') ? key[n] + 32 : key[n]);
+  low[n] = 0;
+  for (int i = 0; words[i]; i++)
+    if (strstr(low, words[i])) return true;
+  return false;
+}
+
+static void json_str_or_null(es_buf *b, const char *s) {
+  if (s) es_buf_json_str(b, s, strlen(s));
+  else es_buf_puts(b, "null");
+}
+
+void es_config_json(const es_config *c, es_buf *b) {
+  es_buf_puts(b, "{\"queries\":");
+  json_str_or_null(b, c->queries);
+  es_buf_puts(b, ",\"input\":");
+  json_str_or_null(b, c->input);
+  es_buf_puts(b, ",\"output\":{\"windows\":");
+  json_str_or_null(b, c->output);
+  es_buf_puts(b, ",\"alerts\":");
+  json_str_or_null(b, c->alerts_output);
+  es_buf_puts(b, ",\"enriched\":");
+  json_str_or_null(b, c->enriched_output);
+  es_buf_puts(b, ",\"dlq\":");
+  json_str_or_null(b, c->dlq_output);
+  es_buf_printf(b, ",\"format\":\"%s\"},\"windows\":{\"sizes_seconds\":[", c->pretty ? "pretty" : "json");
+  for (int i = 0; i < c->windows.nsizes; i++) es_buf_printf(b, "%s%lld", i ? "," : "", (long long)(c->windows.size_ms[i] / 1000));
+  es_buf_printf(b, "],\"lateness_ms\":%lld,\"idle_flush_ms\":%lld,\"early_ms\":%lld},\"workers\":%d,\"reload\":%s,",
+                (long long)c->windows.lateness_ms, (long long)c->windows.idle_flush_ms, (long long)c->windows.early_ms,
+                c->workers, c->reload ? "true" : "false");
+  es_buf_puts(b, "\"detection\":{");
+  bool first = true;
+#define ES_DETECT_JSON(name, type, def, lo, hi, doc)                                   \
+  es_buf_printf(b, "%s\"" #name "\":", first ? "" : ",");                              \
+  first = false;                                                                       \
+  es_buf_printf(b, "%.17g", (double)c->detect.name);
+  ES_DETECT_PARAMS(ES_DETECT_JSON)
+#undef ES_DETECT_JSON
+  const es_kafka_config *k = &c->kafka;
+  es_buf_puts(b, "},\"kafka\":{\"brokers\":");
+  json_str_or_null(b, k->brokers);
+  es_buf_puts(b, ",\"topics\":[");
+  for (int i = 0; i < k->ntopics; i++) {
+    if (i) es_buf_putc(b, ',');
+    es_buf_json_str(b, k->topics[i], strlen(k->topics[i]));
+  }
+  es_buf_puts(b, "],\"group\":");
+  json_str_or_null(b, k->group);
+  es_buf_puts(b, ",\"windows_topic\":");
+  json_str_or_null(b, k->windows_topic);
+  es_buf_puts(b, ",\"alerts_topic\":");
+  json_str_or_null(b, k->alerts_topic);
+  es_buf_puts(b, ",\"enriched_topic\":");
+  json_str_or_null(b, k->enriched_topic);
+  es_buf_puts(b, ",\"dlq_topic\":");
+  json_str_or_null(b, k->dlq_topic);
+  es_buf_printf(b, ",\"exactly_once\":%s,\"properties\":{", k->exactly_once ? "true" : "false");
+  for (int i = 0; i < k->nprops; i++) {
+    if (i) es_buf_putc(b, ',');
+    es_buf_json_str(b, k->props[i][0], strlen(k->props[i][0]));
+    es_buf_putc(b, ':');
+    if (es_config_secret_key(k->props[i][0])) es_buf_puts(b, "\"[redacted]\"");
+    else es_buf_json_str(b, k->props[i][1], strlen(k->props[i][1]));
+  }
+  es_buf_puts(b, "}},\"http\":{\"listen\":");
+  json_str_or_null(b, c->http.listen);
+  es_buf_printf(b, ",\"token\":%s,\"history\":%d,\"max_connections\":%d},\"log\":{\"format\":\"%s\"}}",
+                c->http.token || c->http.token_file ? "\"[redacted]\"" : "null", c->http.history,
+                c->http.max_connections, c->log_json ? "json" : "logfmt");
 }

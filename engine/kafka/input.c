@@ -78,6 +78,8 @@ static void k_drained(void *ctx, const es_batch *b, int64_t watermark) {
   es__kafka_drained(((kinput *)ctx)->k, b, watermark);
 }
 
+static void k_status(void *ctx, es_sink_status *st) { es__kafka_status(((kinput *)ctx)->k, st); }
+
 static int k_tick(void *ctx, int64_t watermark, int64_t now_ms, bool force, es_diag *d) {
   if (!es__kafka_tick(((kinput *)ctx)->k, watermark, now_ms, force)) return 0;
   return es_diag_set(d, ES_EIO, "some output records were not delivered to Kafka; offsets behind them were not committed");
@@ -110,7 +112,7 @@ es_input *es_kafka_input_create(const es_config *cfg, es_diag *d) {
                                 (cfg->kafka.enriched_topic ? ES_SINK_ENRICHED : 0)};
   ki->in = (es_input){.ctx = ki, .name = "kafka", .topics = (const char *const *)cfg->kafka.topics,
                       .sink = &ki->sink, .attach = k_attach, .ingest_main = k_ingest, .sync = k_sync,
-                      .track = k_track, .event_time = k_event_time, .drained = k_drained, .tick = k_tick,
+                      .track = k_track, .event_time = k_event_time, .drained = k_drained, .status = k_status, .tick = k_tick,
                       .destroy = k_destroy};
   return &ki->in;
 }

@@ -258,7 +258,10 @@ es_kafka *es__kafka_create(const es_config *cfg, es_diag *d) {
       set(cc, "enable.partition.eof", "true", d) ||
       set(cc, "fetch.wait.max.ms", "100", d) ||
       set(pc, "bootstrap.servers", kc->brokers, d) || set(pc, "enable.idempotence", "true", d) ||
-      set(pc, "linger.ms", "5", d))
+      set(pc, "linger.ms", "5", d) ||
+      /* Statistics every second: readiness (brokers up, group joined),
+       * consumer lag for the metrics. */
+      set(cc, "statistics.interval.ms", "1000", d) || set(pc, "statistics.interval.ms", "1000", d))
     goto fail_conf;
   for (int i = 0; i < kc->nprops; i++) {
     /* A property belongs to the consumer, the producer or both; librdkafka
@@ -267,7 +270,10 @@ es_kafka *es__kafka_create(const es_config *cfg, es_diag *d) {
     rd_kafka_conf_res_t r1 = rd_kafka_conf_set(cc, kc->props[i][0], kc->props[i][1], e1, sizeof e1);
     rd_kafka_conf_res_t r2 = rd_kafka_conf_set(pc, kc->props[i][0], kc->props[i][1], e2, sizeof e2);
     if (r1 != RD_KAFKA_CONF_OK && r2 != RD_KAFKA_CONF_OK) {
-      es_diag_set(d, ES_ECONFIG, "kafka.properties: %s=%s: %s", kc->props[i][0], kc->props[i][1], e1);
+      /* librdkafka's message may quote the value: not for a secret. */
+      bool secret = es_config_secret_key(kc->props[i][0]);
+      es_diag_set(d, ES_ECONFIG, "kafka.properties: %s=%s: %s", kc->props[i][0], secret ? "[redacted]" : kc->props[i][1],
+                  secret ? "refused by librdkafka" : e1);
       goto fail_conf;
     }
   }
@@ -278,6 +284,8 @@ es_kafka *es__kafka_create(const es_config *cfg, es_diag *d) {
   rd_kafka_conf_set_dr_msg_cb(pc, on_delivery);
   rd_kafka_conf_set_log_cb(cc, on_log);
   rd_kafka_conf_set_log_cb(pc, on_log);
+  rd_kafka_conf_set_stats_cb(cc, es__kafka_on_stats);
+  rd_kafka_conf_set_stats_cb(pc, es__kafka_on_stats);
   k->producer = rd_kafka_new(RD_KAFKA_PRODUCER, pc, err, sizeof err);
   pc = NULL; /* owned by rd_kafka_new from here, even on failure */
   if (!k->producer) {
@@ -322,7 +330,7 @@ void es__kafka_destroy(es_kafka *k) {
     rd_kafka_flush(k->producer, 10000); /* serves the last delivery reports */
     es_log_info("kafka outputs",
                 "produced=%" PRIu64 " delivered=%" PRIu64 " failed=%" PRIu64 " commits=%" PRIu64 " input_pauses=%" PRIu64,
-                k->produced, k->delivered, k->failed, k->commits, k->pauses);
+                k->produced, k->delivered, k->failed, k->commits, atomic_load(&k->pauses));
     rd_kafka_destroy(k->producer);
   }
   for (size_t i = 0; i < k->nparts; i++) es_free(k->parts[i].runs);
@@ -350,7 +358,7 @@ static es_batch *take(es_pipe *p, es_kafka *k) {
     rd_kafka_topic_partition_list_t *own = NULL;
     if (rd_kafka_assignment(k->consumer, &own) == RD_KAFKA_RESP_ERR_NO_ERROR && own->cnt)
       rd_kafka_pause_partitions(k->consumer, own);
-    k->pauses++;
+    atomic_fetch_add(&k->pauses, 1);
     es_ring_pop(&p->free_batches, &v, -1);
     if (own) {
       if (own->cnt) rd_kafka_resume_partitions(k->consumer, own);

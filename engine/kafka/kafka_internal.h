@@ -43,6 +43,17 @@ typedef struct es_kafka_part {
   int64_t next;          /* offset after the last record consumed, -1 none */
 } es_kafka_part;
 
+/* What the statistics of one client said last (stats.c). */
+typedef struct es_kafka_stats {
+  bool seen;             /* statistics received at least once */
+  int brokers_up;        /* brokers (not the bootstrap ones) in state UP */
+  char group_state[24];  /* consumer: cgrp.state ("up" when joined) */
+  char join_state[24];   /* consumer: cgrp.join_state ("steady" when settled) */
+  int assigned;          /* consumer: cgrp.assignment_size */
+  int nparts;
+  es_part_status parts[ES_STATUS_MAX_PARTS]; /* consumer: its partitions, lag included */
+} es_kafka_stats;
+
 typedef struct es_kafka_tp {
   int topic;
   int32_t partition;
@@ -85,7 +96,10 @@ typedef struct es_kafka {
   es_batch *cur;
   uint64_t seq;
   bool draining;
-  uint64_t pauses; /* backpressure pauses of the input */
+  _Atomic uint64_t pauses; /* backpressure pauses of the input */
+  /* librdkafka statistics (stats.c): the consumer's, parsed on the ingest
+   * thread, the producer's on the aggregator thread; under `lock` */
+  es_kafka_stats cstats, pstats;
   /* drain: the aggregator reports the last barrier it committed behind */
   pthread_cond_t drained_cv;
   uint64_t drained; /* under lock: barrier seq + 1 */
@@ -106,6 +120,13 @@ int es__kafka_resume(es_kafka *k, es_pipe *p, es_diag *d);
  * request), assigned (in a rebalance, partitions being assigned). */
 enum { ES_CRASH_PRODUCE, ES_CRASH_FLUSHED, ES_CRASH_COMMITTED, ES_CRASH_ASSIGNED, ES_CRASH_COUNT };
 void es__kafka_crash_point(int point);
+
+/* The statistics callback of both clients (stats.c): parses librdkafka's
+ * JSON into k->cstats or k->pstats. */
+int es__kafka_on_stats(rd_kafka_t *rk, char *json, size_t len, void *opaque);
+/* Fills the Kafka part of a status: ready or why not, partitions and lag,
+ * pauses, produced, delivered and failed records (aggregator thread). */
+void es__kafka_status(es_kafka *k, es_sink_status *st);
 
 /* Creates the consumer (subscribed) and producer. NULL with diag on error. */
 es_kafka *es__kafka_create(const es_config *cfg, es_diag *d);

@@ -2,7 +2,6 @@
  * the pretty terminal view, alert events, enriched mentions and dead
  * letters, each to a file or stdout. Aggregator thread only. */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -20,20 +19,6 @@ typedef struct fsink {
   int64_t key_start, key_size; /* pretty: the current period */
   bool pretty;
 } fsink;
-
-int es_sink_fail(es_sink *s, int err, const char *fmt, ...) {
-  if (s->err) return err;
-  s->err = err;
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(s->diag.msg, sizeof s->diag.msg, fmt, ap);
-  va_end(ap);
-  return err;
-}
-
-void es_sink_destroy(es_sink *s) {
-  if (s) s->ops->destroy(s);
-}
 
 static void put(fsink *s, const void *data, size_t n) {
   if (!n || !s->f) return;

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -186,6 +187,60 @@ static void consume(es_pipe *p, es_batch *b) {
   p->consumed += b->nlines;
 }
 
+/* The run's counters and health for the sinks that want them: at most
+ * every ES_STATUS_PERIOD_MS, and at the end. Reads the workers' counters
+ * (relaxed atomics) and the batch pool; the rest is the aggregator's. */
+static void publish_status(es_pipe *p, bool final) {
+  if (!p->status) return;
+  int64_t now = es_time_mono_ms();
+  if (!final && now - p->status_mark_ms < ES_STATUS_PERIOD_MS) return;
+  p->status_mark_ms = now;
+  es_sink_status *s = p->status;
+  memset(s, 0, offsetof(es_sink_status, parts));
+  s->now_ms = es_time_wall_ms();
+  s->started_ms = p->started_wall_ms;
+  s->watermark = es_windows_watermark(p->win);
+  s->input = p->source;
+  s->ready = true;
+  s->finished = final;
+  for (int i = 0; i < p->nworkers; i++) {
+    es_worker_counters *c = &p->workers[i].c;
+    s->lines += ES_READ(c->lines);
+    s->accepted += ES_READ(c->accepted);
+    s->matched += ES_READ(c->matched);
+    s->hits += ES_READ(c->hits);
+    for (int r = 0; r < ES_REASON_COUNT; r++) s->reasons[r] += ES_READ(c->reasons[r]);
+    for (int g = 0; g < ES_STAGE_AGGREGATE; g++) {
+      for (int k = 0; k < ES_HIST_BUCKETS; k++) {
+        uint64_t n = ES_READ(c->stage_bucket[g][k]);
+        s->stage[g].bucket[k] += n;
+        s->stage[g].count += n;
+      }
+      s->stage[g].sum += (double)ES_READ(c->stage_ns[g]) * 1e-9;
+    }
+    int64_t busy = ES_READ(c->busy_since_ms);
+    if (busy && now - busy > s->stalled_ms) s->stalled_ms = now - busy;
+  }
+  /* Late mentions are counted by the aggregator. */
+  s->reasons[ES_REASON_LATE] += p->st->reasons[ES_REASON_LATE];
+  s->stage[ES_STAGE_AGGREGATE] = p->agg_hist;
+  s->windows = p->st->windows;
+  memcpy(s->classes, p->st->classes, sizeof s->classes);
+  s->thresholds = p->st->thresholds;
+  s->early_updates = p->st->early_updates;
+  s->alerts_opened = p->st->alerts_opened;
+  s->alerts_resolved = p->st->alerts_resolved;
+  s->batches = (uint32_t)p->nbatches;
+  s->batches_busy = (uint32_t)p->nbatches - es_ring_count(&p->free_batches);
+  s->queries = es_queryset_count(p->qs);
+  s->query_reloads = atomic_load(&p->reloads);
+  s->query_reload_failures = atomic_load(&p->reload_failures);
+  s->query_sets_adopted = p->adopted;
+  if (p->input) p->input->status(p->input->ctx, s);
+  for (size_t i = 0; i < p->nsinks; i++)
+    if (p->sinks[i]->ops->status) p->sinks[i]->ops->status(p->sinks[i], s);
+}
+
 /* The input's regular work: delivery reports and commits. Failures are
  * reported by the final tick. */
 static void tick(es_pipe *p, bool force) {
@@ -234,6 +289,7 @@ int es__aggregate(es_pipe *p) {
   uint64_t next = 0;
   int eofs = 0;
   p->started_ms = es_time_mono_ms();
+  p->started_wall_ms = es_time_wall_ms();
   es_windows_touch(p->win, es_time_wall_ms());
   p->early_mark_ms = es_time_mono_ms();
   int wait_ms = p->cfg->windows.early_ms && p->cfg->windows.early_ms < 100 ? (int)p->cfg->windows.early_ms : 100;
@@ -246,6 +302,7 @@ int es__aggregate(es_pipe *p) {
       early_updates(p);
       tick(p, false);
       progress(p, false);
+      publish_status(p, false);
       /* A quiet stream: write out what closed so far. */
       flush_sinks(p, ~0u);
       continue;
@@ -257,7 +314,14 @@ int es__aggregate(es_pipe *p) {
       es_ring_push(&p->free_batches, b);
       continue;
     }
+    uint64_t t0 = es_time_mono_ns();
     consume(p, b);
+    if (b->nlines) {
+      uint64_t ns = es_time_mono_ns() - t0;
+      p->agg_hist.bucket[es_hist_bucket(ns)]++;
+      p->agg_hist.count++;
+      p->agg_hist.sum += (double)ns * 1e-9;
+    }
     if (b->barrier && p->input) p->input->drained(p->input->ctx, b, es_windows_watermark(p->win));
     if (b->nlines) { /* records flowing (not markers) */
       if (!p->first_batch_ms) p->first_batch_ms = es_time_mono_ms();
@@ -268,6 +332,7 @@ int es__aggregate(es_pipe *p) {
     tick(p, false);
     early_updates(p);
     progress(p, false);
+    publish_status(p, false);
   }
   p->stopped_early = *p->stop != 0;
   if (p->input && p->last_batch_ms > p->first_batch_ms)
@@ -281,6 +346,7 @@ int es__aggregate(es_pipe *p) {
     es_windows_flush(p->win);
     if (es_windows_max_event(p->win) != INT64_MIN) emitted = done_mark(p, es_windows_max_event(p->win));
   }
+  publish_status(p, true);
   for (size_t i = 0; i < p->nsinks; i++) p->sinks[i]->ops->finish(p->sinks[i]);
   if (p->input) {
     es_diag d = {{0}};

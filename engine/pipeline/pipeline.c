@@ -152,6 +152,8 @@ int es_pipeline_run(const es_config *cfg, const es_queryset *qs, const es_lexico
   for (size_t i = 0; io && i < io->nsinks; i++)
     if (add_sink(&p, io->sinks[i])) goto oom;
   p.want_enriched = (p.sink_wants & ES_SINK_ENRICHED) != 0;
+  for (size_t i = 0; i < p.nsinks && !p.status; i++)
+    if (p.sinks[i]->ops->status && !(p.status = es_calloc(1, sizeof *p.status))) goto oom;
 
   es_window_opts wo = cfg->windows;
   wo.manual_advance = p.input != NULL;
@@ -234,11 +236,11 @@ done:
   st->workers = p.nworkers;
   for (int i = 0; p.workers && i < p.nworkers; i++) {
     es_worker *w = &p.workers[i];
-    st->lines += w->c.lines;
-    st->accepted += w->c.accepted;
-    st->matched += w->c.matched;
-    st->hits += w->c.hits;
-    for (int r = 0; r < ES_REASON_COUNT; r++) st->reasons[r] += w->c.reasons[r];
+    st->lines += ES_READ(w->c.lines);
+    st->accepted += ES_READ(w->c.accepted);
+    st->matched += ES_READ(w->c.matched);
+    st->hits += ES_READ(w->c.hits);
+    for (int r = 0; r < ES_REASON_COUNT; r++) st->reasons[r] += ES_READ(w->c.reasons[r]);
     es_decoder_destroy(w->dec);
     es_fold_free(&w->fold);
     es_match_rt_destroy(w->rt);
@@ -256,6 +258,7 @@ done:
   es_free(p.sup_win);
   es_free(p.sup_alert);
   es_buf_free(&p.dbuf);
+  es_free(p.status);
   for (size_t i = 0; i < p.nqs_owned; i++) es_queryset_destroy(p.qs_owned[i]);
   es_free(p.qs_owned);
   pthread_mutex_destroy(&p.qs_lock);

@@ -40,17 +40,29 @@ struct es_input {
   int64_t (*event_time)(void *ctx, int64_t now_wall, int64_t idle_ms);
   /* A barrier batch: everything before it is consumed. */
   void (*drained)(void *ctx, const es_batch *b, int64_t watermark);
+  /* Fills its part of the status: ready and why not, partitions, pauses,
+   * produced and delivered records. */
+  void (*status)(void *ctx, es_sink_status *st);
   /* Regular work (delivery reports, commits); `force` at the end. 0 or
    * ES_E* with diag (outputs not delivered). */
   int (*tick)(void *ctx, int64_t watermark, int64_t now_ms, bool force, es_diag *d);
   void (*destroy)(void *ctx);
 };
 
-/* Per-worker counters: one cache line apart so workers never share one. */
+/* Per-worker counters: one cache line apart so workers never share one.
+ * Written by their worker only, read by the aggregator for the live status:
+ * relaxed atomics bumped with a plain load and store (ES_BUMP; one writer),
+ * so the hot path has no locked instruction. */
 typedef struct es_worker_counters {
-  _Alignas(64) uint64_t lines, accepted, matched, hits;
-  uint64_t reasons[ES_REASON_COUNT];
+  _Alignas(64) _Atomic uint64_t lines, accepted, matched, hits;
+  _Atomic uint64_t reasons[ES_REASON_COUNT];
+  /* sampled stage times (decode, match, score): bucket counts and the sum in ns */
+  _Atomic uint64_t stage_bucket[ES_STAGE_AGGREGATE][ES_HIST_BUCKETS], stage_ns[ES_STAGE_AGGREGATE];
+  _Atomic int64_t busy_since_ms; /* monotonic ms the current batch began; 0 idle */
 } es_worker_counters;
+#define ES_BUMP(c, v) \
+  atomic_store_explicit(&(c), atomic_load_explicit(&(c), memory_order_relaxed) + (v), memory_order_relaxed)
+#define ES_READ(c) atomic_load_explicit(&(c), memory_order_relaxed)
 
 typedef struct es_worker {
   struct es_pipe *p;
@@ -96,6 +108,10 @@ typedef struct es_pipe {
   int64_t *sup_win, *sup_alert;
   uint64_t suppressed; /* windows not published again */
   es_pipeline_stats *st;
+  es_hist agg_hist;          /* aggregate stage: time per batch */
+  int64_t status_mark_ms;    /* when the sinks last got a status (monotonic) */
+  int64_t started_wall_ms;
+  es_sink_status *status;    /* the status being assembled (sinks want it) */
   uint64_t consumed; /* lines consumed, for the progress bar */
   int64_t log_mark_ms;       /* Kafka progress log: last line's time and count */
   int64_t first_batch_ms, last_batch_ms; /* when records started and stopped flowing */

@@ -84,4 +84,9 @@ static inline bool es_ring_pop(es_ring *r, void **out, int64_t timeout_ms) {
   return true;
 }
 
+/* How many pointers are in the ring (a snapshot, for metrics; any thread). */
+static inline uint32_t es_ring_count(es_ring *r) {
+  return atomic_load_explicit(&r->tail, memory_order_acquire) - atomic_load_explicit(&r->head, memory_order_acquire);
+}
+
 #endif

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "earshot/hash.h"
+#include "earshot/timeutil.h"
 #include "earshot/output.h"
 #include "earshot/log.h"
 #include "pipeline_internal.h"
@@ -48,7 +49,7 @@ void es__dead_letter(es_pipe *p, es_batch *b, es_buf *out, uint32_t i, int reaso
 static void reject(es_worker *w, es_batch *b, uint32_t i, int reason, const char *detail) {
   es_line_res *r = &b->res[i];
   r->reason = (uint8_t)reason;
-  w->c.reasons[reason]++;
+  ES_BUMP(w->c.reasons[reason], 1);
   es__dead_letter(w->p, b, &b->dlq, i, reason, detail);
 }
 
@@ -82,6 +83,14 @@ static bool switch_set(es_worker *w, const es_queryset *qs) {
   return true;
 }
 
+/* A stage that began at `from` ended now (*to). */
+static void stage_time(es_worker *w, int stage, uint64_t from, uint64_t *to) {
+  *to = es_time_mono_ns();
+  uint64_t ns = *to - from;
+  ES_BUMP(w->c.stage_bucket[stage][es_hist_bucket(ns)], 1);
+  ES_BUMP(w->c.stage_ns[stage], ns);
+}
+
 static void process(es_worker *w, es_batch *b) {
   es_pipe *p = w->p;
   char detail[160];
@@ -90,7 +99,7 @@ static void process(es_worker *w, es_batch *b) {
   for (uint32_t i = 0; i < b->nlines; i++) {
     es_line_res *r = &b->res[i];
     memset(r, 0, sizeof *r);
-    w->c.lines++;
+    ES_BUMP(w->c.lines, 1);
     const char *line = b->data + b->off[i];
     size_t len = b->len_[i];
     if (b->too_long[i]) {
@@ -99,20 +108,24 @@ static void process(es_worker *w, es_batch *b) {
       reject(w, b, i, ES_REASON_RECORD_TOO_LONG, detail);
       continue;
     }
+    /* One mention in ES_STAGE_SAMPLE has its stages timed. */
+    bool timed = (i & (ES_STAGE_SAMPLE - 1)) == 0;
+    uint64_t t0 = timed ? es_time_mono_ns() : 0, t1 = 0;
     es_mention m;
     int reason = es_decoder_decode(w->dec, line, len, b->kts[i], &m, detail);
+    if (timed) stage_time(w, ES_STAGE_DECODE, t0, &t1);
     if (reason) {
       reject(w, b, i, reason, detail);
       continue;
     }
-    w->c.accepted++;
+    ES_BUMP(w->c.accepted, 1);
     if (m.flags & ES_MF_REPAIRED_UTF8) {
-      w->c.reasons[ES_REASON_INVALID_UTF8]++;
+      ES_BUMP(w->c.reasons[ES_REASON_INVALID_UTF8], 1);
       es__dead_letter(p, b, &b->dlq, i, ES_REASON_INVALID_UTF8,
                       "invalid UTF-8 replaced with U+FFFD; the mention was processed");
     }
     if (m.flags & ES_MF_TRUNCATED) {
-      w->c.reasons[ES_REASON_OVERSIZED]++;
+      ES_BUMP(w->c.reasons[ES_REASON_OVERSIZED], 1);
       es__dead_letter(p, b, &b->dlq, i, ES_REASON_OVERSIZED, detail);
     }
     size_t fn;
@@ -121,11 +134,13 @@ static void process(es_worker *w, es_batch *b) {
                           .author = m.author.p, .author_n = m.author.n, .followers = m.followers};
     int nh = folded && usable ? es_queryset_match_meta(b->qs, w->rt, folded, fn, &meta, w->qbuf) : 0;
     if (nh < 0) nh = 0;
+    if (timed) stage_time(w, ES_STAGE_MATCH, t1, &t1);
     /* Sentiment feeds the windows of matched queries and the enriched
      * output (matched mentions only): a mention nothing matched is not
      * scored. */
     es_sentiment s = {0};
     if (nh > 0) es_sentiment_score_lang(p->lex, m.lang.p, m.lang.n, w->srt, m.text.p, m.text.n, &s, NULL);
+    if (timed && nh > 0) stage_time(w, ES_STAGE_SCORE, t1, &t1);
     char terms[ES_MENTION_TERMS * ES_TERM_MAX];
     size_t tn = 0;
     r->content_hash = nh > 0 ? es_content_hash_terms(m.text.p, m.text.n, terms, sizeof terms, &tn, &r->simhash) : 0;
@@ -139,8 +154,8 @@ static void process(es_worker *w, es_batch *b) {
       r->nhits = (uint32_t)nh;
       memcpy(b->hits + b->nhits, w->qbuf, (size_t)nh * sizeof *w->qbuf);
       b->nhits += (uint32_t)nh;
-      w->c.matched++;
-      w->c.hits += (uint64_t)nh;
+      ES_BUMP(w->c.matched, 1);
+      ES_BUMP(w->c.hits, (uint64_t)nh);
       if (m.id.n) {
         r->id = es_arena_strndup(&b->arena, m.id.p, m.id.n);
         r->id_len = r->id ? (uint32_t)m.id.n : 0;
@@ -183,7 +198,11 @@ void *es__worker_main(void *arg) {
     es_ring_pop(&p->to_worker[w->index], &v, -1);
     es_batch *b = v;
     bool eof = b->eof; /* read before the hand-off: after it the batch is not ours */
-    if (!eof) process(w, b);
+    if (!eof) {
+      atomic_store_explicit(&w->c.busy_since_ms, es_time_mono_ms(), memory_order_relaxed);
+      process(w, b);
+      atomic_store_explicit(&w->c.busy_since_ms, 0, memory_order_relaxed);
+    }
     es_ring_push(&p->from_worker[w->index], b);
     if (eof) return NULL;
   }

@@ -31,6 +31,15 @@ typedef struct es_kafka_config {
   int nprops;
 } es_kafka_config;
 
+/* The HTTP endpoint (health, metrics, API, live views, dashboard). */
+typedef struct es_http_config {
+  char *listen;       /* HOST:PORT; NULL: the command's default */
+  char *token;        /* bearer token every endpoint but /healthz and /readyz requires; NULL none */
+  char *token_file;   /* or read from this file (its first line) */
+  int history;        /* closed windows kept per query and window size for the API */
+  int max_connections;
+} es_http_config;
+
 typedef struct es_config {
   char *input;           /* JSONL file or "-" for stdin */
   char *queries;         /* YAML query file */
@@ -54,6 +63,8 @@ typedef struct es_config {
   int nsentiment_files;
   char *sentiment_default_lang;
   es_kafka_config kafka;
+  es_http_config http;
+  bool log_json;         /* log.format: json (one object per line) instead of logfmt */
 } es_config;
 
 void es_config_default(es_config *c);
@@ -70,6 +81,13 @@ int es_config_set_windows(es_config *c, const char *list, es_diag *d);
 int es_config_set_layers(es_config *c, const char *list, es_diag *d);
 /* The scorer options the config describes (pointers into c). */
 void es_config_sentiment_opts(const es_config *c, es_sentiment_opts *o);
+/* The settings as one JSON object (GET /api/v1/status), with secrets
+ * redacted: http.token, and every kafka.properties value whose key names a
+ * password, secret, token, key or credential (sasl.jaas.config too). */
+struct es_buf;
+void es_config_json(const es_config *c, struct es_buf *out);
+/* Whether a librdkafka property holds a secret (its value is never printed). */
+bool es_config_secret_key(const char *key);
 void es_config_free(es_config *c);
 
 #endif

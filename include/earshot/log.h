@@ -6,7 +6,12 @@
 
 enum es_log_level { ES_LOG_DEBUG, ES_LOG_INFO, ES_LOG_WARN, ES_LOG_ERROR, ES_LOG_OFF };
 
+#include <stdbool.h>
+
 void es_log_set_level(enum es_log_level lvl);
+/* JSON lines (`{"ts":..,"level":..,"msg":..,"key":value}`) instead of
+ * logfmt; set once at start-up. */
+void es_log_set_json(bool on);
 /* `fmt` produces the key=value tail after msg; the message is quoted. */
 void es_log(enum es_log_level lvl, const char *msg, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

@@ -12,6 +12,9 @@
  *   - dead:     a record that could not be used, with why and where from;
  *   - flush:    the stream went quiet or early updates were written: push
  *               out what is buffered;
+ *   - status:   the run's counters and health, at most every
+ *               ES_STATUS_PERIOD_MS and once at the end (live views,
+ *               metrics);
  *   - finish:   the end of the run.
  * The aggregator knows none of them. All calls come from the aggregator
  * thread, one at a time; a sink that serves other threads (a live view)
@@ -56,12 +59,67 @@ typedef struct es_sink_dead {
   size_t json_len;
 } es_sink_dead;
 
+/* Latency histograms: fixed buckets, upper bounds in seconds (the last is
+ * +Inf). From 1 us (a short mention's decode) to 1 s (a stalled batch). */
+#define ES_HIST_BUCKETS 14
+extern const double es_hist_bounds[ES_HIST_BUCKETS - 1];
+typedef struct es_hist {
+  uint64_t bucket[ES_HIST_BUCKETS]; /* not cumulative */
+  uint64_t count;
+  double sum; /* seconds */
+} es_hist;
+/* The bucket of a duration in nanoseconds. */
+int es_hist_bucket(uint64_t ns);
+
+/* Stages timed: decode, match and score per mention (one mention in
+ * ES_STAGE_SAMPLE is timed, so the hot path reads the clock rarely),
+ * aggregate per batch. */
+enum es_stage { ES_STAGE_DECODE, ES_STAGE_MATCH, ES_STAGE_SCORE, ES_STAGE_AGGREGATE, ES_STAGE_COUNT };
+#define ES_STAGE_SAMPLE 64
+const char *es_stage_name(int stage);
+
+#define ES_STATUS_PERIOD_MS 200
+#define ES_STATUS_MAX_PARTS 256
+typedef struct es_part_status {
+  char topic[96];
+  int32_t partition;
+  int64_t position;  /* next offset to read, -1 unknown */
+  int64_t committed; /* next offset committed, -1 none */
+  int64_t end;       /* the partition's end (high watermark) as last fetched, -1 unknown */
+  int64_t lag;       /* end less the consumer's position (or committed offset), -1 unknown */
+} es_part_status;
+
+/* A run's counters and health, as of `now_ms`. Counters are totals since
+ * the run started. */
+typedef struct es_sink_status {
+  int64_t now_ms, started_ms;           /* wall clock */
+  int64_t watermark;                    /* event time up to which windows are closed; INT64_MIN none */
+  uint64_t lines, accepted, matched, hits;
+  uint64_t reasons[ES_REASON_COUNT];    /* dead letters by reason */
+  uint64_t windows, classes[ES_CLASS_COUNT], thresholds, early_updates;
+  uint64_t alerts_opened, alerts_resolved;
+  es_hist stage[ES_STAGE_COUNT];
+  uint32_t batches, batches_busy;       /* the batch pool and how many are in flight */
+  uint64_t queries, query_reloads, query_reload_failures, query_sets_adopted;
+  int64_t stalled_ms;                   /* longest a worker has been on one batch (0: idle) */
+  bool finished;                        /* the run is over (the last status) */
+  /* The input. */
+  const char *input;                    /* "kafka", a file name or "stdin" */
+  bool ready;                           /* it can deliver: Kafka group joined and partitions assigned */
+  char not_ready[160];                  /* why not */
+  uint64_t input_pauses;                /* backpressure pauses */
+  uint64_t produced, delivered, produce_errors;
+  int nparts;
+  es_part_status parts[ES_STATUS_MAX_PARTS];
+} es_sink_status;
+
 typedef struct es_sink es_sink;
 typedef struct es_sink_ops {
   void (*window)(es_sink *s, const es_sink_window *e);
   void (*enriched)(es_sink *s, const char *key, size_t key_len, const char *json, size_t json_len);
   void (*dead)(es_sink *s, const es_sink_dead *e);
   void (*flush)(es_sink *s);
+  void (*status)(es_sink *s, const es_sink_status *st); /* NULL: not wanted */
   void (*finish)(es_sink *s);       /* end of the run: write out and close what it opened */
   void (*destroy)(es_sink *s);      /* frees it (after finish, or instead of it) */
 } es_sink_ops;

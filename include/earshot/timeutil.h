@@ -19,5 +19,7 @@ int es_duration_parse(const char *s, int64_t *ms);
  * progress reporting read them; windows and detectors take time as input. */
 int64_t es_time_wall_ms(void);
 int64_t es_time_mono_ms(void);
+/* Monotonic clock in nanoseconds (stage timings). */
+uint64_t es_time_mono_ns(void);
 
 #endif
