@@ -110,8 +110,10 @@ es_http *es__http_start(const es_config *cfg, bool by_default, bool *failed) {
   es_buf cj;
   es_buf_init(&cj);
   es_config_json(cfg, &cj);
+  es_buf_putc(&cj, 0); /* a C string from here */
   es_diag d = {{0}};
   es_http_opts o = {.listen = listen, .token = token[0] ? token : NULL, .max_connections = cfg->http.max_connections,
+                    .head_timeout_ms = cfg->http.head_timeout_ms,
                     .history = cfg->http.history, .version = ES_VERSION, .config_json = cj.data};
   es_http *h = es_http_start(&o, &d);
   es_buf_free(&cj);

@@ -26,6 +26,7 @@ void es_config_default(es_config *c) {
   c->kafka.commit_interval_ms = 1000;
   c->http.history = 120;
   c->http.max_connections = 64;
+  c->http.head_timeout_ms = 10000;
 }
 
 int es_config_add_topic(es_config *c, const char *topic, es_diag *d) {
@@ -361,7 +362,8 @@ static int load_kafka(ctx *x, yaml_node_t *m) {
 }
 
 static int load_http(ctx *x, yaml_node_t *m) {
-  static const char *const keys[] = {"listen", "token", "token_file", "history", "max_connections", NULL};
+  static const char *const keys[] = {"listen", "token", "token_file", "history", "max_connections", "head_timeout",
+                                     NULL};
   if (need_map(x, m, "http")) return ES_ECONFIG;
   FOR_PAIRS(m, k, v) {
     const char *ks = es__yaml_scalar(k);
@@ -374,6 +376,12 @@ static int load_http(ctx *x, yaml_node_t *m) {
     else if (!strcmp(ks, "history")) {
       rc = es__yaml_int(x->y, v, ks, 1, 100000, &n, x->d);
       x->c->http.history = (int)n;
+    } else if (!strcmp(ks, "head_timeout")) {
+      const char *t;
+      rc = es__yaml_string(x->y, v, ks, &t, x->d);
+      if (!rc && (es_duration_parse(t, &x->c->http.head_timeout_ms) || x->c->http.head_timeout_ms <= 0))
+        rc = es_diag_set(x->d, ES_ECONFIG, "%s:%d: http.head_timeout must be a duration such as 10s", x->y->path,
+                         es__yaml_line(v));
     } else if (!strcmp(ks, "max_connections")) {
       rc = es__yaml_int(x->y, v, ks, 1, 100000, &n, x->d);
       x->c->http.max_connections = (int)n;

@@ -23,7 +23,7 @@
 #include "http_internal.h"
 
 #define LIVE_ALERTS 256          /* alert events kept for /api/v1/alerts?state=all */
-#define SSE_EVENTS 4096          /* events kept for SSE clients */
+#define SSE_EVENTS 16384         /* events kept for SSE clients */
 #define SSE_BYTES (16u << 20)    /* and at most this many bytes of them */
 
 typedef struct wsum { /* one closed window, for the sparklines */

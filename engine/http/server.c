@@ -57,6 +57,7 @@ struct es_http {
   const char *version;
   char url[128];
   int max_conn, nconn;
+  int64_t head_timeout_ms;
   conn *sse;
   es_http_counters c;
 };
@@ -435,7 +436,7 @@ static void on_connection(uv_stream_t *server, int status) {
   }
   http_parser_init(&c->parser, HTTP_REQUEST);
   c->parser.data = c;
-  uv_timer_start(&c->timer, on_head_timeout, ES_HTTP_HEAD_TIMEOUT_MS, 0);
+  uv_timer_start(&c->timer, on_head_timeout, (uint64_t)h->head_timeout_ms, 0);
   uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read);
 }
 
@@ -546,6 +547,7 @@ es_http *es_http_start(const es_http_opts *o, es_diag *d) {
   }
   h->version = o->version ? o->version : "";
   h->max_conn = o->max_connections > 0 ? o->max_connections : 64;
+  h->head_timeout_ms = o->head_timeout_ms > 0 ? o->head_timeout_ms : 10000;
   h->token = o->token && *o->token ? es_strdup(o->token) : NULL;
   h->config_json = o->config_json ? es_strdup(o->config_json) : NULL;
   if (uv_loop_init(&h->loop)) {

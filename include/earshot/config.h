@@ -38,6 +38,7 @@ typedef struct es_http_config {
   char *token_file;   /* or read from this file (its first line) */
   int history;        /* closed windows kept per query and window size for the API */
   int max_connections;
+  int64_t head_timeout_ms; /* a request head must arrive within this */
 } es_http_config;
 
 typedef struct es_config {

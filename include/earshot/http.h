@@ -7,7 +7,7 @@
  * Every response closes its connection (HTTP/1.1 with Connection: close),
  * except the event stream. Limits: request head ES_HTTP_MAX_HEAD bytes
  * (431), body ES_HTTP_MAX_BODY bytes (413), the head within
- * ES_HTTP_HEAD_TIMEOUT_MS (408), at most max_connections at once (503). */
+ * head_timeout_ms (408), at most max_connections at once (503). */
 #ifndef EARSHOT_HTTP_H
 #define EARSHOT_HTTP_H
 
@@ -17,7 +17,6 @@
 #define ES_HTTP_DEFAULT_LISTEN "127.0.0.1:8089"
 #define ES_HTTP_MAX_HEAD 16384
 #define ES_HTTP_MAX_BODY 65536
-#define ES_HTTP_HEAD_TIMEOUT_MS 10000
 /* Liveness fails when the pipeline has not reported for this long, or a
  * worker has been on one batch for ES_HTTP_STALL_MS (a batch takes
  * milliseconds). */
@@ -28,6 +27,7 @@ typedef struct es_http_opts {
   const char *listen;      /* "HOST:PORT" (IPv4 or [IPv6]); port 0 takes a free one */
   const char *token;       /* bearer token; NULL: no authentication */
   int max_connections;
+  int64_t head_timeout_ms; /* 0: 10 s */
   int history;             /* closed windows kept per query and window size */
   const char *version;
   const char *config_json; /* GET /api/v1/status shows it (secrets already redacted); copied */
