@@ -462,3 +462,35 @@ Test(cli, full_disk_is_a_clear_error_issue19) {
                   "--alerts-output /dev/full 2>&1", ES_BIN, dir, dir, dir), 1);
   cr_expect(strstr(out, "the alerts output failed: No space left on device") != NULL, "%s", out);
 }
+
+/* Issue 16: log.format json writes one JSON object per line (ts, level,
+ * msg, the fields, numbers as numbers), checked by python3's parser; a bad
+ * format is a usage error; an HTTP address that is taken is an error when
+ * it was asked for. */
+Test(cli, json_logs_and_http_flags_issue16) {
+  cr_assert_eq(sh(NULL, 0, "%s queries --count 6 -o %s/q.yaml && %s mentions --count 2000 --rate 600 --seed 3 -o %s/m.jsonl",
+                  ES_GEN_BIN, dir, ES_GEN_BIN, dir), 0);
+  char out[8192];
+  cr_expect_eq(sh(out, sizeof out,
+                  "%s replay --queries %s/q.yaml --input %s/m.jsonl --output /dev/null --log-format json 2>%s/log.json"
+                  " && /usr/bin/python3 -c \"import json,sys; L=[json.loads(x) for x in open('%s/log.json')];"
+                  " f=[x for x in L if x['msg']=='finished'][0];"
+                  " assert all({'ts','level','msg'} <= set(x) for x in L);"
+                  " assert f['lines']==2000 and isinstance(f['seconds'], float) and f['level']=='info';"
+                  " print('ok', len(L))\"",
+                  ES_BIN, dir, dir, dir, dir),
+               0, "%s", out);
+  cr_expect(strstr(out, "ok ") != NULL, "%s", out);
+  cr_expect_eq(sh(out, sizeof out, "%s replay --queries %s/q.yaml --input %s/m.jsonl --log-format xml 2>&1", ES_BIN, dir,
+                  dir),
+               2);
+  cr_expect(strstr(out, "--log-format must be logfmt or json") != NULL, "%s", out);
+  cr_expect_eq(sh(out, sizeof out, "%s replay --queries %s/q.yaml --input %s/m.jsonl --http 127.0.0.1:99999 2>&1",
+                  ES_BIN, dir, dir),
+               2);
+  cr_expect(strstr(out, "the port must be a number from 0 to 65535") != NULL, "%s", out);
+  cr_expect_eq(sh(out, sizeof out, "%s replay --queries %s/q.yaml --input %s/m.jsonl --http nohost 2>&1", ES_BIN, dir,
+                  dir),
+               2);
+  cr_expect(strstr(out, "expected HOST:PORT") != NULL, "%s", out);
+}
