@@ -30,13 +30,14 @@ demo-replay: build
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j$(JOBS)
 
-# The multi-threaded pipeline again under ThreadSanitizer, through the CLI.
+# The multi-threaded pipeline and the HTTP server again under
+# ThreadSanitizer, through the CLI.
 # (Criterion's shared-memory arena cannot start under TSan, so this runs the
 # script test, not the Criterion executables.)
 test-tsan: deps
 	cmake -S . -B $(TSAN_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DES_SANITIZE=thread $(CMAKE_FLAGS)
 	cmake --build $(TSAN_BUILD) -j$(JOBS) --target earshot earshot-gen
-	cd $(TSAN_BUILD) && ctest --output-on-failure -R 'replay_determinism|reload_under_load'
+	cd $(TSAN_BUILD) && ctest --output-on-failure -R 'replay_determinism|reload_under_load|http_ops'
 
 # Unit tests and the replay under AddressSanitizer + UndefinedBehaviorSanitizer.
 test-asan: deps
@@ -50,7 +51,7 @@ test-asan: deps
 # crash, leak or sanitizer report; the input that did it is left in
 # build-fuzz/ as crash-* / leak-*, to become a regression seed.
 FUZZ_SECONDS ?= 20
-FUZZ_TARGETS = decode query config sentiment state
+FUZZ_TARGETS = decode query config sentiment state http
 fuzz: deps
 	CC=clang CXX=clang++ cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DES_SANITIZE=address -DES_FUZZ=ON \
 	  -DBUILD_TESTING=OFF $(CMAKE_FLAGS)

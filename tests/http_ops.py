@@ -11,7 +11,9 @@ window and alert events; a client that never reads is dropped and counted;
 bearer-token auth; the limits (431, 413, 408, connection cap) answer and the
 server stays up; readiness follows the broker going down and coming back.
 
-usage: http_ops.py EARSHOT EARSHOT_GEN
+usage: http_ops.py EARSHOT EARSHOT_GEN [readiness]
+(`readiness`: only the `earshot run` part, on the embedded broker, which is
+not run under ThreadSanitizer: the mock cluster crashes there)
 Waits are on conditions, bounded by deadlines; nothing sleeps blindly."""
 import json, os, re, shutil, socket, subprocess, sys, tempfile, time, urllib.error, urllib.request
 
@@ -302,10 +304,13 @@ def readiness_checks(d):
 def main():
     d = tempfile.mkdtemp(prefix="earshot-http-")
     try:
+        if sys.argv[3:] == ["readiness"]:  # the Kafka part alone (ctest http_readiness; not under TSan)
+            subprocess.run([GEN, "queries", "--count", "8", "-o", d + "/q.yaml"], check=True)
+            readiness_checks(d)
+            return finish()
         fin, closed, alerts = replay_checks(d)
         check(len(alerts) > 0, "the planted incident raised alerts (%d events)" % len(alerts))
         api_checks(d)
-        readiness_checks(d)
     finally:
         if os.environ.get("KEEP_TEST_DIR") is None:
             shutil.rmtree(d, ignore_errors=True)

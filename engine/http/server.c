@@ -39,7 +39,8 @@ typedef struct conn {
   char auth[512];
   size_t auth_len;
   size_t head_bytes, body_bytes;
-  bool head_done, answered, sse, closing, over_cap;
+  bool head_done, answered, sse, closing, over_cap, lingering;
+  uv_shutdown_t shutdown_req;
   int handles_open;
   uint64_t seq;
   struct conn *prev, *next; /* the SSE clients */
@@ -93,17 +94,52 @@ typedef struct wreq {
   char *data;
 } wreq;
 
+static void on_alloc(uv_handle_t *hd, size_t suggested, uv_buf_t *buf);
+
+/* After an answer: reads and discards what the client still sends until it
+ * closes, or LINGER_MS pass. Closing with unread bytes would make the
+ * kernel reset the connection, and a reset can destroy the answer before
+ * the client reads it (a 413 or 400 sent while the request still arrives). */
+#define LINGER_MS 2000
+
+static void on_linger_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf) {
+  es_free(buf->base);
+  if (n < 0) conn_close(s->data);
+}
+
+static void on_linger_timeout(uv_timer_t *t) { conn_close(t->data); }
+
+static void on_shutdown(uv_shutdown_t *req, int status) {
+  conn *c = req->data;
+  if (c->closing) return;
+  if (status < 0 || uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_linger_read)) {
+    conn_close(c);
+    return;
+  }
+  uv_timer_start(&c->timer, on_linger_timeout, LINGER_MS, 0);
+}
+
+static void linger(conn *c) {
+  if (c->closing || c->lingering) return;
+  c->lingering = true;
+  c->shutdown_req.data = c;
+  uv_timer_stop(&c->timer);
+  if (uv_shutdown(&c->shutdown_req, (uv_stream_t *)&c->tcp, on_shutdown)) conn_close(c);
+}
+
 static void on_written(uv_write_t *req, int status) {
   wreq *w = (wreq *)req;
-  if (status < 0 || w->close_after) conn_close(w->c);
+  if (status < 0) conn_close(w->c);
+  else if (w->close_after) linger(w->c);
   es_free(w->data);
   es_free(w);
 }
 
-/* Writes b's bytes (taken over: b is left empty). */
+/* Writes b's bytes (taken over: b is left empty); with close_after, the
+ * connection closes once they are out (lingering, see above). */
 static void conn_write(conn *c, es_buf *b, bool close_after) {
   if (c->closing || !b->len) {
-    if (close_after) conn_close(c);
+    if (close_after) linger(c);
     return;
   }
   wreq *w = es_calloc(1, sizeof *w);
