@@ -12,7 +12,7 @@ usage: dashboard.py EARSHOT EARSHOT_GEN [ARTEFACT_DIR]"""
 import datetime, json, os, re, shutil, subprocess, sys, tempfile, urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from kafkatest import check, finish, wait_for  # noqa: E402
+from kafkatest import check, finish, served_url, wait_for  # noqa: E402
 
 EARSHOT, GEN = sys.argv[1], sys.argv[2]
 ART = sys.argv[3] if len(sys.argv) > 3 else os.getcwd()
@@ -55,10 +55,8 @@ def main():
         eng = subprocess.Popen([EARSHOT, "replay", "--queries", d + "/q.yaml", "--http", "127.0.0.1:0",
                                 "--idle-flush", "200ms", "--early-updates", "200ms", "--output", "/dev/null",
                                 "--no-progress"], stdin=subprocess.PIPE, stderr=open(d + "/engine.log", "w"))
-        url = []
-        check(wait_for(lambda: url.extend(re.findall(r"url=(\S+)", open(d + "/engine.log").read())) or url, 30),
-              "the engine serves HTTP")
-        base = url[0]
+        base = served_url(d + "/engine.log")
+        check(base is not None, "the engine serves HTTP")
         eng.stdin.write("".join(lines).encode())
         eng.stdin.flush()
 

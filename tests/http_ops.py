@@ -18,7 +18,7 @@ Waits are on conditions, bounded by deadlines; nothing sleeps blindly."""
 import json, os, re, shutil, socket, subprocess, sys, tempfile, time, urllib.error, urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from kafkatest import check, finish, produce, start_broker, stop_broker, wait_for  # noqa: E402
+from kafkatest import check, finish, produce, served_url, start_broker, stop_broker, wait_for  # noqa: E402
 
 EARSHOT, GEN = sys.argv[1], sys.argv[2]
 
@@ -63,17 +63,10 @@ def metrics(text):
     return out
 
 
-def url_of(log_path, deadline=30):
-    found = []
-
-    def look():
-        with open(log_path) as f:
-            m = re.search(r"msg=\"serving HTTP\" url=(\S+)", f.read())
-        if m:
-            found.append(m.group(1))
-        return bool(found)
-    check(wait_for(look, deadline), "the engine logs the URL it serves")
-    return found[0] if found else None
+def url_of(log_path):
+    url = served_url(log_path)
+    check(url is not None, "the engine logs the URL it serves")
+    return url
 
 
 def replay_checks(d):

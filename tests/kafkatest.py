@@ -33,6 +33,22 @@ def wait_for(pred, deadline_s=60):
     return False
 
 
+def served_url(log_path, deadline_s=30):
+    """The address an engine serves HTTP on, from its log ("serving HTTP"
+    url=...); None when it does not appear before the deadline."""
+    import re
+    found = []
+
+    def look():
+        with open(log_path) as f:
+            m = re.search(r"msg=\"serving HTTP\" url=(\S+)", f.read())
+        if m:
+            found.append(m.group(1))
+        return bool(found)
+    wait_for(look, deadline_s)
+    return found[0] if found else None
+
+
 def start_broker(earshot, topics):
     """`earshot broker` with the given NAME:PARTITIONS topics; returns the
     process and its bootstrap address (the first line it prints)."""

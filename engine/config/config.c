@@ -149,6 +149,17 @@ static int str_setting(ctx *x, yaml_node_t *v, const char *key, char **slot) {
   return es_config_set_str(slot, s);
 }
 
+/* A setting that is one of two words: *second = whether it is the second. */
+static int choice(ctx *x, yaml_node_t *v, const char *what, const char *first, const char *second_word, bool *second) {
+  const char *s = es__yaml_scalar(v);
+  if (s && (!strcmp(s, first) || !strcmp(s, second_word))) {
+    *second = !strcmp(s, second_word);
+    return 0;
+  }
+  return es_diag_set(x->d, ES_ECONFIG, "%s:%d: %s must be %s or %s", x->y->path, es__yaml_line(v), what, first,
+                     second_word);
+}
+
 static int load_output(ctx *x, yaml_node_t *m) {
   static const char *const keys[] = {"windows", "enriched", "alerts", "dlq", "format", "empty_windows", NULL};
   if (need_map(x, m, "output")) return ES_ECONFIG;
@@ -161,15 +172,8 @@ static int load_output(ctx *x, yaml_node_t *m) {
     else if (!strcmp(ks, "alerts")) rc = str_setting(x, v, ks, &x->c->alerts_output);
     else if (!strcmp(ks, "dlq")) rc = str_setting(x, v, ks, &x->c->dlq_output);
     else if (!strcmp(ks, "empty_windows")) rc = es__yaml_bool(x->y, v, ks, &x->c->windows.emit_empty, x->d);
-    else if (!strcmp(ks, "format")) {
-      const char *s = es__yaml_scalar(v);
-      if (s && (!strcmp(s, "json") || !strcmp(s, "pretty"))) {
-        x->c->pretty = !strcmp(s, "pretty");
-        rc = 0;
-      } else {
-        rc = es_diag_set(x->d, ES_ECONFIG, "%s:%d: 'format' must be json or pretty", x->y->path, es__yaml_line(v));
-      }
-    } else rc = es__yaml_unknown_key(x->y, k, "output", keys, x->d);
+    else if (!strcmp(ks, "format")) rc = choice(x, v, "'format'", "json", "pretty", &x->c->pretty);
+    else rc = es__yaml_unknown_key(x->y, k, "output", keys, x->d);
     if (rc) return ES_ECONFIG;
   }
   return 0;
@@ -397,15 +401,8 @@ static int load_log(ctx *x, yaml_node_t *m) {
   FOR_PAIRS(m, k, v) {
     const char *ks = es__yaml_scalar(k);
     int rc;
-    if (ks && !strcmp(ks, "format")) {
-      const char *s = es__yaml_scalar(v);
-      if (s && (!strcmp(s, "json") || !strcmp(s, "logfmt"))) {
-        x->c->log_json = !strcmp(s, "json");
-        rc = 0;
-      } else {
-        rc = es_diag_set(x->d, ES_ECONFIG, "%s:%d: log.format must be logfmt or json", x->y->path, es__yaml_line(v));
-      }
-    } else rc = es__yaml_unknown_key(x->y, k, "log", keys, x->d);
+    if (ks && !strcmp(ks, "format")) rc = choice(x, v, "log.format", "logfmt", "json", &x->c->log_json);
+    else rc = es__yaml_unknown_key(x->y, k, "log", keys, x->d);
     if (rc) return ES_ECONFIG;
   }
   return 0;

@@ -508,6 +508,12 @@ static void metric(es_buf *b, const char *name, const char *type, const char *he
   es_buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
+/* A metric with one sample (counts below 10^15 print exactly). */
+static void one(es_buf *b, const char *name, const char *type, const char *help, double v) {
+  metric(b, name, type, help);
+  es_buf_printf(b, "%s %.15g\n", name, v);
+}
+
 static void hist(es_buf *b, const char *name, const char *label, const es_hist *h) {
   uint64_t cum = 0;
   for (int i = 0; i < ES_HIST_BUCKETS; i++) {
@@ -525,20 +531,19 @@ void es_live_metrics(es_live *l, const es_http_counters *hc, const char *version
   const es_sink_status *s = &l->st;
   metric(b, "earshot_build_info", "gauge", "The running version (always 1).");
   es_buf_printf(b, "earshot_build_info{version=\"%s\"} 1\n", version);
-  metric(b, "earshot_up", "gauge", "1 while the pipeline runs and has reported within the last seconds.");
-  es_buf_printf(b, "earshot_up %d\n", l->have_status && !s->finished ? 1 : 0);
-  metric(b, "earshot_ready", "gauge", "1 when the input can deliver (Kafka: group joined, partitions assigned).");
-  es_buf_printf(b, "earshot_ready %d\n", l->have_status && s->ready && !s->finished ? 1 : 0);
-  metric(b, "earshot_start_time_seconds", "gauge", "When the run started, in seconds since the epoch.");
-  es_buf_printf(b, "earshot_start_time_seconds %.3f\n", (double)s->started_ms / 1000.0);
-  metric(b, "earshot_mentions_read_total", "counter", "Input records read (non-blank lines or Kafka records).");
-  es_buf_printf(b, "earshot_mentions_read_total %llu\n", (unsigned long long)s->lines);
-  metric(b, "earshot_mentions_accepted_total", "counter", "Mentions decoded (repaired ones included).");
-  es_buf_printf(b, "earshot_mentions_accepted_total %llu\n", (unsigned long long)s->accepted);
-  metric(b, "earshot_mentions_matched_total", "counter", "Mentions that matched at least one query.");
-  es_buf_printf(b, "earshot_mentions_matched_total %llu\n", (unsigned long long)s->matched);
-  metric(b, "earshot_query_matches_total", "counter", "(mention, query) matches.");
-  es_buf_printf(b, "earshot_query_matches_total %llu\n", (unsigned long long)s->hits);
+  one(b, "earshot_up", "gauge", "1 while the pipeline runs and has reported within the last seconds.",
+      (double)(l->have_status && !s->finished ? 1 : 0));
+  one(b, "earshot_ready", "gauge", "1 when the input can deliver (Kafka: group joined, partitions assigned).",
+      (double)(l->have_status && s->ready && !s->finished ? 1 : 0));
+  one(b, "earshot_start_time_seconds", "gauge", "When the run started, in seconds since the epoch.",
+      (double)s->started_ms / 1000.0);
+  one(b, "earshot_mentions_read_total", "counter", "Input records read (non-blank lines or Kafka records).",
+      (double)(s->lines));
+  one(b, "earshot_mentions_accepted_total", "counter", "Mentions decoded (repaired ones included).",
+      (double)(s->accepted));
+  one(b, "earshot_mentions_matched_total", "counter", "Mentions that matched at least one query.",
+      (double)(s->matched));
+  one(b, "earshot_query_matches_total", "counter", "(mention, query) matches.", (double)(s->hits));
   metric(b, "earshot_dead_letters_total", "counter", "Records sent to the dead-letter output, by reason.");
   for (int r = 1; r < ES_REASON_COUNT; r++)
     es_buf_printf(b, "earshot_dead_letters_total{reason=\"%s\"} %llu\n", es_reason_name(r),
@@ -546,8 +551,7 @@ void es_live_metrics(es_live *l, const es_http_counters *hc, const char *version
   metric(b, "earshot_windows_total", "counter", "Closed windows, by class.");
   for (int c = 0; c < ES_CLASS_COUNT; c++)
     es_buf_printf(b, "earshot_windows_total{class=\"%s\"} %llu\n", es_class_name(c), (unsigned long long)s->classes[c]);
-  metric(b, "earshot_early_updates_total", "counter", "Early records of open windows.");
-  es_buf_printf(b, "earshot_early_updates_total %llu\n", (unsigned long long)s->early_updates);
+  one(b, "earshot_early_updates_total", "counter", "Early records of open windows.", (double)(s->early_updates));
   metric(b, "earshot_alerts_opened_total", "counter", "Alerts opened, by the class of the window that opened them.");
   metric(b, "earshot_alerts_resolved_total", "counter", "Alerts resolved, by the class that opened them.");
   for (int c = 0; c < ES_CLASS_COUNT; c++) {
@@ -557,8 +561,7 @@ void es_live_metrics(es_live *l, const es_http_counters *hc, const char *version
     es_buf_printf(b, "earshot_alerts_resolved_total{class=\"%s\"} %llu\n", es_class_name(c),
                   (unsigned long long)l->resolved[c]);
   }
-  metric(b, "earshot_alerts_open", "gauge", "Alerts open now.");
-  es_buf_printf(b, "earshot_alerts_open %llu\n", (unsigned long long)l->open_alerts);
+  one(b, "earshot_alerts_open", "gauge", "Alerts open now.", (double)(l->open_alerts));
   metric(b, "earshot_stage_seconds", "histogram",
          "Time per mention in decode, match and score (one mention in 64 timed), and per batch in aggregate.");
   for (int g = 0; g < ES_STAGE_COUNT; g++) {
@@ -566,28 +569,24 @@ void es_live_metrics(es_live *l, const es_http_counters *hc, const char *version
     snprintf(label, sizeof label, "stage=\"%s\"", es_stage_name(g));
     hist(b, "earshot_stage_seconds", label, &s->stage[g]);
   }
-  metric(b, "earshot_batches", "gauge", "Batches in the pipeline's pool.");
-  es_buf_printf(b, "earshot_batches %u\n", s->batches);
-  metric(b, "earshot_batches_busy", "gauge", "Batches in flight (being filled, matched or aggregated).");
-  es_buf_printf(b, "earshot_batches_busy %u\n", s->batches_busy);
-  metric(b, "earshot_input_pauses_total", "counter", "Times the input was paused because no batch was free.");
-  es_buf_printf(b, "earshot_input_pauses_total %llu\n", (unsigned long long)s->input_pauses);
-  metric(b, "earshot_watermark_seconds", "gauge", "Event time up to which windows are closed.");
-  es_buf_printf(b, "earshot_watermark_seconds %.3f\n", s->watermark == INT64_MIN ? 0 : (double)s->watermark / 1000.0);
-  metric(b, "earshot_queries", "gauge", "Queries in the live query set.");
-  es_buf_printf(b, "earshot_queries %llu\n", (unsigned long long)s->queries);
-  metric(b, "earshot_query_set_version", "gauge", "Query sets adopted since start (0: the first).");
-  es_buf_printf(b, "earshot_query_set_version %llu\n", (unsigned long long)s->query_sets_adopted);
+  one(b, "earshot_batches", "gauge", "Batches in the pipeline's pool.", (double)(s->batches));
+  one(b, "earshot_batches_busy", "gauge", "Batches in flight (being filled, matched or aggregated).",
+      (double)(s->batches_busy));
+  one(b, "earshot_input_pauses_total", "counter", "Times the input was paused because no batch was free.",
+      (double)(s->input_pauses));
+  one(b, "earshot_watermark_seconds", "gauge", "Event time up to which windows are closed.",
+      s->watermark == INT64_MIN ? 0 : (double)s->watermark / 1000.0);
+  one(b, "earshot_queries", "gauge", "Queries in the live query set.", (double)(s->queries));
+  one(b, "earshot_query_set_version", "gauge", "Query sets adopted since start (0: the first).",
+      (double)(s->query_sets_adopted));
   metric(b, "earshot_query_reloads_total", "counter", "Query file reloads, by result.");
   es_buf_printf(b, "earshot_query_reloads_total{result=\"success\"} %llu\n", (unsigned long long)s->query_reloads);
   es_buf_printf(b, "earshot_query_reloads_total{result=\"failure\"} %llu\n",
                 (unsigned long long)s->query_reload_failures);
-  metric(b, "earshot_kafka_produced_total", "counter", "Records handed to the Kafka producer.");
-  es_buf_printf(b, "earshot_kafka_produced_total %llu\n", (unsigned long long)s->produced);
-  metric(b, "earshot_kafka_delivered_total", "counter", "Records the brokers acknowledged.");
-  es_buf_printf(b, "earshot_kafka_delivered_total %llu\n", (unsigned long long)s->delivered);
-  metric(b, "earshot_kafka_produce_errors_total", "counter", "Records the producer failed to deliver.");
-  es_buf_printf(b, "earshot_kafka_produce_errors_total %llu\n", (unsigned long long)s->produce_errors);
+  one(b, "earshot_kafka_produced_total", "counter", "Records handed to the Kafka producer.", (double)(s->produced));
+  one(b, "earshot_kafka_delivered_total", "counter", "Records the brokers acknowledged.", (double)(s->delivered));
+  one(b, "earshot_kafka_produce_errors_total", "counter", "Records the producer failed to deliver.",
+      (double)(s->produce_errors));
   if (s->nparts) {
     metric(b, "earshot_kafka_consumer_lag", "gauge", "Records behind the partition's end (librdkafka statistics).");
     for (int i = 0; i < s->nparts; i++) {

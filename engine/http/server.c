@@ -339,23 +339,26 @@ static void route(conn *c) {
 
 /* ---- http-parser callbacks -------------------------------------------- */
 
+/* Appends at[0..n) to dst (capacity cap, NUL-terminated), cutting what
+ * does not fit. Returns false when something was cut. */
+static bool append(char *dst, size_t *len, size_t cap, const char *at, size_t n) {
+  size_t k = *len + n < cap - 1 ? n : cap - 1 - *len;
+  memcpy(dst + *len, at, k);
+  *len += k;
+  dst[*len] = 0;
+  return k == n;
+}
+
 static int on_url(http_parser *p, const char *at, size_t n) {
   conn *c = p->data;
-  if (c->url_len + n >= URL_MAX) return -1;
-  memcpy(c->url + c->url_len, at, n);
-  c->url_len += n;
-  c->url[c->url_len] = 0;
-  return 0;
+  return append(c->url, &c->url_len, URL_MAX, at, n) ? 0 : -1; /* too long: 431 */
 }
 
 static int on_header_field(http_parser *p, const char *at, size_t n) {
   conn *c = p->data;
   if (c->field_is_auth || c->field_len == SIZE_MAX) c->field_len = 0; /* a new field after a value */
   c->field_is_auth = false;
-  size_t k = c->field_len + n < sizeof c->field - 1 ? n : sizeof c->field - 1 - c->field_len;
-  memcpy(c->field + c->field_len, at, k);
-  c->field_len += k;
-  c->field[c->field_len] = 0;
+  append(c->field, &c->field_len, sizeof c->field, at, n); /* only "authorization" matters: cut the rest */
   return 0;
 }
 
@@ -364,9 +367,7 @@ static int on_header_value(http_parser *p, const char *at, size_t n) {
   if (!strcasecmp(c->field, "authorization")) {
     if (!c->field_is_auth) c->auth_len = 0;
     c->field_is_auth = true;
-    size_t k = c->auth_len + n < sizeof c->auth - 1 ? n : sizeof c->auth - 1 - c->auth_len;
-    memcpy(c->auth + c->auth_len, at, k);
-    c->auth_len += k;
+    append(c->auth, &c->auth_len, sizeof c->auth, at, n);
   } else {
     c->field_len = SIZE_MAX; /* the next field starts afresh */
   }
