@@ -604,14 +604,7 @@ es_http *es_http_start(const es_http_opts *o, es_diag *d) {
   if (!e) e = uv_listen((uv_stream_t *)&h->listener, 128, on_connection);
   if (e) {
     es_diag_set(d, ES_EIO, "cannot listen on %s: %s", o->listen, uv_strerror(e));
-    uv_walk(&h->loop, close_any, h);
-    uv_run(&h->loop, UV_RUN_DEFAULT);
-    uv_loop_close(&h->loop);
-    es_live_destroy(h->live);
-    es_free(h->token);
-    es_free(h->config_json);
-    es_free(h);
-    return NULL;
+    goto fail;
   }
   struct sockaddr_storage bound;
   int len = sizeof bound;
@@ -627,16 +620,18 @@ es_http *es_http_start(const es_http_opts *o, es_diag *d) {
   uv_timer_start(&h->heartbeat, on_heartbeat, SSE_HEARTBEAT_MS, SSE_HEARTBEAT_MS);
   if (pthread_create(&h->thread, NULL, http_main, h)) {
     es_diag_set(d, ES_ETHREAD, "cannot start the HTTP thread");
-    uv_walk(&h->loop, close_any, h);
-    uv_run(&h->loop, UV_RUN_DEFAULT);
-    uv_loop_close(&h->loop);
-    es_live_destroy(h->live);
-    es_free(h->token);
-    es_free(h->config_json);
-    es_free(h);
-    return NULL;
+    goto fail;
   }
   return h;
+fail: /* the loop's handles closed and run out on this thread: no thread runs it */
+  uv_walk(&h->loop, close_any, h);
+  uv_run(&h->loop, UV_RUN_DEFAULT);
+  uv_loop_close(&h->loop);
+  es_live_destroy(h->live);
+  es_free(h->token);
+  es_free(h->config_json);
+  es_free(h);
+  return NULL;
 }
 
 const char *es_http_url(const es_http *h) { return h->url; }
