@@ -37,6 +37,8 @@ typedef struct resume {
   es_pipe *p;
   int nsizes;
   uint64_t records, unknown;
+  uint64_t refused;           /* this engine's window records whose detector state is missing or unreadable */
+  char first_refused[160];    /* where the first of them is */
   lost_alert *alerts; /* alert windows on the windows topic, in topic order */
   size_t nalerts, capalerts;
 } resume;
@@ -85,8 +87,16 @@ static void on_window_record(resume *r, const rd_kafka_message_t *m) {
   int alert;
   char v[ES_DETECT_STATE_TEXT];
   es_detect_state st;
-  if (!locate(r, m, &qs, &end, &alert) || !header(m, ES_HDR_STATE, v, sizeof v) || es_detect_state_parse(v, &st)) {
+  if (!locate(r, m, &qs, &end, &alert)) {
     r->unknown++;
+    return;
+  }
+  if (!header(m, ES_HDR_STATE, v, sizeof v) || es_detect_state_parse(v, &st)) {
+    /* A corrupted or foreign state header: refused, never used; the
+     * query's detection continues from its last readable state. */
+    if (!r->refused++)
+      snprintf(r->first_refused, sizeof r->first_refused, "%s/%d/%lld", rd_kafka_topic_name(m->rkt),
+               (int)m->partition, (long long)m->offset);
     return;
   }
   if (end > r->p->sup_win[qs]) {
@@ -214,6 +224,10 @@ int es__kafka_resume(es_kafka *k, es_pipe *p, es_diag *d) {
   if (rc) return rc;
   size_t keys = 0;
   for (size_t i = 0; i < es_queryset_count(p->qs) * (size_t)r.nsizes; i++) keys += p->sup_win[i] != INT64_MIN;
+  if (r.refused)
+    es_log_warn("exactly-once: window records with a missing or unreadable detector state (earshot.state header) "
+                "were refused; their queries continue from their last readable state",
+                "refused=%" PRIu64 " first=%s", r.refused, r.first_refused);
   es_log_info("exactly-once: read the output topics", "alert_records=%" PRIu64 " window_records=%" PRIu64
               " windows_known=%zu other_records=%" PRIu64 " alerts_resent=%" PRIu64 " seconds=%.3f",
               alert_records, r.records - alert_records, keys, r.unknown, resent,
