@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "earshot/crash.h"
 #include "earshot/log.h"
 #include "earshot/timeutil.h"
 #include "kafka_internal.h"
@@ -37,39 +38,6 @@ static int set(rd_kafka_conf_t *conf, const char *k, const char *v, es_diag *d) 
   if (rd_kafka_conf_set(conf, k, v, err, sizeof err) != RD_KAFKA_CONF_OK)
     return es_diag_set(d, ES_ECONFIG, "kafka property %s=%s: %s", k, v, err);
   return 0;
-}
-
-/* ---- crash points (fault tests) --------------------------------------- */
-
-static const char *const crash_names[ES_CRASH_COUNT] = {"produce", "flushed", "committed", "assigned"};
-
-void es__kafka_crash_point(int point) {
-  static _Atomic int armed = -1; /* -1 unread, 0 off, 1 on */
-  static int target;
-  static long target_n;
-  static _Atomic long seen[ES_CRASH_COUNT];
-  if (atomic_load(&armed) == 0) return;
-  if (atomic_load(&armed) == -1) {
-    /* EARSHOT_CRASH_AT=POINT:N, read once; both threads parse the same value */
-    const char *v = getenv("EARSHOT_CRASH_AT");
-    int t = -1;
-    long n = 0;
-    for (int i = 0; v && i < ES_CRASH_COUNT; i++) {
-      size_t l = strlen(crash_names[i]);
-      if (!strncmp(v, crash_names[i], l) && v[l] == ':') {
-        t = i;
-        n = strtol(v + l + 1, NULL, 10);
-      }
-    }
-    target = t;
-    target_n = n;
-    atomic_store(&armed, t >= 0 && n > 0 ? 1 : 0);
-    if (t < 0 || n <= 0) return;
-  }
-  if (point == target && atomic_fetch_add(&seen[point], 1) + 1 == target_n) {
-    fprintf(stderr, "earshot: EARSHOT_CRASH_AT=%s:%ld reached: killing this process\n", crash_names[point], target_n);
-    raise(SIGKILL);
-  }
 }
 
 static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque) {
@@ -205,7 +173,7 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic
     es_log_info(err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS ? "partition assigned" : "partition revoked",
                 "topic=%s partition=%d", parts->elems[i].topic, (int)parts->elems[i].partition);
   if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
-    es__kafka_crash_point(ES_CRASH_ASSIGNED);
+    es_crash_point("assigned");
     int64_t mark = restore_mark(rk, parts);
     if (mark > k->pending_restore) k->pending_restore = mark;
     track_assignment(k, parts, true, !coop);
@@ -442,7 +410,7 @@ void *es__kafka_ingest(es_kafka *k, es_pipe *p) {
 
 void es__kafka_produce(es_kafka *k, const char *topic, const char *key, size_t kn, const char *val, size_t vn,
                     rd_kafka_headers_t *hdrs) {
-  es__kafka_crash_point(ES_CRASH_PRODUCE);
+  es_crash_point("produce");
   for (;;) {
     rd_kafka_resp_err_t e = rd_kafka_producev(
       k->producer, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_KEY(key, kn), RD_KAFKA_V_VALUE((void *)val, vn),
@@ -645,7 +613,7 @@ int es__kafka_tick(es_kafka *k, int64_t watermark, int64_t now_ms, bool force) {
                  "failed=%" PRIu64 " flush=\"%s\"", k->failed, rd_kafka_err2str(fe));
     return ES_EIO;
   }
-  es__kafka_crash_point(ES_CRASH_FLUSHED);
+  es_crash_point("flushed");
   rd_kafka_topic_partition_list_t *own = NULL;
   if (rd_kafka_assignment(k->consumer, &own) != RD_KAFKA_RESP_ERR_NO_ERROR) own = NULL;
   rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new((int)k->nparts + 1);
@@ -677,7 +645,7 @@ int es__kafka_tick(es_kafka *k, int64_t watermark, int64_t now_ms, bool force) {
     rd_kafka_resp_err_t ce = rd_kafka_commit(k->consumer, l, force ? 0 : 1);
     if (ce) es_log_warn("kafka commit failed; retried at the next interval", "error=\"%s\"", rd_kafka_err2str(ce));
     else k->commits++;
-    es__kafka_crash_point(ES_CRASH_COMMITTED);
+    es_crash_point("committed");
   }
   rd_kafka_topic_partition_list_destroy(l); /* frees the metadata too */
   return 0;

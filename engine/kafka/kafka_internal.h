@@ -113,13 +113,7 @@ typedef struct es_kafka {
  * record was not. 0, or ES_EIO with diag when a topic cannot be read. */
 int es__kafka_resume(es_kafka *k, es_pipe *p, es_diag *d);
 
-/* Crash points for fault tests: with EARSHOT_CRASH_AT=POINT:N in the
- * environment the process kills itself (SIGKILL) the N-th time it reaches
- * POINT: produce (before an output record is produced), flushed (outputs
- * acknowledged, offsets not yet committed), committed (just after a commit
- * request), assigned (in a rebalance, partitions being assigned). */
-enum { ES_CRASH_PRODUCE, ES_CRASH_FLUSHED, ES_CRASH_COMMITTED, ES_CRASH_ASSIGNED, ES_CRASH_COUNT };
-void es__kafka_crash_point(int point);
+/* Crash points for the fault tests: include/earshot/crash.h. */
 
 /* The statistics callback of both clients (stats.c): parses librdkafka's
  * JSON into k->cstats or k->pstats. */

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <uv.h>
 
+#include "earshot/crash.h"
 #include "earshot/log.h"
 #include "pipeline_internal.h"
 
@@ -42,6 +43,7 @@ static void do_reload(uv_timer_t *t) {
     es_log_error("query reload failed; the active queries stay", "file=%s error=\"%s\"", r->path, d.msg);
     return;
   }
+  es_crash_point("reload"); /* fault tests: killed with the new set compiled, not adopted */
   pthread_mutex_lock(&p->qs_lock);
   if (p->nqs_owned == p->capqs_owned) {
     size_t cap = p->capqs_owned ? p->capqs_owned * 2 : 8;
