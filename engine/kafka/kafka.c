@@ -192,7 +192,17 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic
      * protocol it refuses them during a rebalance). Offsets still
      * uncommitted (windows not closed yet) are read again by the new owner
      * (at-least-once). */
-    if (coop && k->draining) drain(k);
+    /* With no broker reachable (the statistics of the last second say so)
+     * nothing can be flushed or committed: no drain, whose flush would
+     * wait on brokers that are down. What was read and not committed is
+     * read again by the next owner (at-least-once). */
+    pthread_mutex_lock(&k->lock);
+    bool unreachable = k->cstats.seen && k->cstats.brokers_up == 0;
+    pthread_mutex_unlock(&k->lock);
+    if (unreachable)
+      es_log_warn("partitions revoked while no broker is reachable: not drained; their uncommitted records will be "
+                  "read again", "count=%d", parts->cnt);
+    if (coop && k->draining && !unreachable) drain(k);
     track_assignment(k, parts, false, !coop);
     if (coop) {
       rd_kafka_error_t *e = rd_kafka_incremental_unassign(rk, parts);
@@ -604,8 +614,11 @@ int es__kafka_tick(es_kafka *k, int64_t watermark, int64_t now_ms, bool force) {
   }
   if (!moved && !force) return 0;
   /* Everything produced so far must be acknowledged before any offset
-   * behind it is committed. */
-  rd_kafka_resp_err_t fe = rd_kafka_flush(k->producer, 30000);
+   * behind it is committed. A regular commit waits at most
+   * ES_KAFKA_FLUSH_WAIT_MS (with the brokers down it is retried at the next
+   * interval: the aggregator stays responsive, and alive for /healthz);
+   * the last one, at shutdown or before a revocation, up to 30 s. */
+  rd_kafka_resp_err_t fe = rd_kafka_flush(k->producer, force ? 30000 : ES_KAFKA_FLUSH_WAIT_MS);
   if (fe || k->failed != k->failed_reported) {
     k->failed_reported = k->failed;
     atomic_store(&k->commit_failed, true); /* commit everything once delivery works again */

@@ -158,6 +158,8 @@ void es__kafka_track(es_kafka *k, const es_batch *b, uint32_t rec, int64_t ts, i
  * partition has delivered nothing yet (less than idle_ms since its
  * assignment): it may hold older mentions, which must not arrive late. */
 #define ES_KAFKA_WAKE_GRACE_MS 1000
+/* How long a regular commit waits for the producer's outstanding records. */
+#define ES_KAFKA_FLUSH_WAIT_MS 5000
 int64_t es__kafka_event_time(const es_kafka *k, int64_t now_wall, int64_t idle_ms);
 /* Aggregator, on a barrier batch: everything before it is consumed; commits
  * what is committable now (synchronously) and wakes the waiting rebalance
