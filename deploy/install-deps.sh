@@ -9,7 +9,7 @@ PKGS=(
   librdkafka-dev libhyperscan-dev libjemalloc-dev libuv1-dev libpcre2-dev
   libcriterion-dev libutf8proc-dev libyaml-dev libhttp-parser-dev
   libjansson-dev libcjson-dev libsimdjson-dev
-  kcat python3 python3-kafka python3-yaml gnuplot-nox
+  kcat python3 python3-kafka python3-yaml gnuplot-nox curl
   clang libclang-rt-14-dev
   prometheus chromium
   nodejs npm
