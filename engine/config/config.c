@@ -477,24 +477,20 @@ bool es_config_secret_key(const char *key) {
   return false;
 }
 
-static void json_str_or_null(es_buf *b, const char *s) {
+/* `prefix` (the key, with its punctuation) then s as a JSON string, or null. */
+static void key_str(es_buf *b, const char *prefix, const char *s) {
+  es_buf_puts(b, prefix);
   if (s) es_buf_json_str(b, s, strlen(s));
   else es_buf_puts(b, "null");
 }
 
 void es_config_json(const es_config *c, es_buf *b) {
-  es_buf_puts(b, "{\"queries\":");
-  json_str_or_null(b, c->queries);
-  es_buf_puts(b, ",\"input\":");
-  json_str_or_null(b, c->input);
-  es_buf_puts(b, ",\"output\":{\"windows\":");
-  json_str_or_null(b, c->output);
-  es_buf_puts(b, ",\"alerts\":");
-  json_str_or_null(b, c->alerts_output);
-  es_buf_puts(b, ",\"enriched\":");
-  json_str_or_null(b, c->enriched_output);
-  es_buf_puts(b, ",\"dlq\":");
-  json_str_or_null(b, c->dlq_output);
+  key_str(b, "{\"queries\":", c->queries);
+  key_str(b, ",\"input\":", c->input);
+  key_str(b, ",\"output\":{\"windows\":", c->output);
+  key_str(b, ",\"alerts\":", c->alerts_output);
+  key_str(b, ",\"enriched\":", c->enriched_output);
+  key_str(b, ",\"dlq\":", c->dlq_output);
   es_buf_printf(b, ",\"format\":\"%s\"},\"windows\":{\"sizes_seconds\":[", c->pretty ? "pretty" : "json");
   for (int i = 0; i < c->windows.nsizes; i++) es_buf_printf(b, "%s%lld", i ? "," : "", (long long)(c->windows.size_ms[i] / 1000));
   es_buf_printf(b, "],\"lateness_ms\":%lld,\"idle_flush_ms\":%lld,\"early_ms\":%lld},\"workers\":%d,\"reload\":%s,",
@@ -509,23 +505,17 @@ void es_config_json(const es_config *c, es_buf *b) {
   ES_DETECT_PARAMS(ES_DETECT_JSON)
 #undef ES_DETECT_JSON
   const es_kafka_config *k = &c->kafka;
-  es_buf_puts(b, "},\"kafka\":{\"brokers\":");
-  json_str_or_null(b, k->brokers);
+  key_str(b, "},\"kafka\":{\"brokers\":", k->brokers);
   es_buf_puts(b, ",\"topics\":[");
   for (int i = 0; i < k->ntopics; i++) {
     if (i) es_buf_putc(b, ',');
     es_buf_json_str(b, k->topics[i], strlen(k->topics[i]));
   }
-  es_buf_puts(b, "],\"group\":");
-  json_str_or_null(b, k->group);
-  es_buf_puts(b, ",\"windows_topic\":");
-  json_str_or_null(b, k->windows_topic);
-  es_buf_puts(b, ",\"alerts_topic\":");
-  json_str_or_null(b, k->alerts_topic);
-  es_buf_puts(b, ",\"enriched_topic\":");
-  json_str_or_null(b, k->enriched_topic);
-  es_buf_puts(b, ",\"dlq_topic\":");
-  json_str_or_null(b, k->dlq_topic);
+  key_str(b, "],\"group\":", k->group);
+  key_str(b, ",\"windows_topic\":", k->windows_topic);
+  key_str(b, ",\"alerts_topic\":", k->alerts_topic);
+  key_str(b, ",\"enriched_topic\":", k->enriched_topic);
+  key_str(b, ",\"dlq_topic\":", k->dlq_topic);
   es_buf_printf(b, ",\"exactly_once\":%s,\"properties\":{", k->exactly_once ? "true" : "false");
   for (int i = 0; i < k->nprops; i++) {
     if (i) es_buf_putc(b, ',');
@@ -534,8 +524,7 @@ void es_config_json(const es_config *c, es_buf *b) {
     if (es_config_secret_key(k->props[i][0])) es_buf_puts(b, "\"[redacted]\"");
     else es_buf_json_str(b, k->props[i][1], strlen(k->props[i][1]));
   }
-  es_buf_puts(b, "}},\"http\":{\"listen\":");
-  json_str_or_null(b, c->http.listen);
+  key_str(b, "}},\"http\":{\"listen\":", c->http.listen);
   es_buf_printf(b, ",\"token\":%s,\"history\":%d,\"max_connections\":%d},\"log\":{\"format\":\"%s\"}}",
                 c->http.token || c->http.token_file ? "\"[redacted]\"" : "null", c->http.history,
                 c->http.max_connections, c->log_json ? "json" : "logfmt");
