@@ -193,8 +193,13 @@ def api_checks(d):
             except ValueError:
                 check(False, "status is JSON: %r" % b)
                 return True
-            return s == 200 and st.get("mentions", {}).get("read") == 30000 and \
+            now = s == 200 and st.get("mentions", {}).get("read") == 30000 and \
                 os.path.getsize(d + "/w2.jsonl") > 0 and st["windows"] == sum(1 for _ in open(d + "/w2.jsonl"))
+            # and it stays so for a second (the idle flush closes the last windows 200 ms after the input stops)
+            seen.append((time.monotonic(), st.get("windows") if now else None))
+            return now and all(w == st["windows"] for t, w in seen if t >= seen[-1][0] - 1.0) and \
+                seen[0][0] <= seen[-1][0] - 1.0
+        seen = []
         check(wait_for(settled, 60), "the status shows every line read and every window closed")
         recs = [json.loads(x) for x in open(d + "/w2.jsonl")]
         st = json.loads(get(base + "api/v1/status")[1])
@@ -228,13 +233,19 @@ def api_checks(d):
         check(allv and all("expected" in a and "lift" in a and "p_value" in a and "terms" in a and "top_authors" in a
                            and a["alert"]["sample_ids"] is not None for a in allv),
               "alert events carry their explanation (expected, lift, p, terms, top authors, samples)")
-        m = metrics(get(base + "metrics")[1])
         by_class = {}
-        for r in recs:
-            by_class[r["class"]] = by_class.get(r["class"], 0) + 1
-        check(all(m['earshot_windows_total{class="%s"}' % c] == n for c, n in by_class.items()) and
-              sum(v for k, v in m.items() if k.startswith("earshot_windows_total")) == len(recs),
-              "earshot_windows_total by class equals the records written: %s" % by_class)
+
+        def classes_agree():
+            # the status behind /metrics is at most 200 ms old: wait for it to catch up with the file
+            recs[:] = [json.loads(x) for x in open(d + "/w2.jsonl")]
+            by_class.clear()
+            for r in recs:
+                by_class[r["class"]] = by_class.get(r["class"], 0) + 1
+            m = metrics(get(base + "metrics")[1])
+            return all(m['earshot_windows_total{class="%s"}' % c] == n for c, n in by_class.items()) and \
+                sum(v for k, v in m.items() if k.startswith("earshot_windows_total")) == len(recs)
+        check(wait_for(classes_agree, 10), "earshot_windows_total by class equals the records written: %s" % by_class)
+        m = metrics(get(base + "metrics")[1])
         opened = sum(1 for a in alerts if a["alert"]["state"] == "opened")
         resolved = sum(1 for a in alerts if a["alert"]["state"] == "resolved")
         check(sum(v for k, v in m.items() if k.startswith("earshot_alerts_opened_total")) == opened and
