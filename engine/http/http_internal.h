@@ -46,10 +46,9 @@ bool es_live_ready(es_live *l, es_buf *out);
 
 /* The HTTP server's own counters, for the metrics. */
 typedef struct es_http_counters {
-  uint64_t requests[6];      /* by status class: 2xx, 3xx, 4xx, 5xx; [0] all */
+  uint64_t requests[4];      /* answered, by status class: 2xx, 3xx, 4xx, 5xx */
   uint64_t rejected[4];      /* 408, 413, 431, over the connection cap */
   uint64_t sse_clients, sse_dropped;
-  uint64_t connections;
 } es_http_counters;
 
 /* Prometheus text exposition of the last status and the live counters. */

@@ -165,16 +165,15 @@ static char *sse_text(const char *event, const char *json, size_t n, size_t *len
 
 static void live_window(es_sink *s, const es_sink_window *e) {
   es_live *l = (es_live *)s;
-  es_buf_clear(&l->tmp);
-  es_output_window_json(&l->tmp, e->q, e->w, e->d);
-  size_t n = l->tmp.len ? l->tmp.len - 1 : 0; /* without the newline */
+  const es_buf *j = es_sink_window_json(e, &l->tmp);
+  size_t n = j->len ? j->len - 1 : 0; /* without the newline */
   const es_detect_result *d = e->d;
   bool alert = d && d->alert_state != ES_ALERT_NONE;
   size_t elen = 0, alen = 0;
-  char *ev = sse_text(d ? "window" : "early", l->tmp.data, n, &elen);
-  char *aev = alert ? sse_text("alert", l->tmp.data, n, &alen) : NULL;
-  char *rec = d ? dup_n(l->tmp.data, n) : NULL;
-  char *arec = alert ? dup_n(l->tmp.data, n) : NULL;
+  char *ev = sse_text(d ? "window" : "early", j->data, n, &elen);
+  char *aev = alert ? sse_text("alert", j->data, n, &alen) : NULL;
+  char *rec = d ? dup_n(j->data, n) : NULL;
+  char *arec = alert ? dup_n(j->data, n) : NULL;
   int si = e->w->size_idx >= 0 && e->w->size_idx < ES_MAX_WINDOW_SIZES ? e->w->size_idx : 0;
   pthread_mutex_lock(&l->lock);
   push_event(l, ev, elen);
@@ -603,7 +602,7 @@ void es_live_metrics(es_live *l, const es_http_counters *hc, const char *version
   metric(b, "earshot_http_requests_total", "counter", "HTTP requests answered, by status class.");
   static const char *const cls[] = {"2xx", "3xx", "4xx", "5xx"};
   for (int i = 0; i < 4; i++)
-    es_buf_printf(b, "earshot_http_requests_total{code=\"%s\"} %llu\n", cls[i], (unsigned long long)hc->requests[i + 2]);
+    es_buf_printf(b, "earshot_http_requests_total{code=\"%s\"} %llu\n", cls[i], (unsigned long long)hc->requests[i]);
   metric(b, "earshot_http_rejected_total", "counter", "Requests refused by a limit, by reason.");
   static const char *const why[] = {"header_timeout", "body_too_large", "headers_too_large", "connection_cap"};
   for (int i = 0; i < 4; i++)

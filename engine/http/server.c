@@ -39,7 +39,7 @@ typedef struct conn {
   char auth[512];
   size_t auth_len;
   size_t head_bytes, body_bytes;
-  bool head_done, answered, sse, closing, over_cap, lingering;
+  bool head_done, answered, sse, closing, lingering;
   uv_shutdown_t shutdown_req;
   int handles_open;
   uint64_t seq;
@@ -178,8 +178,7 @@ static void respond(conn *c, int code, const char *type, const char *body, size_
   if (c->answered) return;
   c->answered = true;
   es_http *h = c->h;
-  h->c.requests[0]++;
-  if (code >= 200 && code < 600) h->c.requests[code / 100]++;
+  if (code >= 200 && code < 600) h->c.requests[code / 100 - 2]++;
   es_buf b;
   es_buf_init(&b);
   es_buf_printf(&b,
@@ -247,8 +246,7 @@ static void start_sse(conn *c) {
   es_http *h = c->h;
   c->answered = true;
   c->sse = true;
-  h->c.requests[0]++;
-  h->c.requests[2]++;
+  h->c.requests[0]++; /* 200 */
   h->c.sse_clients++;
   c->next = h->sse;
   if (h->sse) h->sse->prev = c;
@@ -461,7 +459,6 @@ static void on_connection(uv_stream_t *server, int status) {
   c->tcp.data = c->timer.data = c;
   c->handles_open = 2;
   h->nconn++;
-  h->c.connections++;
   if (uv_accept(server, (uv_stream_t *)&c->tcp)) {
     conn_close(c);
     return;

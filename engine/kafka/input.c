@@ -11,21 +11,20 @@ typedef struct kinput {
   es_input in;
   es_sink sink; /* the producer: windows, alerts, early updates, enriched mentions, dead letters */
   es_kafka *k;
-  es_buf buf;   /* one window record */
+  es_buf buf;   /* one window record, when the pipeline gave none to share */
 } kinput;
 
 static kinput *of_sink(es_sink *s) { return (kinput *)(void *)((char *)s - offsetof(kinput, sink)); }
 
 static void k_window(es_sink *s, const es_sink_window *e) {
   kinput *ki = of_sink(s);
-  es_buf_clear(&ki->buf);
-  es_output_window_json(&ki->buf, e->q, e->w, e->d);
+  const es_buf *j = es_sink_window_json(e, &ki->buf);
   if (!e->d) {
-    es__kafka_early(ki->k, e->q, ki->buf.data, ki->buf.len);
+    es__kafka_early(ki->k, e->q, j->data, j->len);
     return;
   }
   bool alert = e->d->alert_state != ES_ALERT_NONE; /* opened, updated or resolved */
-  es__kafka_window(ki->k, e->q, e->w, e->st, ki->buf.data, ki->buf.len, alert && !e->alert_published, alert);
+  es__kafka_window(ki->k, e->q, e->w, e->st, j->data, j->len, alert && !e->alert_published, alert);
 }
 
 static void k_enriched(es_sink *s, const char *key, size_t kn, const char *json, size_t n) {

@@ -15,6 +15,15 @@ int es_sink_fail(es_sink *s, int err, const char *fmt, ...) {
   return err;
 }
 
+const es_buf *es_sink_window_json(const es_sink_window *e, es_buf *scratch) {
+  es_buf *b = e->json ? e->json : scratch;
+  if (!e->json || !b->len) {
+    es_buf_clear(b);
+    es_output_window_json(b, e->q, e->w, e->d);
+  }
+  return b;
+}
+
 void es_sink_destroy(es_sink *s) {
   if (s) s->ops->destroy(s);
 }

@@ -16,6 +16,7 @@ typedef struct fsink {
   char *path;      /* the dead-letter file, opened with its first record */
   es_buf buf;      /* window records or pretty lines not yet written */
   es_buf line, alerts; /* pretty: the current period's summary line and detail lines */
+  es_buf rec;          /* a window record, when the pipeline gave none to share */
   int64_t key_start, key_size; /* pretty: the current period */
   bool pretty;
 } fsink;
@@ -65,13 +66,15 @@ static void f_destroy(es_sink *b) {
   es_buf_free(&s->buf);
   es_buf_free(&s->line);
   es_buf_free(&s->alerts);
+  es_buf_free(&s->rec);
   es_free(s->path);
   es_free(s);
 }
 
 static void json_window(es_sink *b, const es_sink_window *e) {
   fsink *s = (fsink *)b;
-  es_output_window_json(&s->buf, e->q, e->w, e->d);
+  const es_buf *j = es_sink_window_json(e, &s->rec);
+  es_buf_put(&s->buf, j->data, j->len);
   if (s->buf.len >= BUF_FLUSH) write_buf(s);
 }
 
@@ -94,10 +97,8 @@ static void pretty_window(es_sink *b, const es_sink_window *e) {
 static void alerts_window(es_sink *b, const es_sink_window *e) {
   fsink *s = (fsink *)b;
   if (e->d->alert_state == ES_ALERT_NONE) return;
-  es_buf_clear(&s->buf);
-  es_output_window_json(&s->buf, e->q, e->w, e->d);
-  put(s, s->buf.data, s->buf.len);
-  es_buf_clear(&s->buf);
+  const es_buf *j = es_sink_window_json(e, &s->rec);
+  put(s, j->data, j->len);
 }
 
 static void enriched_rec(es_sink *b, const char *key, size_t kn, const char *json, size_t n) {
@@ -137,6 +138,7 @@ static es_sink *make(const es_sink_ops *ops, const char *name, unsigned wants, c
   es_buf_init(&s->buf);
   es_buf_init(&s->line);
   es_buf_init(&s->alerts);
+  es_buf_init(&s->rec);
   if (!open_now) {
     if (!(s->path = es_strdup(path))) {
       f_destroy(&s->base);

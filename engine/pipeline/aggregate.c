@@ -71,8 +71,9 @@ void es__pipe_window_sink(void *ctx, const es_window_result *w) {
   p->st->thresholds += d.threshold_breached;
   p->st->alerts_opened += d.alert_state == ES_ALERT_OPENED;
   p->st->alerts_resolved += d.alert_state == ES_ALERT_RESOLVED;
+  es_buf_clear(&p->wbuf);
   es_sink_window e = {.q = q, .w = &fin, .d = &d, .st = st,
-                      .alert_published = p->sup_alert && w->end_ms <= p->sup_alert[si]};
+                      .alert_published = p->sup_alert && w->end_ms <= p->sup_alert[si], .json = &p->wbuf};
   for (size_t i = 0; i < p->nsinks; i++)
     if (p->sinks[i]->wants & ES_SINK_WINDOWS) p->sinks[i]->ops->window(p->sinks[i], &e);
 }
@@ -85,7 +86,8 @@ static void early_sink(void *ctx, const es_window_result *w) {
   if (p->sup_win && w->end_ms <= p->sup_win[si]) return; /* published by an earlier run */
   const es_query *q = es_queryset_get(p->qs, w->query);
   p->st->early_updates++;
-  es_sink_window e = {.q = q, .w = w};
+  es_buf_clear(&p->wbuf);
+  es_sink_window e = {.q = q, .w = w, .json = &p->wbuf};
   for (size_t i = 0; i < p->nsinks; i++)
     if (p->sinks[i]->wants & ES_SINK_EARLY) p->sinks[i]->ops->window(p->sinks[i], &e);
 }

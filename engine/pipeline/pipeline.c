@@ -128,6 +128,7 @@ int es_pipeline_run(const es_config *cfg, const es_queryset *qs, const es_lexico
   p.in_fd = -1;
   p.input = io ? io->input : NULL;
   es_buf_init(&p.dbuf);
+  es_buf_init(&p.wbuf);
   int rc = 0, started_workers = 0;
   bool ingest_started = false;
   size_t nq = es_queryset_count(qs);
@@ -258,6 +259,7 @@ done:
   es_free(p.sup_win);
   es_free(p.sup_alert);
   es_buf_free(&p.dbuf);
+  es_buf_free(&p.wbuf);
   es_free(p.status);
   for (size_t i = 0; i < p.nqs_owned; i++) es_queryset_destroy(p.qs_owned[i]);
   es_free(p.qs_owned);

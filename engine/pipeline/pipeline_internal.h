@@ -101,6 +101,7 @@ typedef struct es_pipe {
   size_t nsinks, nown_sinks; /* the first nown_sinks are the pipeline's own (from cfg) */
   unsigned sink_wants;       /* ES_SINK_* of any sink */
   es_buf dbuf;               /* late dead letters being formatted */
+  es_buf wbuf;               /* the window record being handed to the sinks (formatted once) */
   es_windows *win;
   es_detect_state *det; /* nqueries x nsizes */
   /* exactly-once restart: per query x size, the end of the last window

@@ -47,7 +47,13 @@ typedef struct es_sink_window {
   const es_detect_result *d;  /* NULL: an early update of an open window (no detection yet) */
   const es_detect_state *st;  /* the detector state after the window (closed windows) */
   bool alert_published;       /* exactly-once restart: its alert record is already on the output */
+  es_buf *json;               /* its record as a JSON line, formatted once for every sink (es_sink_window_json); may be NULL */
 } es_sink_window;
+
+/* The window's record as a JSON line (with '\n'), formatted once per window
+ * whatever the number of sinks that write it: into e->json on the first
+ * call, when the pipeline gave one; otherwise into `scratch`. */
+const es_buf *es_sink_window_json(const es_sink_window *e, es_buf *scratch);
 
 typedef struct es_sink_dead {
   int reason;                 /* enum es_reason */
