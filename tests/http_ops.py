@@ -92,6 +92,13 @@ def replay_checks(d):
         # Before any input: alive, and ready (a file input is always ready).
         check(wait_for(lambda: get(base + "healthz")[0] == 200, 30), "/healthz answers 200 without a token")
         check(wait_for(lambda: get(base + "readyz")[0] == 200, 30), "/readyz answers 200 once the pipeline runs")
+        # The probe the container image's HEALTHCHECK runs (no curl there).
+        h = subprocess.run([EARSHOT, "health", base + "healthz"], capture_output=True, text=True)
+        check(h.returncode == 0 and '"ok"' in h.stdout, "earshot health URL: exit 0 on 200 (%d %r)" % (h.returncode, h.stdout))
+        h = subprocess.run([EARSHOT, "health", base + "metrics"], capture_output=True, text=True)
+        check(h.returncode == 1 and "HTTP 401" in h.stderr, "earshot health: exit 1 on 401 (%d %r)" % (h.returncode, h.stderr))
+        h = subprocess.run([EARSHOT, "health", "http://%s:1/healthz" % host, "--timeout", "2"], capture_output=True, text=True)
+        check(h.returncode == 1 and "refused" in h.stderr, "earshot health: exit 1 when nothing listens (%r)" % h.stderr)
         # Auth.
         check(get(base + "metrics")[0] == 401, "/metrics without the token: 401")
         check(get(base + "metrics", "wrong")[0] == 401, "/metrics with a wrong token: 401")

@@ -182,6 +182,36 @@ Test(cli, config_errors_exit_2_with_a_hint) {
   cr_expect(strstr(out, "/nonexistent.yaml: cannot open"), "%s", out);
 }
 
+/* `earshot config check`: what a CI pipeline or an image build runs
+ * before deploying a config. */
+Test(cli, config_check_validates_without_starting_issue17) {
+  char out[8192];
+  sh(NULL, 0, "printf 'queries:\n  - id: fees\n    query: \"fee OR fees\"\n' > %s/q.yaml", dir);
+  sh(NULL, 0, "printf 'queries: %s/q.yaml\nhttp:\n  listen: 0.0.0.0:8089\nkafka:\n  brokers: kafka:9092\n' > %s/ok.yaml",
+     dir, dir);
+  cr_expect_eq(sh(out, sizeof out, "%s config check -c %s/ok.yaml 2>&1", ES_BIN, dir), 0, "%s", out);
+  cr_expect(strstr(out, "valid: 1 queries") && strstr(out, "reads Kafka"), "%s", out);
+  /* Every problem is reported, not only the first. */
+  sh(NULL, 0, "printf 'queries:\n  - id: broken\n    query: \"fee AND (card OR\"\n' > %s/bad.yaml", dir);
+  sh(NULL, 0, "printf 'queries: %s/bad.yaml\nhttp:\n  listen: nowhere\n  token_file: %s/missing\n' > %s/c.yaml", dir,
+     dir, dir);
+  cr_expect_eq(sh(out, sizeof out, "%s config check -c %s/c.yaml 2>&1", ES_BIN, dir), 2, "%s", out);
+  cr_expect(strstr(out, "query 'broken'") && strstr(out, "http.listen 'nowhere'") &&
+                strstr(out, "cannot read http.token_file") && strstr(out, "3 problems"),
+            "%s", out);
+  /* A broken config itself, a missing query file, no query file at all. */
+  sh(NULL, 0, "printf 'queries: %s/q.yaml\nworkerz: 2\n' > %s/typo.yaml", dir, dir);
+  cr_expect_eq(sh(out, sizeof out, "%s config check %s/typo.yaml 2>&1", ES_BIN, dir), 2);
+  cr_expect(strstr(out, "did you mean 'workers'"), "%s", out);
+  sh(NULL, 0, "printf 'workers: 2\n' > %s/noq.yaml", dir);
+  cr_expect_eq(sh(out, sizeof out, "%s config check -c %s/noq.yaml 2>&1", ES_BIN, dir), 2);
+  cr_expect(strstr(out, "no query file"), "%s", out);
+  cr_expect_eq(sh(out, sizeof out, "%s config check -c %s/noq.yaml --queries %s/q.yaml 2>&1", ES_BIN, dir, dir), 0,
+               "%s", out);
+  cr_expect_eq(sh(out, sizeof out, "%s config 2>&1", ES_BIN), 2);
+  cr_expect_eq(sh(out, sizeof out, "%s health ftp://x 2>&1", ES_BIN), 2);
+}
+
 Test(cli, score_shows_the_breakdown) {
   char out[8192];
   cr_expect_eq(sh(out, sizeof out, "%s score 'The app is NOT good!'", ES_BIN), 0);

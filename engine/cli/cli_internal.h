@@ -27,5 +27,7 @@ int es__cmd_score(int argc, char **argv);
 int es__cmd_detect(int argc, char **argv);
 int es__cmd_query(int argc, char **argv);
 int es__cmd_version(void);
+int es__cmd_config(int argc, char **argv);
+int es__cmd_health(int argc, char **argv);
 
 #endif

@@ -559,6 +559,11 @@ static int parse_listen(const char *listen, struct sockaddr_storage *sa, es_diag
   return 0;
 }
 
+int es_http_check_listen(const char *listen, es_diag *d) {
+  struct sockaddr_storage sa;
+  return strcmp(listen, "off") ? parse_listen(listen, &sa, d) : 0;
+}
+
 static void init_settings(void) {
   settings.on_url = on_url;
   settings.on_header_field = on_header_field;

@@ -1,6 +1,7 @@
 /* Query hot reload: a thread with a libuv loop watching the query file
  * (a file-system event on its directory, so editors that replace the file
- * by renaming are seen) and SIGHUP. Either schedules a reload 50 ms later
+ * by renaming are seen, and so is a Kubernetes ConfigMap volume's "..data"
+ * link swap) and SIGHUP. Either schedules a reload 50 ms later
  * (bursts of events give one reload). The file is parsed and compiled here,
  * off the hot path; on any error the active set stays and the failure is
  * logged and counted. A new set is published in p->qs_live: the ingest
@@ -70,9 +71,14 @@ static void schedule(reloader *r) { uv_timer_start(&r->debounce, do_reload, RELO
 
 static void on_hup(uv_signal_t *s, int sig) { schedule(s->data); }
 
+/* An event for the file's own name, or for a name starting with "..": a
+ * Kubernetes ConfigMap or Secret volume updates by writing a new
+ * timestamped directory and renaming a symbolic link "..data_tmp" over
+ * "..data", which the file (itself a link into "..data") resolves
+ * through; the file's own name sees no event then. */
 static void on_change(uv_fs_event_t *e, const char *name, int events, int status) {
   reloader *r = e->data;
-  if (status == 0 && (!name || !strcmp(name, r->base))) schedule(r);
+  if (status == 0 && (!name || !strcmp(name, r->base) || !strncmp(name, "..", 2))) schedule(r);
 }
 
 static void close_cb(uv_handle_t *h, void *arg) {

@@ -38,6 +38,8 @@ typedef struct es_http es_http;
 /* Binds and starts the server thread. NULL with diag when the address is
  * invalid or cannot be bound. */
 es_http *es_http_start(const es_http_opts *o, es_diag *d);
+/* Checks an http.listen value (HOST:PORT or "off") without binding it. */
+int es_http_check_listen(const char *listen, es_diag *d);
 /* "http://HOST:PORT/" as bound (the real port when 0 was asked). */
 const char *es_http_url(const es_http *h);
 /* The live views' sink: give it to es_pipeline_run (es_run_io.sinks). It
