@@ -5,7 +5,7 @@ TSAN_BUILD ?= build-tsan
 JOBS ?= 2
 CMAKE_FLAGS ?=
 
-.PHONY: all deps build demo demo-replay test test-tsan test-asan fuzz clean
+.PHONY: all deps build demo demo-replay test test-tsan test-asan fuzz image image-test clean
 
 all: build
 
@@ -29,6 +29,16 @@ demo-replay: build
 
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j$(JOBS)
+
+# The container image (deploy/Containerfile) with podman, buildah or docker;
+# BASE=debian:12-slim uses a registry's base instead of making one with
+# mmdebstrap; IMAGE= names it (default localhost/earshot:VERSION).
+image: build
+	BUILD=$(abspath $(BUILD)) bash deploy/image.sh
+
+# Builds the image and checks it from inside (tests/image_test.py).
+image-test: build
+	cd $(BUILD) && ctest --output-on-failure -R '^image$$'
 
 # The multi-threaded pipeline and the HTTP server again under
 # ThreadSanitizer, through the CLI.

@@ -12,6 +12,7 @@ PKGS=(
   kcat python3 python3-kafka python3-yaml gnuplot-nox curl
   clang libclang-rt-14-dev
   prometheus chromium
+  buildah mmdebstrap
   nodejs npm
 )
 
