@@ -10,6 +10,11 @@ use), `earshot config check` of the shipped config, `earshot replay` of a
 generated stream with a planted incident using the shipped queries (the fee
 spike is flagged there and nowhere else), that the user is not root, and
 that no compiler, build tool, header or -dev package is in the runtime image.
+Then the image as a service: against a broker (`earshot broker` on the
+host), the image's generator (`earshot demo --feed`, as in compose.yaml)
+and the image's `earshot run` with the shipped config: ready (probed with
+`earshot health .../readyz`), window records on earshot.windows, and on
+SIGTERM a drain that exits 0.
 Commands run with `podman run` where it works, else `buildah run
 --isolation=chroot` (rootless or restricted machines refuse podman's
 setrlimit).
@@ -18,9 +23,9 @@ usage: image_test.py EARSHOT EARSHOT_GEN BUILD"""
 import json, os, shutil, subprocess, sys, tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from kafkatest import check, finish, tally  # noqa: E402  (generic helpers)
+from kafkatest import check, finish, read_topic, start_broker, stop_broker, tally, wait_for  # noqa: E402
 
-GEN, BUILD = sys.argv[2], sys.argv[3]
+EARSHOT, GEN, BUILD = sys.argv[1], sys.argv[2], sys.argv[3]
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
@@ -59,6 +64,34 @@ class Inside:
     def close(self):
         if self.ctr:
             run(["buildah", "rm", self.ctr])
+
+
+def service_checks(ins, d):
+    """The generator and the engine from the image against a broker on the
+    host (chroot isolation shares the host's network)."""
+    broker, boot = start_broker(EARSHOT, ["mentions:4", "earshot.windows:4", "earshot.alerts:1", "earshot.dlq:1"])
+    port = 18000 + os.getpid() % 1000
+    script = ("earshot demo --feed %s --speed 120 --rate 600 2>/tmp/feed.log & f=$!; "
+              "earshot run -c /etc/earshot/earshot.yaml --brokers %s --http 127.0.0.1:%d --window 1m 2>/tmp/run.log & r=$!; "
+              "wait $r; echo run_exit=$?; kill -TERM $f; wait $f; echo feed_exit=$?; tail -5 /tmp/run.log" % (boot, boot, port))
+    cmd = ["buildah", "run", "--isolation=chroot", ins.ctr, "--", "sh", "-c", script]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        url = "http://127.0.0.1:%d/readyz" % port
+        ready = wait_for(lambda: subprocess.run([EARSHOT, "health", url], capture_output=True).returncode == 0, 60)
+        check(ready, "the image's earshot run is ready (earshot health %s)" % url)
+        recs = read_topic(boot, "earshot.windows", want=10, deadline_s=90)
+        check(len(recs) >= 10, "the image's generator and engine put window records on earshot.windows (%d)" % len(recs))
+        # SIGTERM to the engine inside (chroot isolation: same process table).
+        # (Anchored: buildah's and sh's command lines contain the same words.)
+        subprocess.run(["pkill", "-TERM", "-f", "^earshot run -c /etc/earshot/earshot.yaml --brokers " + boot])
+        out = proc.communicate(timeout=60)[0]
+        check("run_exit=0" in out and '"msg":"finished"' in out,
+              "SIGTERM drains the engine and it exits 0: %r" % out[-600:])
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        stop_broker(broker)
 
 
 def main():
@@ -127,6 +160,8 @@ def main():
         check(r.stdout.strip() == "", "no compiler, build tool, header or -dev package in the runtime image: %r" % r.stdout[:300])
         r = ins.sh("touch /etc/earshot/x 2>&1; touch /usr/bin/x 2>&1")
         check("Permission denied" in r.stdout, "the user cannot write the config or the binaries: %r" % r.stdout.strip())
+        if ins.ctr:
+            service_checks(ins, d)
     finally:
         ins.close()
         shutil.rmtree(d, ignore_errors=True)

@@ -6,6 +6,9 @@
  * producer thread feeds the broker. */
 #include <librdkafka/rdkafka.h>
 #include <pthread.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,7 +23,8 @@
 #include "gen.h"
 
 typedef struct feeder {
-  const char *bootstraps;
+  const char *bootstraps, *topic;
+  bool external; /* --feed: another Kafka's engine consumes; no end of stream to announce */
   es_gen_opts opts;
   double speed; /* event-time seconds per wall-clock second */
   int64_t idle_flush_ms;
@@ -58,11 +62,11 @@ static void *feed(void *arg) {
     if (n++ % 256 == 0) pace(wall0, ev0, ts, f->speed);
     if (n % 50000 == 0) { /* a broken record now and then: it goes to earshot.dlq */
       const char *bad = broken[(n / 50000) % 3];
-      rd_kafka_producev(rk, RD_KAFKA_V_TOPIC("mentions"), RD_KAFKA_V_VALUE((void *)bad, strlen(bad)),
+      rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(f->topic), RD_KAFKA_V_VALUE((void *)bad, strlen(bad)),
                         RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
     }
     for (;;) {
-      rd_kafka_resp_err_t e = rd_kafka_producev(rk, RD_KAFKA_V_TOPIC("mentions"), RD_KAFKA_V_VALUE(b.data, b.len - 1),
+      rd_kafka_resp_err_t e = rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(f->topic), RD_KAFKA_V_VALUE(b.data, b.len - 1),
                                                 RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
       if (e != RD_KAFKA_RESP_ERR__QUEUE_FULL) break;
       rd_kafka_poll(rk, 50);
@@ -74,7 +78,7 @@ static void *feed(void *arg) {
   rd_kafka_destroy(rk);
   es_buf_free(&b);
   es_gen_destroy(g);
-  if (!es__stop_requested) {
+  if (!es__stop_requested && !f->external) {
     /* The stream is over: give the engine its idle flush, then stop it. */
     int64_t wait = f->idle_flush_ms + 3000;
     struct timespec t = {.tv_sec = wait / 1000, .tv_nsec = (wait % 1000) * 1000000};
@@ -84,7 +88,51 @@ static void *feed(void *arg) {
   return NULL;
 }
 
+static void on_feed_signal(int sig) { es__stop_requested = sig; }
+
+/* `earshot demo --feed BROKERS [--topic T] [--rate PER_MIN] [--speed X]`:
+ * the demo's generated stream alone, produced into another Kafka (compose,
+ * a staging cluster) from now on, at event-time speed X (1: real time),
+ * with a fee-complaint incident (8x for 15 minutes) ten minutes in and then
+ * every six hours, until SIGINT or SIGTERM. */
+static int feed_only(int argc, char **argv) {
+  feeder f = {.topic = "mentions", .speed = 1, .external = true};
+  es_gen_opts_default(&f.opts);
+  f.opts.count = UINT64_MAX;
+  f.opts.rate_per_min = 600;
+  for (int i = 1; i < argc; i++) {
+    const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+    char *end = NULL;
+    if (!v) goto usage;
+    i++;
+    if (!strcmp(a, "--feed")) f.bootstraps = v;
+    else if (!strcmp(a, "--topic")) f.topic = v;
+    else if (!strcmp(a, "--rate") && (f.opts.rate_per_min = strtod(v, &end)) > 0 && !*end) {}
+    else if (!strcmp(a, "--speed") && (f.speed = strtod(v, &end)) > 0 && f.speed <= 1000 && !*end) {}
+    else goto usage;
+  }
+  /* From the current minute on: the engine's windows follow wall time. */
+  f.opts.start_ms = es_time_wall_ms() / 60000 * 60000;
+  for (int k = 0; k < ES_GEN_MAX_INCIDENTS; k++)
+    f.opts.incidents[f.opts.n_incidents++] = (es_gen_incident){
+        .start_ms = f.opts.start_ms + 600000 + (int64_t)k * 6 * 3600000, .dur_ms = 15 * 60000, .multiplier = 8,
+        .topic = ES_GEN_FEES};
+  struct sigaction sa = {0};
+  sa.sa_handler = on_feed_signal;
+  sigaction(SIGINT, &sa, NULL);
+  sigaction(SIGTERM, &sa, NULL);
+  fprintf(stderr, "earshot demo: producing generated mentions to %s topic %s at %g per minute (%gx real time); "
+          "a fee incident starts in %g minutes; Ctrl-C stops\n", f.bootstraps, f.topic, f.opts.rate_per_min, f.speed,
+          10 / f.speed);
+  feed(&f);
+  return es__stop_requested == SIGINT || es__stop_requested == SIGTERM ? 0 : 1;
+usage:
+  fputs("usage: earshot demo --feed HOST:PORT [--topic T] [--rate PER_MIN] [--speed X]\n", stderr);
+  return 2;
+}
+
 int es__cmd_demo(int argc, char **argv) {
+  if (argc > 1 && !strcmp(argv[1], "--feed")) return feed_only(argc, argv);
   es_diag d;
   es_broker *br = es_broker_start(1, &d);
   if (!br) {
@@ -118,7 +166,7 @@ int es__cmd_demo(int argc, char **argv) {
   es_gen_write_queries(1, 6, qf);
   fclose(qf);
 
-  feeder f = {.bootstraps = boot, .speed = 300, .idle_flush_ms = 2000};
+  feeder f = {.bootstraps = boot, .topic = "mentions", .speed = 300, .idle_flush_ms = 2000};
   es_gen_opts_default(&f.opts);
   f.opts.count = 240000;
   f.opts.rate_per_min = 1000;
