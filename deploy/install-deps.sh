@@ -7,7 +7,7 @@ set -euo pipefail
 PKGS=(
   build-essential cmake pkg-config git ca-certificates
   librdkafka-dev libhyperscan-dev libjemalloc-dev libuv1-dev libpcre2-dev
-  libcriterion-dev libutf8proc-dev libyaml-dev libhttp-parser-dev
+  libcriterion-dev libutf8proc-dev libyaml-dev libhttp-parser-dev libcld2-dev
   libjansson-dev libcjson-dev libsimdjson-dev
   kcat python3 python3-kafka python3-yaml gnuplot-nox curl
   clang libclang-rt-14-dev

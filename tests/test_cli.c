@@ -212,6 +212,69 @@ Test(cli, config_check_validates_without_starting_issue17) {
   cr_expect_eq(sh(out, sizeof out, "%s health ftp://x 2>&1", ES_BIN), 2);
 }
 
+/* Mentions without a language: identified from the text (CLD2), shown in
+ * the enriched output, scored in that language or, without a lexicon for
+ * it, counted unscored; a given language is kept; detection can be off. */
+Test(cli, mentions_without_a_language_are_identified_issue21) {
+  char out[16384];
+  sh(NULL, 0, "printf 'queries:\n  - id: fees\n    query: \"fee OR frais OR comisión\"\n' > %s/q.yaml", dir);
+  FILE *f = fopen(strcat(strcpy(out, dir), "/m.jsonl"), "w");
+  cr_assert(f);
+  fputs("{\"id\":\"en\",\"ts\":\"2026-01-05T00:00:01Z\",\"text\":\"the card fee is awful and I want my money back\",\"author\":\"a\"}\n"
+        "{\"id\":\"fr\",\"ts\":\"2026-01-05T00:00:02Z\",\"text\":\"les frais de carte sont scandaleux, je veux être remboursé\",\"author\":\"b\",\"lang\":\"und\"}\n"
+        "{\"id\":\"es\",\"ts\":\"2026-01-05T00:00:03Z\",\"text\":\"la comisión de la tarjeta es un robo, quiero mi dinero\",\"author\":\"c\"}\n"
+        "{\"id\":\"short\",\"ts\":\"2026-01-05T00:00:04Z\",\"text\":\"fee lol\",\"author\":\"d\"}\n"
+        "{\"id\":\"given\",\"ts\":\"2026-01-05T00:00:05Z\",\"text\":\"les frais de carte sont scandaleux\",\"author\":\"e\",\"lang\":\"en\"}\n", f);
+  fclose(f);
+  cr_assert_eq(sh(out, sizeof out, "%s replay --queries %s/q.yaml --input %s/m.jsonl --enriched-output - --output %s/w.jsonl "
+                  "--dlq-output %s/d.jsonl --no-progress 2>/dev/null", ES_BIN, dir, dir, dir, dir), 0);
+  cr_expect(strstr(out, "\"id\":\"en\"") && strstr(out, "\"lang\":\"und\",\"lang_detected\":\"en\""), "%s", out);
+  cr_expect(strstr(out, "\"lang_detected\":\"fr\",\"lang_confidence\":0.98,\"lang_reliable\":true"), "%s", out);
+  cr_expect(strstr(out, "\"lang_detected\":\"es\""), "%s", out);
+  /* English is scored; French and Spanish have no lexicon: unscored. */
+  char *en = strstr(out, "\"id\":\"en\""), *fr = strstr(out, "\"id\":\"fr\""), *sh_ = strstr(out, "\"id\":\"short\"");
+  cr_assert(en && fr && sh_);
+  cr_expect(strstr(en, "\"label\":\"negative\"") < fr, "%s", en);
+  cr_expect(strstr(fr, "\"label\":\"unscored\"") && strstr(fr, "\"label\":\"unscored\"") < sh_, "%s", fr);
+  /* Too short to tell: no detected language, the default (English). */
+  cr_expect(!strstr(sh_, "lang_detected") || strstr(sh_, "lang_detected") > strstr(sh_, "\n"), "%s", sh_);
+  char *given = strstr(out, "\"id\":\"given\"");
+  cr_expect(given && !strstr(given, "lang_detected") && strstr(given, "\"label\":\"neutral\""), "%s", given);
+  cr_expect_eq(sh(out, sizeof out, "cat %s/w.jsonl", dir), 0);
+  cr_expect(strstr(out, "\"unscored\":2"), "the window counts two unscored mentions: %s", out);
+  /* Off: every mention without a language is the default language again. */
+  sh(NULL, 0, "printf 'sentiment:\n  detect_lang: false\n' > %s/c.yaml", dir);
+  cr_assert_eq(sh(out, sizeof out, "%s replay -c %s/c.yaml --queries %s/q.yaml --input %s/m.jsonl --output - "
+                  "--dlq-output %s/d.jsonl --no-progress 2>/dev/null", ES_BIN, dir, dir, dir, dir), 0);
+  cr_expect(strstr(out, "\"unscored\":0"), "%s", out);
+  /* earshot score --lang auto says what it identified. */
+  cr_expect_eq(sh(out, sizeof out, "%s score --lang auto 'die Kartengebühr ist eine Frechheit, ich will mein Geld zurück'",
+                  ES_BIN), 0);
+  cr_expect(strstr(out, "language de (confidence") && strstr(out, "unscored"), "%s", out);
+}
+
+/* The subject is not the sentiment: a brand named like a positive word
+ * ("United") is not praise in the mentions its query matched, through
+ * earshot score --queries and through the engine's enriched output. */
+Test(cli, query_terms_are_the_subject_not_the_sentiment_issue21) {
+  char out[8192];
+  sh(NULL, 0, "printf 'queries:\n  - id: united\n    query: \"united OR @united\"\n  - id: delays\n"
+              "    query: \"delay*\"\n' > %s/q.yaml", dir);
+  cr_expect_eq(sh(out, sizeof out, "%s score 'flying united today'", ES_BIN), 0);
+  cr_expect(strstr(out, "label positive"), "without queries the name scores as praise: %s", out);
+  cr_expect_eq(sh(out, sizeof out, "%s score --queries %s/q.yaml 'flying united today, another delay'", ES_BIN, dir), 0);
+  cr_expect(strstr(out, "queries matched: united, delays") && strstr(out, "query-term-not-scored") &&
+                strstr(out, "label negative"),
+            "the name is the subject, the delay (a prefix: a topic) still counts: %s", out);
+  cr_expect_eq(sh(out, sizeof out, "printf 'flying united today\\n' | %s score --batch --queries %s/q.yaml", ES_BIN, dir), 0);
+  cr_expect(strstr(out, "neutral"), "%s", out);
+  sh(NULL, 0, "printf '{\"id\":\"1\",\"ts\":\"2026-01-05T00:00:01Z\",\"text\":\"flying united today\",\"lang\":\"en\"}\n' > %s/m.jsonl",
+     dir);
+  cr_assert_eq(sh(out, sizeof out, "%s replay --queries %s/q.yaml --input %s/m.jsonl --enriched-output - --output /dev/null "
+                  "--dlq-output %s/d.jsonl --no-progress 2>/dev/null", ES_BIN, dir, dir, dir), 0);
+  cr_expect(strstr(out, "\"queries\":[\"united\"],\"sentiment\":{\"compound\":0,\"label\":\"neutral\"}"), "%s", out);
+}
+
 Test(cli, score_shows_the_breakdown) {
   char out[8192];
   cr_expect_eq(sh(out, sizeof out, "%s score 'The app is NOT good!'", ES_BIN), 0);

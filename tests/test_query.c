@@ -447,3 +447,23 @@ Test(query, huge_or_empty_query_file_is_refused_issue19) {
   cr_expect(strstr(d.msg, "empty") != NULL, "%s", d.msg);
   unlink(path);
 }
+
+/* A query's subject words: the words of its plain terms and phrases
+ * outside NOT, each once, folded; prefixes, wildcards, patterns and field
+ * filters are not names and are left out. Sentiment does not score them. */
+Test(query, subject_words_are_plain_terms_and_phrase_words_outside_not_issue21) {
+  es_query_def def = {.id = "q", .expr = "(United OR @united OR \"United Airlines\" OR UA) AND NOT \"great deal\" "
+                                         "AND (delay* OR l?te OR /lost\\s+bag/ OR lang:en OR united)"};
+  int err;
+  es_diag d = {{0}};
+  es_queryset *qs = es_queryset_compile(&def, 1, &err, &d);
+  cr_assert(qs, "%s", d.msg);
+  const es_query *q = es_queryset_get(qs, 0);
+  char got[256] = "";
+  for (uint32_t i = 0; i < q->nsubject; i++) {
+    strncat(got, q->subject[i], q->subject_len[i]);
+    strcat(got, "|");
+  }
+  cr_expect_str_eq(got, "united|@united|airlines|ua|");
+  es_queryset_destroy(qs);
+}

@@ -3,9 +3,11 @@
 #include <criterion/criterion.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "earshot/langid.h"
 #include "earshot/sentiment.h"
 
 static es_lexicon *lex;
@@ -314,4 +316,82 @@ Test(sentiment, both_tokenizers_agree) {
     cr_expect(a.compound == b.compound && a.pos == b.pos && a.neg == b.neg && a.label == b.label,
               "'%s': %.4f vs %.4f", texts[k], a.compound, b.compound);
   }
+}
+
+/* Language identification (CLD2) of mentions that come without a
+ * language: what is told, what is not, and which language is scored. */
+TestSuite(langid, .init = setup, .fini = teardown);
+
+Test(langid, identifies_the_five_languages_and_says_when_it_cannot) {
+  static const struct {
+    const char *text, *code;
+  } cases[] = {
+      {"the card fee is awful and I want my money back", "en"},
+      {"les frais de carte sont scandaleux, je veux être remboursé", "fr"},
+      {"la comisión de la tarjeta es un robo, quiero mi dinero de vuelta", "es"},
+      {"die Kartengebühr ist eine Frechheit, ich will mein Geld zurück", "de"},
+      {"a taxa do cartão é um absurdo, quero meu dinheiro de volta", "pt"},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+    es_langid id;
+    es_langid_detect(cases[i].text, strlen(cases[i].text), &id);
+    cr_expect_str_eq(id.code, cases[i].code, "%s", cases[i].text);
+    cr_expect(id.reliable && id.confidence > 0.8f, "%s: %.2f", cases[i].text, id.confidence);
+  }
+  /* Too little text, or no letters: no language. */
+  es_langid id;
+  es_langid_detect("lol ok", 6, &id);
+  cr_expect(!id.reliable, "'lol ok' is not reliably any language (%s)", id.code);
+  es_langid_detect("12345 :) 😀", strlen("12345 :) 😀"), &id);
+  cr_expect_str_eq(id.code, "");
+  es_langid_detect(NULL, 0, &id);
+  cr_expect_str_eq(id.code, "");
+}
+
+Test(langid, pick_keeps_a_given_language_and_falls_back_to_the_default) {
+  const char *fr = "les frais de carte sont scandaleux, je veux être remboursé";
+  es_langid id;
+  size_t n;
+  /* A given language wins, even against the text. */
+  const char *l = es_langid_pick("en", 2, fr, strlen(fr), true, &id, &n);
+  cr_expect(n == 2 && !strncmp(l, "en", 2) && id.code[0] == 0);
+  /* None, or "und" (any case): identified. */
+  l = es_langid_pick(NULL, 0, fr, strlen(fr), true, &id, &n);
+  cr_expect(n == 2 && !strncmp(l, "fr", 2) && !strcmp(id.code, "fr"));
+  l = es_langid_pick("UND", 3, fr, strlen(fr), true, &id, &n);
+  cr_expect(n == 2 && !strncmp(l, "fr", 2));
+  /* Detection off, or a text too short to tell: the default language (""). */
+  l = es_langid_pick("und", 3, fr, strlen(fr), false, &id, &n);
+  cr_expect(n == 0 && id.code[0] == 0);
+  l = es_langid_pick(NULL, 0, "fee lol", 7, true, &id, &n);
+  cr_expect(n == 0);
+  /* And the scorer: French has no lexicon, so unscored, never neutral. */
+  es_sentiment s;
+  l = es_langid_pick(NULL, 0, fr, strlen(fr), true, &id, &n);
+  es_sentiment_score_lang(lex, l, n, rt, fr, strlen(fr), &s, NULL);
+  cr_expect_eq(s.label, ES_LABEL_UNSCORED);
+}
+
+/* The subject is not the sentiment: words set as the subject are not
+ * scored (and the trace says so); everything else is as before. */
+Test(sentiment, subject_words_are_not_scored_issue21) {
+  const char *t = "Flying United today, great service";
+  es_sentiment before, after;
+  es_sentiment_score(lex, rt, t, strlen(t), &before, NULL);
+  const char *w[] = {"united"};
+  const uint16_t wl[] = {6};
+  es_sentiment_rt_set_subject(rt, w, wl, 1);
+  es_sentiment_trace *tr = malloc(sizeof *tr);
+  cr_assert(tr);
+  es_sentiment_score(lex, rt, t, strlen(t), &after, tr);
+  cr_expect(after.compound < before.compound, "%f vs %f", after.compound, before.compound);
+  cr_expect(after.compound > 0, "'great service' still counts: %f", after.compound);
+  cr_expect(strstr(tr->tokens[1].rules, "query-term-not-scored") && tr->tokens[1].valence == 0, "%s", tr->tokens[1].rules);
+  /* Only the subject: "united" alone in another text is neutral now. */
+  es_sentiment_score(lex, rt, "united", 6, &after, NULL);
+  cr_expect_eq(after.label, ES_LABEL_NEUTRAL);
+  es_sentiment_rt_set_subject(rt, NULL, NULL, 0);
+  es_sentiment_score(lex, rt, "united", 6, &after, NULL);
+  cr_expect_eq(after.label, ES_LABEL_POSITIVE);
+  free(tr);
 }

@@ -11,6 +11,9 @@
 #include <utf8proc.h>
 
 #include "cli_internal.h"
+#include "earshot/langid.h"
+#include "earshot/mention.h"
+#include "earshot/query.h"
 #include "earshot/config.h"
 #include "earshot/mem.h"
 #include "earshot/sentiment.h"
@@ -18,10 +21,13 @@
 static int usage(FILE *f) {
   fputs("usage: earshot score [options] 'TEXT'\n"
         "       earshot score --batch [options] < TEXTS\n"
-        "      --lang CODE     language of the text (default: the default language, en)\n"
+        "      --lang CODE     language of the text (default: the default language, en); auto: identify it\n"
+        "                      (CLD2) as the engine does for mentions without one; --batch then adds a column\n"
         "      --layers LIST   lexicon layers, e.g. vader,emoji (default: every built-in layer)\n"
         "      --lexicon FILE  a further layer or rules file (repeatable)\n"
-        "      --batch         one text per stdin line; prints compound, label, pos, neu, neg\n",
+        "      --batch         one text per stdin line; prints compound, label, pos, neu, neg\n"
+        "      --queries FILE  the words of the queries a text matches are its subject, not scored (as in\n"
+        "                      the engine: a brand named \"United\" is not praise)\n",
         f);
   return f == stderr ? 2 : 0;
 }
@@ -53,24 +59,60 @@ static void print_trace(const es_sentiment *s, const es_sentiment_trace *tr) {
   if (tr->caps_diff) puts("ALL-CAPS emphasis active (mixed-case text)");
 }
 
+/* --queries: the queries a text matches, and their subject words. */
+typedef struct subject_ctx {
+  es_queryset *qs;
+  es_match_rt *rt;
+  es_fold fold;
+  uint32_t *hits;
+  const char *w[128];
+  uint16_t wl[128];
+} subject_ctx;
+
+/* Matches `text` (as the workers do: repaired, folded) and sets the
+ * scorer's subject to the matched queries' own words; returns how many
+ * queries matched, their indices in ctx->hits. */
+static int subject_of(subject_ctx *c, es_sentiment_rt *srt, const char *text, size_t n) {
+  es_sentiment_rt_set_subject(srt, NULL, NULL, 0);
+  if (!c->qs) return 0;
+  char *valid = es_malloc(3 * n + 1);
+  size_t vn = valid ? es_utf8_repair(text, n, valid) : 0, fn;
+  const char *folded = valid ? es_fold_text(&c->fold, valid, vn, &fn) : NULL;
+  es_match_meta meta = {0};
+  int nh = folded ? es_queryset_match_meta(c->qs, c->rt, folded, fn, &meta, c->hits) : 0;
+  es_free(valid);
+  size_t ns = 0;
+  for (int k = 0; k < nh; k++) {
+    const es_query *q = es_queryset_get(c->qs, c->hits[k]);
+    for (uint32_t j = 0; j < q->nsubject && ns < 128; j++) {
+      c->w[ns] = q->subject[j];
+      c->wl[ns++] = q->subject_len[j];
+    }
+  }
+  es_sentiment_rt_set_subject(srt, c->w, c->wl, ns);
+  return nh < 0 ? 0 : nh;
+}
+
 int es__cmd_score(int argc, char **argv) {
-  enum { O_LANG = 256, O_LAYERS, O_LEXICON, O_BATCH };
+  enum { O_LANG = 256, O_LAYERS, O_LEXICON, O_BATCH, O_QUERIES };
   static const struct option opts[] = {{"lang", required_argument, 0, O_LANG},
                                        {"layers", required_argument, 0, O_LAYERS},
                                        {"lexicon", required_argument, 0, O_LEXICON},
                                        {"batch", no_argument, 0, O_BATCH},
+                                       {"queries", required_argument, 0, O_QUERIES},
                                        {"help", no_argument, 0, 'h'},
                                        {0, 0, 0, 0}};
   es_config cfg;
   es_config_default(&cfg);
   es_diag d = {{0}};
-  const char *lang = "";
-  bool batch = false;
+  const char *lang = "", *queries = NULL;
+  bool batch = false, autod = false;
+  subject_ctx sc = {0};
   int rc = 2;
   optind = 1;
   for (int c; (c = getopt_long(argc, argv, "h", opts, NULL)) != -1;) {
     switch (c) {
-    case O_LANG: lang = optarg; break;
+    case O_LANG: lang = optarg; autod = !strcmp(optarg, "auto"); break;
     case O_LAYERS:
       if (es_config_set_layers(&cfg, optarg, &d)) {
         fprintf(stderr, "earshot score: %s\n", d.msg);
@@ -85,6 +127,7 @@ int es__cmd_score(int argc, char **argv) {
       cfg.sentiment_files[cfg.nsentiment_files++] = es_strdup(optarg);
       break;
     case O_BATCH: batch = true; break;
+    case O_QUERIES: queries = optarg; break;
     case 'h': rc = usage(stdout); goto out;
     default: rc = usage(stderr); goto out;
     }
@@ -100,6 +143,19 @@ int es__cmd_score(int argc, char **argv) {
     fprintf(stderr, "earshot score: %s\n", d.msg);
     goto out;
   }
+  if (queries) {
+    int err;
+    sc.qs = es_queryset_load(queries, &err, &d);
+    if (!sc.qs) {
+      fprintf(stderr, "earshot score: %s\n", d.msg);
+      es_lexicon_destroy(lex);
+      goto out;
+    }
+    sc.rt = es_match_rt_create(sc.qs);
+    sc.hits = es_malloc((es_queryset_count(sc.qs) + 1) * sizeof *sc.hits);
+    es_fold_init(&sc.fold);
+    sc.fold.strip_marks = es_queryset_accent_insensitive(sc.qs);
+  }
   es_sentiment_rt *rt = es_sentiment_rt_create();
   es_sentiment_trace *tr = es_malloc(sizeof *tr);
   rc = 1;
@@ -112,19 +168,45 @@ int es__cmd_score(int argc, char **argv) {
     while ((n = getline(&line, &cap, stdin)) >= 0) {
       if (n > 0 && line[n - 1] == '\n') n--;
       es_sentiment s;
-      es_sentiment_score_lang(lex, lang, strlen(lang), rt, line, (size_t)n, &s, NULL);
-      printf("%.4f\t%s\t%.3f\t%.3f\t%.3f\n", s.compound, es_label_name(s.label), s.pos, s.neu, s.neg);
+      es_langid id;
+      size_t ln = strlen(lang);
+      const char *use = autod ? es_langid_pick("", 0, line, (size_t)n, true, &id, &ln) : lang;
+      subject_of(&sc, rt, line, (size_t)n);
+      es_sentiment_score_lang(lex, use, ln, rt, line, (size_t)n, &s, NULL);
+      printf("%.4f\t%s\t%.3f\t%.3f\t%.3f", s.compound, es_label_name(s.label), s.pos, s.neu, s.neg);
+      if (autod) printf("\t%s", id.code[0] ? id.code : "-");
+      putchar('\n');
     }
     free(line);
     rc = 0;
   } else {
     es_sentiment s;
-    es_sentiment_score_lang(lex, lang, strlen(lang), rt, argv[optind], strlen(argv[optind]), &s, tr);
+    es_langid id;
+    size_t ln = strlen(lang);
+    const char *text = argv[optind], *use = lang;
+    if (autod) {
+      use = es_langid_pick("", 0, text, strlen(text), true, &id, &ln);
+      if (id.code[0])
+        printf("language %s (confidence %.2f, %s)%s\n", id.code, id.confidence, id.reliable ? "reliable" : "not reliable",
+               id.reliable ? "" : ": scored in the default language");
+      else
+        puts("language unknown (too little text): scored in the default language");
+    }
+    int nh = subject_of(&sc, rt, text, strlen(text));
+    if (sc.qs) {
+      printf("queries matched: ");
+      for (int k = 0; k < nh; k++) printf("%s%s", k ? ", " : "", es_queryset_get(sc.qs, sc.hits[k])->id);
+      puts(nh ? " (their own words are the subject: not scored)" : "none");
+    }
+    es_sentiment_score_lang(lex, use, ln, rt, text, strlen(text), &s, tr);
     print_trace(&s, tr);
     rc = 0;
   }
   es_free(tr);
   es_sentiment_rt_destroy(rt);
+  es_free(sc.hits);
+  es_match_rt_destroy(sc.rt);
+  es_queryset_destroy(sc.qs);
   es_lexicon_destroy(lex);
 out:
   es_config_free(&cfg);

@@ -21,6 +21,7 @@ void es_config_default(es_config *c) {
   c->windows.lateness_ms = 10000;
   c->windows.idle_flush_ms = 30000;
   c->workers = 1;
+  c->sentiment_detect_lang = true;
   c->progress = true;
   c->reload = true;
   c->kafka.commit_interval_ms = 1000;
@@ -279,7 +280,7 @@ static int str_list(ctx *x, yaml_node_t *v, const char *key, char **slots, int m
 }
 
 static int load_sentiment(ctx *x, yaml_node_t *m) {
-  static const char *const keys[] = {"layers", "files", "default_lang", NULL};
+  static const char *const keys[] = {"layers", "files", "default_lang", "detect_lang", NULL};
   if (need_map(x, m, "sentiment")) return ES_ECONFIG;
   es_config *c = x->c;
   FOR_PAIRS(m, key, v) {
@@ -291,6 +292,7 @@ static int load_sentiment(ctx *x, yaml_node_t *m) {
     else if (!strcmp(ks, "files"))
       rc = str_list(x, v, ks, c->sentiment_files, ES_SENTIMENT_MAX_LAYERS, &c->nsentiment_files);
     else if (!strcmp(ks, "default_lang")) rc = str_setting(x, v, ks, &c->sentiment_default_lang);
+    else if (!strcmp(ks, "detect_lang")) rc = es__yaml_bool(x->y, v, ks, &c->sentiment_detect_lang, x->d);
     else rc = es__yaml_unknown_key(x->y, key, "sentiment", keys, x->d);
     if (rc) return ES_ECONFIG;
   }

@@ -328,6 +328,46 @@ static const char *query_of_atom(const es_queryset *qs, uint32_t a) {
 
 /* Only atoms and ORs: the query's trigger set is all of its atoms, so it
  * holds whenever it is a candidate. */
+/* The words of a query's plain terms and phrases outside NOT (each once):
+ * its subject words. Prefixes, wildcards and patterns name families of
+ * words (a topic, not a name) and stay scored. */
+#define ES_SUBJECT_MAX 64
+static void subject_walk(const es_queryset *qs, const es_qnode *nd, const char **w, uint16_t *wl, uint32_t *n) {
+  if (nd->kind == ES_Q_NOT) return;
+  if (nd->kind != ES_Q_ATOM) {
+    for (uint32_t i = 0; i < nd->nkids; i++) subject_walk(qs, nd->kids[i], w, wl, n);
+    return;
+  }
+  const es_atom *a = &qs->atoms[nd->atom];
+  if ((a->kind != ES_ATOM_TERM && a->kind != ES_ATOM_PHRASE) || a->wild || memchr(a->text, '?', a->len)) return;
+  for (size_t i = 0; i < a->len && *n < ES_SUBJECT_MAX;) {
+    size_t j = i;
+    while (j < a->len && a->text[j] != ' ') j++;
+    bool dup = false;
+    for (uint32_t k = 0; k < *n && !dup; k++) dup = wl[k] == j - i && !memcmp(w[k], a->text + i, j - i);
+    if (!dup && j > i && j - i < 65536) {
+      w[*n] = a->text + i;
+      wl[(*n)++] = (uint16_t)(j - i);
+    }
+    i = j + 1;
+  }
+}
+
+static int subject_words(es_queryset *qs, es_query *q) {
+  const char *w[ES_SUBJECT_MAX];
+  uint16_t wl[ES_SUBJECT_MAX];
+  uint32_t n = 0;
+  subject_walk(qs, q->root, w, wl, &n);
+  q->nsubject = n;
+  if (!n) return 0;
+  q->subject = es_arena_alloc(&qs->arena, n * sizeof *q->subject);
+  q->subject_len = es_arena_alloc(&qs->arena, n * sizeof *q->subject_len);
+  if (!q->subject || !q->subject_len) return -1;
+  memcpy(q->subject, w, n * sizeof *w);
+  memcpy(q->subject_len, wl, n * sizeof *wl);
+  return 0;
+}
+
 static bool any_atom(const es_qnode *nd) {
   if (nd->kind == ES_Q_ATOM) return true;
   if (nd->kind != ES_Q_OR) return false;
@@ -514,6 +554,9 @@ es_queryset *es_queryset_compile_opts(const es_query_def *defs, size_t n, const 
   tab.atoms = NULL;
   tab.n = 0;
   es__atom_table_free(&tab);
+
+  for (size_t q = 0; q < qs->nqueries; q++)
+    if (subject_words(qs, &qs->queries[q])) goto oom;
 
   qs->first_off = es_calloc(qs->natoms + 1, sizeof *qs->first_off);
   qs->fields = es_malloc((qs->natoms ? qs->natoms : 1) * sizeof *qs->fields);

@@ -220,7 +220,7 @@ void es_output_dlq(es_buf *b, int reason, const char *detail, const es_src *src,
 }
 
 void es_output_enriched(es_buf *b, const es_mention *m, const char *gen_id, const es_queryset *qs,
-                        const uint32_t *queries, size_t nq, const es_sentiment *s) {
+                        const uint32_t *queries, size_t nq, const es_sentiment *s, const es_langid *lid) {
   es_buf_putc(b, '{');
   ES_JSON_KEY(b, "id");
   if (m->id.p) es_buf_json_str(b, m->id.p, m->id.n);
@@ -233,6 +233,15 @@ void es_output_enriched(es_buf *b, const es_mention *m, const char *gen_id, cons
   key_u64(b, "followers", m->followers);
   ES_JSON_KEY(b, "lang");
   es_buf_json_str(b, m->lang.p, m->lang.n);
+  if (lid && lid->code[0]) {
+    /* The mention came without a language: what the text says. */
+    ES_JSON_KEY(b, "lang_detected");
+    es_buf_json_str(b, lid->code, strlen(lid->code));
+    ES_JSON_KEY(b, "lang_confidence");
+    es_buf_json_f64(b, lid->confidence);
+    ES_JSON_KEY(b, "lang_reliable");
+    es_buf_puts(b, lid->reliable ? "true" : "false");
+  }
   ES_JSON_KEY(b, "source");
   es_buf_json_str(b, m->source.p, m->source.n);
   ES_JSON_KEY(b, "queries");

@@ -4,6 +4,8 @@
 #ifndef EARSHOT_PIPELINE_INTERNAL_H
 #define EARSHOT_PIPELINE_INTERNAL_H
 
+#define ES_SUBJECT_WORDS 128 /* subject words kept per mention (its first matched queries') */
+
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -74,6 +76,10 @@ typedef struct es_worker {
   es_match_rt *rt;
   es_sentiment_rt *srt;
   uint32_t *qbuf; /* nqueries: matches of the current mention */
+  /* The current mention's subject: its matched queries' own words, which
+   * sentiment does not score. */
+  const char *subj[ES_SUBJECT_WORDS];
+  uint16_t subj_len[ES_SUBJECT_WORDS];
   es_worker_counters c;
 } es_worker;
 

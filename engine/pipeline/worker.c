@@ -14,6 +14,7 @@
 #include "earshot/timeutil.h"
 #include "earshot/output.h"
 #include "earshot/log.h"
+#include "earshot/langid.h"
 #include "pipeline_internal.h"
 
 static bool grow_meta(es_rec_meta **m, uint32_t n, uint32_t *cap) {
@@ -139,7 +140,25 @@ static void process(es_worker *w, es_batch *b) {
      * output (matched mentions only): a mention nothing matched is not
      * scored. */
     es_sentiment s = {0};
-    if (nh > 0) es_sentiment_score_lang(p->lex, m.lang.p, m.lang.n, w->srt, m.text.p, m.text.n, &s, NULL);
+    es_langid lid = {0};
+    if (nh > 0) {
+      /* No language (or "und"): identified from the text when it can be
+       * told reliably; otherwise the default language. */
+      size_t ln;
+      const char *lang = es_langid_pick(m.lang.p, m.lang.n, m.text.p, m.text.n, p->cfg->sentiment_detect_lang, &lid, &ln);
+      /* The subject is not the sentiment: the matched queries' own words
+       * (a brand called "United") are not scored. */
+      size_t ns = 0;
+      for (int k = 0; k < nh; k++) {
+        const es_query *q = es_queryset_get(b->qs, w->qbuf[k]);
+        for (uint32_t j = 0; j < q->nsubject && ns < ES_SUBJECT_WORDS; j++) {
+          w->subj[ns] = q->subject[j];
+          w->subj_len[ns++] = q->subject_len[j];
+        }
+      }
+      es_sentiment_rt_set_subject(w->srt, w->subj, w->subj_len, ns);
+      es_sentiment_score_lang(p->lex, lang, ln, w->srt, m.text.p, m.text.n, &s, NULL);
+    }
     if (timed && nh > 0) stage_time(w, ES_STAGE_SCORE, t1, &t1);
     char terms[ES_MENTION_TERMS * ES_TERM_MAX];
     size_t tn = 0;
@@ -179,7 +198,7 @@ static void process(es_worker *w, es_batch *b) {
           snprintf(gen_id, sizeof gen_id, "%s:%llu", src.name, (unsigned long long)src.pos);
         size_t start = b->enriched.len;
         if (grow_meta(&b->enrm, b->nenr, &b->cap_enr)) {
-          es_output_enriched(&b->enriched, &m, gen_id, b->qs, w->qbuf, (size_t)nh, &s);
+          es_output_enriched(&b->enriched, &m, gen_id, b->qs, w->qbuf, (size_t)nh, &s, &lid);
           const char *key = m.id.p ? m.id.p : gen_id;
           size_t kn = m.id.p ? m.id.n : strlen(gen_id);
           b->enrm[b->nenr++] = (es_rec_meta){.rec = i, .off = (uint32_t)start, .len = (uint32_t)(b->enriched.len - start),

@@ -57,7 +57,23 @@ struct es_sentiment_rt {
   uint32_t starts[ES_SENTIMENT_MAX_TOKENS];     /* the indices of tokens that may start a phrase */
   es_word_info phrase[ES_SENTIMENT_MAX_TOKENS]; /* the facts of merged phrases */
   char lower[65536 + 8]; /* + 8: every key has 8 readable bytes (es__key_hash_padded) */
+  const char *const *subj; /* words not scored: the subject (es_sentiment_rt_set_subject) */
+  const uint16_t *subj_len;
+  size_t nsubj;
 };
+
+void es_sentiment_rt_set_subject(es_sentiment_rt *rt, const char *const *words, const uint16_t *lens, size_t n) {
+  rt->subj = words;
+  rt->subj_len = lens;
+  rt->nsubj = words && lens ? n : 0;
+}
+
+static bool is_subject(const es_sentiment_rt *rt, const tok *t) {
+  if (t->kind != TK_WORD) return false;
+  for (size_t k = 0; k < rt->nsubj; k++)
+    if (rt->subj_len[k] == t->ln && !memcmp(rt->subj[k], t->lo, t->ln)) return true;
+  return false;
+}
 
 const char *es_label_name(int label) {
   switch (label) {
@@ -787,6 +803,10 @@ static void score(const es_lang *L, es_sentiment_rt *rt, const char *text, size_
   for (size_t k = 0; k < st.nscored; k++) {
     size_t i = rt->scored[k];
     if (i + 1 < nt && has(&w[i], ES_R_KIND_OF) && seq_at(L, w, nt, (long)i, 2, ES_SEQ_DAMP)) continue;
+    if (rt->nsubj && is_subject(rt, &w[i])) {
+      note(tr, i, "query-term-not-scored");
+      continue;
+    }
     double v = token_valence(L, w, nt, i, cap_diff, tr);
     if (but != SIZE_MAX && v != 0 && i != but) {
       v *= i < but ? 0.5 : 1.5;

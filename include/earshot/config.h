@@ -63,6 +63,7 @@ typedef struct es_config {
   char *sentiment_files[ES_SENTIMENT_MAX_LAYERS];
   int nsentiment_files;
   char *sentiment_default_lang;
+  bool sentiment_detect_lang; /* identify the language of mentions without one (CLD2); default on */
   es_kafka_config kafka;
   es_http_config http;
   bool log_json;         /* log.format: json (one object per line) instead of logfmt */

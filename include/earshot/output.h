@@ -10,6 +10,7 @@
 #include "earshot/detect.h"
 #include "earshot/mention.h"
 #include "earshot/query.h"
+#include "earshot/langid.h"
 #include "earshot/sentiment.h"
 #include "earshot/window.h"
 
@@ -31,8 +32,10 @@ typedef struct es_src {
  * input as a string. `input` may be invalid UTF-8: it is repaired for the
  * JSON string and `input_repaired` says so. */
 void es_output_dlq(es_buf *b, int reason, const char *detail, const es_src *src, const char *input, size_t input_len);
-/* An enriched mention: the decoded fields, matched query ids and sentiment. */
+/* An enriched mention: the decoded fields, matched query ids and sentiment;
+ * with `lid` (may be NULL) naming a language, the identified language of
+ * a mention that came without one. */
 void es_output_enriched(es_buf *b, const es_mention *m, const char *gen_id, const es_queryset *qs,
-                        const uint32_t *queries, size_t nq, const es_sentiment *s);
+                        const uint32_t *queries, size_t nq, const es_sentiment *s, const es_langid *lid);
 
 #endif

@@ -108,6 +108,12 @@ typedef struct es_query {
   uint32_t nprog;
   uint32_t near_first, nnear; /* its NEAR nodes: the query set's near_first .. +nnear */
   bool any_atom;              /* only atoms and ORs: true as soon as it is a candidate */
+  /* Its subject words: the words of its plain terms and phrases outside
+   * any NOT (folded, as matched). Sentiment does not score them in the
+   * mentions the query matched: the subject is not the sentiment. */
+  const char **subject;
+  uint16_t *subject_len;
+  uint32_t nsubject;
 } es_query;
 
 typedef struct es_queryset es_queryset;

@@ -12,6 +12,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "earshot/error.h"
 
@@ -75,6 +76,12 @@ typedef struct es_sentiment_trace {
 typedef struct es_sentiment_rt es_sentiment_rt;
 es_sentiment_rt *es_sentiment_rt_create(void);
 void es_sentiment_rt_destroy(es_sentiment_rt *rt); /* NULL-safe */
+/* The subject of the texts scored next with `rt`: words (lower case, as a
+ * query set folds them) that are not scored, because they name what the
+ * mention is about (a matched query's own terms: "United", "Delta" are
+ * names, not praise). The arrays are not copied and must outlive the
+ * scoring; n = 0 clears it. */
+void es_sentiment_rt_set_subject(es_sentiment_rt *rt, const char *const *words, const uint16_t *lens, size_t n);
 
 /* Scores a UTF-8 text in the default language. `trace` may be NULL (the
  * hot path passes NULL). */
