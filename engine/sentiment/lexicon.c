@@ -43,6 +43,16 @@ struct es_lang {
   size_t infix_len[4];
   int ninfix;
   bool infix_punct; /* every infix has an ASCII punctuation byte */
+  bool care_rules;  /* a rules file gave words care roles (irony, duration) */
+  /* Words that matter only at one place (the first word of a text; right
+   * after an exclaimed praise word): kept out of the word table, so that
+   * such common words ("is", "can", "more") cost the tokenizer nothing. */
+  char question[32][16];
+  uint8_t question_len[32];
+  int nquestion;
+  char cue[16][16];
+  uint8_t cue_len[16];
+  int ncue;
   size_t nvalence, nphrases;
   char layers[96]; /* names of the layers loaded, comma separated */
 };
@@ -295,7 +305,7 @@ static int fields(const char *line, char *buf, size_t cap, char **out) {
 }
 
 /* Word ids of a space-separated sequence; marks the first word. */
-static int seq_ids(es_lang *L, char *words, uint32_t *ids, uint16_t first_roles) {
+static int seq_ids(es_lang *L, char *words, uint32_t *ids, uint32_t first_roles) {
   int n = 0;
   const char *first = NULL;
   for (char *w = strtok(words, " "); w; w = strtok(NULL, " ")) {
@@ -319,11 +329,12 @@ static int seq_ids(es_lang *L, char *words, uint32_t *ids, uint16_t first_roles)
 
 static const struct {
   const char *name;
-  uint16_t role;
+  uint32_t role;
 } roles[] = {
   {"negation", ES_R_NEGATION}, {"contrast", ES_R_CONTRAST}, {"no", ES_R_NO},          {"no_link", ES_R_NO_LINK},
   {"never", ES_R_NEVER},       {"so_this", ES_R_SO_THIS},   {"without", ES_R_WITHOUT}, {"doubt", ES_R_DOUBT},
   {"least", ES_R_LEAST},       {"least_guard", ES_R_LEAST_GUARD}, {"kind_of", ES_R_KIND_OF},
+  {"irony", ES_R_IRONY},       {"number", ES_R_NUMBER},
 };
 
 static int number(const char *s, double lo, double hi, double *out) {
@@ -395,6 +406,44 @@ static int apply(es_lang *L, const dfile *f, es_diag *d) {
       }
       continue;
     }
+    if (!strcmp(role, "opener")) {
+      /* A sequence that, opening a text, complains ("how hard", "is anyone").
+       * Its first word starts a sequence but not a phrase: no merging. */
+      if (nf < 3 || number(fl[2], -4.0, 4.0, &v))
+        return es_diag_set(d, ES_ECONFIG, "%s:%u: role opener needs a valence from -4 to 4 after a tab", f->name, i + 1);
+      int n = multi ? seq_ids(L, fl[0], ids, ES_R_STARTS_OPENER) : -1;
+      if (n == ES_ENOMEM) return n;
+      if (n < 2) return es_diag_set(d, ES_ECONFIG, "%s:%u: an opener has two to %d words", f->name, i + 1, ES_SEQ_MAX);
+      sslot *s = sput(L, ids, n);
+      if (!s) return ES_ENOMEM;
+      s->info.kinds |= ES_SEQ_OPENER;
+      s->info.opener = v;
+      L->care_rules = true;
+      continue;
+    }
+    if (!strcmp(role, "question") || !strcmp(role, "irony_cue")) {
+      bool q = role[0] == 'q';
+      int *cnt = q ? &L->nquestion : &L->ncue, cap = q ? 32 : 16;
+      if (multi || strlen(fl[0]) >= 16 || *cnt == cap)
+        return es_diag_set(d, ES_ECONFIG, "%s:%u: role %s takes one word of at most 15 bytes, %d words at most", f->name,
+                           i + 1, role, cap);
+      size_t wl = strlen(fl[0]);
+      memcpy(q ? L->question[*cnt] : L->cue[*cnt], fl[0], wl + 1);
+      (q ? L->question_len : L->cue_len)[(*cnt)++] = (uint8_t)wl;
+      L->care_rules = true;
+      continue;
+    }
+    if (!strcmp(role, "duration")) {
+      if (nf < 3 || number(fl[2], -4.0, 4.0, &v))
+        return es_diag_set(d, ES_ECONFIG, "%s:%u: role duration needs a valence from -4 to 4 after a tab", f->name, i + 1);
+      if (multi) return es_diag_set(d, ES_ECONFIG, "%s:%u: role duration takes a single word", f->name, i + 1);
+      es_word_info *s = wput(L, fl[0], strlen(fl[0]));
+      if (!s) return ES_ENOMEM;
+      s->roles |= ES_R_DURATION;
+      s->duration = (float)v;
+      L->care_rules = true;
+      continue;
+    }
     if (!strcmp(role, "negation_infix")) {
       if (L->ninfix == 4 || strlen(fl[0]) >= sizeof L->infix[0])
         return es_diag_set(d, ES_ECONFIG, "%s:%u: at most 4 negation infixes of up to 7 bytes", f->name, i + 1);
@@ -402,18 +451,20 @@ static int apply(es_lang *L, const dfile *f, es_diag *d) {
       snprintf(L->infix[L->ninfix++], sizeof L->infix[0], "%s", fl[0]);
       continue;
     }
-    uint16_t r = 0;
+    uint32_t r = 0;
     for (size_t k = 0; k < sizeof roles / sizeof *roles; k++)
       if (!strcmp(role, roles[k].name)) r = roles[k].role;
     if (!r)
       return es_diag_set(d, ES_ECONFIG,
                          "%s:%u: unknown role '%s' (negation, negation_infix, booster, dampener, contrast, no, "
-                         "no_link, never, so_this, without, doubt, least, least_guard, kind_of, idiom)",
+                         "no_link, never, so_this, without, doubt, least, least_guard, kind_of, idiom, irony, irony_cue, "
+                         "duration, number, question, opener)",
                          f->name, i + 1, role);
     if (multi) return es_diag_set(d, ES_ECONFIG, "%s:%u: role %s takes a single word", f->name, i + 1, role);
     es_word_info *s = wput(L, fl[0], strlen(fl[0]));
     if (!s) return ES_ENOMEM;
     s->roles |= r;
+    if (r & ES_R_IRONY) L->care_rules = true;
   }
   if (!rules) {
     size_t used = strlen(L->layers);
@@ -464,7 +515,8 @@ es_lexicon *es_lexicon_create(const es_sentiment_opts *o, es_diag *d) {
   }
   for (size_t i = 0; !rc && i < nf; i++) {
     dfile *f = &files[i];
-    f->selected = !strcmp(f->kind, "rules") || i >= es__lexicon_file_count || o->nlayers == 0;
+    /* A rules file of a layer (the care layer's rules) goes with it. */
+    f->selected = (!strcmp(f->kind, "rules") && !f->layer[0]) || i >= es__lexicon_file_count || o->nlayers == 0;
     for (int k = 0; k < o->nlayers; k++) f->selected |= !strcmp(f->layer, o->layers[k]);
   }
   /* Languages: those with a chosen lexicon layer of their own. */
@@ -571,6 +623,17 @@ const es_seq_info *es__lang_seq(const es_lang *L, const uint32_t *ids, int n) {
 int es__lang_max_phrase(const es_lang *L) { return L->max_phrase; }
 
 bool es__lang_infix_needs_punct(const es_lang *L) { return L->infix_punct; }
+bool es__lang_care_rules(const es_lang *L) { return L->care_rules; }
+
+static bool in_list(const char (*list)[16], const uint8_t *len, int n, const char *w, size_t wn) {
+  for (int k = 0; k < n; k++)
+    if (len[k] == wn && list[k][0] == w[0] && !memcmp(list[k], w, wn)) return true;
+  return false;
+}
+bool es__lang_question(const es_lang *L, const char *w, size_t n) {
+  return in_list(L->question, L->question_len, L->nquestion, w, n);
+}
+bool es__lang_irony_cue(const es_lang *L, const char *w, size_t n) { return in_list(L->cue, L->cue_len, L->ncue, w, n); }
 
 bool es__lang_infix_negation(const es_lang *L, const char *tok, size_t n) {
   for (int k = 0; k < L->ninfix; k++) {

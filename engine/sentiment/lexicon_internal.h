@@ -31,6 +31,11 @@ enum {
   ES_R_LEAST = 1 << 8, ES_R_LEAST_GUARD = 1 << 9, ES_R_KIND_OF = 1 << 10,
   ES_R_STARTS_SEQ = 1 << 11,    /* first word of a phrase, idiom or two-word dampener */
   ES_R_STARTS_PHRASE = 1 << 12, /* first word of a phrase */
+  /* Customer-care rules (a rules file of the care layer): */
+  ES_R_IRONY = 1 << 13,    /* praise that frames a complaint ("thanks for losing my bag") */
+  ES_R_DURATION = 1 << 14, /* a unit of waiting after a number ("3 hours"): its valence in `duration` */
+  ES_R_NUMBER = 1 << 15,   /* a number word ("three") */
+  ES_R_STARTS_OPENER = 1 << 16, /* first word of an opener (care rules); not a sequence start for idioms */
 };
 
 /* Everything the rules need to know about one lower-case token. */
@@ -38,18 +43,20 @@ typedef struct es_word_info {
   double valence;  /* lexicon valence (when in_lex); double as in the reference */
   double booster;  /* + booster, - dampener, 0 neither */
   uint32_t id;     /* > 0: identifies the word in sequences */
-  uint16_t roles;  /* ES_R_* */
+  uint32_t roles;  /* ES_R_* */
+  float duration;  /* ES_R_DURATION: the valence of "NUMBER unit" */
   bool in_lex;
   uint8_t phrase_lens; /* bit n: a phrase of n words starts with this word */
 } es_word_info;
 
 /* A sequence of 2-4 words: a phrase scored as one word, an idiom that
  * replaces a sentiment word's value, or a two-word dampener. */
-enum { ES_SEQ_PHRASE = 1, ES_SEQ_IDIOM = 2, ES_SEQ_DAMP = 4 };
+enum { ES_SEQ_PHRASE = 1, ES_SEQ_IDIOM = 2, ES_SEQ_DAMP = 4, ES_SEQ_OPENER = 8 };
 #define ES_SEQ_MAX 4
 typedef struct es_seq_info {
   uint8_t kinds;   /* ES_SEQ_* */
   double phrase, idiom, damp;
+  double opener;   /* ES_SEQ_OPENER: a complaint that opens the text ("how hard is it") */
 } es_seq_info;
 
 typedef struct es_lang es_lang;
@@ -201,6 +208,13 @@ bool es__lang_infix_negation(const es_lang *L, const char *tok, size_t n);
 /* Whether every infix has an ASCII punctuation byte (then a token without
  * one cannot contain an infix). */
 bool es__lang_infix_needs_punct(const es_lang *L);
+bool es__lang_care_rules(const es_lang *L);
+/* Care rules: a word that opens a request ("can", "how"); a word that,
+ * right after an exclaimed praise word, makes it sarcasm ("another"). */
+bool es__lang_question(const es_lang *L, const char *w, size_t n);
+bool es__lang_irony_cue(const es_lang *L, const char *w, size_t n);
+/* The opener (care rules) of these 2-4 word ids, or NULL. */
+const es_seq_info *es__lang_opener(const es_lang *L, const uint32_t *ids, int n);
 const es_lang *es__lexicon_default_lang(const es_lexicon *lex);
 /* The table for a language tag, NULL when none. */
 const es_lang *es__lexicon_lang(const es_lexicon *lex, const char *lang, size_t n);

@@ -27,6 +27,8 @@
 
 enum { TK_WORD, TK_EMOJI, TK_HANDLE, TK_PHRASE };
 
+#define ES_CARE_DUR_MAX 16 /* units of time a text's waiting is looked for after */
+
 typedef struct tok {
   const char *p;  /* original text */
   const char *lo; /* case-folded key */
@@ -57,6 +59,8 @@ struct es_sentiment_rt {
   uint32_t starts[ES_SENTIMENT_MAX_TOKENS];     /* the indices of tokens that may start a phrase */
   es_word_info phrase[ES_SENTIMENT_MAX_TOKENS]; /* the facts of merged phrases */
   char lower[65536 + 8]; /* + 8: every key has 8 readable bytes (es__key_hash_padded) */
+  double val[ES_SENTIMENT_MAX_TOKENS];     /* each sentiment word's valence under the rules */
+  uint32_t dur[ES_CARE_DUR_MAX];           /* tokens with the duration role */
   const char *const *subj; /* words not scored: the subject (es_sentiment_rt_set_subject) */
   const uint16_t *subj_len;
   size_t nsubj;
@@ -413,7 +417,7 @@ static __attribute__((noinline)) const es_word_info *lookup_elongated(const es_w
   return wi;
 }
 
-static bool has(const tok *t, uint16_t role) { return (t->wi->roles & role) != 0; }
+static bool has(const tok *t, uint32_t role) { return (t->wi->roles & role) != 0; }
 
 /* What the rules need to know about the token sequence as a whole. */
 typedef struct tstats {
@@ -422,6 +426,7 @@ typedef struct tstats {
   size_t nscored;  /* rt->scored: the sentiment words (in a lexicon, not boosters) */
   size_t nstarts;  /* rt->starts: tokens that may start a phrase */
   bool any_infix;  /* a negation infix may be in a token without punctuation */
+  size_t ndur;     /* rt->dur: tokens with the duration role (care rules) */
   const es_wordtab *W;
   /* Tokens to look up (mark): maybe in the table, maybe elongated, maybe
    * with a negation infix. */
@@ -477,11 +482,12 @@ static void lookup_marked(es_sentiment_rt *rt, const es_lang *L, size_t nt, tsta
       bool negation = false;
       if (wi) {
         t->wi = wi;
-        uint16_t r = wi->roles;
+        uint32_t r = wi->roles;
         negation = (r & ES_R_NEGATION) != 0;
         if (r & ES_R_STARTS_PHRASE) rt->starts[st->nstarts++] = (uint32_t)i;
         if ((r & ES_R_CONTRAST) && st->but == SIZE_MAX) st->but = i;
         if (wi->in_lex && wi->booster == 0) rt->scored[st->nscored++] = (uint32_t)i;
+        if ((r & ES_R_DURATION) && st->ndur < ES_CARE_DUR_MAX) rt->dur[st->ndur++] = (uint32_t)i;
       }
       if (!negation && t->kind == TK_WORD && (t->punct || st->any_infix))
         negation = es__lang_infix_negation(L, t->lo, t->ln);
@@ -639,12 +645,13 @@ static size_t merge_phrases(const es_lang *L, es_sentiment_rt *rt, size_t nt, ts
   if (i == 0) return nt; /* nothing merged */
   if (o != i) memmove(&w[o], &w[i], (nt - i) * sizeof *w);
   nt = o + (nt - i);
-  st->upper = st->nscored = 0;
+  st->upper = st->nscored = st->ndur = 0;
   st->but = SIZE_MAX;
   for (size_t q = 0; q < nt; q++) {
     st->upper += w[q].upper;
     if (st->but == SIZE_MAX && has(&w[q], ES_R_CONTRAST)) st->but = q;
     if (w[q].wi->in_lex && w[q].wi->booster == 0) rt->scored[st->nscored++] = (uint32_t)q;
+    if (has(&w[q], ES_R_DURATION) && st->ndur < ES_CARE_DUR_MAX) rt->dur[st->ndur++] = (uint32_t)q;
   }
   return nt;
 }
@@ -771,6 +778,137 @@ static double token_valence(const es_lang *L, const tok *w, size_t nt, size_t i,
   return v;
 }
 
+/* A number: digits ("3", "45", "2nd" is not), or a number word of the rules. */
+static bool is_number(const tok *t) {
+  if (t->kind != TK_WORD) return false;
+  if (has(t, ES_R_NUMBER)) return true;
+  for (size_t k = 0; k < t->ln; k++)
+    if (t->lo[k] < '0' || t->lo[k] > '9') return false;
+  return t->ln > 0;
+}
+
+/* The byte right after token t in the text, or 0 at its end. */
+static char after(const tok *t, const char *text, size_t n) {
+  const char *e = t->p + t->n;
+  return e < text + n ? *e : 0;
+}
+
+/* The last non-space byte before token t, or 0 at the text's start (or
+ * after a handle that opens it). */
+static char before(const tok *t, const char *text) {
+  for (const char *b = t->p; b > text; b--)
+    if (b[-1] != ' ') return b[-1];
+  return 0;
+}
+
+/* The customer-care rules, with the care layer (its rules file gives the
+ * words their roles; see models/sentiment/en/care_rules.tsv):
+ *   - waiting: a number followed by a unit of time ("3 hours", "two weeks")
+ *     complains of waiting, unless the text opens as a request ("can I
+ *     freeze my plan for two months"); its valence is the unit's;
+ *   - irony: praise that frames a complaint. A word of the role `irony`
+ *     ("thanks", "love", "glad", "appreciate") or a praise word said as an
+ *     exclamation ("great, another delay", "... got bumped. fantastic")
+ *     reads as the complaint it frames when what it frames is negative:
+ *     the rest of its sentence for a frame word, the rest of the text for an
+ *     opening exclamation, what came before for a closing one. Its valence
+ *     turns negative (half its size).
+ *   - a complaint that opens the text (role `opener`: "how hard", "is
+ *     anyone", "where is my") counts like a sentiment word;
+ *   - a request (a text opening with a word of the role `question`: "how
+ *     do I ...", "can I ...") names problems without feeling: not scored.
+ * Returns the valence the waiting and the opener add (0 when none); sets
+ * rt->val in place. */
+static double care_rules(const es_lang *L, es_sentiment_rt *rt, const tok *w, size_t nt, size_t nscored, size_t ndur,
+                         const char *text, size_t n, es_sentiment_trace *tr) {
+  size_t first = 0;
+  while (first < nt && w[first].kind == TK_HANDLE) first++;
+  /* A complaint that opens the text ("how hard is it", "is anyone"): no
+   * request, and it counts like a sentiment word. */
+  double opened = 0;
+  if (first + 1 < nt && (w[first].wi->roles & ES_R_STARTS_OPENER)) {
+    uint32_t ids[ES_SEQ_MAX];
+    int m = 0;
+    while (m < ES_SEQ_MAX && first + (size_t)m < nt && (ids[m] = info_of(L, &w[first + (size_t)m])->id)) m++;
+    for (int k = m; k >= 2 && opened == 0; k--) {
+      const es_seq_info *o = es__lang_seq(L, ids, k);
+      if (o && (o->kinds & ES_SEQ_OPENER)) {
+        opened = o->opener;
+        note(tr, first, "complaint-opener");
+      }
+    }
+  }
+  /* ("what a disaster" exclaims: no request.) */
+  bool request = opened == 0 && first < nt && w[first].kind == TK_WORD && es__lang_question(L, w[first].lo, w[first].ln) &&
+                 !(first + 1 < nt && w[first + 1].ln <= 2 && w[first + 1].lo[0] == 'a' &&
+                   (w[first + 1].ln == 1 || w[first + 1].lo[1] == 'n'));
+  double waited = 0;
+  size_t waited_at = SIZE_MAX;
+  for (size_t d = 0; d < ndur && !request; d++) {
+    size_t i = rt->dur[d];
+    if (i > first && is_number(&w[i - 1]) && w[i].wi->duration < waited) {
+      waited = w[i].wi->duration;
+      waited_at = i;
+    }
+  }
+  if (waited != 0) note(tr, waited_at, "waiting");
+  if (request) {
+    /* A request ("how do I report a lost card", "is the free upgrade still
+     * on?") names problems and offers without feeling about them: its words
+     * are not scored. A care phrase that opens with the same word ("how is
+     * it", "when will this") is merged into one token, so such a complaint
+     * is no request. */
+    for (size_t k = 0; k < nscored; k++)
+      if (rt->val[k] != 0) {
+        rt->val[k] = 0;
+        note(tr, rt->scored[k], "request");
+      }
+    return 0;
+  }
+  /* Per scored word: its position among the tokens. */
+  for (size_t k = 0; k < nscored; k++) {
+    double v = rt->val[k];
+    size_t i = rt->scored[k];
+    if (v <= 0) continue;
+    bool frame = has(&w[i], ES_R_IRONY);
+    if (!frame && i != first && i + 2 < nt) continue; /* neither a frame nor where an exclamation is read */
+    /* Exclaimed praise is a word ("great", "wonderful"), not an emoticon. */
+    bool word = w[i].kind == TK_WORD && ((w[i].lo[0] >= 'a' && w[i].lo[0] <= 'z') || (unsigned char)w[i].lo[0] >= 0x80);
+    for (size_t c = 1; word && c < w[i].n && !w[i].upper; c++) word = !(w[i].p[c] >= 'A' && w[i].p[c] <= 'Z'); /* "xD" */
+    char a = after(&w[i], text, n), b = before(&w[i], text);
+    bool opening = word && i == first && (a == ',' || a == '.' || a == '!');
+    /* "great, another delay": a cue right after an exclaimed praise word. */
+    bool cued = opening && i + 1 < nt && es__lang_irony_cue(L, w[i + 1].lo, w[i + 1].ln);
+    bool closing = word && i + 2 >= nt && i > first && (b == '.' || b == ',' || b == '!');
+    if (!frame && !opening && !closing) continue;
+    /* What it frames: the valence of the other words in that span. */
+    size_t lo, hi;
+    if (frame) {
+      lo = i + 1;
+      hi = i + 1;
+      while (hi < nt && after(&w[hi - 1], text, n) != '.' && after(&w[hi - 1], text, n) != '!' &&
+             after(&w[hi - 1], text, n) != '?')
+        hi++;
+    } else if (opening) {
+      lo = i + 1;
+      hi = nt;
+    } else {
+      lo = first;
+      hi = i;
+    }
+    double framed = waited_at >= lo && waited_at < hi ? waited : 0;
+    for (size_t j = 0; j < nscored; j++) {
+      size_t t = rt->scored[j];
+      if (j != k && t >= lo && t < hi) framed += rt->val[j];
+    }
+    if (framed < 0 || cued) {
+      rt->val[k] = -0.5 * v;
+      note(tr, i, "irony");
+    }
+  }
+  return waited + opened;
+}
+
 static void score(const es_lang *L, es_sentiment_rt *rt, const char *text, size_t n, es_sentiment *out,
                   es_sentiment_trace *tr) {
   tstats st = {.but = SIZE_MAX, .any_infix = !es__lang_infix_needs_punct(L), .W = es__lang_words(L)};
@@ -802,6 +940,7 @@ static void score(const es_lang *L, es_sentiment_rt *rt, const char *text, size_
   size_t nonzero = 0;
   for (size_t k = 0; k < st.nscored; k++) {
     size_t i = rt->scored[k];
+    rt->val[k] = 0;
     if (i + 1 < nt && has(&w[i], ES_R_KIND_OF) && seq_at(L, w, nt, (long)i, 2, ES_SEQ_DAMP)) continue;
     if (rt->nsubj && is_subject(rt, &w[i])) {
       note(tr, i, "query-term-not-scored");
@@ -812,11 +951,21 @@ static void score(const es_lang *L, es_sentiment_rt *rt, const char *text, size_
       v *= i < but ? 0.5 : 1.5;
       note(tr, i, i < but ? "before-but" : "after-but");
     }
+    rt->val[k] = v;
+  }
+  double waited = es__lang_care_rules(L) ? care_rules(L, rt, w, nt, st.nscored, st.ndur, text, n, tr) : 0;
+  if (waited != 0) {
+    sum += waited;
+    neg += waited - 1;
+    nonzero++;
+  }
+  for (size_t k = 0; k < st.nscored; k++) {
+    double v = rt->val[k];
     sum += v;
     if (v > 0) pos += v + 1;
     else if (v < 0) neg += v - 1;
     nonzero += v != 0;
-    if (tr) tr->tokens[i].valence = v;
+    if (tr) tr->tokens[rt->scored[k]].valence = v;
   }
   double neu = (double)(nt - nonzero);
   /* '!' adds 0.292 each (at most 4); '?' adds 0.18 each from the second on,
