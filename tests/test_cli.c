@@ -217,12 +217,12 @@ Test(cli, config_check_validates_without_starting_issue17) {
  * it, counted unscored; a given language is kept; detection can be off. */
 Test(cli, mentions_without_a_language_are_identified_issue21) {
   char out[16384];
-  sh(NULL, 0, "printf 'queries:\n  - id: fees\n    query: \"fee OR frais OR comisión\"\n' > %s/q.yaml", dir);
+  sh(NULL, 0, "printf 'queries:\n  - id: fees\n    query: \"fee OR frais OR commissione\"\n' > %s/q.yaml", dir);
   FILE *f = fopen(strcat(strcpy(out, dir), "/m.jsonl"), "w");
   cr_assert(f);
   fputs("{\"id\":\"en\",\"ts\":\"2026-01-05T00:00:01Z\",\"text\":\"the card fee is awful and I want my money back\",\"author\":\"a\"}\n"
         "{\"id\":\"fr\",\"ts\":\"2026-01-05T00:00:02Z\",\"text\":\"les frais de carte sont scandaleux, je veux être remboursé\",\"author\":\"b\",\"lang\":\"und\"}\n"
-        "{\"id\":\"es\",\"ts\":\"2026-01-05T00:00:03Z\",\"text\":\"la comisión de la tarjeta es un robo, quiero mi dinero\",\"author\":\"c\"}\n"
+        "{\"id\":\"it\",\"ts\":\"2026-01-05T00:00:03Z\",\"text\":\"la commissione della carta è un furto, rivoglio i miei soldi subito\",\"author\":\"c\"}\n"
         "{\"id\":\"short\",\"ts\":\"2026-01-05T00:00:04Z\",\"text\":\"fee lol\",\"author\":\"d\"}\n"
         "{\"id\":\"given\",\"ts\":\"2026-01-05T00:00:05Z\",\"text\":\"les frais de carte sont scandaleux\",\"author\":\"e\",\"lang\":\"en\"}\n", f);
   fclose(f);
@@ -230,32 +230,36 @@ Test(cli, mentions_without_a_language_are_identified_issue21) {
                   "--dlq-output %s/d.jsonl --no-progress 2>/dev/null", ES_BIN, dir, dir, dir, dir), 0);
   cr_expect(strstr(out, "\"id\":\"en\"") && strstr(out, "\"lang\":\"und\",\"lang_detected\":\"en\""), "%s", out);
   cr_expect(strstr(out, "\"lang_detected\":\"fr\",\"lang_confidence\":0.98,\"lang_reliable\":true"), "%s", out);
-  cr_expect(strstr(out, "\"lang_detected\":\"es\""), "%s", out);
-  /* English is scored; French and Spanish have no lexicon: unscored. */
-  char *en = strstr(out, "\"id\":\"en\""), *fr = strstr(out, "\"id\":\"fr\""), *sh_ = strstr(out, "\"id\":\"short\"");
-  cr_assert(en && fr && sh_);
+  cr_expect(strstr(out, "\"lang_detected\":\"it\""), "%s", out);
+  /* English and French are scored (each in its language); Italian has no
+   * lexicon: unscored. */
+  char *en = strstr(out, "\"id\":\"en\""), *fr = strstr(out, "\"id\":\"fr\""), *it = strstr(out, "\"id\":\"it\""),
+       *sh_ = strstr(out, "\"id\":\"short\"");
+  cr_assert(en && fr && it && sh_);
   cr_expect(strstr(en, "\"label\":\"negative\"") < fr, "%s", en);
-  cr_expect(strstr(fr, "\"label\":\"unscored\"") && strstr(fr, "\"label\":\"unscored\"") < sh_, "%s", fr);
+  cr_expect(strstr(fr, "\"label\":\"negative\"") && strstr(fr, "\"label\":\"negative\"") < it, "%s", fr);
+  cr_expect(strstr(it, "\"label\":\"unscored\"") && strstr(it, "\"label\":\"unscored\"") < sh_, "%s", it);
   /* Too short to tell: no detected language, the default (English). */
   cr_expect(!strstr(sh_, "lang_detected") || strstr(sh_, "lang_detected") > strstr(sh_, "\n"), "%s", sh_);
+  /* A given language is kept, even against the text: English has no word of
+   * "les frais de carte sont scandaleux". */
   char *given = strstr(out, "\"id\":\"given\"");
   cr_expect(given && !strstr(given, "lang_detected") && strstr(given, "\"label\":\"neutral\""), "%s", given);
   cr_expect_eq(sh(out, sizeof out, "cat %s/w.jsonl", dir), 0);
-  cr_expect(strstr(out, "\"unscored\":2"), "the window counts two unscored mentions: %s", out);
+  cr_expect(strstr(out, "\"unscored\":1"), "the window counts one unscored mention: %s", out);
   /* Off: every mention without a language is the default language again. */
   sh(NULL, 0, "printf 'sentiment:\n  detect_lang: false\n' > %s/c.yaml", dir);
   cr_assert_eq(sh(out, sizeof out, "%s replay -c %s/c.yaml --queries %s/q.yaml --input %s/m.jsonl --output - "
                   "--dlq-output %s/d.jsonl --no-progress 2>/dev/null", ES_BIN, dir, dir, dir, dir), 0);
   cr_expect(strstr(out, "\"unscored\":0"), "%s", out);
-  /* earshot score --lang auto says what it identified. */
-  cr_expect_eq(sh(out, sizeof out, "%s score --lang auto 'die Kartengebühr ist eine Frechheit, ich will mein Geld zurück'",
+  /* earshot score --lang auto says what it identified, and scores in it. */
+  cr_expect_eq(sh(out, sizeof out, "%s score --lang auto 'die Kartengebühr ist eine Frechheit, ich bin sehr enttäuscht'",
                   ES_BIN), 0);
-  cr_expect(strstr(out, "language de (confidence") && strstr(out, "unscored"), "%s", out);
+  cr_expect(strstr(out, "language de (confidence") && strstr(out, "label negative"), "%s", out);
+  cr_expect_eq(sh(out, sizeof out, "%s score --lang it 'il servizio è stato terribile'", ES_BIN), 0);
+  cr_expect(strstr(out, "unscored"), "%s", out);
 }
 
-/* The subject is not the sentiment: a brand named like a positive word
- * ("United") is not praise in the mentions its query matched, through
- * earshot score --queries and through the engine's enriched output. */
 Test(cli, query_terms_are_the_subject_not_the_sentiment_issue21) {
   char out[8192];
   sh(NULL, 0, "printf 'queries:\n  - id: united\n    query: \"united OR @united\"\n  - id: delays\n"
@@ -300,17 +304,17 @@ Test(cli, sentiment_languages_and_layers) {
   char p[160];
   snprintf(p, sizeof p, "%s/q.yaml", dir);
   cr_assert((f = fopen(p, "w")));
-  fputs("queries:\n  - id: service\n    query: servicio OR service\n", f);
+  fputs("queries:\n  - id: service\n    query: servizio OR service\n", f);
   fclose(f);
   snprintf(p, sizeof p, "%s/m.jsonl", dir);
   cr_assert((f = fopen(p, "w")));
-  fputs("{\"id\":\"1\",\"ts\":\"2026-01-05T00:00:01Z\",\"text\":\"el servicio es malo\",\"lang\":\"es\"}\n"
+  fputs("{\"id\":\"1\",\"ts\":\"2026-01-05T00:00:01Z\",\"text\":\"il servizio è cattivo\",\"lang\":\"it\"}\n"
         "{\"id\":\"2\",\"ts\":\"2026-01-05T00:00:02Z\",\"text\":\"the service is bad\",\"lang\":\"en\"}\n",
         f);
   fclose(f);
-  snprintf(p, sizeof p, "%s/es.tsv", dir);
+  snprintf(p, sizeof p, "%s/it.tsv", dir);
   cr_assert((f = fopen(p, "w")));
-  fputs("#! kind lexicon\n#! lang es\n#! layer es-base\nmalo\t-2.0\nbueno\t1.9\n", f);
+  fputs("#! kind lexicon\n#! lang it\n#! layer it-base\ncattivo\t-2.0\nbuono\t1.9\n", f);
   fclose(f);
   char out[4096];
   cr_assert_eq(sh(out, sizeof out, "%s replay --queries %s/q.yaml --input %s/m.jsonl --no-progress 2>/dev/null", ES_BIN,
@@ -318,17 +322,19 @@ Test(cli, sentiment_languages_and_layers) {
   cr_expect(strstr(out, "\"count\":2,\"positive\":0,\"negative\":1,\"neutral\":0,\"unscored\":1"), "%s", out);
   snprintf(p, sizeof p, "%s/c.yaml", dir);
   cr_assert((f = fopen(p, "w")));
-  fprintf(f, "sentiment:\n  files: [%s/es.tsv]\n", dir);
+  fprintf(f, "sentiment:\n  files: [%s/it.tsv]\n", dir);
   fclose(f);
   cr_assert_eq(sh(out, sizeof out, "%s replay -c %s/c.yaml --queries %s/q.yaml --input %s/m.jsonl --no-progress 2>&1",
                   ES_BIN, dir, dir, dir), 0);
   cr_expect(strstr(out, "\"negative\":2,\"neutral\":0,\"unscored\":0"), "%s", out);
-  cr_expect(strstr(out, "es (emoji, es-base"), "the startup log names the languages: %s", out);
+  cr_expect(strstr(out, "it (emoji, it-base"), "the startup log names the languages: %s", out);
   cr_expect_eq(sh(out, sizeof out, "%s replay --layers vader,emoij --queries %s/q.yaml --input %s/m.jsonl 2>&1", ES_BIN,
                   dir, dir), 2);
-  cr_expect(strstr(out, "unknown sentiment layer 'emoij' (built in: vader, emoji, care)"), "%s", out);
-  cr_expect_eq(sh(out, sizeof out, "%s score --lang es 'muy malo'", ES_BIN), 0);
+  cr_expect(strstr(out, "unknown sentiment layer 'emoij' (built in: vader, emoji, afinn, care)"), "%s", out);
+  cr_expect_eq(sh(out, sizeof out, "%s score --lang it 'molto cattivo'", ES_BIN), 0);
   cr_expect(strstr(out, "label unscored"), "%s", out);
+  cr_expect_eq(sh(out, sizeof out, "%s score --lang es 'muy malo'", ES_BIN), 0);
+  cr_expect(strstr(out, "label negative"), "Spanish ships: %s", out);
 }
 
 /* A flood: 400 copies of one fee complaint from 400 accounts in one minute,

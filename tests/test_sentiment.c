@@ -108,12 +108,18 @@ Test(sentiment, languages) {
   cr_expect(es_lexicon_has_lang(lex, "EN_us", 5));
   cr_expect(es_lexicon_has_lang(lex, "und", 3), "undetermined: the default language");
   cr_expect(es_lexicon_has_lang(lex, "", 0), "no lang: the default language");
-  cr_expect(!es_lexicon_has_lang(lex, "es", 2));
+  for (const char *const *l = (const char *const[]){"es", "fr", "de", "pt", NULL}; *l; l++)
+    cr_expect(es_lexicon_has_lang(lex, *l, 2), "%s ships", *l);
+  cr_expect(!es_lexicon_has_lang(lex, "it", 2));
   cr_expect(!es_lexicon_has_lang(lex, "eng", 3));
   es_sentiment s;
-  es_sentiment_score_lang(lex, "es", 2, rt, "muy bueno :)", 12, &s, NULL);
-  cr_expect_eq(s.label, ES_LABEL_UNSCORED, "no Spanish lexicon: unscored, not neutral");
+  es_sentiment_score_lang(lex, "it", 2, rt, "molto buono :)", 14, &s, NULL);
+  cr_expect_eq(s.label, ES_LABEL_UNSCORED, "no Italian lexicon: unscored, not neutral");
   cr_expect_eq(s.compound, 0);
+  es_sentiment_score_lang(lex, "es", 2, rt, "muy bueno :)", 12, &s, NULL);
+  cr_expect_eq(s.label, ES_LABEL_POSITIVE);
+  es_sentiment_score_lang(lex, "es", 2, rt, "no es bueno", 11, &s, NULL);
+  cr_expect_eq(s.label, ES_LABEL_NEGATIVE, "Spanish negation");
   es_sentiment_score_lang(lex, "en-US", 5, rt, "very good :)", 12, &s, NULL);
   cr_expect_eq(s.label, ES_LABEL_POSITIVE);
 }
@@ -193,7 +199,7 @@ Test(sentiment, layers_are_selectable) {
   es_lexicon_destroy(v);
   es_sentiment_opts bad = {.layers = {"vadr"}, .nlayers = 1};
   cr_expect_null(es_lexicon_create(&bad, &d));
-  cr_expect(strstr(d.msg, "unknown sentiment layer 'vadr'") && strstr(d.msg, "vader, emoji, care"), "%s", d.msg);
+  cr_expect(strstr(d.msg, "unknown sentiment layer 'vadr'") && strstr(d.msg, "vader, emoji, afinn, care"), "%s", d.msg);
 }
 
 static const char *write_tmp(const char *text) {
@@ -208,20 +214,20 @@ static const char *write_tmp(const char *text) {
 
 Test(sentiment, a_language_is_a_data_file) {
   es_diag d = {{0}};
-  const char *p = write_tmp("#! kind lexicon\n#! lang es\n#! layer es-base\nbueno\t1.9\nmalo\t-2.0\nno\t-1.0\n"
-                            "muy\t0\n");
+  const char *p = write_tmp("#! kind lexicon\n#! lang it\n#! layer it-base\nbuono\t1.9\ncattivo\t-2.0\nnon\t-1.0\n"
+                            "molto\t0\n");
   es_sentiment_opts o = {.files = {p}, .nfiles = 1};
   es_lexicon *l = es_lexicon_create(&o, &d);
   cr_assert(l, "%s", d.msg);
-  cr_expect(es_lexicon_has_lang(l, "es-MX", 5));
+  cr_expect(es_lexicon_has_lang(l, "it-CH", 5));
   es_sentiment s;
-  es_sentiment_score_lang(l, "es", 2, rt, "muy bueno", 9, &s, NULL);
+  es_sentiment_score_lang(l, "it", 2, rt, "molto buono", 11, &s, NULL);
   cr_expect_eq(s.label, ES_LABEL_POSITIVE);
-  es_sentiment_score_lang(l, "es", 2, rt, "muy malo", 8, &s, NULL);
+  es_sentiment_score_lang(l, "it", 2, rt, "molto cattivo", 13, &s, NULL);
   cr_expect_eq(s.label, ES_LABEL_NEGATIVE);
   char desc[256];
   es_lexicon_describe(l, desc, sizeof desc);
-  cr_expect(strstr(desc, "es (emoji, es-base"), "%s", desc);
+  cr_expect(strstr(desc, "it (emoji, it-base"), "%s", desc);
   es_lexicon_destroy(l);
   unlink(p);
 }
@@ -365,10 +371,16 @@ Test(langid, pick_keeps_a_given_language_and_falls_back_to_the_default) {
   cr_expect(n == 0 && id.code[0] == 0);
   l = es_langid_pick(NULL, 0, "fee lol", 7, true, &id, &n);
   cr_expect(n == 0);
-  /* And the scorer: French has no lexicon, so unscored, never neutral. */
+  /* And the scorer: French is scored in French; Italian has no lexicon, so
+   * it is unscored, never neutral. */
   es_sentiment s;
   l = es_langid_pick(NULL, 0, fr, strlen(fr), true, &id, &n);
   es_sentiment_score_lang(lex, l, n, rt, fr, strlen(fr), &s, NULL);
+  cr_expect_eq(s.label, ES_LABEL_NEGATIVE);
+  const char *it = "la commissione della carta è un furto, rivoglio i miei soldi subito";
+  l = es_langid_pick(NULL, 0, it, strlen(it), true, &id, &n);
+  cr_expect(n == 2 && !strncmp(l, "it", 2), "%.*s", (int)n, l);
+  es_sentiment_score_lang(lex, l, n, rt, it, strlen(it), &s, NULL);
   cr_expect_eq(s.label, ES_LABEL_UNSCORED);
 }
 

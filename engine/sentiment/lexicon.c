@@ -483,6 +483,14 @@ void es_lexicon_layer_names(char *buf, size_t n) {
                .nlines = es__lexicon_files[i].nlines};
     es_diag d = {0};
     if (directives(&f, &d) || strcmp(f.kind, "lexicon")) continue;
+    /* A layer written for several languages (afinn) is named once. */
+    bool seen = false;
+    for (unsigned j = 0; j < i && !seen; j++) {
+      dfile g = {.name = es__lexicon_files[j].name, .lines = es__lexicon_files[j].lines,
+                 .nlines = es__lexicon_files[j].nlines};
+      seen = !directives(&g, &d) && !strcmp(g.kind, "lexicon") && !strcmp(g.layer, f.layer);
+    }
+    if (seen) continue;
     used += (size_t)snprintf(buf + used, used < n ? n - used : 0, "%s%s", used ? ", " : "", f.layer);
     if (used >= n) break;
   }
