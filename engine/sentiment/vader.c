@@ -838,8 +838,11 @@ static double care_rules(const es_lang *L, es_sentiment_rt *rt, const tok *w, si
       }
     }
   }
-  /* ("what a disaster" exclaims: no request.) */
+  /* A request is addressed to someone (the text opens with a handle) or
+   * asks (has a '?'): "How wonderful this is" exclaims, and so does "what
+   * a disaster". */
   bool request = opened == 0 && first < nt && w[first].kind == TK_WORD && es__lang_question(L, w[first].lo, w[first].ln) &&
+                 (first > 0 || memchr(text, '?', n)) &&
                  !(first + 1 < nt && w[first + 1].ln <= 2 && w[first + 1].lo[0] == 'a' &&
                    (w[first + 1].ln == 1 || w[first + 1].lo[1] == 'n'));
   double waited = 0;
@@ -852,6 +855,10 @@ static double care_rules(const es_lang *L, es_sentiment_rt *rt, const tok *w, si
     }
   }
   if (waited != 0) note(tr, waited_at, "waiting");
+  /* A strong word ("Is this the best movie ever?!") makes it no mere
+   * request. */
+  for (size_t k = 0; k < nscored && request; k++)
+    if (fabs(rt->val[k]) >= 3.0) request = false;
   if (request) {
     /* A request ("how do I report a lost card", "is the free upgrade still
      * on?") names problems and offers without feeling about them: its words
