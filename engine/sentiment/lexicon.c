@@ -49,10 +49,14 @@ struct es_lang {
    * such common words ("is", "can", "more") cost the tokenizer nothing. */
   char question[32][16];
   uint8_t question_len[32];
+  uint64_t question_first[4]; /* bit per first byte of those words: most texts are ruled out by one test */
   int nquestion;
   char cue[16][16];
   uint8_t cue_len[16];
   int ncue;
+  char numword[32][16];
+  uint8_t numword_len[32];
+  int nnumword;
   size_t nvalence, nphrases;
   char layers[96]; /* names of the layers loaded, comma separated */
 };
@@ -334,7 +338,7 @@ static const struct {
   {"negation", ES_R_NEGATION}, {"contrast", ES_R_CONTRAST}, {"no", ES_R_NO},          {"no_link", ES_R_NO_LINK},
   {"never", ES_R_NEVER},       {"so_this", ES_R_SO_THIS},   {"without", ES_R_WITHOUT}, {"doubt", ES_R_DOUBT},
   {"least", ES_R_LEAST},       {"least_guard", ES_R_LEAST_GUARD}, {"kind_of", ES_R_KIND_OF},
-  {"irony", ES_R_IRONY},       {"number", ES_R_NUMBER},
+  {"irony", ES_R_IRONY},
 };
 
 static int number(const char *s, double lo, double hi, double *out) {
@@ -421,6 +425,15 @@ static int apply(es_lang *L, const dfile *f, es_diag *d) {
       L->care_rules = true;
       continue;
     }
+    if (!strcmp(role, "number")) {
+      size_t wl = strlen(fl[0]);
+      if (multi || wl >= 16 || L->nnumword == 32)
+        return es_diag_set(d, ES_ECONFIG, "%s:%u: role number takes one word of at most 15 bytes, 32 words at most",
+                           f->name, i + 1);
+      memcpy(L->numword[L->nnumword], fl[0], wl + 1);
+      L->numword_len[L->nnumword++] = (uint8_t)wl;
+      continue;
+    }
     if (!strcmp(role, "question") || !strcmp(role, "irony_cue")) {
       bool q = role[0] == 'q';
       int *cnt = q ? &L->nquestion : &L->ncue, cap = q ? 32 : 16;
@@ -430,6 +443,7 @@ static int apply(es_lang *L, const dfile *f, es_diag *d) {
       size_t wl = strlen(fl[0]);
       memcpy(q ? L->question[*cnt] : L->cue[*cnt], fl[0], wl + 1);
       (q ? L->question_len : L->cue_len)[(*cnt)++] = (uint8_t)wl;
+      if (q) L->question_first[(unsigned char)fl[0][0] >> 6] |= 1ull << ((unsigned char)fl[0][0] & 63);
       L->care_rules = true;
       continue;
     }
@@ -639,9 +653,14 @@ static bool in_list(const char (*list)[16], const uint8_t *len, int n, const cha
   return false;
 }
 bool es__lang_question(const es_lang *L, const char *w, size_t n) {
+  unsigned char c = (unsigned char)w[0];
+  if (!n || !(L->question_first[c >> 6] >> (c & 63) & 1)) return false;
   return in_list(L->question, L->question_len, L->nquestion, w, n);
 }
 bool es__lang_irony_cue(const es_lang *L, const char *w, size_t n) { return in_list(L->cue, L->cue_len, L->ncue, w, n); }
+bool es__lang_number_word(const es_lang *L, const char *w, size_t n) {
+  return in_list(L->numword, L->numword_len, L->nnumword, w, n);
+}
 
 bool es__lang_infix_negation(const es_lang *L, const char *tok, size_t n) {
   for (int k = 0; k < L->ninfix; k++) {

@@ -34,7 +34,6 @@ enum {
   /* Customer-care rules (a rules file of the care layer): */
   ES_R_IRONY = 1 << 13,    /* praise that frames a complaint ("thanks for losing my bag") */
   ES_R_DURATION = 1 << 14, /* a unit of waiting after a number ("3 hours"): its valence in `duration` */
-  ES_R_NUMBER = 1 << 15,   /* a number word ("three") */
   ES_R_STARTS_OPENER = 1 << 16, /* first word of an opener (care rules); not a sequence start for idioms */
 };
 
@@ -213,6 +212,8 @@ bool es__lang_care_rules(const es_lang *L);
  * right after an exclaimed praise word, makes it sarcasm ("another"). */
 bool es__lang_question(const es_lang *L, const char *w, size_t n);
 bool es__lang_irony_cue(const es_lang *L, const char *w, size_t n);
+/* Care rules: a number word ("three"; digits are numbers anyway). */
+bool es__lang_number_word(const es_lang *L, const char *w, size_t n);
 /* The opener (care rules) of these 2-4 word ids, or NULL. */
 const es_seq_info *es__lang_opener(const es_lang *L, const uint32_t *ids, int n);
 const es_lang *es__lexicon_default_lang(const es_lexicon *lex);

@@ -779,12 +779,11 @@ static double token_valence(const es_lang *L, const tok *w, size_t nt, size_t i,
 }
 
 /* A number: digits ("3", "45", "2nd" is not), or a number word of the rules. */
-static bool is_number(const tok *t) {
-  if (t->kind != TK_WORD) return false;
-  if (has(t, ES_R_NUMBER)) return true;
-  for (size_t k = 0; k < t->ln; k++)
-    if (t->lo[k] < '0' || t->lo[k] > '9') return false;
-  return t->ln > 0;
+static bool is_number(const es_lang *L, const tok *t) {
+  if (t->kind != TK_WORD || !t->ln) return false;
+  size_t k = 0;
+  while (k < t->ln && t->lo[k] >= '0' && t->lo[k] <= '9') k++;
+  return k == t->ln || es__lang_number_word(L, t->lo, t->ln);
 }
 
 /* The byte right after token t in the text, or 0 at its end. */
@@ -849,7 +848,7 @@ static double care_rules(const es_lang *L, es_sentiment_rt *rt, const tok *w, si
   size_t waited_at = SIZE_MAX;
   for (size_t d = 0; d < ndur && !request; d++) {
     size_t i = rt->dur[d];
-    if (i > first && is_number(&w[i - 1]) && w[i].wi->duration < waited) {
+    if (i > first && is_number(L, &w[i - 1]) && w[i].wi->duration < waited) {
       waited = w[i].wi->duration;
       waited_at = i;
     }
