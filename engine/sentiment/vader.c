@@ -24,47 +24,9 @@
 
 #include "earshot/mem.h"
 #include "lexicon_internal.h"
-
-enum { TK_WORD, TK_EMOJI, TK_HANDLE, TK_PHRASE };
-
-#define ES_CARE_DUR_MAX 16 /* units of time a text's waiting is looked for after */
-
-typedef struct tok {
-  const char *p;  /* original text */
-  const char *lo; /* case-folded key */
-  uint16_t n, ln;
-  uint8_t kind;   /* TK_* */
-  bool upper;     /* Python's str.isupper(): has cased letters, none lower */
-  bool negation;  /* a negation word, or contains a negation infix ("n't") */
-  bool elongated; /* found after shortening letter runs */
-  bool punct;     /* may have ASCII punctuation (a negation infix needs one) */
-  /* The word's facts (valence, booster, roles, id): never NULL; an
-   * all-zero entry for words the tables do not have. */
-  const es_word_info *wi;
-} tok;
+#include "vader_internal.h"
 
 static const es_word_info no_info;
-
-/* Texts up to this many bytes are tokenized from bitmaps (tokenize). */
-#define FAST_MAX 32768
-#define MASK_WORDS (FAST_MAX / 64 + 1)
-
-struct es_sentiment_rt {
-  tok toks[ES_SENTIMENT_MAX_TOKENS];
-  /* One bit per text byte: ASCII space, non-ASCII, upper-case letter,
-   * lower-case letter, ASCII punctuation. */
-  uint64_t ws[MASK_WORDS], hi[MASK_WORDS], up[MASK_WORDS], lc[MASK_WORDS], pu[MASK_WORDS];
-  uint64_t hash[ES_SENTIMENT_MAX_TOKENS];       /* the tokens' key hashes */
-  uint32_t scored[ES_SENTIMENT_MAX_TOKENS];     /* the sentiment words' indices */
-  uint32_t starts[ES_SENTIMENT_MAX_TOKENS];     /* the indices of tokens that may start a phrase */
-  es_word_info phrase[ES_SENTIMENT_MAX_TOKENS]; /* the facts of merged phrases */
-  char lower[65536 + 8]; /* + 8: every key has 8 readable bytes (es__key_hash_padded) */
-  double val[ES_SENTIMENT_MAX_TOKENS];     /* each sentiment word's valence under the rules */
-  uint32_t dur[ES_CARE_DUR_MAX];           /* tokens with the duration role */
-  const char *const *subj; /* words not scored: the subject (es_sentiment_rt_set_subject) */
-  const uint16_t *subj_len;
-  size_t nsubj;
-};
 
 void es_sentiment_rt_set_subject(es_sentiment_rt *rt, const char *const *words, const uint16_t *lens, size_t n) {
   rt->subj = words;
@@ -417,7 +379,7 @@ static __attribute__((noinline)) const es_word_info *lookup_elongated(const es_w
   return wi;
 }
 
-static bool has(const tok *t, uint32_t role) { return (t->wi->roles & role) != 0; }
+static bool has(const tok *t, uint32_t role) { return es__tok_has(t, role); }
 
 /* What the rules need to know about the token sequence as a whole. */
 typedef struct tstats {
@@ -581,7 +543,7 @@ static size_t tokenize(es_sentiment_rt *rt, const char *s, size_t n, tstats *st)
   return nt;
 }
 
-static void note(es_sentiment_trace *tr, size_t i, const char *rule) {
+void es__sent_note(es_sentiment_trace *tr, size_t i, const char *rule) {
   if (!tr) return;
   char *r = tr->tokens[i].rules;
   size_t len = strlen(r);
@@ -669,28 +631,28 @@ static double scalar_inc_dec(const tok *w, double valence, bool cap_diff) {
 static double negation_check(const tok *w, size_t i, int start_i, double v, es_sentiment_trace *tr) {
   if (start_i == 0) {
     if (w[i - 1].negation) {
-      note(tr, i, "negation");
+      es__sent_note(tr, i, "negation");
       v *= ES_N_SCALAR;
     }
   } else if (start_i == 1) {
     if (has(&w[i - 2], ES_R_NEVER) && has(&w[i - 1], ES_R_SO_THIS)) {
-      note(tr, i, "never-so");
+      es__sent_note(tr, i, "never-so");
       v *= 1.25;
     } else if (has(&w[i - 2], ES_R_WITHOUT) && has(&w[i - 1], ES_R_DOUBT)) {
-      note(tr, i, "without-doubt");
+      es__sent_note(tr, i, "without-doubt");
     } else if (w[i - 2].negation) {
-      note(tr, i, "negation");
+      es__sent_note(tr, i, "negation");
       v *= ES_N_SCALAR;
     }
   } else {
     if ((has(&w[i - 3], ES_R_NEVER) && has(&w[i - 2], ES_R_SO_THIS)) || has(&w[i - 1], ES_R_SO_THIS)) {
       /* As published: "so/this" right before the word also counts here. */
-      note(tr, i, "never-so");
+      es__sent_note(tr, i, "never-so");
       v *= 1.25;
     } else if (has(&w[i - 3], ES_R_WITHOUT) && (has(&w[i - 2], ES_R_DOUBT) || has(&w[i - 1], ES_R_DOUBT))) {
-      note(tr, i, "without-doubt");
+      es__sent_note(tr, i, "without-doubt");
     } else if (w[i - 3].negation) {
-      note(tr, i, "negation");
+      es__sent_note(tr, i, "negation");
       v *= ES_N_SCALAR;
     }
   }
@@ -706,19 +668,19 @@ static double idioms_check(const es_lang *L, const tok *w, size_t nt, size_t i, 
   for (size_t k = 0; k < sizeof before / sizeof *before; k++) {
     const es_seq_info *s = seq_at(L, w, nt, li + before[k].from, before[k].n, ES_SEQ_IDIOM);
     if (s) {
-      note(tr, i, "idiom");
+      es__sent_note(tr, i, "idiom");
       v = s->idiom;
       break;
     }
   }
   const es_seq_info *s = seq_at(L, w, nt, li, 2, ES_SEQ_IDIOM);
   if (s && i + 1 < nt) {
-    note(tr, i, "idiom");
+    es__sent_note(tr, i, "idiom");
     v = s->idiom;
   }
   s = seq_at(L, w, nt, li, 3, ES_SEQ_IDIOM);
   if (s && i + 2 < nt) {
-    note(tr, i, "idiom");
+    es__sent_note(tr, i, "idiom");
     v = s->idiom;
   }
   static const struct {
@@ -727,7 +689,7 @@ static double idioms_check(const es_lang *L, const tok *w, size_t nt, size_t i, 
   for (size_t k = 0; k < sizeof damp / sizeof *damp; k++) {
     s = seq_at(L, w, nt, li + damp[k].from, damp[k].n, ES_SEQ_DAMP);
     if (s) {
-      note(tr, i, "dampener");
+      es__sent_note(tr, i, "dampener");
       v += s->damp;
     }
   }
@@ -739,16 +701,16 @@ static double token_valence(const es_lang *L, const tok *w, size_t nt, size_t i,
   const tok *t = &w[i];
   double v = t->wi->valence;
   if (has(t, ES_R_NO) && i + 1 < nt && w[i + 1].wi->in_lex) {
-    note(tr, i, "no-as-modifier");
+    es__sent_note(tr, i, "no-as-modifier");
     v = 0;
   }
   if ((i > 0 && has(&w[i - 1], ES_R_NO)) || (i > 1 && has(&w[i - 2], ES_R_NO)) ||
       (i > 2 && has(&w[i - 3], ES_R_NO) && has(&w[i - 1], ES_R_NO_LINK))) {
-    note(tr, i, "no-negation");
+    es__sent_note(tr, i, "no-negation");
     v = t->wi->valence * ES_N_SCALAR;
   }
   if (t->upper && cap_diff) {
-    note(tr, i, "caps");
+    es__sent_note(tr, i, "caps");
     v += v > 0 ? ES_C_INCR : -ES_C_INCR;
   }
   for (int start_i = 0; start_i < 3; start_i++) {
@@ -757,7 +719,7 @@ static double token_valence(const es_lang *L, const tok *w, size_t nt, size_t i,
     if (prev->wi->in_lex) continue;
     double s = scalar_inc_dec(prev, v, cap_diff);
     if (s != 0) {
-      note(tr, i, s * (v < 0 ? -1 : 1) > 0 ? "booster" : "dampener");
+      es__sent_note(tr, i, s * (v < 0 ? -1 : 1) > 0 ? "booster" : "dampener");
       if (start_i == 1) s *= 0.95;
       if (start_i == 2) s *= 0.9;
     }
@@ -768,151 +730,14 @@ static double token_valence(const es_lang *L, const tok *w, size_t nt, size_t i,
   /* "least": negates unless in "at least" / "very least". */
   if (i > 1 && !w[i - 1].wi->in_lex && has(&w[i - 1], ES_R_LEAST)) {
     if (!has(&w[i - 2], ES_R_LEAST_GUARD)) {
-      note(tr, i, "least");
+      es__sent_note(tr, i, "least");
       v *= ES_N_SCALAR;
     }
   } else if (i > 0 && !w[i - 1].wi->in_lex && has(&w[i - 1], ES_R_LEAST)) {
-    note(tr, i, "least");
+    es__sent_note(tr, i, "least");
     v *= ES_N_SCALAR;
   }
   return v;
-}
-
-/* A number: digits ("3", "45", "2nd" is not), or a number word of the rules. */
-static bool is_number(const es_lang *L, const tok *t) {
-  if (t->kind != TK_WORD || !t->ln) return false;
-  size_t k = 0;
-  while (k < t->ln && t->lo[k] >= '0' && t->lo[k] <= '9') k++;
-  return k == t->ln || es__lang_number_word(L, t->lo, t->ln);
-}
-
-/* The byte right after token t in the text, or 0 at its end. */
-static char after(const tok *t, const char *text, size_t n) {
-  const char *e = t->p + t->n;
-  return e < text + n ? *e : 0;
-}
-
-/* The last non-space byte before token t, or 0 at the text's start (or
- * after a handle that opens it). */
-static char before(const tok *t, const char *text) {
-  for (const char *b = t->p; b > text; b--)
-    if (b[-1] != ' ') return b[-1];
-  return 0;
-}
-
-/* The customer-care rules, with the care layer (its rules file gives the
- * words their roles; see models/sentiment/en/care_rules.tsv):
- *   - waiting: a number followed by a unit of time ("3 hours", "two weeks")
- *     complains of waiting, unless the text opens as a request ("can I
- *     freeze my plan for two months"); its valence is the unit's;
- *   - irony: praise that frames a complaint. A word of the role `irony`
- *     ("thanks", "love", "glad", "appreciate") or a praise word said as an
- *     exclamation ("great, another delay", "... got bumped. fantastic")
- *     reads as the complaint it frames when what it frames is negative:
- *     the rest of its sentence for a frame word, the rest of the text for an
- *     opening exclamation, what came before for a closing one. Its valence
- *     turns negative (half its size).
- *   - a complaint that opens the text (role `opener`: "how hard", "is
- *     anyone", "where is my") counts like a sentiment word;
- *   - a request (a text opening with a word of the role `question`: "how
- *     do I ...", "can I ...") names problems without feeling: not scored.
- * Returns the valence the waiting and the opener add (0 when none); sets
- * rt->val in place. */
-static double care_rules(const es_lang *L, es_sentiment_rt *rt, const tok *w, size_t nt, size_t nscored, size_t ndur,
-                         const char *text, size_t n, es_sentiment_trace *tr) {
-  size_t first = 0;
-  while (first < nt && w[first].kind == TK_HANDLE) first++;
-  /* A complaint that opens the text ("how hard is it", "is anyone"): no
-   * request, and it counts like a sentiment word. */
-  double opened = 0;
-  if (first + 1 < nt && (w[first].wi->roles & ES_R_STARTS_OPENER)) {
-    uint32_t ids[ES_SEQ_MAX];
-    int m = 0;
-    while (m < ES_SEQ_MAX && first + (size_t)m < nt && (ids[m] = info_of(L, &w[first + (size_t)m])->id)) m++;
-    for (int k = m; k >= 2 && opened == 0; k--) {
-      const es_seq_info *o = es__lang_seq(L, ids, k);
-      if (o && (o->kinds & ES_SEQ_OPENER)) {
-        opened = o->opener;
-        note(tr, first, "complaint-opener");
-      }
-    }
-  }
-  /* A request is addressed to someone (the text opens with a handle) or
-   * asks (has a '?'): "How wonderful this is" exclaims, and so does "what
-   * a disaster". */
-  bool request = opened == 0 && first < nt && w[first].kind == TK_WORD && es__lang_question(L, w[first].lo, w[first].ln) &&
-                 (first > 0 || memchr(text, '?', n)) &&
-                 !(first + 1 < nt && w[first + 1].ln <= 2 && w[first + 1].lo[0] == 'a' &&
-                   (w[first + 1].ln == 1 || w[first + 1].lo[1] == 'n'));
-  double waited = 0;
-  size_t waited_at = SIZE_MAX;
-  for (size_t d = 0; d < ndur && !request; d++) {
-    size_t i = rt->dur[d];
-    if (i > first && is_number(L, &w[i - 1]) && w[i].wi->duration < waited) {
-      waited = w[i].wi->duration;
-      waited_at = i;
-    }
-  }
-  if (waited != 0) note(tr, waited_at, "waiting");
-  /* A strong word ("Is this the best movie ever?!") makes it no mere
-   * request. */
-  for (size_t k = 0; k < nscored && request; k++)
-    if (fabs(rt->val[k]) >= 3.0) request = false;
-  if (request) {
-    /* A request ("how do I report a lost card", "is the free upgrade still
-     * on?") names problems and offers without feeling about them: its words
-     * are not scored. A care phrase that opens with the same word ("how is
-     * it", "when will this") is merged into one token, so such a complaint
-     * is no request. */
-    for (size_t k = 0; k < nscored; k++)
-      if (rt->val[k] != 0) {
-        rt->val[k] = 0;
-        note(tr, rt->scored[k], "request");
-      }
-    return 0;
-  }
-  /* Per scored word: its position among the tokens. */
-  for (size_t k = 0; k < nscored; k++) {
-    double v = rt->val[k];
-    size_t i = rt->scored[k];
-    if (v <= 0) continue;
-    bool frame = has(&w[i], ES_R_IRONY);
-    if (!frame && i != first && i + 2 < nt) continue; /* neither a frame nor where an exclamation is read */
-    /* Exclaimed praise is a word ("great", "wonderful"), not an emoticon. */
-    bool word = w[i].kind == TK_WORD && ((w[i].lo[0] >= 'a' && w[i].lo[0] <= 'z') || (unsigned char)w[i].lo[0] >= 0x80);
-    for (size_t c = 1; word && c < w[i].n && !w[i].upper; c++) word = !(w[i].p[c] >= 'A' && w[i].p[c] <= 'Z'); /* "xD" */
-    char a = after(&w[i], text, n), b = before(&w[i], text);
-    bool opening = word && i == first && (a == ',' || a == '.' || a == '!');
-    /* "great, another delay": a cue right after an exclaimed praise word. */
-    bool cued = opening && i + 1 < nt && es__lang_irony_cue(L, w[i + 1].lo, w[i + 1].ln);
-    bool closing = word && i + 2 >= nt && i > first && (b == '.' || b == ',' || b == '!');
-    if (!frame && !opening && !closing) continue;
-    /* What it frames: the valence of the other words in that span. */
-    size_t lo, hi;
-    if (frame) {
-      lo = i + 1;
-      hi = i + 1;
-      while (hi < nt && after(&w[hi - 1], text, n) != '.' && after(&w[hi - 1], text, n) != '!' &&
-             after(&w[hi - 1], text, n) != '?')
-        hi++;
-    } else if (opening) {
-      lo = i + 1;
-      hi = nt;
-    } else {
-      lo = first;
-      hi = i;
-    }
-    double framed = waited_at >= lo && waited_at < hi ? waited : 0;
-    for (size_t j = 0; j < nscored; j++) {
-      size_t t = rt->scored[j];
-      if (j != k && t >= lo && t < hi) framed += rt->val[j];
-    }
-    if (framed < 0 || cued) {
-      rt->val[k] = -0.5 * v;
-      note(tr, i, "irony");
-    }
-  }
-  return waited + opened;
 }
 
 static void score(const es_lang *L, es_sentiment_rt *rt, const char *text, size_t n, es_sentiment *out,
@@ -933,10 +758,10 @@ static void score(const es_lang *L, es_sentiment_rt *rt, const char *text, size_
       tr->tokens[i].p = w[i].p;
       tr->tokens[i].n = w[i].n;
       tr->tokens[i].lexicon = w[i].wi->in_lex ? w[i].wi->valence : 0;
-      if (w[i].kind == TK_PHRASE) note(tr, i, "phrase");
-      if (w[i].kind == TK_EMOJI) note(tr, i, "emoji");
-      if (w[i].kind == TK_HANDLE) note(tr, i, "handle-not-scored");
-      if (w[i].elongated) note(tr, i, "elongated");
+      if (w[i].kind == TK_PHRASE) es__sent_note(tr, i, "phrase");
+      if (w[i].kind == TK_EMOJI) es__sent_note(tr, i, "emoji");
+      if (w[i].kind == TK_HANDLE) es__sent_note(tr, i, "handle-not-scored");
+      if (w[i].elongated) es__sent_note(tr, i, "elongated");
     }
   }
   /* Each sentiment word's valence under the rules, the contrast weight
@@ -949,17 +774,17 @@ static void score(const es_lang *L, es_sentiment_rt *rt, const char *text, size_
     rt->val[k] = 0;
     if (i + 1 < nt && has(&w[i], ES_R_KIND_OF) && seq_at(L, w, nt, (long)i, 2, ES_SEQ_DAMP)) continue;
     if (rt->nsubj && is_subject(rt, &w[i])) {
-      note(tr, i, "query-term-not-scored");
+      es__sent_note(tr, i, "query-term-not-scored");
       continue;
     }
     double v = token_valence(L, w, nt, i, cap_diff, tr);
     if (but != SIZE_MAX && v != 0 && i != but) {
       v *= i < but ? 0.5 : 1.5;
-      note(tr, i, i < but ? "before-but" : "after-but");
+      es__sent_note(tr, i, i < but ? "before-but" : "after-but");
     }
     rt->val[k] = v;
   }
-  double waited = es__lang_care_rules(L) ? care_rules(L, rt, w, nt, st.nscored, st.ndur, text, n, tr) : 0;
+  double waited = es__lang_care_rules(L) ? es__care_rules(L, rt, w, nt, st.nscored, st.ndur, text, n, tr) : 0;
   if (waited != 0) {
     sum += waited;
     neg += waited - 1;
