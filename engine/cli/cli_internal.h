@@ -21,6 +21,10 @@ int es__run_pipeline(int argc, char **argv, bool kafka, const es_config *preset,
  * for a default address that is taken, off with a warning); *failed set
  * when an explicitly configured one cannot start (message printed). */
 struct es_http *es__http_start(const es_config *cfg, bool by_default, bool *failed);
+/* The bearer token: http.token, or the first line of http.token_file ("" for
+ * none); -1 with the reason on stderr, prefixed by `who`, when the file
+ * cannot be read or is empty. */
+int es__read_token(const es_config *cfg, const char *who, char *out, size_t n);
 /* Set by SIGINT/SIGTERM during a pipeline run. */
 extern volatile int es__stop_requested;
 int es__cmd_score(int argc, char **argv);

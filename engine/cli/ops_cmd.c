@@ -89,20 +89,8 @@ static int config_check(int argc, char **argv) {
     fprintf(stderr, "%s: %s\n", path, d.msg);
     problems++;
   }
-  if (cfg.http.token_file) {
-    FILE *f = fopen(cfg.http.token_file, "r");
-    char line[512];
-    if (!f) {
-      fprintf(stderr, "%s: cannot read http.token_file '%s': %s\n", path, cfg.http.token_file, strerror(errno));
-      problems++;
-    } else {
-      if (!fgets(line, sizeof line, f) || (line[strcspn(line, "\r\n")] = 0, !line[0])) {
-        fprintf(stderr, "%s: http.token_file '%s' is empty\n", path, cfg.http.token_file);
-        problems++;
-      }
-      fclose(f);
-    }
-  }
+  char token[512];
+  if (es__read_token(&cfg, path, token, sizeof token)) problems++;
   if (cfg.kafka.exactly_once && cfg.kafka.flush_on_shutdown) {
     fprintf(stderr, "%s: kafka.exactly_once cannot be combined with kafka.flush_on_shutdown\n", path);
     problems++;

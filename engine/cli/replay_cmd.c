@@ -76,7 +76,7 @@ int es__cmd_replay(int argc, char **argv) { return es__run_pipeline(argc, argv, 
 int es__cmd_run(int argc, char **argv) { return es__run_pipeline(argc, argv, true, NULL, NULL); }
 
 /* The bearer token: http.token, or the first line of http.token_file. */
-static int read_token(const es_config *cfg, char *out, size_t n) {
+int es__read_token(const es_config *cfg, const char *who, char *out, size_t n) {
   out[0] = 0;
   if (cfg->http.token) {
     snprintf(out, n, "%s", cfg->http.token);
@@ -85,14 +85,14 @@ static int read_token(const es_config *cfg, char *out, size_t n) {
   if (!cfg->http.token_file) return 0;
   FILE *f = fopen(cfg->http.token_file, "r");
   if (!f || !fgets(out, (int)n, f)) {
-    fprintf(stderr, "earshot %s: cannot read http.token_file '%s'\n", cmd_name, cfg->http.token_file);
+    fprintf(stderr, "%s: cannot read http.token_file '%s'\n", who, cfg->http.token_file);
     if (f) fclose(f);
     return -1;
   }
   fclose(f);
   out[strcspn(out, "\r\n")] = 0;
   if (!out[0]) {
-    fprintf(stderr, "earshot %s: http.token_file '%s' is empty\n", cmd_name, cfg->http.token_file);
+    fprintf(stderr, "%s: http.token_file '%s' is empty\n", who, cfg->http.token_file);
     return -1;
   }
   return 0;
@@ -102,8 +102,9 @@ es_http *es__http_start(const es_config *cfg, bool by_default, bool *failed) {
   *failed = false;
   const char *listen = cfg->http.listen ? cfg->http.listen : by_default ? ES_HTTP_DEFAULT_LISTEN : NULL;
   if (!listen || !strcmp(listen, "off")) return NULL;
-  char token[512];
-  if (read_token(cfg, token, sizeof token)) {
+  char token[512], who[32];
+  snprintf(who, sizeof who, "earshot %s", cmd_name);
+  if (es__read_token(cfg, who, token, sizeof token)) {
     *failed = true;
     return NULL;
   }

@@ -81,14 +81,7 @@ static int subject_of(subject_ctx *c, es_sentiment_rt *srt, const char *text, si
   es_match_meta meta = {0};
   int nh = folded ? es_queryset_match_meta(c->qs, c->rt, folded, fn, &meta, c->hits) : 0;
   es_free(valid);
-  size_t ns = 0;
-  for (int k = 0; k < nh; k++) {
-    const es_query *q = es_queryset_get(c->qs, c->hits[k]);
-    for (uint32_t j = 0; j < q->nsubject && ns < 128; j++) {
-      c->w[ns] = q->subject[j];
-      c->wl[ns++] = q->subject_len[j];
-    }
-  }
+  size_t ns = es_queryset_subject(c->qs, c->hits, nh > 0 ? (size_t)nh : 0, c->w, c->wl, sizeof c->w / sizeof *c->w);
   es_sentiment_rt_set_subject(srt, c->w, c->wl, ns);
   return nh < 0 ? 0 : nh;
 }

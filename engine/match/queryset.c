@@ -368,6 +368,19 @@ static int subject_words(es_queryset *qs, es_query *q) {
   return 0;
 }
 
+size_t es_queryset_subject(const es_queryset *qs, const uint32_t *hits, size_t nh, const char **words, uint16_t *lens,
+                           size_t cap) {
+  size_t n = 0;
+  for (size_t k = 0; k < nh; k++) {
+    const es_query *q = &qs->queries[hits[k]];
+    for (uint32_t j = 0; j < q->nsubject && n < cap; j++, n++) {
+      words[n] = q->subject[j];
+      lens[n] = q->subject_len[j];
+    }
+  }
+  return n;
+}
+
 static bool any_atom(const es_qnode *nd) {
   if (nd->kind == ES_Q_ATOM) return true;
   if (nd->kind != ES_Q_OR) return false;

@@ -148,14 +148,7 @@ static void process(es_worker *w, es_batch *b) {
       const char *lang = es_langid_pick(m.lang.p, m.lang.n, m.text.p, m.text.n, p->cfg->sentiment_detect_lang, &lid, &ln);
       /* The subject is not the sentiment: the matched queries' own words
        * (a brand called "United") are not scored. */
-      size_t ns = 0;
-      for (int k = 0; k < nh; k++) {
-        const es_query *q = es_queryset_get(b->qs, w->qbuf[k]);
-        for (uint32_t j = 0; j < q->nsubject && ns < ES_SUBJECT_WORDS; j++) {
-          w->subj[ns] = q->subject[j];
-          w->subj_len[ns++] = q->subject_len[j];
-        }
-      }
+      size_t ns = es_queryset_subject(b->qs, w->qbuf, (size_t)nh, w->subj, w->subj_len, ES_SUBJECT_WORDS);
       es_sentiment_rt_set_subject(w->srt, w->subj, w->subj_len, ns);
       es_sentiment_score_lang(p->lex, lang, ln, w->srt, m.text.p, m.text.n, &s, NULL);
     }

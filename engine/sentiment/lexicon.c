@@ -29,6 +29,18 @@ typedef struct sslot {
   es_seq_info info;
 } sslot;
 
+/* A few words that matter only at one place (the first word of a text;
+ * right after an exclaimed praise word; before a unit of time), kept out of
+ * the word table so that such common words ("is", "can", "more") cost the
+ * tokenizer nothing. */
+#define ES_WORDLIST_MAX 32
+typedef struct es_wordlist {
+  char w[ES_WORDLIST_MAX][16];
+  uint8_t len[ES_WORDLIST_MAX];
+  uint64_t first[4]; /* bit per first byte: most lookups end at one test */
+  int n;
+} es_wordlist;
+
 struct es_lang {
   es_wordtab tab;  /* the word table the scorer reads (es__lang_words) */
   char name[16];
@@ -47,16 +59,7 @@ struct es_lang {
   /* Words that matter only at one place (the first word of a text; right
    * after an exclaimed praise word): kept out of the word table, so that
    * such common words ("is", "can", "more") cost the tokenizer nothing. */
-  char question[32][16];
-  uint8_t question_len[32];
-  uint64_t question_first[4]; /* bit per first byte of those words: most texts are ruled out by one test */
-  int nquestion;
-  char cue[16][16];
-  uint8_t cue_len[16];
-  int ncue;
-  char numword[32][16];
-  uint8_t numword_len[32];
-  int nnumword;
+  es_wordlist question, cue, numword;
   size_t nvalence, nphrases;
   char layers[96]; /* names of the layers loaded, comma separated */
 };
@@ -425,26 +428,18 @@ static int apply(es_lang *L, const dfile *f, es_diag *d) {
       L->care_rules = true;
       continue;
     }
-    if (!strcmp(role, "number")) {
+    es_wordlist *list = !strcmp(role, "question") ? &L->question : !strcmp(role, "irony_cue") ? &L->cue
+                      : !strcmp(role, "number")   ? &L->numword
+                                                  : NULL;
+    if (list) {
       size_t wl = strlen(fl[0]);
-      if (multi || wl >= 16 || L->nnumword == 32)
-        return es_diag_set(d, ES_ECONFIG, "%s:%u: role number takes one word of at most 15 bytes, 32 words at most",
-                           f->name, i + 1);
-      memcpy(L->numword[L->nnumword], fl[0], wl + 1);
-      L->numword_len[L->nnumword++] = (uint8_t)wl;
-      continue;
-    }
-    if (!strcmp(role, "question") || !strcmp(role, "irony_cue")) {
-      bool q = role[0] == 'q';
-      int *cnt = q ? &L->nquestion : &L->ncue, cap = q ? 32 : 16;
-      if (multi || strlen(fl[0]) >= 16 || *cnt == cap)
+      if (multi || wl >= sizeof list->w[0] || list->n == ES_WORDLIST_MAX)
         return es_diag_set(d, ES_ECONFIG, "%s:%u: role %s takes one word of at most 15 bytes, %d words at most", f->name,
-                           i + 1, role, cap);
-      size_t wl = strlen(fl[0]);
-      memcpy(q ? L->question[*cnt] : L->cue[*cnt], fl[0], wl + 1);
-      (q ? L->question_len : L->cue_len)[(*cnt)++] = (uint8_t)wl;
-      if (q) L->question_first[(unsigned char)fl[0][0] >> 6] |= 1ull << ((unsigned char)fl[0][0] & 63);
-      L->care_rules = true;
+                           i + 1, role, ES_WORDLIST_MAX);
+      memcpy(list->w[list->n], fl[0], wl + 1);
+      list->len[list->n++] = (uint8_t)wl;
+      list->first[(unsigned char)fl[0][0] >> 6] |= 1ull << ((unsigned char)fl[0][0] & 63);
+      if (list != &L->numword) L->care_rules = true;
       continue;
     }
     if (!strcmp(role, "duration")) {
@@ -647,20 +642,16 @@ int es__lang_max_phrase(const es_lang *L) { return L->max_phrase; }
 bool es__lang_infix_needs_punct(const es_lang *L) { return L->infix_punct; }
 bool es__lang_care_rules(const es_lang *L) { return L->care_rules; }
 
-static bool in_list(const char (*list)[16], const uint8_t *len, int n, const char *w, size_t wn) {
-  for (int k = 0; k < n; k++)
-    if (len[k] == wn && list[k][0] == w[0] && !memcmp(list[k], w, wn)) return true;
+static bool in_list(const es_wordlist *l, const char *w, size_t wn) {
+  unsigned char c = (unsigned char)w[0];
+  if (!wn || !(l->first[c >> 6] >> (c & 63) & 1)) return false;
+  for (int k = 0; k < l->n; k++)
+    if (l->len[k] == wn && !memcmp(l->w[k], w, wn)) return true;
   return false;
 }
-bool es__lang_question(const es_lang *L, const char *w, size_t n) {
-  unsigned char c = (unsigned char)w[0];
-  if (!n || !(L->question_first[c >> 6] >> (c & 63) & 1)) return false;
-  return in_list(L->question, L->question_len, L->nquestion, w, n);
-}
-bool es__lang_irony_cue(const es_lang *L, const char *w, size_t n) { return in_list(L->cue, L->cue_len, L->ncue, w, n); }
-bool es__lang_number_word(const es_lang *L, const char *w, size_t n) {
-  return in_list(L->numword, L->numword_len, L->nnumword, w, n);
-}
+bool es__lang_question(const es_lang *L, const char *w, size_t n) { return in_list(&L->question, w, n); }
+bool es__lang_irony_cue(const es_lang *L, const char *w, size_t n) { return in_list(&L->cue, w, n); }
+bool es__lang_number_word(const es_lang *L, const char *w, size_t n) { return in_list(&L->numword, w, n); }
 
 bool es__lang_infix_negation(const es_lang *L, const char *tok, size_t n) {
   for (int k = 0; k < L->ninfix; k++) {

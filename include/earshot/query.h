@@ -141,6 +141,11 @@ bool es_queryset_accent_insensitive(const es_queryset *qs);
 /* Loads a YAML query file (top-level `queries:` list) and compiles it. */
 es_queryset *es_queryset_load(const char *path, int *err, es_diag *diag);
 void es_queryset_destroy(es_queryset *qs); /* NULL-safe */
+/* The subject words of the matched queries hits[0 .. nh), in order, at most
+ * cap of them, into words/lens (pointers into qs): what sentiment does not
+ * score in that mention (es_sentiment_rt_set_subject). Returns the count. */
+size_t es_queryset_subject(const es_queryset *qs, const uint32_t *hits, size_t nh, const char **words, uint16_t *lens,
+                           size_t cap);
 /* Validates a query file query by query, calling report() with each error
  * (file:line, query id, column, hint). Returns the number of errors, or -1
  * when the file itself cannot be read (diag says why); on 0 fills the
