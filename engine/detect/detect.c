@@ -342,15 +342,14 @@ static void gauge_window(const es_detect_params *p, es_detect_state *st, const e
     es__level_eval(p, st, y, 0, &t);
     out->expected = st->lvl + sea;
     out->lift = out->expected != 0 ? x / out->expected : NAN;
+    int sign = out->warming_up ? 0 : es__level_alarm(p, st, &t);
     out->p_value = t.p;
-    if (!out->warming_up && t.p <= p->max_p && (st->alert_open || t.e > p->record_margin * es__record_gate(p, st)))
-      out->cls = t.sign > 0 ? ES_CLASS_SPIKE : ES_CLASS_DROP;
+    if (sign) out->cls = sign > 0 ? ES_CLASS_SPIKE : ES_CLASS_DROP;
   }
   lifecycle(p, p->gauge_resolve_after, st, o->index, 0, 1, out);
-  /* A gauge's record takes every window but the one that opened an
-   * alert: the rest of a long anomaly raises it, so the same episode does
-   * not page again each time its alert resolves. */
-  if (!out->warming_up) es__record_update(p, st, t.e, out->alert_state == ES_ALERT_OPENED);
+  /* The records take every window, an alert's only up to record_growth x
+   * what they were when it opened. */
+  if (!out->warming_up) es__record_update(p, st, &t, false, out->alert_state == ES_ALERT_OPENED);
   bool alerting = es_detect_alerting(out->cls);
   st->spike_run = alerting ? st->spike_run + 1 : 0;
   if (st->nwindows > 0) {
@@ -390,7 +389,7 @@ void es_detect_window(const es_detect_params *p, es_detect_state *st, const es_d
       /* The level model sees the empty window too. */
       es_level_test gt;
       es__level_eval(p, st, 0, st->lvl > 0 ? st->lvl : 0, &gt);
-      es__record_update(p, st, gt.e, st->nwindows < p->warmup);
+      es__record_update(p, st, &gt, st->nwindows < p->warmup, false);
       es__level_learn(p, st, 0, &gt, false, st->nwindows >= p->warmup);
       st->nwindows++;
     }
@@ -536,9 +535,9 @@ void es_detect_window(const es_detect_params *p, es_detect_state *st, const es_d
   bool lvl_up = false, lvl_down = false;
   if (st->init) {
     es__level_eval(p, st, xs, st->lvl > 0 ? st->lvl / f : 0, &lt);
-    bool alarm = ready && lt.p <= p->max_p && (st->alert_open || lt.e > p->record_margin * es__record_gate(p, st));
-    lvl_up = alarm && lt.sign > 0;
-    lvl_down = alarm && lt.sign < 0;
+    int sign = ready ? es__level_alarm(p, st, &lt) : 0;
+    lvl_up = sign > 0;
+    lvl_down = sign < 0;
   }
   /* A drop's support is its expected volume (at least drop_min_expected
    * for the one-window test, min_support for the CUSUM). */
@@ -551,7 +550,7 @@ void es_detect_window(const es_detect_params *p, es_detect_state *st, const es_d
   if (out->threshold_breached && !es_detect_alerting(out->cls)) out->cls = ES_CLASS_THRESHOLD;
   double share_lift = p0 == p0 && p0 > 0 && x > 0 ? (nx / x) / p0 : 1;
   lifecycle(p, p->resolve_after, st, o->index, o->count, share_lift, out);
-  if (!out->warming_up) es__record_update(p, st, lt.e, out->alert_state == ES_ALERT_OPENED);
+  if (!out->warming_up) es__record_update(p, st, &lt, false, out->alert_state == ES_ALERT_OPENED);
   if (!st->init) es__level_init(st, xs);
   else es__level_learn(p, st, xs, &lt, es_detect_alerting(out->cls) && st->spike_run < p->freeze, !out->warming_up);
 
@@ -624,10 +623,10 @@ void es_detect_window(const es_detect_params *p, es_detect_state *st, const es_d
 }
 
 void es_detect_state_format(const es_detect_state *st, char *buf, size_t n) {
-  int k = snprintf(buf, n, "v5 %a %a %a %a %a %a %a %a %a %a %a %a %a %a %a %a %a %a %a %a %a %a %lld %lld %lld %lld %lld %lld %lld %lld %lld %lld %lld %lld %lld %llu %u %d %d %u",
+  int k = snprintf(buf, n, "v6 %a %a %a %a %a %a %a %a %a %a %a %a %a %a %a %a %a %a %a %a %a %a %lld %lld %lld %lld %lld %lld %lld %lld %lld %lld %lld %lld %lld %llu %u %d %d %u",
                    st->mean, st->var, st->slow, st->neg, st->day, st->auth, st->cus_up, st->cus_down, st->cus_neg,
-                   st->alert_peak_lift, st->disp, st->acc_sum, st->record, st->shift_ref, st->lvl, st->lvar, st->lshort,
-                   st->lk_short, st->lk_mean, st->lk_var, st->rec_snap, st->rec_prev, (long long)st->alert_opened, (long long)st->alert_last,
+                   st->alert_peak_lift, st->disp, st->acc_sum, st->record[0], st->shift_ref, st->lvl, st->lvar, st->lshort,
+                   st->lk_short, st->lk_mean, st->lk_var, st->rec_snap[0], st->rec_prev[0], (long long)st->alert_opened, (long long)st->alert_last,
                    (long long)st->alert_resolved, (long long)st->alert_quiet, (long long)st->alert_windows,
                    (long long)st->last_index, (long long)st->nwindows, (long long)st->spike_run,
                    (long long)st->trend_run, (long long)st->neg_run, (long long)st->acc_day, (long long)st->acc_n,
@@ -635,6 +634,11 @@ void es_detect_state_format(const es_detect_state *st, char *buf, size_t n) {
                    (unsigned)st->dow_seen);
   for (int h = 0; h < 24 && k > 0 && (size_t)k < n; h++) k += snprintf(buf + k, n - (size_t)k, " %a", (double)st->hod[h]);
   for (int d = 0; d < 7 && k > 0 && (size_t)k < n; d++) k += snprintf(buf + k, n - (size_t)k, " %a", (double)st->dow[d]);
+  /* v6: the other tests' records and the caps of an open alert. */
+  for (int t = 1; t < ES_LEVEL_RECORDS && k > 0 && (size_t)k < n; t++)
+    k += snprintf(buf + k, n - (size_t)k, " %a %a %a", st->record[t], st->rec_snap[t], st->rec_prev[t]);
+  for (int t = 0; t < ES_LEVEL_RECORDS && k > 0 && (size_t)k < n; t++)
+    k += snprintf(buf + k, n - (size_t)k, " %a", st->rec_cap[t]);
 }
 
 int es_detect_state_parse(const char *text, es_detect_state *st) {
@@ -644,16 +648,19 @@ int es_detect_state_parse(const char *text, es_detect_state *st) {
   char *e;
   const char *c = text;
   /* Fields per version: v3 10 + 10, v4 12 + 12 (over-dispersion, weekday
-   * means), v5 22 + 13 (the record, the level model, the held slow level).
-   * An older state starts the level model from its fast mean. */
-  int ver = !strncmp(c, "v5 ", 3) ? 5 : !strncmp(c, "v4 ", 3) ? 4 : !strncmp(c, "v3 ", 3) ? 3 : 0;
+   * means), v5 22 + 13 (the record, the level model, the held slow level),
+   * v6 = v5 + the records of the short-level and likelihood tests and the
+   * caps after the day-of-week means (v5 had one record, in sd, for all
+   * three: converted). An older state starts the level model from its fast
+   * mean. */
+  int ver = !strncmp(c, "v6 ", 3) ? 6 : !strncmp(c, "v5 ", 3) ? 5 : !strncmp(c, "v4 ", 3) ? 4 : !strncmp(c, "v3 ", 3) ? 3 : 0;
   if (!ver) return -1;
   bool v4 = ver >= 4;
-  size_t missing_d = ver == 5 ? 0 : ver == 4 ? 10 : 12, missing_i = ver == 5 ? 0 : ver == 4 ? 1 : 3;
+  size_t missing_d = ver >= 5 ? 0 : ver == 4 ? 10 : 12, missing_i = ver >= 5 ? 0 : ver == 4 ? 1 : 3;
   c += 3;
   double *d[] = {&s.mean, &s.var, &s.slow, &s.neg, &s.day, &s.auth, &s.cus_up, &s.cus_down, &s.cus_neg,
-                 &s.alert_peak_lift, &s.disp, &s.acc_sum, &s.record, &s.shift_ref, &s.lvl, &s.lvar, &s.lshort,
-                 &s.lk_short, &s.lk_mean, &s.lk_var, &s.rec_snap, &s.rec_prev};
+                 &s.alert_peak_lift, &s.disp, &s.acc_sum, &s.record[0], &s.shift_ref, &s.lvl, &s.lvar, &s.lshort,
+                 &s.lk_short, &s.lk_mean, &s.lk_var, &s.rec_snap[0], &s.rec_prev[0]};
   /* The text comes from a topic anyone may write to: every value must be
    * finite and every counter and index in range, or the whole state is
    * refused (a corrupted header must not become arithmetic on NaN or an
@@ -676,8 +683,8 @@ int es_detect_state_parse(const char *text, es_detect_state *st) {
       B(mean, 0, 1e15),     B(var, 0, 1e40),      B(slow, 0, 1e15),     B(neg, 0, 1e15),    B(day, 0, 1e15),
       B(auth, 0, 1e15),     B(cus_up, 0, 1e30),   B(cus_down, 0, 1e30), B(cus_neg, 0, 1e30),
       B(alert_peak_lift, 0, 1e30),                B(disp, -1e3, 1e3),   B(acc_sum, 0, 1e30),
-      B(record, 0, 1e30),   B(shift_ref, 0, 1e15), B(lvl, -1e15, 1e15), B(lvar, 0, 1e40),  B(lshort, -1e15, 1e15),
-      B(lk_short, 0, 1e6),  B(lk_mean, 0, 1e6),   B(lk_var, 0, 1e12),   B(rec_snap, 0, 1e30), B(rec_prev, 0, 1e30),
+      B(record[0], 0, 1e30), B(shift_ref, 0, 1e15), B(lvl, -1e15, 1e15), B(lvar, 0, 1e40), B(lshort, -1e15, 1e15),
+      B(lk_short, 0, 1e6),  B(lk_mean, 0, 1e6),   B(lk_var, 0, 1e12),   B(rec_snap[0], 0, 1e30), B(rec_prev[0], 0, 1e30),
 #undef B
   };
   for (size_t i = 0; i < sizeof bounds / sizeof *bounds; i++) {
@@ -732,6 +739,34 @@ int es_detect_state_parse(const char *text, es_detect_state *st) {
     s.dow[k] = (float)strtod(c, &e);
     if (e == c || !(s.dow[k] >= 0 && s.dow[k] <= 1e12f)) return -1;
     c = e;
+  }
+  if (ver == 6) {
+    for (int t = 0; t < ES_LEVEL_RECORDS; t++) {
+      double *r[] = {&s.record[t], &s.rec_snap[t], &s.rec_prev[t]};
+      for (int j = 0; j < 3 && t > 0; j++) {
+        *r[j] = strtod(c, &e);
+        if (e == c || !(*r[j] >= 0 && *r[j] <= 1e30)) return -1;
+        c = e;
+      }
+    }
+    for (int t = 0; t < ES_LEVEL_RECORDS; t++) {
+      s.rec_cap[t] = strtod(c, &e);
+      if (e == c || !(s.rec_cap[t] >= 0 && s.rec_cap[t] <= 1e30)) return -1;
+      c = e;
+    }
+  } else {
+    /* One record in sd for every test and direction: in each record's
+     * units (the short level's spread as for the default shift_halflife of
+     * 3), the caps as for the default record_growth of 2. */
+    double fl = 1e-3 * fabs(s.lvl) + 1e-9, sd = sqrt(s.lvar + fl * fl), as = 1 - exp2(-1.0 / 3);
+    double ss = sd * sqrt(as / (2 - as)), unit[ES_LEVEL_RECORDS] = {sd, sd, ss, ss, 1};
+    double rec = s.record[0], snap = s.rec_snap[0], prev = s.rec_prev[0];
+    for (int t = 0; t < ES_LEVEL_RECORDS; t++) {
+      s.record[t] = rec * unit[t];
+      s.rec_snap[t] = snap * unit[t];
+      s.rec_prev[t] = prev * unit[t];
+      s.rec_cap[t] = 2 * s.record[t];
+    }
   }
   if (ver < 5) {
     s.lvl = s.lshort = s.mean;

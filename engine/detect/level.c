@@ -16,11 +16,15 @@
  *         standard deviations: what makes a series whose prediction errors
  *         suddenly grow (more noise, a new rhythm) surprising, where each
  *         window alone is not.
- * The surprise is e = max(|z|, |zs|, likelihood_weight x q), in standard
- * deviations, and is compared with the series' *record*: a decaying maximum
- * of the surprise of its earlier windows (half-life record_halflife), as it
+ * Each test alarms on its own: its tail (Gaussian, of |z|, |zs| or
+ * likelihood_weight x q) at most max_p, and its magnitude (|y - level|,
+ * |short - level| in the value's units, likelihood_weight x q) beyond
+ * record_margin x that test's *record*: a decaying maximum (half-life
+ * record_halflife) of the magnitudes of the series' earlier windows, as it
  * stood record_lag to 2 x record_lag windows ago, so the first windows of a
- * rising anomaly cannot raise the bar it is judged by. */
+ * rising anomaly cannot raise the bar it is judged by. An alert raises
+ * each record at most record_growth-fold: a second incident like the first
+ * is heard, a pattern that repeats stops paging after a few repetitions. */
 #include <math.h>
 
 #include "detect_internal.h"
@@ -40,24 +44,54 @@ void es__level_eval(const es_detect_params *p, const es_detect_state *st, double
   t->zs = 0;
   t->short_next = y;
   double m = fabs(t->z);
-  int sign = t->z >= 0 ? 1 : -1;
+  t->ek[0] = fabs(t->z);
+  t->mag[0] = fabs(y - st->lvl);
+  t->sk[0] = t->z >= 0 ? 1 : -1;
+  t->ek[1] = t->mag[1] = 0;
+  t->sk[1] = t->sk[0];
   if (p->shift_halflife > 0) {
     double as = es__alpha_of(p->shift_halflife);
     t->short_next = st->lshort + as * (y - st->lshort);
     t->zs = (t->short_next - st->lvl) / (t->sd * sqrt(as / (2 - as)));
-    if (fabs(t->zs) > m) m = fabs(t->zs), sign = t->zs >= 0 ? 1 : -1;
+    if (fabs(t->zs) > m) m = fabs(t->zs);
+    t->ek[1] = fabs(t->zs);
+    t->mag[1] = fabs(t->short_next - st->lvl);
+    t->sk[1] = t->zs >= 0 ? 1 : -1;
   }
   double u = m < LK_CAP ? m : LK_CAP;
   t->lk_next = st->lk_short + es__alpha_of(p->likelihood_short) * (u - st->lk_short);
   t->q = (t->lk_next - st->lk_mean) / sqrt(st->lk_var + 1e-6);
-  t->e = m;
-  if (p->likelihood_weight * t->q > t->e) {
-    t->e = p->likelihood_weight * t->q;
-    /* Its direction: where the short level stands. */
-    sign = t->short_next >= st->lvl ? 1 : -1;
-  }
-  t->sign = sign;
+  /* The likelihood's direction: where the short level stands. */
+  t->ek[2] = t->mag[2] = p->likelihood_weight * t->q;
+  t->sk[2] = t->short_next >= st->lvl ? 1 : -1;
+  int best = 0;
+  for (int k = 1; k < ES_LEVEL_TESTS; k++)
+    if (t->ek[k] > t->ek[best]) best = k;
+  t->e = t->ek[best];
+  t->sign = t->sk[best];
+  t->test = -1;
   t->p = erfc(t->e / sqrt(2.0));
+}
+
+/* The record of test k in direction `sign`: the value and the short level
+ * keep one per direction (a series whose bursts go up still pages on a
+ * fall), the likelihood one. */
+static int record_of(int k, int sign) { return k < 2 ? 2 * k + (sign < 0) : 4; }
+
+int es__level_alarm(const es_detect_params *p, const es_detect_state *st, es_level_test *t) {
+  int best = -1;
+  for (int k = 0; k < ES_LEVEL_TESTS; k++) {
+    if (erfc(t->ek[k] / sqrt(2.0)) > p->max_p) continue;
+    if (!st->alert_open && !(t->mag[k] > p->record_margin * es__record_gate(p, st, record_of(k, t->sk[k]))))
+      continue;
+    if (best < 0 || t->ek[k] > t->ek[best]) best = k;
+  }
+  t->test = best;
+  if (best < 0) return 0;
+  t->e = t->ek[best];
+  t->sign = t->sk[best];
+  t->p = erfc(t->e / sqrt(2.0));
+  return t->sign;
 }
 
 void es__level_learn(const es_detect_params *p, es_detect_state *st, double y, const es_level_test *t, bool hold,
@@ -83,18 +117,28 @@ void es__level_init(es_detect_state *st, double y) {
   st->lvar = st->lk_short = st->lk_mean = st->lk_var = 0;
 }
 
-double es__record_gate(const es_detect_params *p, const es_detect_state *st) {
-  if (p->record_lag <= 0) return st->record;
-  int64_t k = st->nwindows % p->record_lag;
-  return st->rec_prev * exp2(-(double)(k + p->record_lag) / p->record_halflife);
+double es__record_gate(const es_detect_params *p, const es_detect_state *st, int k) {
+  if (p->record_lag <= 0) return st->record[k];
+  int64_t j = st->nwindows % p->record_lag;
+  return st->rec_prev[k] * exp2(-(double)(j + p->record_lag) / p->record_halflife);
 }
 
-void es__record_update(const es_detect_params *p, es_detect_state *st, double e, bool skip) {
-  if (!skip) st->record = fmax(e, st->record * exp2(-1.0 / p->record_halflife));
-  else st->record *= exp2(-1.0 / p->record_halflife);
-  if (p->record_lag > 0 && st->nwindows % p->record_lag == p->record_lag - 1) {
-    st->rec_prev = st->rec_snap;
-    st->rec_snap = st->record;
+void es__record_update(const es_detect_params *p, es_detect_state *st, const es_level_test *t, bool skip,
+                       bool opened) {
+  double decay = exp2(-1.0 / p->record_halflife), mag[ES_LEVEL_RECORDS] = {0};
+  for (int k = 0; k < ES_LEVEL_TESTS; k++) mag[record_of(k, t->sk[k])] = t->mag[k] > 0 ? t->mag[k] : 0;
+  for (int k = 0; k < ES_LEVEL_RECORDS; k++) {
+    /* An alert may teach its record only so much: the same kind of event
+     * again, some time later, is still heard; it stops paging after a few
+     * repetitions, each of which raised the record. */
+    if (opened) st->rec_cap[k] = p->record_growth * fmax(st->record[k], es__record_gate(p, st, k));
+    double v = mag[k];
+    if (!skip && st->alert_open && v > st->rec_cap[k]) v = st->rec_cap[k];
+    st->record[k] = skip ? st->record[k] * decay : fmax(v, st->record[k] * decay);
+    if (p->record_lag > 0 && st->nwindows % p->record_lag == p->record_lag - 1) {
+      st->rec_prev[k] = st->rec_snap[k];
+      st->rec_snap[k] = st->record[k];
+    }
   }
 }
 

@@ -95,8 +95,9 @@ static inline bool es_detect_alerting(int cls) {
   X(cooldown, i, 0, 0, 1e6, "windows after a resolution in which a new alert reopens it")                            \
   X(disp_prior, d, 0.1, 0, 100, "prior relative excess variance 1/r of the volume (0.1: r = 10)")                   \
   X(record_halflife, d, 3000, 1, 1e9, "half-life of the series' record surprise, in windows")                        \
-  X(record_margin, d, 1.2, 0, 1e3, "an alert opens only on a surprise above this x the record")                      \
+  X(record_margin, d, 1.3, 0, 1e3, "an alert opens only on a surprise above this x the record")                      \
   X(record_lag, i, 50, 0, 1e6, "the record judged against is as it stood this many windows ago (to twice that)")    \
+  X(record_growth, d, 2, 1, 1e6, "an alert raises the record at most to this x the record when it opened")           \
   X(level_halflife, d, 3000, 1, 1e9, "the level model's long level, half-life in windows")                           \
   X(shift_halflife, d, 3, 0, 1e6, "the level model's short level, half-life in windows (0: no shift test)")          \
   X(winsor, d, 3, 1, 1e3, "residuals beyond this many sd are clipped before the level model learns them")            \
@@ -134,6 +135,12 @@ int es_detect_param_set(es_detect_params *p, const char *name, const char *value
 
 void es_detect_params_default(es_detect_params *p);
 
+/* The level model's tests: value, short level, anomaly likelihood; and
+ * its records: value up, value down, short level up, short level down,
+ * likelihood. */
+#define ES_LEVEL_TESTS 3
+#define ES_LEVEL_RECORDS 5
+
 typedef struct es_detect_state {
   double mean, var;   /* fast EW of deseasonalised counts */
   double slow;        /* slow EW level */
@@ -142,10 +149,14 @@ typedef struct es_detect_state {
   double auth;        /* fast EW of deseasonalised distinct authors */
   double disp;        /* slow EW of the relative excess variance (1/r of the negative binomial) */
   double cus_up, cus_down, cus_neg; /* CUSUM statistics: volume up, volume down, negatives up */
-  double record;      /* decayed maximum of the evidence of the windows that make the record */
+  /* The level model's records, one per test and direction (value up,
+   * down, short level up, down, likelihood): decayed maxima of each test's
+   * magnitude. */
+  double record[ES_LEVEL_RECORDS];
   double lvl, lvar, lshort; /* the level model: long level, its variance, short level */
   double lk_short, lk_mean, lk_var; /* recent surprise average, its long-run mean and variance */
-  double rec_snap, rec_prev; /* the record at the last two record_lag boundaries */
+  double rec_snap[ES_LEVEL_RECORDS], rec_prev[ES_LEVEL_RECORDS]; /* the records at the last two record_lag boundaries */
+  double rec_cap[ES_LEVEL_RECORDS]; /* while an alert is open: how far it may raise each record */
   float hod[24];      /* hour-of-day factors (UTC), mean about 1 */
   float dow[7];       /* mean volume per weekday (complete days), Monday first */
   uint8_t dow_seen;   /* bit per weekday with a mean; the factors are used when all 7 are set */
@@ -215,7 +226,7 @@ void es_detect_window(const es_detect_params *p, es_detect_state *st, const es_d
 
 /* The state as text (hex floats, exact) and back, for the exactly-once
  * restart (Kafka header earshot.state). Parse returns 0 on success. */
-#define ES_DETECT_STATE_TEXT 2048
+#define ES_DETECT_STATE_TEXT 3072
 void es_detect_state_format(const es_detect_state *st, char *buf, size_t n);
 int es_detect_state_parse(const char *text, es_detect_state *st);
 
