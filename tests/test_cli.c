@@ -487,6 +487,31 @@ Test(cli, detect_csv_opens_one_alert_at_the_spike_and_skips_bad_rows_issue15) {
   cr_expect(strstr(out, "timestamp,value,class,expected,lift,p_value,alert_state,score\n401") == out, "%s", out);
 }
 
+/* Whole numbers are mention volume only when they vary like counts: a
+ * speed in whole miles per hour (steady, under-dispersed) is a gauge; the
+ * same level with Poisson-like noise is a count; --values overrides. */
+Test(cli, detect_tells_counts_from_integer_gauges_issue15) {
+  char out[4096], path[128];
+  snprintf(path, sizeof path, "%s/speed.csv", dir);
+  FILE *f = fopen(path, "w");
+  cr_assert(f);
+  for (int i = 0; i < 300; i++) fprintf(f, "%d,%d\n", 1767225600 + 300 * i, 60 + (i * 7 % 3) - 1); /* 59..61 */
+  fclose(f);
+  cr_assert_eq(sh(out, sizeof out, "%s detect %s 2>&1 >/dev/null", ES_BIN, path), 0);
+  cr_expect(strstr(out, "values=gauge") != NULL, "%s", out);
+  cr_assert_eq(sh(out, sizeof out, "%s detect --values count %s 2>&1 >/dev/null", ES_BIN, path), 0);
+  cr_expect(strstr(out, "values=count") != NULL, "%s", out);
+  snprintf(path, sizeof path, "%s/volume.csv", dir);
+  f = fopen(path, "w");
+  cr_assert(f);
+  /* Around 60 a window, spread like mention volume (variance about twice the mean). */
+  static const int noise[] = {-12, 7, 3, -9, 11, -2, 5, -6, 14, -10, 1, 8, -4, -13, 9, 0, 6, -8, 12, -3};
+  for (int i = 0; i < 300; i++) fprintf(f, "%d,%d\n", 1767225600 + 300 * i, 60 + 3 * noise[(i * 7) % 20] / 2);
+  fclose(f);
+  cr_assert_eq(sh(out, sizeof out, "%s detect %s 2>&1 >/dev/null", ES_BIN, path), 0);
+  cr_expect(strstr(out, "values=count") != NULL, "%s", out);
+}
+
 Test(cli, detect_errors_are_clear_issue15) {
   char out[4096];
   cr_expect_eq(sh(out, sizeof out, "printf 't,v\\n2026-01-01T00:00:00Z,1\\n' | %s detect --params nosuch=1 2>&1", ES_BIN), 2);
