@@ -70,7 +70,8 @@ Test(detect, moderate_rise_is_not_a_spike) {
 
 Test(detect, long_incident_does_not_become_normal_quickly) {
   es_detect_state st = {0};
-  int n = (int)P.warmup + 30;
+  /* After the level model's warm-up (before it, it learns every window). */
+  int n = (int)P.level_warmup + 30;
   for (int i = 0; i < n; i++) feed(&st, i, 20);
   int spikes = 0;
   for (int i = n; i < n + P.freeze; i++) spikes += feed(&st, i, 200).cls == ES_CLASS_SPIKE;
@@ -224,6 +225,9 @@ Test(detect, state_text_roundtrip) {
  * count), reopened within the cooldown. */
 Test(detect, alert_lifecycle) {
   es_detect_state st = {0};
+  es_detect_params defaults = P;
+  P.resolve_after = 3;
+  P.level_warmup = P.warmup; /* the lifecycle, from the first windows */
   for (int i = 0; i < 60; i++) cr_expect_eq(obs(&st, i, 20 + i % 3, 4, 20).alert_state, ES_ALERT_NONE);
   es_detect_result r = obs(&st, 60, 200, 40, 200);
   cr_expect_eq(r.cls, ES_CLASS_SPIKE);
@@ -260,6 +264,7 @@ Test(detect, alert_lifecycle) {
   es_detect_state back;
   cr_assert_eq(es_detect_state_parse(buf, &back), 0);
   cr_expect(back.alert_open && back.alert_opened == T0 + 65 && back.alert_windows == st.alert_windows);
+  P = defaults;
 }
 
 Test(detect, user_threshold_alerts_too) {

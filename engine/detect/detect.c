@@ -550,9 +550,15 @@ void es_detect_window(const es_detect_params *p, es_detect_state *st, const es_d
   if (out->threshold_breached && !es_detect_alerting(out->cls)) out->cls = ES_CLASS_THRESHOLD;
   double share_lift = p0 == p0 && p0 > 0 && x > 0 ? (nx / x) / p0 : 1;
   lifecycle(p, p->resolve_after, st, o->index, o->count, share_lift, out);
-  if (!out->warming_up) es__record_update(p, st, &lt, false, out->alert_state == ES_ALERT_OPENED);
+  /* The level model learns every window of its first level_warmup (its
+   * records start after them, and alerting windows are not held out
+   * before): a young model has not seen the series' usual bursts, and
+   * holding them out would leave it a level and spread that never had them,
+   * so that each of them pages. */
+  bool level_warm = st->nwindows >= p->level_warmup;
+  if (level_warm) es__record_update(p, st, &lt, false, out->alert_state == ES_ALERT_OPENED);
   if (!st->init) es__level_init(st, xs);
-  else es__level_learn(p, st, xs, &lt, es_detect_alerting(out->cls) && st->spike_run < p->freeze, !out->warming_up);
+  else es__level_learn(p, st, xs, &lt, level_warm && es_detect_alerting(out->cls) && st->spike_run < p->freeze, level_warm);
 
   /* Fold into the baselines. Spike and drop windows stay out of them while
    * their run is shorter than `freeze` windows, so an incident cannot drag

@@ -91,7 +91,7 @@ static inline bool es_detect_alerting(int cls) {
   X(drop_ratio, d, 0.25, 1e-6, 1, "volume / expected at or below which a window may be a drop")                      \
   X(drop_min_expected, d, 20, 0, 1e12, "expected volume needed to call a drop")                                      \
   X(cusum_h, d, 12, 0.1, 1e6, "CUSUM alarm level, in log-likelihood units")                                          \
-  X(resolve_after, i, 3, 1, 1e6, "quiet windows after which an open alert is resolved")                              \
+  X(resolve_after, i, 10, 1, 1e6, "quiet windows after which an open alert is resolved")                              \
   X(cooldown, i, 0, 0, 1e6, "windows after a resolution in which a new alert reopens it")                            \
   X(disp_prior, d, 0.1, 0, 100, "prior relative excess variance 1/r of the volume (0.1: r = 10)")                   \
   X(record_halflife, d, 3000, 1, 1e9, "half-life of the series' record surprise, in windows")                        \
@@ -106,6 +106,7 @@ static inline bool es_detect_alerting(int cls) {
   X(likelihood_weight, d, 2, 0, 1e3, "weight of that likelihood in the surprise (0: off)")                           \
   X(season_halflife, d, 2, 0, 1e3, "gauge series: half-life of the hour-of-day profile, in days (0: off)")           \
   X(gauge_warmup, i, 200, 0, 1e9, "gauge series: windows of history before alerts")                                  \
+  X(level_warmup, i, 200, 0, 1e9, "windows the level model learns from whole before its records start")            \
   X(gauge_resolve_after, i, 10, 1, 1e6, "gauge series: quiet windows after which an alert is resolved")
 
 #define ES_DETECT_FIELD_i int64_t
