@@ -414,6 +414,10 @@ void es_detect_window(const es_detect_params *p, es_detect_state *st, const es_d
       st->slow /= g;
       st->neg /= g;
       st->auth /= g;
+      /* The level model's short level is recent volume in the same
+       * terms; its long level and spread average over every hour and
+       * day, which the factors leave as they were. */
+      st->lshort /= g;
     }
   } else {
     dow_roll(st, start_ms, size);
@@ -615,9 +619,12 @@ void es_detect_window(const es_detect_params *p, es_detect_state *st, const es_d
       st->shift_run = 0;
     }
     /* Not during an incident, nor while the level climbs (a trend would
-     * be learnt as "this hour is busy"); before the factors have 4 days of
+     * be learnt as "this hour is busy") or falls (the first windows of an
+     * outage, before it is called, would make this hour quiet tomorrow,
+     * and its ordinary volume then a climb); before the factors have 4 days of
      * history the climb test is off: the daily ramp itself looks like one. */
-    if (st->spike_run == 0 && st->neg_run == 0 && st->trend_run == 0 && st->cus_up < p->cusum_h / 2)
+    if (st->spike_run == 0 && st->neg_run == 0 && st->trend_run == 0 && st->cus_up < p->cusum_h / 2 &&
+        st->cus_down < p->cusum_h / 2)
       season_learn(st, start_ms, size, x);
   }
   /* The day's volume, for its weekday: an alerting window counts as
