@@ -51,6 +51,7 @@ def main():
     ap.add_argument("--per-file", action="store_true")
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--min-standard", type=float, help="exit 1 when the standard score is below this (a CI floor)")
+    ap.add_argument("--min-low-fp", type=float, help="exit 1 when the reward_low_FP_rate score is below this")
     a = ap.parse_args()
     corpus = nab_score.Corpus(a.corpus)
     names = list(corpus.files)
@@ -137,10 +138,12 @@ def main():
     if a.json:
         with open(a.json, "w") as f:
             json.dump(result, f, indent=1)
-    if a.min_standard is not None and result["profiles"]["standard"] < a.min_standard:
-        print(f"detect_real: standard score {result['profiles']['standard']:.2f} is below the floor {a.min_standard}")
-        return 1
-    return 0
+    rc = 0
+    for prof, floor in (("standard", a.min_standard), ("reward_low_FP_rate", a.min_low_fp)):
+        if floor is not None and result["profiles"][prof] < floor:
+            print(f"detect_real: {prof} score {result['profiles'][prof]:.2f} is below the floor {floor}")
+            rc = 1
+    return rc
 
 
 if __name__ == "__main__":
