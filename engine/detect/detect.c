@@ -625,7 +625,7 @@ void es_detect_window(const es_detect_params *p, es_detect_state *st, const es_d
      * history the climb test is off: the daily ramp itself looks like one. */
     if (st->spike_run == 0 && st->neg_run == 0 && st->trend_run == 0 && st->cus_up < p->cusum_h / 2 &&
         st->cus_down < p->cusum_h / 2)
-      season_learn(st, start_ms, size, x);
+      season_learn(st, start_ms, size, xw * f);
   }
   /* The day's volume, for its weekday: an alerting window counts as
    * expected. */
