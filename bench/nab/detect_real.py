@@ -7,7 +7,12 @@ nab_scorer). Prints the three profiles per category and overall, the alert
 openings per series-week, and the published detectors' scores side by side.
 
     detect_real.py --earshot BIN --corpus DIR [--params K=V]... [--values count|gauge]
-                   [--out DIR] [--json FILE] [--per-file]
+                   [--as-counts] [--out DIR] [--json FILE] [--per-file]
+
+--as-counts gives every series to the count path as mention volume of a
+realistic size: (value - its minimum) scaled so that the median is 100
+mentions a window, rounded. The shapes stay real (heavy tails, level
+shifts, gaps, bursts); only the unit changes.
 """
 import argparse
 import concurrent.futures as cf
@@ -26,14 +31,25 @@ PROFILES = nab_score.PROFILES
 SHORT = {"standard": "standard", "reward_low_FP_rate": "low FP", "reward_low_FN_rate": "low FN"}
 
 
+def as_counts(path):
+    """The series as whole mention counts, median 100 above its minimum."""
+    with open(path, newline="") as f:
+        rows = [r for r in list(csv.reader(f))[1:] if r]
+    v = [float(r[1]) for r in rows]
+    lo = min(v)
+    d = sorted(x - lo for x in v)
+    med = d[len(d) // 2] or (sum(d) / len(d)) or 1.0
+    return "timestamp,value\n" + "".join(f"{r[0]},{round((x - lo) * 100 / med)}\n" for r, x in zip(rows, v))
+
+
 def run_one(args, name):
     path = os.path.join(args.corpus, "data", name)
-    cmd = [args.earshot, "detect", path]
+    cmd = [args.earshot, "detect"] + ([] if args.as_counts else [path])
     for p in args.params:
         cmd += ["--params", p]
-    if args.values:
-        cmd += ["--values", args.values]
-    r = subprocess.run(cmd, capture_output=True, text=True)
+    if args.values or args.as_counts:
+        cmd += ["--values", "count" if args.as_counts else args.values]
+    r = subprocess.run(cmd, capture_output=True, text=True, input=as_counts(path) if args.as_counts else None)
     if r.returncode != 0:
         raise SystemExit(f"detect_real: {' '.join(cmd)} failed ({r.returncode}):\n{r.stderr}")
     rows = list(csv.DictReader(io.StringIO(r.stdout)))
@@ -46,6 +62,7 @@ def main():
     ap.add_argument("--corpus", required=True)
     ap.add_argument("--params", action="append", default=[])
     ap.add_argument("--values")
+    ap.add_argument("--as-counts", action="store_true", help="every series as mention volume (median 100 a window)")
     ap.add_argument("--out", help="keep each file's detector output and the detections here")
     ap.add_argument("--json", help="write the scores here")
     ap.add_argument("--per-file", action="store_true")
