@@ -4,9 +4,9 @@
  * quasi-Poisson and negative binomial tails, CUSUMs) says whether a window
  * is a spike, drop or trend *for mention volume*; the level model
  * (engine/detect/level.c: long level, short level, anomaly likelihood of
- * the recent surprise, all in standard deviations) says whether it is
- * surprising *for this series*, beyond the record of surprise its own
- * earlier windows set. A volume class needs both. Gauge series (any
+ * the recent surprise, each a test in standard deviations) says whether it
+ * is surprising *for this series*, beyond the records its own earlier
+ * windows set for that test and direction. A volume class needs both. Gauge series (any
  * measurement, `earshot detect --values gauge`) use the level model alone.
  *
  * Each query has online, O(1) baselines of its window volume:
