@@ -287,7 +287,8 @@ static void dow_roll(es_detect_state *st, int64_t start_ms, int64_t size_ms) {
 /* Learns the hour-of-day factors from a window that is not part of an
  * alert: each hour's volume against a one-day level of the deseasonalised
  * volume. */
-static void season_learn(es_detect_state *st, int64_t start_ms, int64_t size_ms, double x) {
+static void season_learn(const es_detect_params *p, es_detect_state *st, int64_t start_ms, int64_t size_ms,
+                         double x) {
   double per_day = (double)DAY_MS / (double)(size_ms > 0 ? size_ms : 60000);
   /* The one-day level starts as a running mean (a warm start), then is
    * exponentially weighted with a half-life of a day. */
@@ -303,11 +304,19 @@ static void season_learn(es_detect_state *st, int64_t start_ms, int64_t size_ms,
   if (df < 0.05) df = 0.05;
   st->day += a_day * (x / (hf * df > 0.05 ? hf * df : 0.05) - st->day);
   if (st->day <= 0) return;
-  /* An hour bin moves about two thirds of the way each day. */
   double per_hour = per_day / 24 > 1 ? per_day / 24 : 1;
   double rh = x / (st->day * df);
   if (rh > 10) rh = 10;
-  st->hod[h] += (float)((rh - hf) / per_hour);
+  /* Each day moves an hour bin by a weight w: the whole way (about two
+   * thirds of it a day) over the first two days, while the one-day level
+   * they are learnt against settles; a running mean of the days after,
+   * then exponentially weighted (half-life hour_halflife days). Factors
+   * that kept moving two thirds of the way each day made one busy hour, or
+   * a burst at an hour, the next day's expectation. */
+  double days = (double)st->nwindows / per_day, w = es__alpha_of(p->hour_halflife);
+  double run = days < 2 ? 1 : 1 / (days - 1);
+  if (run > w) w = run > 1 ? 1 : run;
+  st->hod[h] += (float)((rh - hf) / per_hour * w);
 }
 
 static void state_init(const es_detect_params *p, es_detect_state *st) {
@@ -383,7 +392,7 @@ void es_detect_window(const es_detect_params *p, es_detect_state *st, const es_d
       st->slow -= a_slow * st->slow;
       st->neg -= alpha * st->neg;
       st->auth -= alpha * st->auth;
-      season_learn(st, gs, size, 0);
+      season_learn(p, st, gs, size, 0);
       dow_roll(st, gs, size);
       st->acc_n++;
       /* The level model sees the empty window too. */
@@ -625,7 +634,7 @@ void es_detect_window(const es_detect_params *p, es_detect_state *st, const es_d
      * history the climb test is off: the daily ramp itself looks like one. */
     if (st->spike_run == 0 && st->neg_run == 0 && st->trend_run == 0 && st->cus_up < p->cusum_h / 2 &&
         st->cus_down < p->cusum_h / 2)
-      season_learn(st, start_ms, size, xw * f);
+      season_learn(p, st, start_ms, size, xw * f);
   }
   /* The day's volume, for its weekday: an alerting window counts as
    * expected. */
