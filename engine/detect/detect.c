@@ -462,6 +462,11 @@ void es_detect_window(const es_detect_params *p, es_detect_state *st, const es_d
       double r_fast = st->mean * st->mean / (st->var - st->mean / f);
       if (r_fast < r_shape) r_shape = r_fast;
     }
+    /* At most disp_max of it: a series more heavy-tailed than that (the
+     * load balancer behind a busy site, mention volume in bursts) would
+     * excuse a 7x burst as its usual variation; such tails are the level
+     * model's records' business, which learn them from the series. */
+    if (p->disp_max > 0 && r_shape < 1 / p->disp_max) r_shape = 1 / p->disp_max;
     if (!isinf(r_shape)) {
       /* The negative binomial tail (a continued fraction) only where it can
        * change a decision: when the quasi-Poisson one is already small. */

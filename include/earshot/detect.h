@@ -94,6 +94,7 @@ static inline bool es_detect_alerting(int cls) {
   X(resolve_after, i, 10, 1, 1e6, "quiet windows after which an open alert is resolved")                              \
   X(cooldown, i, 0, 0, 1e6, "windows after a resolution in which a new alert reopens it")                            \
   X(disp_prior, d, 0.1, 0, 100, "prior relative excess variance 1/r of the volume (0.1: r = 10)")                   \
+  X(disp_max, d, 0.1, 0, 100, "largest relative excess variance 1/r the count tails allow for (0: no limit)")       \
   X(hour_halflife, d, 7, 0.1, 1e3, "count series: half-life of the hour-of-day factors, in days")                  \
   X(record_halflife, d, 3000, 1, 1e9, "half-life of the series' record surprise, in windows")                        \
   X(record_margin, d, 1.3, 0, 1e3, "an alert opens only on a surprise above this x the record")                      \
