@@ -14,6 +14,7 @@ tens of thousands becomes hundreds of mentions). Default series: the
 corpus's request and passenger counts.
 """
 import argparse
+import bisect
 import csv
 import datetime
 import io
@@ -84,13 +85,19 @@ def main():
         if r.returncode:
             raise SystemExit(f"replay_real: replay failed on {name}:\n{r.stderr}")
         summary = [l for l in r.stderr.splitlines() if "finished" in l]
+        # The engine's windows are aligned to the epoch, a series' rows need
+        # not be (the load balancer's are at :04, :09, ...): a window is the
+        # row whose interval overlaps it most, the nearest row start.
+        starts = [t for t, _ in rows]
         det = set()
         for line in open(base + ".alerts.jsonl"):
             w = json.loads(line)
             if w["alert"]["state"] == "opened":
-                t = w["window_start"].replace("T", " ").replace("Z", "")[:19]
-                if t in index:
-                    det.add(index[t])
+                ws = datetime.datetime.fromisoformat(w["window_start"].replace("Z", "+00:00")).timestamp()
+                k = bisect.bisect_left(starts, ws)
+                near = min((j for j in (k - 1, k) if 0 <= j < len(starts)), key=lambda j: abs(starts[j] - ws))
+                if abs(starts[near] - ws) < step:
+                    det.add(near)
         det_replay[name] = det
         # The same counts through earshot detect (the count path, no authors).
         scaled = "timestamp,value\n" + "".join(
