@@ -71,6 +71,11 @@ Test(cli, replay_flags_the_planted_spike_and_nothing_else) {
    * say "charged twice"; the fee query's usual mentions rarely do. */
   cr_assert_eq(sh(out, sizeof out, "grep '\"state\":\"opened\"' %s/a.jsonl | grep -o '\"terms\":\\[[^]]*\\]'", dir), 0);
   cr_expect(strstr(out, "{\"term\":\"charged\"") && strstr(out, "{\"term\":\"twice\""), "the alert's terms: %s", out);
+  /* Which test of the level model called it, on what numbers. */
+  cr_assert_eq(sh(out, sizeof out, "grep '\"state\":\"opened\"' %s/a.jsonl | grep -o '\"evidence\":{[^}]*}'", dir), 0);
+  cr_expect(strstr(out, "\"evidence\":{\"test\":\"value\",\"sd\":") && strstr(out, "\"magnitude\":") &&
+                strstr(out, "\"bar\":"),
+            "the alert's evidence: %s", out);
   snprintf(path, sizeof path, "%s/w.jsonl", dir);
   FILE *f = fopen(path, "r");
   cr_assert(f);

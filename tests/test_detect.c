@@ -387,6 +387,12 @@ Test(detect, gauge_spike_then_record_issue15) {
   cr_expect_eq(r.cls, ES_CLASS_SPIKE);
   cr_expect_eq(r.alert_state, ES_ALERT_OPENED);
   cr_expect_lt(r.p_value, 1e-12);
+  /* Its evidence: the value test, 30 above the level, beyond the bar. */
+  cr_expect_eq(r.level_test, ES_LEVEL_TEST_VALUE);
+  cr_expect_float_eq(r.level_magnitude, 30, 1.0, "%g", r.level_magnitude);
+  cr_expect(r.level_bar > 0 && r.level_bar < r.level_magnitude, "bar %g", r.level_bar);
+  cr_expect_gt(r.level_sd, 10);
+  cr_expect_str_eq(es_level_test_name(r.level_test), "value");
   for (int k = 0; k < 4; k++, i++) cr_expect_eq(gauge(&st, i, 80).alert_state, ES_ALERT_UPDATED);
   for (int k = 0; k < 200; k++, i++) gauge(&st, i, CALM(i));
   cr_expect_eq(st.alert_open, false, "resolved after quiet windows");

@@ -327,6 +327,13 @@ static void state_init(const es_detect_params *p, es_detect_state *st) {
   st->alert_opened = st->alert_last = st->alert_resolved = -1;
 }
 
+static void level_evidence(const es_level_test *t, es_detect_result *out) {
+  out->level_test = t->test;
+  out->level_sd = t->e;
+  out->level_magnitude = t->mag[t->test];
+  out->level_bar = t->bar;
+}
+
 /* A gauge series (any measurement, not a mention count): the level model
  * alone (level.c) on the value less its hour-of-day profile; a window is a
  * spike (or a drop) when its surprise's two-sided tail is at most max_p and
@@ -340,6 +347,8 @@ static void gauge_window(const es_detect_params *p, es_detect_state *st, const e
   out->neg_share_expected = NAN;
   out->threshold_breached = false;
   out->warming_up = st->nwindows < p->gauge_warmup;
+  out->level_test = -1;
+  out->level_sd = out->level_magnitude = out->level_bar = 0;
   out->cls = ES_CLASS_NORMAL;
   es_level_test t = {0};
   if (!st->init) {
@@ -353,6 +362,7 @@ static void gauge_window(const es_detect_params *p, es_detect_state *st, const e
     out->lift = out->expected != 0 ? x / out->expected : NAN;
     int sign = out->warming_up ? 0 : es__level_alarm(p, st, &t);
     out->p_value = t.p;
+    if (sign) level_evidence(&t, out);
     if (sign) out->cls = sign > 0 ? ES_CLASS_SPIKE : ES_CLASS_DROP;
   }
   lifecycle(p, p->gauge_resolve_after, st, o->index, 0, 1, out);
@@ -436,6 +446,8 @@ void es_detect_window(const es_detect_params *p, es_detect_state *st, const es_d
   out->threshold_breached = (o->negative_at_least > 0 && (int64_t)o->negative >= o->negative_at_least) ||
                             (o->count_at_least > 0 && (int64_t)o->count >= o->count_at_least);
   out->warming_up = st->nwindows < p->warmup;
+  out->level_test = -1;
+  out->level_sd = out->level_magnitude = out->level_bar = 0;
   double x = (double)o->count, xs = x / f, nx = (double)o->negative;
   double mu = 0, phi = 1, r_shape = INFINITY;
   if (!st->init) {
@@ -556,6 +568,7 @@ void es_detect_window(const es_detect_params *p, es_detect_state *st, const es_d
     int sign = ready ? es__level_alarm(p, st, &lt) : 0;
     lvl_up = sign > 0;
     lvl_down = sign < 0;
+    if (sign) level_evidence(&lt, out);
   }
   /* A drop's support is its expected volume (at least drop_min_expected
    * for the one-window test, min_support for the CUSUM). */
@@ -566,6 +579,8 @@ void es_detect_window(const es_detect_params *p, es_detect_state *st, const es_d
   else if ((st->trend_run >= p->trend_windows || cus_trend) && lvl_up) out->cls = ES_CLASS_TREND;
   else out->cls = ES_CLASS_NORMAL;
   if (out->threshold_breached && !es_detect_alerting(out->cls)) out->cls = ES_CLASS_THRESHOLD;
+  /* The level model's evidence belongs to the volume classes it confirmed. */
+  if (out->cls != ES_CLASS_SPIKE && out->cls != ES_CLASS_DROP && out->cls != ES_CLASS_TREND) out->level_test = -1;
   double share_lift = p0 == p0 && p0 > 0 && x > 0 ? (nx / x) / p0 : 1;
   lifecycle(p, p->resolve_after, st, o->index, o->count, share_lift, out);
   /* The level model learns every window of its first level_warmup (its

@@ -23,6 +23,7 @@ typedef struct es_level_test {
   double p;          /* two-sided Gaussian tail of e */
   int sign;          /* +1: above the level, -1: below */
   int test;          /* the test that raised the alarm (es__level_alarm), -1 none */
+  double bar;        /* the magnitude that test had to beat (0 with an alert open) */
   double sd;         /* the value's standard deviation */
   double short_next, lk_next; /* the short level and surprise average after this window */
 } es_level_test;

@@ -80,13 +80,15 @@ static int record_of(int k, int sign) { return k < 2 ? 2 * k + (sign < 0) : 4; }
 
 int es__level_alarm(const es_detect_params *p, const es_detect_state *st, es_level_test *t) {
   int best = -1;
+  double bar[ES_LEVEL_TESTS];
   for (int k = 0; k < ES_LEVEL_TESTS; k++) {
     if (erfc(t->ek[k] / sqrt(2.0)) > p->max_p) continue;
-    if (!st->alert_open && !(t->mag[k] > p->record_margin * es__record_gate(p, st, record_of(k, t->sk[k]))))
-      continue;
+    bar[k] = st->alert_open ? 0 : p->record_margin * es__record_gate(p, st, record_of(k, t->sk[k]));
+    if (!st->alert_open && !(t->mag[k] > bar[k])) continue;
     if (best < 0 || t->ek[k] > t->ek[best]) best = k;
   }
   t->test = best;
+  t->bar = best < 0 ? 0 : bar[best];
   if (best < 0) return 0;
   t->e = t->ek[best];
   t->sign = t->sk[best];
@@ -110,6 +112,11 @@ void es__level_learn(const es_detect_params *p, es_detect_state *st, double y, c
   double a = fmax(es__alpha_of(p->level_halflife), 1.0 / (double)(st->nwindows + 1)), incr = a * r;
   st->lvl += incr;
   st->lvar = (1 - a) * (st->lvar + r * incr);
+}
+
+const char *es_level_test_name(int test) {
+  static const char *const names[] = {"value", "short_level", "likelihood"};
+  return test >= 0 && test < ES_LEVEL_TESTS ? names[test] : "none";
 }
 
 void es__level_init(es_detect_state *st, double y) {

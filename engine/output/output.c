@@ -127,6 +127,18 @@ void es_output_window_json(es_buf *b, const es_query *q, const es_window_result 
       first = false;
     }
     es_buf_putc(b, ']');
+    if (d->level_test >= 0) {
+      /* Which of the level model's tests called this window, on what
+       * numbers (README, Detection). */
+      ES_JSON_KEY(b, "evidence");
+      es_buf_putc(b, '{');
+      ES_JSON_KEY(b, "test");
+      es_buf_printf(b, "\"%s\"", es_level_test_name(d->level_test));
+      key_f64(b, "sd", d->level_sd);
+      key_f64(b, "magnitude", d->level_magnitude);
+      key_f64(b, "bar", d->level_bar);
+      es_buf_putc(b, '}');
+    }
     ES_JSON_KEY(b, "sample_ids");
     es_buf_putc(b, '[');
     for (int i = 0; i < w->nsamples; i++) {

@@ -221,7 +221,19 @@ typedef struct es_detect_result {
   double p_value;   /* upper-tail probability of >= observed; NaN without history */
   bool warming_up;
   bool threshold_breached;
+  /* The level model's evidence when it raised the alarm behind this
+   * window's class (see level.c): the test (ES_LEVEL_TEST_*, -1 none), its
+   * surprise in standard deviations, its magnitude (the series' units for
+   * the value and short level) and the bar it had to beat (record_margin x
+   * the test's record in that direction; 0 while an alert is open, which
+   * bypasses it). */
+  int level_test;
+  double level_sd, level_magnitude, level_bar;
 } es_detect_result;
+
+enum { ES_LEVEL_TEST_VALUE, ES_LEVEL_TEST_SHORT, ES_LEVEL_TEST_LIKELIHOOD };
+/* "value", "short_level", "likelihood". */
+const char *es_level_test_name(int test);
 
 /* Classifies one closed window, then folds it into the baselines. Windows
  * must arrive in increasing index order per state. */
