@@ -803,11 +803,12 @@ int es_detect_state_parse(const char *text, es_detect_state *st) {
     double fl = 1e-3 * fabs(s.lvl) + 1e-9, sd = sqrt(s.lvar + fl * fl), as = 1 - exp2(-1.0 / 3);
     double ss = sd * sqrt(as / (2 - as)), unit[ES_LEVEL_RECORDS] = {sd, sd, ss, ss, 1};
     double rec = s.record[0], snap = s.rec_snap[0], prev = s.rec_prev[0];
+    /* Within the bounds a v6 state is read with, so that it reads back. */
     for (int t = 0; t < ES_LEVEL_RECORDS; t++) {
-      s.record[t] = rec * unit[t];
-      s.rec_snap[t] = snap * unit[t];
-      s.rec_prev[t] = prev * unit[t];
-      s.rec_cap[t] = 2 * s.record[t];
+      s.record[t] = fmin(rec * unit[t], 1e30);
+      s.rec_snap[t] = fmin(snap * unit[t], 1e30);
+      s.rec_prev[t] = fmin(prev * unit[t], 1e30);
+      s.rec_cap[t] = fmin(2 * s.record[t], 1e30);
     }
   }
   if (ver < 5) {
