@@ -479,6 +479,7 @@ Test(cli, detect_csv_opens_one_alert_at_the_spike_and_skips_bad_rows_issue15) {
   cr_expect_eq(atoi(out), 1, "one alert opened: %s", out);
   cr_assert_eq(sh(out, sizeof out, "%s detect %s 2>/dev/null | grep ',opened,'", ES_BIN, path), 0);
   cr_expect(strstr(out, "2026-01-02 01:00:00,80,spike,") != NULL, "it opens at the spike: %s", out);
+  cr_expect(strstr(out, ",opened,") && strstr(out, ",value\n"), "called by the value test: %s", out);
   cr_assert_eq(sh(out, sizeof out, "cat %s/err", dir), 0);
   cr_expect(strstr(out, "rows=400 skipped=4 series=1 values=gauge") != NULL, "%s", out);
   cr_expect(strstr(out, "line 103 skipped: value is not a number") != NULL, "%s", out);
@@ -489,7 +490,7 @@ Test(cli, detect_csv_opens_one_alert_at_the_spike_and_skips_bad_rows_issue15) {
   /* The header and one line per usable row. */
   cr_assert_eq(sh(out, sizeof out, "%s detect %s 2>/dev/null | head -1; %s detect %s 2>/dev/null | wc -l", ES_BIN,
                   path, ES_BIN, path), 0);
-  cr_expect(strstr(out, "timestamp,value,class,expected,lift,p_value,alert_state,score\n401") == out, "%s", out);
+  cr_expect(strstr(out, "timestamp,value,class,expected,lift,p_value,alert_state,score,test\n401") == out, "%s", out);
 }
 
 /* Whole numbers are mention volume only when they vary like counts: a

@@ -32,7 +32,9 @@
 static int usage(FILE *f) {
   fputs("usage: earshot detect [options] [FILE|-]\n"
         "  Runs the detector over a volume series and writes, per row:\n"
-        "  timestamp,value,class,expected,lift,p_value,alert_state,score\n"
+        "  timestamp,value,class,expected,lift,p_value,alert_state,score,test\n"
+        "  (test: the level model's test behind a spike, drop or trend: value, short_level or\n"
+        "  likelihood)\n"
         "  Input: CSV `timestamp,value` (a header line is optional; timestamps RFC 3339, or\n"
         "  `YYYY-MM-DD HH:MM:SS` taken as UTC, or epoch seconds/milliseconds), or the engine's\n"
         "  window records (JSON lines; one series per query and window size).\n"
@@ -235,7 +237,8 @@ static void emit(ctx *c, series *s, const row *r) {
     if (d.lift == d.lift) put_num(f, d.lift); else fputs("null", f);
     fputs(",\"p_value\":", f);
     if (d.p_value == d.p_value) put_num(f, d.p_value); else fputs("null", f);
-    fprintf(f, ",\"alert_state\":\"%s\",\"score\":%.6g}\n", es_alert_state_name(d.alert_state), score);
+    fprintf(f, ",\"alert_state\":\"%s\",\"score\":%.6g,\"test\":", es_alert_state_name(d.alert_state), score);
+    if (d.level_test >= 0) fprintf(f, "\"%s\"}\n", es_level_test_name(d.level_test)); else fputs("null}\n", f);
   } else {
     if (r->query[0]) {
       put_field(f, r->query);
@@ -250,7 +253,8 @@ static void emit(ctx *c, series *s, const row *r) {
     put_num(f, d.lift);
     fputc(',', f);
     put_num(f, d.p_value);
-    fprintf(f, ",%s,%.6g\n", es_alert_state_name(d.alert_state), score);
+    fprintf(f, ",%s,%.6g,%s\n", es_alert_state_name(d.alert_state), score,
+            d.level_test >= 0 ? es_level_test_name(d.level_test) : "");
   }
 }
 
@@ -554,7 +558,7 @@ int es__cmd_detect(int argc, char **argv) {
     goto out;
   }
   if (!c.jsonl_out)
-    fprintf(c.out, "%stimestamp,value,class,expected,lift,p_value,alert_state,score\n", jsonl_in ? "query," : "");
+    fprintf(c.out, "%stimestamp,value,class,expected,lift,p_value,alert_state,score,test\n", jsonl_in ? "query," : "");
   for (size_t i = 0; i < nrows && !c.oom; i++) feed(&c, &rows[i], jsonl_in ? rows[i].size_ms : spacing);
   if (c.oom) {
     fputs("earshot detect: out of memory\n", stderr);
