@@ -416,23 +416,30 @@ Test(detect, gauge_spike_then_record_issue15) {
   cr_expect_eq(gauge(&st, i, 20).cls, ES_CLASS_DROP);
 }
 
-/* A state saved by the previous version (v4, before the record) is still
+/* The state text of an older version: this version's text as `ver`,
+ * without the v6 additions at the end (4 x 3 records and 5 caps) and
+ * without the tokens `drop` names. */
+static void older_state(const es_detect_state *st, const char *ver, bool (*drop)(int j), char *out, size_t cap) {
+  char buf[ES_DETECT_STATE_TEXT];
+  es_detect_state_format(st, buf, sizeof buf);
+  char *tok[160];
+  int n = 0;
+  for (char *t = strtok(buf, " "); t && n < 160; t = strtok(NULL, " ")) tok[n++] = t;
+  size_t k = (size_t)snprintf(out, cap, "%s", ver);
+  for (int j = 1; j < n - 17; j++)
+    if (!drop || !drop(j)) k += (size_t)snprintf(out + k, cap - k, " %s", tok[j]);
+}
+
+/* v4 had no record .. rec_prev (floats 13-22) and no shift_run (36). */
+static bool not_in_v4(int j) { return (j >= 13 && j <= 22) || j == 36; }
+
+/* A state saved by an earlier version (v4, before the record) is still
  * read: the exactly-once restart of an upgraded engine. */
 Test(detect, reads_v4_state_issue15) {
   es_detect_state st = {0};
   for (int i = 0; i < 30; i++) feed(&st, i, 20 + i % 3);
-  char buf[ES_DETECT_STATE_TEXT], v4[ES_DETECT_STATE_TEXT];
-  es_detect_state_format(&st, buf, sizeof buf);
-  /* v5 -> v4: drop the last two floats before the integers and the last integer before the counts. */
-  char *tok[128];
-  int n = 0;
-  for (char *t = strtok(buf, " "); t && n < 128; t = strtok(NULL, " ")) tok[n++] = t;
-  size_t k = 0;
-  k += (size_t)snprintf(v4 + k, sizeof v4 - k, "v4");
-  for (int j = 1; j < n; j++) {
-    if ((j >= 13 && j <= 22) || j == 36) continue; /* record .. rec_prev; shift_run */
-    k += (size_t)snprintf(v4 + k, sizeof v4 - k, " %s", tok[j]);
-  }
+  char v4[ES_DETECT_STATE_TEXT];
+  older_state(&st, "v4", not_in_v4, v4, sizeof v4);
   es_detect_state back;
   cr_assert_eq(es_detect_state_parse(v4, &back), 0, "%s", v4);
   cr_expect_float_eq(back.mean, st.mean, 1e-12);
@@ -446,14 +453,8 @@ Test(detect, reads_v4_state_issue15) {
 Test(detect, reads_v5_state_issue15) {
   es_detect_state st = {0};
   for (int i = 0; i < 400; i++) feed(&st, i, 20 + i % 3);
-  char buf[ES_DETECT_STATE_TEXT], v5[ES_DETECT_STATE_TEXT];
-  es_detect_state_format(&st, buf, sizeof buf);
-  char *tok[160];
-  int n = 0;
-  for (char *t = strtok(buf, " "); t && n < 160; t = strtok(NULL, " ")) tok[n++] = t;
-  /* v6 = v5 + 4 x 3 records + 5 caps at the end. */
-  size_t k = (size_t)snprintf(v5, sizeof v5, "v5");
-  for (int j = 1; j < n - 17; j++) k += (size_t)snprintf(v5 + k, sizeof v5 - k, " %s", tok[j]);
+  char v5[ES_DETECT_STATE_TEXT];
+  older_state(&st, "v5", NULL, v5, sizeof v5);
   es_detect_state back;
   cr_assert_eq(es_detect_state_parse(v5, &back), 0, "%s", v5);
   double fl = 1e-3 * fabs(st.lvl) + 1e-9, sd = sqrt(st.lvar + fl * fl);
