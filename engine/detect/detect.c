@@ -362,8 +362,10 @@ static void gauge_window(const es_detect_params *p, es_detect_state *st, const e
     out->lift = out->expected != 0 ? x / out->expected : NAN;
     int sign = out->warming_up ? 0 : es__level_alarm(p, st, &t);
     out->p_value = t.p;
-    if (sign) level_evidence(&t, out);
-    if (sign) out->cls = sign > 0 ? ES_CLASS_SPIKE : ES_CLASS_DROP;
+    if (sign) {
+      level_evidence(&t, out);
+      out->cls = sign > 0 ? ES_CLASS_SPIKE : ES_CLASS_DROP;
+    }
   }
   lifecycle(p, p->gauge_resolve_after, st, o->index, 0, 1, out);
   /* The records take every window, an alert's only up to record_growth x
@@ -408,8 +410,8 @@ void es_detect_window(const es_detect_params *p, es_detect_state *st, const es_d
       /* The level model sees the empty window too. */
       es_level_test gt;
       es__level_eval(p, st, 0, st->lvl > 0 ? st->lvl : 0, &gt);
-      es__record_update(p, st, &gt, st->nwindows < p->warmup, false);
-      es__level_learn(p, st, 0, &gt, false, st->nwindows >= p->warmup);
+      es__record_update(p, st, &gt, st->nwindows < p->level_warmup, false);
+      es__level_learn(p, st, 0, &gt, false, st->nwindows >= p->level_warmup);
       st->nwindows++;
     }
     if (gap > cap) st->nwindows += gap - cap;
