@@ -43,7 +43,6 @@ void es__level_eval(const es_detect_params *p, const es_detect_state *st, double
   t->z = (y - st->lvl) / t->sd;
   t->zs = 0;
   t->short_next = y;
-  double m = fabs(t->z);
   t->ek[0] = fabs(t->z);
   t->mag[0] = fabs(y - st->lvl);
   t->sk[0] = t->z >= 0 ? 1 : -1;
@@ -53,12 +52,11 @@ void es__level_eval(const es_detect_params *p, const es_detect_state *st, double
     double as = es__alpha_of(p->shift_halflife);
     t->short_next = st->lshort + as * (y - st->lshort);
     t->zs = (t->short_next - st->lvl) / (t->sd * sqrt(as / (2 - as)));
-    if (fabs(t->zs) > m) m = fabs(t->zs);
     t->ek[1] = fabs(t->zs);
     t->mag[1] = fabs(t->short_next - st->lvl);
     t->sk[1] = t->zs >= 0 ? 1 : -1;
   }
-  double u = m < LK_CAP ? m : LK_CAP;
+  double u = fmin(fmax(t->ek[0], t->ek[1]), LK_CAP);
   t->lk_next = st->lk_short + es__alpha_of(p->likelihood_short) * (u - st->lk_short);
   t->q = (t->lk_next - st->lk_mean) / sqrt(st->lk_var + 1e-6);
   /* The likelihood's direction: where the short level stands. */
