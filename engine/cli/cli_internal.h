@@ -30,6 +30,7 @@ extern volatile int es__stop_requested;
 int es__cmd_score(int argc, char **argv);
 int es__cmd_detect(int argc, char **argv);
 int es__cmd_query(int argc, char **argv);
+int es__cmd_route(int argc, char **argv);
 int es__cmd_version(void);
 int es__cmd_config(int argc, char **argv);
 int es__cmd_health(int argc, char **argv);

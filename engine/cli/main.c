@@ -25,6 +25,7 @@ static int usage(FILE *f) {
         "                 the detector over a volume series (CSV or window records): a backtest\n"
         "  earshot query check FILE             validate a query file\n"
         "  earshot query explain 'QUERY' 'TEXT' show how a query parses and whether it matches\n"
+        "  earshot route explain --triage F 'TEXT' situations and route of a mention (triage)\n"
         "  earshot config check -c FILE         validate a config and the files it names, without starting\n"
         "  earshot health [URL]                 probe /healthz (default http://127.0.0.1:8089/healthz): exit 0 if 2xx\n"
         "  earshot version                      versions of earshot and its libraries\n",
@@ -47,6 +48,7 @@ int main(int argc, char **argv) {
   if (!strcmp(cmd, "score")) return es__cmd_score(argc - 1, argv + 1);
   if (!strcmp(cmd, "detect")) return es__cmd_detect(argc - 1, argv + 1);
   if (!strcmp(cmd, "query")) return es__cmd_query(argc - 1, argv + 1);
+  if (!strcmp(cmd, "route")) return es__cmd_route(argc - 1, argv + 1);
   if (!strcmp(cmd, "config")) return es__cmd_config(argc - 1, argv + 1);
   if (!strcmp(cmd, "health")) return es__cmd_health(argc - 1, argv + 1);
   if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) return es__cmd_version();

@@ -18,6 +18,7 @@
 #include "earshot/mem.h"
 #include "earshot/pipeline.h"
 #include "earshot/timeutil.h"
+#include "earshot/triage.h"
 #include "earshot/version.h"
 
 volatile int es__stop_requested;
@@ -37,6 +38,7 @@ static int help(FILE *f) {
           "      --alerts-topic T     (default: earshot.alerts)\n"
           "      --enriched-topic T   (default: off)\n"
           "      --dlq-topic T        (default: earshot.dlq)\n"
+          "      --triage-topic T     triage records keyed by track (default: off; needs --triage)\n"
           "      --output FILE|-      also write window records here\n"
           "      --exactly-once       suppress windows and alerts already on the output topics\n"
           "                           (one engine process per group; see the README)\n"
@@ -50,6 +52,8 @@ static int help(FILE *f) {
         "      --enriched-output F  matched mentions with query ids and sentiment\n"
         "      --alerts-output F    alert events (opened, updated, resolved): their window records\n"
         "      --dlq-output FILE    dead letters (default: earshot.dlq.jsonl, created when needed)\n"
+        "      --triage FILE        triage file: situations and routes of matched mentions (README, Triage)\n"
+        "      --triage-output F    triage records: each matched mention with its situations and route\n"
         "      --window 60s[,1h]    window size(s) (default 60s)\n"
         "      --lateness 10s       allowed lateness (default 10s)\n"
         "      --idle-flush 30s     close windows after this much wall-clock idle time (0 = never)\n"
@@ -131,7 +135,7 @@ es_http *es__http_start(const es_config *cfg, bool by_default, bool *failed) {
 
 int es__run_pipeline(int argc, char **argv, bool kafka, const es_config *preset, es_http *http) {
   enum { O_QUERIES = 256, O_INPUT, O_OUTPUT, O_ENRICHED, O_DLQ, O_WINDOW, O_LATENESS, O_IDLE, O_WORKERS, O_FORMAT,
-         O_NOPROGRESS, O_BROKERS, O_TOPIC, O_GROUP, O_WTOPIC, O_ATOPIC, O_ETOPIC, O_DTOPIC, O_EXACTLY, O_NORELOAD, O_LAYERS, O_ALERTS, O_EARLY, O_HTTP, O_HTTP_TOKEN_FILE, O_LOG_FORMAT };
+         O_NOPROGRESS, O_BROKERS, O_TOPIC, O_GROUP, O_WTOPIC, O_ATOPIC, O_ETOPIC, O_DTOPIC, O_EXACTLY, O_NORELOAD, O_LAYERS, O_ALERTS, O_EARLY, O_HTTP, O_HTTP_TOKEN_FILE, O_LOG_FORMAT, O_TRIAGE, O_TRIAGE_OUT, O_TTOPIC };
   static const struct option opts[] = {
     {"config", required_argument, 0, 'c'},         {"queries", required_argument, 0, O_QUERIES},
     {"input", required_argument, 0, O_INPUT},       {"output", required_argument, 0, O_OUTPUT},
@@ -146,7 +150,8 @@ int es__run_pipeline(int argc, char **argv, bool kafka, const es_config *preset,
     {"no-reload", no_argument, 0, O_NORELOAD},     {"layers", required_argument, 0, O_LAYERS},
     {"alerts-output", required_argument, 0, O_ALERTS}, {"early-updates", required_argument, 0, O_EARLY},
     {"http", required_argument, 0, O_HTTP},         {"http-token-file", required_argument, 0, O_HTTP_TOKEN_FILE},
-    {"log-format", required_argument, 0, O_LOG_FORMAT},
+    {"log-format", required_argument, 0, O_LOG_FORMAT}, {"triage", required_argument, 0, O_TRIAGE},
+    {"triage-output", required_argument, 0, O_TRIAGE_OUT}, {"triage-topic", required_argument, 0, O_TTOPIC},
     {"help", no_argument, 0, 'h'},                  {0, 0, 0, 0}};
   cmd_name = kafka ? "run" : "replay";
   es_config cfg;
@@ -177,6 +182,9 @@ int es__run_pipeline(int argc, char **argv, bool kafka, const es_config *preset,
     case O_ENRICHED: es_config_set_str(&cfg.enriched_output, optarg); break;
     case O_ALERTS: es_config_set_str(&cfg.alerts_output, optarg); break;
     case O_DLQ: es_config_set_str(&cfg.dlq_output, optarg); break;
+    case O_TRIAGE: es_config_set_str(&cfg.triage, optarg); break;
+    case O_TRIAGE_OUT: es_config_set_str(&cfg.triage_output, optarg); break;
+    case O_TTOPIC: es_config_set_str(&cfg.kafka.triage_topic, optarg); break;
     case O_WINDOW:
       if (es_config_set_windows(&cfg, optarg, &d)) {
         rc = fail_usage(d.msg, NULL);
@@ -277,11 +285,22 @@ int es__run_pipeline(int argc, char **argv, bool kafka, const es_config *preset,
     es_free(cfg.kafka.brokers);
     cfg.kafka.brokers = NULL;
   }
+  if ((cfg.triage_output || cfg.kafka.triage_topic) && !cfg.triage) {
+    rc = fail_usage("triage records need a triage file: pass --triage FILE or set 'triage:' in the config", NULL);
+    goto out;
+  }
   int err;
+  es_triage *triage = NULL;
+  if (cfg.triage && !(triage = es_triage_load(cfg.triage, &err, &d))) {
+    fprintf(stderr, "earshot %s: %s\n", cmd_name, d.msg);
+    goto out;
+  }
   es_query_opts qo = {.accent_insensitive = cfg.accent_insensitive};
+  if (triage) qo.rules = es_situations_rules(es_triage_situations(triage), &qo.nrules);
   es_queryset *qs = es_queryset_load_opts(cfg.queries, &qo, &err, &d);
   if (!qs) {
     fprintf(stderr, "earshot %s: %s\n", cmd_name, d.msg);
+    es_triage_destroy(triage);
     goto out;
   }
   es_sentiment_opts so;
@@ -290,6 +309,7 @@ int es__run_pipeline(int argc, char **argv, bool kafka, const es_config *preset,
   if (!lex) {
     fprintf(stderr, "earshot %s: %s\n", cmd_name, d.msg);
     es_queryset_destroy(qs);
+    es_triage_destroy(triage);
     rc = 2;
     goto out;
   }
@@ -310,11 +330,12 @@ int es__run_pipeline(int argc, char **argv, bool kafka, const es_config *preset,
   if (http_failed) {
     es_lexicon_destroy(lex);
     es_queryset_destroy(qs);
+    es_triage_destroy(triage);
     rc = 2;
     goto out;
   }
   es_pipeline_stats st;
-  es_run_io io = {0};
+  es_run_io io = {.triage = triage};
   es_sink *live = http ? es_http_sink(http) : NULL;
   if (live) {
     io.sinks = &live;
@@ -354,9 +375,15 @@ int es__run_pipeline(int argc, char **argv, bool kafka, const es_config *preset,
               stop_requested ? " stopped=signal" : "");
   if (dead && !kafka) es_log_info("dead letters written", "path=%s", cfg.dlq_output ? cfg.dlq_output : "earshot.dlq.jsonl");
   if (prc) es_log_error("pipeline failed", "error=\"%s\"", d.msg);
+  if (triage)
+    es_log_info("triage", "routed=%llu ignored=%llu unrouted=%llu crisis=%llu off_hours=%llu overflowed=%llu",
+                (unsigned long long)st.triage.routed, (unsigned long long)st.triage.ignored,
+                (unsigned long long)st.triage.unrouted, (unsigned long long)st.triage.crisis,
+                (unsigned long long)st.triage.off_hours, (unsigned long long)st.triage.overflowed);
   rc = prc ? 1 : 0;
   es_lexicon_destroy(lex);
   es_queryset_destroy(qs);
+  es_triage_destroy(triage);
 out:
   es_config_free(&cfg);
   return rc;

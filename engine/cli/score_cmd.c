@@ -17,6 +17,7 @@
 #include "earshot/config.h"
 #include "earshot/mem.h"
 #include "earshot/sentiment.h"
+#include "earshot/triage.h"
 
 static int usage(FILE *f) {
   fputs("usage: earshot score [options] 'TEXT'\n"
@@ -27,7 +28,9 @@ static int usage(FILE *f) {
         "      --lexicon FILE  a further layer or rules file (repeatable)\n"
         "      --batch         one text per stdin line; prints compound, label, pos, neu, neg\n"
         "      --queries FILE  the words of the queries a text matches are its subject, not scored (as in\n"
-        "                      the engine: a brand named \"United\" is not praise)\n",
+        "                      the engine: a brand named \"United\" is not praise)\n"
+        "      --situations F  situation rules (a .tsv file, a directory, or builtin:en; repeatable): shown\n"
+        "                      for a text (default builtin:en); --batch adds a column of them (comma-separated, -)\n",
         f);
   return f == stderr ? 2 : 0;
 }
@@ -86,13 +89,36 @@ static int subject_of(subject_ctx *c, es_sentiment_rt *srt, const char *text, si
   return nh < 0 ? 0 : nh;
 }
 
+/* The situations of the text just matched: a TSV column, or one line each
+ * with the rule and its evidence. */
+static void print_situations(const es_situations *S, subject_ctx *c, const es_sentiment *s, bool column) {
+  es_situation_hit h[ES_SITUATIONS_MAX];
+  size_t n;
+  es_situations_eval(S, c->qs, c->rt, s, h, &n);
+  if (column) {
+    putchar('\t');
+    for (size_t i = 0; i < n; i++) printf("%s%s", i ? "," : "", es_situation_name(S, h[i].situation));
+    if (!n) putchar('-');
+    return;
+  }
+  printf("situations:%s\n", n ? "" : " none");
+  for (size_t i = 0; i < n; i++) {
+    const char *ev[ES_SITUATION_EVIDENCE];
+    size_t ne = es_situation_evidence(S, c->qs, c->rt, &h[i], ev, ES_SITUATION_EVIDENCE);
+    printf("  %-16s rule %-28s evidence: ", es_situation_name(S, h[i].situation), es_situation_rule_id(S, h[i].rule));
+    for (size_t k = 0; k < ne; k++) printf("%s%s", k ? ", " : "", ev[k]);
+    putchar('\n');
+  }
+}
+
 int es__cmd_score(int argc, char **argv) {
-  enum { O_LANG = 256, O_LAYERS, O_LEXICON, O_BATCH, O_QUERIES };
+  enum { O_LANG = 256, O_LAYERS, O_LEXICON, O_BATCH, O_QUERIES, O_SITUATIONS };
   static const struct option opts[] = {{"lang", required_argument, 0, O_LANG},
                                        {"layers", required_argument, 0, O_LAYERS},
                                        {"lexicon", required_argument, 0, O_LEXICON},
                                        {"batch", no_argument, 0, O_BATCH},
                                        {"queries", required_argument, 0, O_QUERIES},
+                                       {"situations", required_argument, 0, O_SITUATIONS},
                                        {"help", no_argument, 0, 'h'},
                                        {0, 0, 0, 0}};
   es_config cfg;
@@ -101,6 +127,9 @@ int es__cmd_score(int argc, char **argv) {
   const char *lang = "", *queries = NULL;
   bool batch = false, autod = false;
   subject_ctx sc = {0};
+  const char *sit_paths[16];
+  size_t nsit_paths = 0;
+  es_situations *sit = NULL;
   int rc = 2;
   optind = 1;
   for (int c; (c = getopt_long(argc, argv, "h", opts, NULL)) != -1;) {
@@ -121,6 +150,13 @@ int es__cmd_score(int argc, char **argv) {
       break;
     case O_BATCH: batch = true; break;
     case O_QUERIES: queries = optarg; break;
+    case O_SITUATIONS:
+      if (nsit_paths == 16) {
+        fputs("earshot score: at most 16 --situations\n", stderr);
+        goto out;
+      }
+      sit_paths[nsit_paths++] = optarg;
+      break;
     case 'h': rc = usage(stdout); goto out;
     default: rc = usage(stderr); goto out;
     }
@@ -136,9 +172,18 @@ int es__cmd_score(int argc, char **argv) {
     fprintf(stderr, "earshot score: %s\n", d.msg);
     goto out;
   }
-  if (queries) {
-    int err;
-    sc.qs = es_queryset_load(queries, &err, &d);
+  if (!batch && !nsit_paths) sit_paths[nsit_paths++] = "builtin:en";
+  int err;
+  if (nsit_paths && !(sit = es_situations_load(sit_paths, nsit_paths, &err, &d))) {
+    fprintf(stderr, "earshot score: %s\n", d.msg);
+    es_lexicon_destroy(lex);
+    goto out;
+  }
+  if (queries || sit) {
+    /* the situation rules are matched with the queries, as in the engine */
+    es_query_opts qo = {0};
+    if (sit) qo.rules = es_situations_rules(sit, &qo.nrules);
+    sc.qs = queries ? es_queryset_load_opts(queries, &qo, &err, &d) : es_queryset_compile_opts(NULL, 0, &qo, &err, &d);
     if (!sc.qs) {
       fprintf(stderr, "earshot score: %s\n", d.msg);
       es_lexicon_destroy(lex);
@@ -168,6 +213,7 @@ int es__cmd_score(int argc, char **argv) {
       es_sentiment_score_lang(lex, use, ln, rt, line, (size_t)n, &s, NULL);
       printf("%.4f\t%s\t%.3f\t%.3f\t%.3f", s.compound, es_label_name(s.label), s.pos, s.neu, s.neg);
       if (autod) printf("\t%s", id.code[0] ? id.code : "-");
+      if (sit) print_situations(sit, &sc, &s, true);
       putchar('\n');
     }
     free(line);
@@ -186,13 +232,14 @@ int es__cmd_score(int argc, char **argv) {
         puts("language unknown (too little text): scored in the default language");
     }
     int nh = subject_of(&sc, rt, text, strlen(text));
-    if (sc.qs) {
+    if (queries) {
       printf("queries matched: ");
       for (int k = 0; k < nh; k++) printf("%s%s", k ? ", " : "", es_queryset_get(sc.qs, sc.hits[k])->id);
       puts(nh ? " (their own words are the subject: not scored)" : "none");
     }
     es_sentiment_score_lang(lex, use, ln, rt, text, strlen(text), &s, tr);
     print_trace(&s, tr);
+    if (sit) print_situations(sit, &sc, &s, false);
     rc = 0;
   }
   es_free(tr);
@@ -202,6 +249,7 @@ int es__cmd_score(int argc, char **argv) {
   es_queryset_destroy(sc.qs);
   es_lexicon_destroy(lex);
 out:
+  es_situations_destroy(sit);
   es_config_free(&cfg);
   return rc;
 }

@@ -79,6 +79,8 @@ void es_config_free(es_config *c) {
   es_free(c->queries);
   es_free(c->output);
   es_free(c->enriched_output);
+  es_free(c->triage);
+  es_free(c->triage_output);
   es_free(c->alerts_output);
   es_free(c->dlq_output);
   for (int i = 0; i < ES_F_COUNT; i++) es_free(c->fields[i]);
@@ -92,6 +94,7 @@ void es_config_free(es_config *c) {
   es_free(k->alerts_topic);
   es_free(k->enriched_topic);
   es_free(k->dlq_topic);
+  es_free(k->triage_topic);
   for (int i = 0; i < k->ntopics; i++) es_free(k->topics[i]);
   for (int i = 0; i < k->nprops; i++) {
     es_free(k->props[i][0]);
@@ -162,7 +165,7 @@ static int choice(ctx *x, yaml_node_t *v, const char *what, const char *first, c
 }
 
 static int load_output(ctx *x, yaml_node_t *m) {
-  static const char *const keys[] = {"windows", "enriched", "alerts", "dlq", "format", "empty_windows", NULL};
+  static const char *const keys[] = {"windows", "enriched", "alerts", "dlq", "triage", "format", "empty_windows", NULL};
   if (need_map(x, m, "output")) return ES_ECONFIG;
   FOR_PAIRS(m, k, v) {
     const char *ks = es__yaml_scalar(k);
@@ -170,6 +173,7 @@ static int load_output(ctx *x, yaml_node_t *m) {
     if (!ks) rc = es__yaml_unknown_key(x->y, k, "output", keys, x->d);
     else if (!strcmp(ks, "windows")) rc = str_setting(x, v, ks, &x->c->output);
     else if (!strcmp(ks, "enriched")) rc = str_setting(x, v, ks, &x->c->enriched_output);
+    else if (!strcmp(ks, "triage")) rc = str_setting(x, v, ks, &x->c->triage_output);
     else if (!strcmp(ks, "alerts")) rc = str_setting(x, v, ks, &x->c->alerts_output);
     else if (!strcmp(ks, "dlq")) rc = str_setting(x, v, ks, &x->c->dlq_output);
     else if (!strcmp(ks, "empty_windows")) rc = es__yaml_bool(x->y, v, ks, &x->c->windows.emit_empty, x->d);
@@ -317,7 +321,7 @@ static int load_detection(ctx *x, yaml_node_t *m) {
 
 static int load_kafka(ctx *x, yaml_node_t *m) {
   static const char *const keys[] = {"brokers", "topics", "group", "windows_topic", "alerts_topic", "enriched_topic",
-                                     "dlq_topic", "commit_interval", "flush_on_shutdown", "exactly_once", "properties",
+                                     "dlq_topic", "triage_topic", "commit_interval", "flush_on_shutdown", "exactly_once", "properties",
                                      NULL};
   if (need_map(x, m, "kafka")) return ES_ECONFIG;
   es_kafka_config *k = &x->c->kafka;
@@ -331,6 +335,7 @@ static int load_kafka(ctx *x, yaml_node_t *m) {
     else if (!strcmp(ks, "alerts_topic")) rc = str_setting(x, v, ks, &k->alerts_topic);
     else if (!strcmp(ks, "enriched_topic")) rc = str_setting(x, v, ks, &k->enriched_topic);
     else if (!strcmp(ks, "dlq_topic")) rc = str_setting(x, v, ks, &k->dlq_topic);
+    else if (!strcmp(ks, "triage_topic")) rc = str_setting(x, v, ks, &k->triage_topic);
     else if (!strcmp(ks, "commit_interval")) rc = es__yaml_duration(x->y, v, ks, &k->commit_interval_ms, x->d);
     else if (!strcmp(ks, "flush_on_shutdown")) rc = es__yaml_bool(x->y, v, ks, &k->flush_on_shutdown, x->d);
     else if (!strcmp(ks, "exactly_once")) rc = es__yaml_bool(x->y, v, ks, &k->exactly_once, x->d);
@@ -411,7 +416,7 @@ static int load_log(ctx *x, yaml_node_t *m) {
 }
 
 int es_config_load(es_config *c, const char *path, es_diag *d) {
-  static const char *const keys[] = {"input", "queries", "output", "fields", "windows", "workers",
+  static const char *const keys[] = {"input", "queries", "triage", "output", "fields", "windows", "workers",
                                      "limits", "detection", "progress", "reload", "accents", "kafka", "sentiment",
                                      "http", "log", NULL};
   es_yaml y;
@@ -431,6 +436,7 @@ int es_config_load(es_config *c, const char *path, es_diag *d) {
     if (!ks) rc = es__yaml_unknown_key(&y, k, "the config", keys, d);
     else if (!strcmp(ks, "input")) rc = str_setting(x, v, ks, &c->input);
     else if (!strcmp(ks, "queries")) rc = str_setting(x, v, ks, &c->queries);
+    else if (!strcmp(ks, "triage")) rc = str_setting(x, v, ks, &c->triage);
     else if (!strcmp(ks, "output")) rc = load_output(x, v);
     else if (!strcmp(ks, "fields")) rc = load_fields(x, v);
     else if (!strcmp(ks, "windows")) rc = load_windows(x, v);
@@ -489,9 +495,11 @@ static void key_str(es_buf *b, const char *prefix, const char *s) {
 void es_config_json(const es_config *c, es_buf *b) {
   key_str(b, "{\"queries\":", c->queries);
   key_str(b, ",\"input\":", c->input);
+  key_str(b, ",\"triage\":", c->triage);
   key_str(b, ",\"output\":{\"windows\":", c->output);
   key_str(b, ",\"alerts\":", c->alerts_output);
   key_str(b, ",\"enriched\":", c->enriched_output);
+  key_str(b, ",\"triage\":", c->triage_output);
   key_str(b, ",\"dlq\":", c->dlq_output);
   es_buf_printf(b, ",\"format\":\"%s\"},\"windows\":{\"sizes_seconds\":[", c->pretty ? "pretty" : "json");
   for (int i = 0; i < c->windows.nsizes; i++) es_buf_printf(b, "%s%lld", i ? "," : "", (long long)(c->windows.size_ms[i] / 1000));
@@ -518,6 +526,7 @@ void es_config_json(const es_config *c, es_buf *b) {
   key_str(b, ",\"alerts_topic\":", k->alerts_topic);
   key_str(b, ",\"enriched_topic\":", k->enriched_topic);
   key_str(b, ",\"dlq_topic\":", k->dlq_topic);
+  key_str(b, ",\"triage_topic\":", k->triage_topic);
   es_buf_printf(b, ",\"exactly_once\":%s,\"properties\":{", k->exactly_once ? "true" : "false");
   for (int i = 0; i < k->nprops; i++) {
     if (i) es_buf_putc(b, ',');

@@ -49,8 +49,9 @@ enum { ES_CB_REGEX = 1, ES_CB_WILD = 2, ES_CB_LEFT = 4, ES_CB_RIGHT = 8, ES_CB_P
 
 struct es_queryset {
   es_arena arena;          /* AST nodes and strings */
-  es_query *queries;
-  size_t nqueries;
+  es_query *queries;       /* the queries, then the rules matched with them (es_query_opts.rules) */
+  size_t nqueries;         /* both */
+  size_t nuser;            /* the queries */
   es_atom *atoms;
   size_t natoms;
   char **patterns;         /* Hyperscan expression per atom; NULL for phrases */

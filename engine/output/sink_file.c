@@ -122,6 +122,7 @@ static const es_sink_ops json_ops = {.window = json_window, .flush = f_flush, .f
 static const es_sink_ops pretty_ops = {.window = pretty_window, .flush = f_flush, .finish = f_finish, .destroy = f_destroy};
 static const es_sink_ops alerts_ops = {.window = alerts_window, .flush = f_flush, .finish = f_finish, .destroy = f_destroy};
 static const es_sink_ops enriched_ops = {.enriched = enriched_rec, .flush = f_flush, .finish = f_finish, .destroy = f_destroy};
+static const es_sink_ops triage_ops = {.triage = enriched_rec, .flush = f_flush, .finish = f_finish, .destroy = f_destroy};
 static const es_sink_ops dead_ops = {.dead = dead_rec, .flush = f_flush, .finish = f_finish, .destroy = f_destroy};
 
 static es_sink *make(const es_sink_ops *ops, const char *name, unsigned wants, const char *path, bool open_now,
@@ -171,6 +172,10 @@ es_sink *es_sink_alerts_create(const char *path, es_diag *d) {
 
 es_sink *es_sink_enriched_create(const char *path, es_diag *d) {
   return make(&enriched_ops, "the enriched output", ES_SINK_ENRICHED, path, true, d);
+}
+
+es_sink *es_sink_triage_create(const char *path, es_diag *d) {
+  return make(&triage_ops, "the triage output", ES_SINK_TRIAGE, path, true, d);
 }
 
 es_sink *es_sink_dead_create(const char *path, es_diag *d) {

@@ -78,6 +78,45 @@ void es__pipe_window_sink(void *ctx, const es_window_result *w) {
     if (p->sinks[i]->wants & ES_SINK_WINDOWS) p->sinks[i]->ops->window(p->sinks[i], &e);
 }
 
+/* Whether crisis override k's query has an open alert (any window size). */
+static bool crisis_open(void *ctx, size_t k) {
+  es_pipe *p = ctx;
+  int64_t q = es_triage_bound_crisis_query(p->tbound, k);
+  if (q < 0) return false;
+  int ns = p->cfg->windows.nsizes;
+  for (int s = 0; s < ns; s++)
+    if (p->det[(size_t)q * (size_t)ns + (size_t)s].alert_open) return true;
+  return false;
+}
+
+/* Triage of matched mention i: crisis, hours and overflow decided here, in
+ * input order, then its record (the worker's prefix and the route) to the
+ * sinks that take them. */
+static void triage(es_pipe *p, const es_batch *b, uint32_t i) {
+  const es_line_res *r = &b->res[i];
+  es_triage_pre pre = {.route = r->route, .crisis = r->crisis};
+  es_triage_out o;
+  es_triage_decide(p->triage, p->tstate, &pre, r->ts_ms, crisis_open, p, &o);
+  if (!r->tri) return;
+  const es_rec_meta *m = &b->trm[r->tri - 1];
+  es_buf_clear(&p->tbuf);
+  es_buf_put(&p->tbuf, b->triage.data + m->off, m->len);
+  char why[256];
+  const char *w = m->detail;
+  if (o.via == ES_VIA_CRISIS) {
+    const char *qid = es_queryset_get(p->qs, (size_t)es_triage_bound_crisis_query(p->tbound, (size_t)o.rule))->id;
+    snprintf(why, sizeof why, "query %s has an open alert", qid);
+    w = why;
+  }
+  es_triage_route_json(&p->tbuf, p->triage, &o, w);
+  es_buf_put(&p->tbuf, "}\n", 2);
+  const char *key = o.action == ES_TRIAGE_ROUTE ? es_triage_track_name(p->triage, (size_t)o.track)
+                    : o.action == ES_TRIAGE_IGNORE ? "ignore" : "unrouted";
+  for (size_t k = 0; k < p->nsinks; k++)
+    if (p->sinks[k]->wants & ES_SINK_TRIAGE)
+      p->sinks[k]->ops->triage(p->sinks[k], key, strlen(key), p->tbuf.data, p->tbuf.len);
+}
+
 /* Early updates: the open windows that changed, without detection (it
  * runs when a window closes). */
 static void early_sink(void *ctx, const es_window_result *w) {
@@ -182,6 +221,7 @@ static void consume(es_pipe *p, es_batch *b) {
         p->st->reasons[ES_REASON_LATE]++;
       }
     }
+    if (p->triage && !r->reason && r->nhits) triage(p, b, i);
     if (p->input && b->kpart[i] >= 0) p->input->track(p->input->ctx, b, i, r->reason ? INT64_MIN : r->ts_ms, mark, now_wall);
   }
   input_advance(p, now_wall);

@@ -35,6 +35,12 @@ typedef struct es_line_res {
   uint32_t terms_len;
   uint32_t hit_off, nhits; /* into batch->hits */
   float compound;
+  /* triage (when the run has a triage file): situations (mask), the
+   * worker's part of the route (es_triage_pre), and its triage record's
+   * prefix: index + 1 into trm (0: none) */
+  uint32_t situations, crisis;
+  int32_t route;
+  uint32_t tri;
   uint8_t label;
   uint8_t reason;     /* ES_REASON_NONE when accepted (possibly repaired) */
 } es_line_res;
@@ -69,9 +75,9 @@ typedef struct es_batch {
   uint32_t *hits;
   uint32_t nhits, cap_hits;
   es_arena arena;
-  es_buf dlq, enriched;
-  es_rec_meta *dlqm, *enrm;
-  uint32_t ndlq, cap_dlq, nenr, cap_enr;
+  es_buf dlq, enriched, triage;
+  es_rec_meta *dlqm, *enrm, *trm; /* trm: a triage record's start (why: the route's reason, in detail) */
+  uint32_t ndlq, cap_dlq, nenr, cap_enr, ntr, cap_tr;
 } es_batch;
 
 #endif

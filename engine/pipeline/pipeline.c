@@ -33,8 +33,10 @@ void es__batch_destroy(es_batch *b) {
   es_arena_destroy(&b->arena);
   es_buf_free(&b->dlq);
   es_buf_free(&b->enriched);
+  es_buf_free(&b->triage);
   es_free(b->dlqm);
   es_free(b->enrm);
+  es_free(b->trm);
   es_free(b);
 }
 
@@ -62,7 +64,8 @@ void es__batch_reset(es_batch *b) {
   es_arena_reset(&b->arena);
   es_buf_clear(&b->dlq);
   es_buf_clear(&b->enriched);
-  b->ndlq = b->nenr = 0;
+  es_buf_clear(&b->triage);
+  b->ndlq = b->nenr = b->ntr = 0;
 }
 
 void es_input_destroy(es_input *in) {
@@ -83,7 +86,7 @@ static int add_sink(es_pipe *p, es_sink *s) {
  * a file or stdout copy of the windows only when asked, dead letters to a
  * file only when dlq_output is set. */
 static int own_sinks(es_pipe *p, const es_config *cfg, bool kafka, es_diag *d) {
-  es_sink *s[4] = {0};
+  es_sink *s[5] = {0};
   int n = 0;
   if (!kafka || cfg->output) {
     const char *out = cfg->output ? cfg->output : "-";
@@ -91,6 +94,7 @@ static int own_sinks(es_pipe *p, const es_config *cfg, bool kafka, es_diag *d) {
   }
   if (cfg->alerts_output && !(s[n++] = es_sink_alerts_create(cfg->alerts_output, d))) goto fail;
   if (cfg->enriched_output && !(s[n++] = es_sink_enriched_create(cfg->enriched_output, d))) goto fail;
+  if (cfg->triage_output && p->triage && !(s[n++] = es_sink_triage_create(cfg->triage_output, d))) goto fail;
   if ((!kafka || cfg->dlq_output) &&
       !(s[n++] = es_sink_dead_create(cfg->dlq_output ? cfg->dlq_output : "earshot.dlq.jsonl", d)))
     goto fail;
@@ -127,6 +131,7 @@ int es_pipeline_run(const es_config *cfg, const es_queryset *qs, const es_lexico
   p.nworkers = cfg->workers < 1 ? 1 : cfg->workers > ES_MAX_WORKERS ? ES_MAX_WORKERS : cfg->workers;
   p.in_fd = -1;
   p.input = io ? io->input : NULL;
+  p.triage = io ? io->triage : NULL;
   es_buf_init(&p.dbuf);
   es_buf_init(&p.wbuf);
   int rc = 0, started_workers = 0;
@@ -153,6 +158,10 @@ int es_pipeline_run(const es_config *cfg, const es_queryset *qs, const es_lexico
   for (size_t i = 0; io && i < io->nsinks; i++)
     if (add_sink(&p, io->sinks[i])) goto oom;
   p.want_enriched = (p.sink_wants & ES_SINK_ENRICHED) != 0;
+  p.want_triage = p.triage && (p.sink_wants & ES_SINK_TRIAGE) != 0;
+  if (p.triage && (!(p.tbound = es_triage_bind(p.triage, qs)) || !(p.tstate = es_triage_state_create(p.triage))))
+    goto oom;
+  es_buf_init(&p.tbuf);
   for (size_t i = 0; i < p.nsinks && !p.status; i++)
     if (p.sinks[i]->ops->status && !(p.status = es_calloc(1, sizeof *p.status))) goto oom;
 
@@ -195,6 +204,7 @@ int es_pipeline_run(const es_config *cfg, const es_queryset *qs, const es_lexico
     w->srt = es_sentiment_rt_create();
     w->qbuf = es_malloc((nq ? nq : 1) * sizeof *w->qbuf);
     if (!w->rt || !w->srt || !w->qbuf) goto oom;
+    if (p.triage && !(w->tb = es_triage_bind(p.triage, qs))) goto oom;
   }
   for (; started_workers < p.nworkers; started_workers++)
     if (pthread_create(&p.workers[started_workers].thread, NULL, es__worker_main, &p.workers[started_workers])) {
@@ -247,6 +257,7 @@ done:
     es_match_rt_destroy(w->rt);
     es_sentiment_rt_destroy(w->srt);
     es_free(w->qbuf);
+    es_triage_unbind(w->tb);
     es_ring_free(&p.to_worker[i]);
     es_ring_free(&p.from_worker[i]);
   }
@@ -260,6 +271,10 @@ done:
   es_free(p.sup_alert);
   es_buf_free(&p.dbuf);
   es_buf_free(&p.wbuf);
+  es_buf_free(&p.tbuf);
+  if (p.tstate) es_triage_counts_get(p.tstate, &st->triage);
+  es_triage_state_destroy(p.tstate);
+  es_triage_unbind(p.tbound);
   es_free(p.status);
   for (size_t i = 0; i < p.nqs_owned; i++) es_queryset_destroy(p.qs_owned[i]);
   es_free(p.qs_owned);

@@ -15,6 +15,7 @@
 #include "earshot/output.h"
 #include "earshot/pipeline.h"
 #include "earshot/sink.h"
+#include "earshot/triage.h"
 #include "earshot/window.h"
 #include "ring_internal.h"
 
@@ -75,6 +76,8 @@ typedef struct es_worker {
   const es_queryset *qs; /* the set rt and qbuf were made for */
   es_match_rt *rt;
   es_sentiment_rt *srt;
+  es_triage_bound *tb;   /* the triage routes bound to qs (NULL without triage) */
+  es_situation_hit sh[ES_SITUATIONS_MAX];
   uint32_t *qbuf; /* nqueries: matches of the current mention */
   /* The current mention's subject: its matched queries' own words, which
    * sentiment does not score. */
@@ -99,6 +102,13 @@ typedef struct es_pipe {
   const char *source; /* input name for dead letters */
   const char *const *topics; /* input topics (ktopic indexes them) */
   bool want_enriched;        /* workers serialise enriched records */
+  /* triage (NULL: off): workers find situations and the static route,
+   * the aggregator decides crisis, hours and overflow in input order */
+  const es_triage *triage;
+  bool want_triage;          /* workers serialise triage records' prefixes */
+  es_triage_bound *tbound;   /* aggregator: routes bound to p->qs */
+  es_triage_state *tstate;   /* aggregator */
+  es_buf tbuf;               /* aggregator: the triage record being handed to the sinks */
   es_input *input;           /* Kafka input and its outputs; NULL for files */
   uint64_t in_size;   /* bytes, 0 when unknown (a pipe) */
   int ingest_err;

@@ -38,6 +38,7 @@ static void do_reload(uv_timer_t *t) {
   int err;
   es_diag d = {{0}};
   es_query_opts qo = {.accent_insensitive = p->cfg->accent_insensitive};
+  if (p->triage) qo.rules = es_situations_rules(es_triage_situations(p->triage), &qo.nrules);
   es_queryset *qs = es_queryset_load_opts(r->path, &qo, &err, &d);
   if (!qs) {
     atomic_fetch_add(&p->reload_failures, 1);
@@ -176,6 +177,12 @@ int es__reload_adopt(es_pipe *p, const es_queryset *next) {
     p->sup_alert = sa;
   }
   es_free(old_of_new);
+  if (p->triage) { /* crisis overrides name queries: bound to the new set */
+    es_triage_bound *tb = es_triage_bind(p->triage, next);
+    if (!tb) return ES_ENOMEM;
+    es_triage_unbind(p->tbound);
+    p->tbound = tb;
+  }
   p->qs = next;
   /* Sets published before `next` can no longer be referred to by a batch. */
   pthread_mutex_lock(&p->qs_lock);

@@ -70,13 +70,17 @@ static int grow_hits(es_batch *b, uint32_t need) {
 static bool switch_set(es_worker *w, const es_queryset *qs) {
   es_match_rt *rt = es_match_rt_create(qs);
   uint32_t *qbuf = es_malloc((es_queryset_count(qs) ? es_queryset_count(qs) : 1) * sizeof *qbuf);
-  if (!rt || !qbuf) {
+  es_triage_bound *tb = w->p->triage ? es_triage_bind(w->p->triage, qs) : NULL;
+  if (!rt || !qbuf || (w->p->triage && !tb)) {
     es_match_rt_destroy(rt);
     es_free(qbuf);
+    es_triage_unbind(tb);
     return false;
   }
   es_match_rt_destroy(w->rt);
   es_free(w->qbuf);
+  es_triage_unbind(w->tb);
+  w->tb = tb;
   w->rt = rt;
   w->qbuf = qbuf;
   w->qs = qs;
@@ -90,6 +94,41 @@ static void stage_time(es_worker *w, int stage, uint64_t from, uint64_t *to) {
   uint64_t ns = *to - from;
   ES_BUMP(w->c.stage_bucket[stage][es_hist_bucket(ns)], 1);
   ES_BUMP(w->c.stage_ns[stage], ns);
+}
+
+/* Triage: the mention's situations and the static part of its route, and
+ * (when a sink takes triage records) the record's prefix: the enriched
+ * mention and its situations, completed by the aggregator with the route. */
+static void triage(es_worker *w, es_batch *b, uint32_t i, const es_mention *m, int nh, const es_sentiment *s,
+                   const es_langid *lid, const char *gen_id) {
+  es_pipe *p = w->p;
+  es_line_res *r = &b->res[i];
+  const es_situations *S = es_triage_situations(p->triage);
+  size_t nsh;
+  r->situations = es_situations_eval(S, b->qs, w->rt, s, w->sh, &nsh);
+  es_triage_in in = {.qs = b->qs, .queries = w->qbuf, .nqueries = (size_t)nh, .situations = r->situations,
+                     .label = s->label, .compound = s->compound, .author = m->author.p, .author_n = m->author.n,
+                     .lang = m->lang.p, .lang_n = m->lang.n, .source = m->source.p, .source_n = m->source.n,
+                     .followers = m->followers};
+  es_triage_pre pre;
+  es_triage_pre_eval(p->triage, w->tb, &in, &pre);
+  r->route = pre.route;
+  r->crisis = pre.crisis;
+  if (!p->want_triage || !grow_meta(&b->trm, b->ntr, &b->cap_tr)) return;
+  size_t start = b->triage.len;
+  es_output_enriched(&b->triage, m, gen_id, b->qs, w->qbuf, (size_t)nh, s, lid);
+  b->triage.len -= 2; /* "}\n": the record goes on */
+  es_buf_putc(&b->triage, ',');
+  es_situations_json(&b->triage, S, b->qs, w->rt, w->sh, nsh);
+  es_buf_putc(&b->triage, ',');
+  char why[512];
+  es_triage_explain_cond(p->triage, 0, pre.route, &in, why, sizeof why);
+  const char *key = m->id.p ? m->id.p : gen_id;
+  size_t kn = m->id.p ? m->id.n : strlen(gen_id);
+  b->trm[b->ntr++] = (es_rec_meta){.rec = i, .off = (uint32_t)start, .len = (uint32_t)(b->triage.len - start),
+                                    .detail = es_arena_strndup(&b->arena, why, strlen(why)),
+                                    .key = es_arena_strndup(&b->arena, key, kn), .key_len = (uint32_t)kn};
+  r->tri = b->ntr;
 }
 
 static void process(es_worker *w, es_batch *b) {
@@ -182,13 +221,16 @@ static void process(es_worker *w, es_batch *b) {
         r->author_len = r->author ? (uint32_t)m.author.n : 0;
         if (!r->author) r->author_hash = 0;
       }
-      if (p->want_enriched) {
-        char gen_id[160];
+      char gen_id[160];
+      if (p->want_enriched || p->want_triage) {
         es_src src = es__record_src(p, b, i);
         if (src.partition >= 0)
           snprintf(gen_id, sizeof gen_id, "%s/%d/%llu", src.name, (int)src.partition, (unsigned long long)src.pos);
         else
           snprintf(gen_id, sizeof gen_id, "%s:%llu", src.name, (unsigned long long)src.pos);
+      }
+      if (p->triage) triage(w, b, i, &m, nh, &s, &lid, gen_id);
+      if (p->want_enriched) {
         size_t start = b->enriched.len;
         if (grow_meta(&b->enrm, b->nenr, &b->cap_enr)) {
           es_output_enriched(&b->enriched, &m, gen_id, b->qs, w->qbuf, (size_t)nh, &s, &lid);

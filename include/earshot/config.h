@@ -24,6 +24,7 @@ typedef struct es_kafka_config {
   int ntopics;
   char *group;                    /* consumer group id */
   char *windows_topic, *alerts_topic, *enriched_topic, *dlq_topic; /* enriched NULL = off */
+  char *triage_topic;             /* triage records keyed by track; NULL = off */
   int64_t commit_interval_ms;     /* how often delivered work is committed */
   bool flush_on_shutdown;         /* emit open windows (final: false) on SIGTERM */
   bool exactly_once;              /* suppress windows and alerts already published */
@@ -48,6 +49,8 @@ typedef struct es_config {
   char *enriched_output; /* optional enriched mentions */
   char *alerts_output;   /* optional alert events (window records with an alert) */
   char *dlq_output;      /* dead letters; default "earshot.dlq.jsonl" */
+  char *triage;          /* triage file (situations, routes); NULL: no triage */
+  char *triage_output;   /* optional triage records */
   bool pretty;           /* human-readable window lines instead of JSON */
   char *fields[ES_F_COUNT];
   es_window_opts windows;

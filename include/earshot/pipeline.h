@@ -17,6 +17,7 @@
 #include "earshot/query.h"
 #include "earshot/sentiment.h"
 #include "earshot/sink.h"
+#include "earshot/triage.h"
 
 typedef struct es_pipeline_stats {
   uint64_t lines;      /* non-blank input lines */
@@ -30,6 +31,7 @@ typedef struct es_pipeline_stats {
   uint64_t alerts_opened, alerts_resolved;
   uint64_t early_updates; /* early records of open windows written */
   uint64_t bytes;
+  es_triage_counts triage; /* with a triage file */
   double seconds;
   int workers;
 } es_pipeline_stats;
@@ -51,6 +53,9 @@ void es_input_destroy(es_input *in); /* NULL-safe */
  * views), called after the configured ones. The caller keeps ownership. */
 typedef struct es_run_io {
   es_input *input;
+  /* Triage (NULL: off): the query set must have been compiled with its
+   * situation rules (es_query_opts.rules from es_situations_rules). */
+  const es_triage *triage;
   es_sink *const *sinks;
   size_t nsinks;
 } es_run_io;

@@ -9,6 +9,8 @@
  *               record: a sink that wants alerts takes those), or an early
  *               update of an open window (`d` NULL);
  *   - enriched: a matched mention with its queries and sentiment;
+ *   - triage:   a matched mention with its situations and route (the run
+ *               has a triage file), keyed by its track;
  *   - dead:     a record that could not be used, with why and where from;
  *   - flush:    the stream went quiet or early updates were written: push
  *               out what is buffered;
@@ -39,6 +41,7 @@ enum {
   ES_SINK_EARLY = 1u << 1,    /* early updates of open windows */
   ES_SINK_ENRICHED = 1u << 2, /* enriched mentions (the workers serialise them only when some sink takes them) */
   ES_SINK_DEAD = 1u << 3,     /* dead letters */
+  ES_SINK_TRIAGE = 1u << 4,   /* triage records (routed or ignored mentions; the run needs a triage file) */
 };
 
 typedef struct es_sink_window {
@@ -124,6 +127,8 @@ typedef struct es_sink_ops {
   void (*window)(es_sink *s, const es_sink_window *e);
   void (*enriched)(es_sink *s, const char *key, size_t key_len, const char *json, size_t json_len);
   void (*dead)(es_sink *s, const es_sink_dead *e);
+  /* key: the track, or "ignore" for a mention a route says not to answer */
+  void (*triage)(es_sink *s, const char *key, size_t key_len, const char *json, size_t json_len);
   void (*flush)(es_sink *s);
   void (*status)(es_sink *s, const es_sink_status *st); /* NULL: not wanted */
   void (*finish)(es_sink *s);       /* end of the run: write out and close what it opened */
@@ -156,6 +161,8 @@ es_sink *es_sink_pretty_create(const char *path, es_diag *d);
 es_sink *es_sink_alerts_create(const char *path, es_diag *d);
 /* Enriched mentions as JSON lines. */
 es_sink *es_sink_enriched_create(const char *path, es_diag *d);
+/* Triage records as JSON lines. */
+es_sink *es_sink_triage_create(const char *path, es_diag *d);
 /* Dead letters as JSON lines; the file is created with the first one. */
 es_sink *es_sink_dead_create(const char *path, es_diag *d);
 
