@@ -198,9 +198,13 @@ static int parse_range(ctx *x, yaml_node_t *v, const char *key, double lo_lim, d
   if (!s) goto fail;
   const char *dots = strstr(s, "..");
   if (dots) {
-    if (dots > s) {
-      *lo = strtod(s, &end);
-      if (end != dots) goto fail;
+    if (dots > s) { /* strtod alone would read "-1." of "-1..0" */
+      char lo_s[64];
+      if ((size_t)(dots - s) >= sizeof lo_s) goto fail;
+      memcpy(lo_s, s, (size_t)(dots - s));
+      lo_s[dots - s] = 0;
+      *lo = strtod(lo_s, &end);
+      if (*end || end == lo_s) goto fail;
     }
     if (dots[2]) {
       *hi = strtod(dots + 2, &end);

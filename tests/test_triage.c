@@ -1,0 +1,333 @@
+/* Triage: situation rule files, the routing conformance table
+ * (data/triage/conformance.tsv: mention + metadata + alert state -> track,
+ * priority, SLA, rule or ignore), overflow per event-time hour, office
+ * hours across a daylight-saving change, and triage file errors. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "earshot/mention.h"
+#include "earshot/query.h"
+#include "earshot/sentiment.h"
+#include "earshot/timeutil.h"
+#include "earshot/triage.h"
+
+#define DATA ES_TEST_DATA "/triage/"
+
+typedef struct fx {
+  es_triage *t;
+  es_queryset *qs;
+  es_lexicon *lex;
+  es_match_rt *rt;
+  es_sentiment_rt *srt;
+  es_triage_bound *tb;
+  es_fold fold;
+  uint32_t hits[16];
+} fx;
+
+static void fx_init(fx *f, const char *triage) {
+  memset(f, 0, sizeof *f);
+  int err;
+  es_diag d = {{0}};
+  f->t = es_triage_load(triage, &err, &d);
+  cr_assert_not_null(f->t, "%s", d.msg);
+  es_query_opts qo = {0};
+  qo.rules = es_situations_rules(es_triage_situations(f->t), &qo.nrules);
+  f->qs = es_queryset_load_opts(DATA "queries.yaml", &qo, &err, &d);
+  cr_assert_not_null(f->qs, "%s", d.msg);
+  es_sentiment_opts so = {0};
+  f->lex = es_lexicon_create(&so, &d);
+  cr_assert_not_null(f->lex, "%s", d.msg);
+  f->rt = es_match_rt_create(f->qs);
+  f->srt = es_sentiment_rt_create();
+  f->tb = es_triage_bind(f->t, f->qs);
+  cr_assert(f->rt && f->srt && f->tb);
+  es_fold_init(&f->fold);
+}
+
+static void fx_free(fx *f) {
+  es_fold_free(&f->fold);
+  es_triage_unbind(f->tb);
+  es_sentiment_rt_destroy(f->srt);
+  es_match_rt_destroy(f->rt);
+  es_lexicon_destroy(f->lex);
+  es_queryset_destroy(f->qs);
+  es_triage_destroy(f->t);
+}
+
+typedef struct alerts {
+  fx *f;
+  const char *open; /* comma-separated query ids, or "-" */
+} alerts;
+
+static bool alert_open(void *ctx, size_t k) {
+  alerts *a = ctx;
+  int64_t q = es_triage_bound_crisis_query(a->f->tb, k);
+  if (q < 0) return false;
+  const char *id = es_queryset_get(a->f->qs, (size_t)q)->id;
+  char buf[256];
+  snprintf(buf, sizeof buf, "%s", a->open);
+  for (char *save, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save))
+    if (!strcmp(tok, id)) return true;
+  return false;
+}
+
+/* The static part of one mention's route, as a worker finds it. */
+static void pre_of(fx *f, const char *text, const char *author, uint64_t followers, const char *lang, const char *source,
+                   es_triage_pre *pre, uint32_t *situations) {
+  size_t fn;
+  const char *folded = es_fold_text(&f->fold, text, strlen(text), &fn);
+  es_match_meta meta = {.lang = lang, .lang_n = strlen(lang), .source = source, .source_n = strlen(source),
+                        .author = author, .author_n = strlen(author), .followers = followers};
+  int nh = es_queryset_match_meta(f->qs, f->rt, folded, fn, &meta, f->hits);
+  cr_assert_geq(nh, 0);
+  es_sentiment s;
+  es_sentiment_score_lang(f->lex, lang, strlen(lang), f->srt, text, strlen(text), &s, NULL);
+  es_situation_hit sh[ES_SITUATIONS_MAX];
+  size_t nsh;
+  *situations = es_situations_eval(es_triage_situations(f->t), f->qs, f->rt, &s, sh, &nsh);
+  es_triage_in in = {.qs = f->qs, .queries = f->hits, .nqueries = (size_t)nh, .situations = *situations,
+                     .label = s.label, .compound = s.compound, .author = author, .author_n = strlen(author),
+                     .lang = lang, .lang_n = strlen(lang), .source = source, .source_n = strlen(source),
+                     .followers = followers};
+  es_triage_pre_eval(f->t, f->tb, &in, pre);
+}
+
+static int64_t at(const char *s) {
+  int64_t ms;
+  cr_assert_eq(es_time_parse_rfc3339(s, strlen(s), &ms), 0, "time %s", s);
+  return ms;
+}
+
+static void fmt_sla(int64_t ms, char *out, size_t cap) {
+  int64_t s = ms / 1000;
+  if (s % 3600 == 0) snprintf(out, cap, "%lldh", (long long)(s / 3600));
+  else snprintf(out, cap, "%lldm", (long long)(s / 60));
+}
+
+Test(triage, conformance_table) {
+  fx f;
+  fx_init(&f, DATA "conformance.yaml");
+  FILE *in = fopen(DATA "conformance.tsv", "r");
+  cr_assert_not_null(in);
+  char line[2048];
+  int rows = 0, lineno = 0;
+  while (fgets(line, sizeof line, in)) {
+    lineno++;
+    line[strcspn(line, "\n")] = 0;
+    if (line[0] == '#' || !line[0]) continue;
+    char *col[8];
+    int n = 0;
+    for (char *save, *tok = strtok_r(line, "\t", &save); tok && n < 8; tok = strtok_r(NULL, "\t", &save)) col[n++] = tok;
+    cr_assert_eq(n, 8, "conformance.tsv:%d: 8 columns", lineno);
+    const char *source = strcmp(col[4], "-") ? col[4] : "";
+    es_triage_pre pre;
+    uint32_t sit;
+    pre_of(&f, col[0], col[1], strtoull(col[2], NULL, 10), col[3], source, &pre, &sit);
+    es_triage_state *st = es_triage_state_create(f.t);
+    alerts a = {&f, col[6]};
+    es_triage_out o;
+    es_triage_decide(f.t, st, &pre, at(col[5]), alert_open, &a, &o);
+    char got[256], sla[32];
+    if (o.action == ES_TRIAGE_NONE) snprintf(got, sizeof got, "none");
+    else if (o.action == ES_TRIAGE_IGNORE) snprintf(got, sizeof got, "ignore %s", es_triage_rule_name(f.t, &o));
+    else {
+      static const char *const via[] = {"route", "crisis", "off_hours", "overflow"};
+      fmt_sla(o.sla_ms, sla, sizeof sla);
+      snprintf(got, sizeof got, "route %s %d %s %s %s", es_triage_track_name(f.t, (size_t)o.track), o.priority, sla,
+               es_triage_rule_name(f.t, &o), via[o.via]);
+      cr_expect_eq(o.respond_by_ms, at(col[5]) + o.sla_ms, "conformance.tsv:%d: respond_by = event time + SLA", lineno);
+    }
+    cr_expect_str_eq(got, col[7], "conformance.tsv:%d: %s (by %s at %s, alerts %s): got '%s', want '%s'", lineno,
+                     col[0], col[1], col[5], col[6], got, col[7]);
+    es_triage_state_destroy(st);
+    rows++;
+  }
+  fclose(in);
+  cr_expect_geq(rows, 25);
+  fx_free(&f);
+}
+
+/* A track over its capacity in an event-time hour sends the rest to its
+ * overflow track, counted; the next hour starts again. */
+Test(triage, overflow_per_event_hour) {
+  fx f;
+  fx_init(&f, DATA "conformance.yaml");
+  es_triage_pre pre;
+  uint32_t sit;
+  pre_of(&f, "the monthly fee was charged twice, ridiculous", "ann", 10, "en", "", &pre, &sit);
+  es_triage_state *st = es_triage_state_create(f.t);
+  alerts a = {&f, "-"};
+  const char *want[] = {"care", "care", "care", "overflow", "overflow", "care"};
+  const char *times[] = {"2026-12-07T10:00:00Z", "2026-12-07T10:10:00Z", "2026-12-07T10:20:00Z",
+                         "2026-12-07T10:30:00Z", "2026-12-07T10:59:59Z", "2026-12-07T11:00:00Z"};
+  for (int i = 0; i < 6; i++) {
+    es_triage_out o;
+    es_triage_decide(f.t, st, &pre, at(times[i]), alert_open, &a, &o);
+    cr_expect_str_eq(es_triage_track_name(f.t, (size_t)o.track), want[i], "mention %d at %s", i, times[i]);
+    if (!strcmp(want[i], "overflow")) {
+      cr_expect_eq(o.via, ES_VIA_OVERFLOW);
+      cr_expect_eq(o.sla_ms, 6 * 3600000);
+      cr_expect_str_eq(es_triage_track_name(f.t, (size_t)o.asked_track), "care");
+    }
+  }
+  /* a late mention of the first hour still counts against it */
+  es_triage_out o;
+  es_triage_decide(f.t, st, &pre, at("2026-12-07T10:45:00Z"), alert_open, &a, &o);
+  cr_expect_str_eq(es_triage_track_name(f.t, (size_t)o.track), "overflow");
+  es_triage_counts c;
+  es_triage_counts_get(st, &c);
+  cr_expect_eq(c.routed, 7);
+  cr_expect_eq(c.overflowed, 3);
+  cr_expect_eq(es_triage_track_routed(st, 0), 4);
+  es_triage_state_destroy(st);
+  fx_free(&f);
+}
+
+/* Office hours follow the zone's daylight-saving time: 08:30 UTC is 09:30
+ * in Paris in winter (open) and 10:30 in summer; 07:30 UTC is 08:30 in
+ * winter (closed) and 09:30 in summer (open). */
+Test(triage, office_hours_follow_daylight_saving) {
+  fx f;
+  fx_init(&f, DATA "conformance.yaml");
+  cr_expect(es_triage_in_hours(f.t, at("2026-12-07T08:30:00Z")));
+  cr_expect_not(es_triage_in_hours(f.t, at("2026-12-07T07:30:00Z")));
+  cr_expect(es_triage_in_hours(f.t, at("2026-07-06T07:30:00Z")));
+  cr_expect_not(es_triage_in_hours(f.t, at("2026-07-06T16:30:00Z")));
+  /* the change itself: 2026-03-29 01:00 UTC; Sunday is closed either way,
+   * Monday 30 March 07:30 UTC is 09:30 summer time */
+  cr_expect(es_triage_in_hours(f.t, at("2026-03-30T07:30:00Z")));
+  cr_expect_not(es_triage_in_hours(f.t, at("2026-03-27T07:30:00Z")));
+  fx_free(&f);
+}
+
+static void write_file(const char *path, const char *text) {
+  FILE *f = fopen(path, "w");
+  cr_assert_not_null(f);
+  fputs(text, f);
+  fclose(f);
+}
+
+/* A broken triage file or rule file is refused with file:line and what to
+ * write. */
+Test(triage, errors_name_the_line) {
+  char dir[] = "/tmp/es_triage_XXXXXX", path[512], rules[512];
+  cr_assert_not_null(mkdtemp(dir));
+  snprintf(path, sizeof path, "%s/t.yaml", dir);
+  snprintf(rules, sizeof rules, "%s/r.tsv", dir);
+  struct {
+    const char *yaml, *want;
+  } cases[] = {
+      {"routes:\n  - track: care\n", "no track 'care'"},
+      {"tracks:\n  care: {sla: 1h}\nroutes:\n  - when: {situation: complaints}\n    track: care\n",
+       "no situation 'complaints'"},
+      {"tracks:\n  care: {}\nroutes:\n  - track: care\n", "needs an 'sla'"},
+      {"tracks:\n  care: {sla: 1h}\nroutes:\n  - when: {situaton: complaint}\n    track: care\n", "did you mean"},
+      {"tracks:\n  care: {sla: 1h}\nroutes:\n  - track: care\n    ignore: x\n", "one action per route"},
+      {"tracks:\n  care: {sla: 1h}\nhours:\n  timezone: Mars/Olympus\n  open: {mon: 09:00-17:00}\n  off_hours: care\n"
+       "routes:\n  - track: care\n",
+       "time zone 'Mars/Olympus' is unknown"},
+      {"tracks:\n  care: {sla: 1h}\nhours:\n  timezone: UTC\n  open: {mon: 09:10-17:00}\n  off_hours: care\n"
+       "routes:\n  - track: care\n",
+       "quarter hours"},
+      {"tracks:\n  care: {sla: 1h, overflow: care}\nroutes:\n  - track: care\n", "cannot overflow into itself"},
+      {"tracks:\n  care: {sla: 1h}\nroutes:\n  - when: {compound: 5..7}\n    track: care\n", "must be a range"},
+      {"tracks:\n  care: {sla: 1h}\n", "no 'routes'"},
+      {"situations: [r.tsv]\ntracks:\n  care: {sla: 1h}\nroutes:\n  - track: care\n", "r.tsv:3"},
+  };
+  write_file(rules, "#! kind situations\ncomplaint\tok\tnegative\t-\ncomplaint\tbad\t-\t(fee AND\n");
+  for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+    write_file(path, cases[i].yaml);
+    int err;
+    es_diag d = {{0}};
+    es_triage *t = es_triage_load(path, &err, &d);
+    if (t && i == sizeof cases / sizeof *cases - 1) {
+      /* the rule file loads; its broken expression fails when compiled with the queries */
+      es_query_opts qo = {0};
+      qo.rules = es_situations_rules(es_triage_situations(t), &qo.nrules);
+      es_queryset *qs = es_queryset_compile_opts(NULL, 0, &qo, &err, &d);
+      cr_expect_null(qs);
+      es_queryset_destroy(qs);
+      es_triage_destroy(t);
+      t = NULL;
+    }
+    cr_expect_null(t, "case %zu loads", i);
+    cr_expect(strstr(d.msg, cases[i].want) != NULL, "case %zu: '%s' does not say '%s'", i, d.msg, cases[i].want);
+    es_triage_destroy(t);
+  }
+  char cmd[600];
+  snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+  cr_expect_eq(system(cmd), 0);
+}
+
+/* Situation rules: evidence is the first rule in file order and the words
+ * its expression matched (not the ones under NOT, not a NEAR that did not
+ * hold); `#! unless` drops a situation; sentiment conditions gate. */
+Test(triage, situation_rules_and_evidence) {
+  char dir[] = "/tmp/es_sit_XXXXXX", rules[512];
+  cr_assert_not_null(mkdtemp(dir));
+  snprintf(rules, sizeof rules, "%s/r.tsv", dir);
+  write_file(rules, "#! kind situations\n"
+                    "complaint\tcharge\tnot_positive\tcharged AND NOT refunded\n"
+                    "complaint\tnear\t-\t(card NEAR/2 blocked) OR (app NEAR/1 crashed)\n"
+                    "complaint\tneg\tnegative\t-\n"
+                    "praise\tthanks\tcompound>=0.3\tthanks OR thank\n"
+                    "#! unless praise complaint\n");
+  const char *paths[] = {rules};
+  int err;
+  es_diag d = {{0}};
+  es_situations *S = es_situations_load(paths, 1, &err, &d);
+  cr_assert_not_null(S, "%s", d.msg);
+  cr_expect_eq(es_situations_count(S), 2);
+  es_query_opts qo = {0};
+  qo.rules = es_situations_rules(S, &qo.nrules);
+  cr_expect_eq(qo.nrules, 3);
+  es_queryset *qs = es_queryset_compile_opts(NULL, 0, &qo, &err, &d);
+  cr_assert_not_null(qs, "%s", d.msg);
+  cr_expect_eq(es_queryset_count(qs), 0, "rules are not queries");
+  es_match_rt *rt = es_match_rt_create(qs);
+  uint32_t out[1];
+  es_situation_hit h[ES_SITUATIONS_MAX];
+  size_t nh;
+  const char *words[8];
+  /* charged, card blocked; the NEAR on app did not hold */
+  const char *t1 = "charged for my card which is blocked, the app never crashed before";
+  es_queryset_match(qs, rt, t1, strlen(t1), out);
+  es_sentiment neg = {.compound = -0.5, .label = ES_LABEL_NEGATIVE};
+  uint32_t mask = es_situations_eval(S, qs, rt, &neg, h, &nh);
+  cr_expect_eq(mask, 1u);
+  cr_assert_eq(nh, 1);
+  cr_expect_str_eq(es_situation_rule_id(S, h[0].rule), "complaint/charge");
+  size_t nw = es_situation_evidence(S, qs, rt, &h[0], words, 8);
+  cr_assert_eq(nw, 2);
+  cr_expect_str_eq(words[0], "charged");
+  cr_expect_str_eq(words[1], "not_positive");
+  /* refunded: the first rule does not hold; the NEAR one does */
+  const char *t2 = "charged and refunded but my card got blocked";
+  es_queryset_match(qs, rt, t2, strlen(t2), out);
+  es_situations_eval(S, qs, rt, &neg, h, &nh);
+  cr_assert_eq(nh, 1);
+  cr_expect_str_eq(es_situation_rule_id(S, h[0].rule), "complaint/near");
+  nw = es_situation_evidence(S, qs, rt, &h[0], words, 8);
+  cr_assert_eq(nw, 2);
+  cr_expect_str_eq(words[0], "card");
+  cr_expect_str_eq(words[1], "blocked");
+  /* thanks, positive: praise; with a complaint it is dropped */
+  const char *t3 = "thanks so much";
+  es_sentiment pos = {.compound = 0.6, .label = ES_LABEL_POSITIVE};
+  es_queryset_match(qs, rt, t3, strlen(t3), out);
+  cr_expect_eq(es_situations_eval(S, qs, rt, &pos, h, &nh), 2u);
+  const char *t4 = "thanks for the card, now blocked";
+  es_queryset_match(qs, rt, t4, strlen(t4), out);
+  cr_expect_eq(es_situations_eval(S, qs, rt, &pos, h, &nh), 1u, "praise unless complaint");
+  es_sentiment mild = {.compound = 0.2, .label = ES_LABEL_POSITIVE};
+  es_queryset_match(qs, rt, t3, strlen(t3), out);
+  cr_expect_eq(es_situations_eval(S, qs, rt, &mild, h, &nh), 0u, "compound below the rule's bound");
+  es_match_rt_destroy(rt);
+  es_queryset_destroy(qs);
+  es_situations_destroy(S);
+  char cmd[600];
+  snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+  cr_expect_eq(system(cmd), 0);
+}
