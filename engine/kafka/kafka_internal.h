@@ -146,6 +146,8 @@ void es__kafka_dead(es_kafka *k, const es_sink_dead *e);
  * id, schema earshot.window.early.v1). */
 void es__kafka_early(es_kafka *k, const es_query *q, const char *json, size_t n);
 void es__kafka_enriched(es_kafka *k, const char *key, size_t kn, const char *json, size_t n);
+/* A triage record, keyed by its track ("ignore" for a mention not to answer). */
+void es__kafka_triage(es_kafka *k, const char *key, size_t kn, const char *json, size_t n);
 /* Records that input record `rec` (event time ts, INT64_MIN when rejected)
  * is done once the watermark reaches `mark`. */
 void es__kafka_track(es_kafka *k, const es_batch *b, uint32_t rec, int64_t ts, int64_t mark, int64_t now_wall);

@@ -30,6 +30,8 @@ static void dead_letter(es_pipe *p, const es_batch *b, uint32_t rec, int reason,
     if (p->sinks[i]->wants & ES_SINK_DEAD) p->sinks[i]->ops->dead(p->sinks[i], &e);
 }
 
+static void crisis_transition(es_pipe *p, uint32_t q, int s, int64_t end, bool open);
+
 /* Window sink of the windows: classify, count, hand to the sinks. */
 void es__pipe_window_sink(void *ctx, const es_window_result *w) {
   es_pipe *p = ctx;
@@ -55,7 +57,9 @@ void es__pipe_window_sink(void *ctx, const es_window_result *w) {
   es_detect_obs obs = {.index = w->index, .size_ms = w->size_ms, .count = w->effective, .negative = neg_eff,
                        .authors = w->unique_authors + w->anonymous, .top2 = top2, .negative_at_least = q->negative_at_least,
                        .count_at_least = q->count_at_least};
+  bool was_open = st->alert_open;
   es_detect_window(&p->cfg->detect, st, &obs, &d);
+  if (p->triage && st->alert_open != was_open) crisis_transition(p, w->query, w->size_idx, w->end_ms, st->alert_open);
   /* An open alert needs its quiet windows, empty or not, to resolve. */
   es_windows_watch(p->win, w->query, w->size_idx, st->alert_open);
   es_window_result fin = *w;
@@ -78,43 +82,189 @@ void es__pipe_window_sink(void *ctx, const es_window_result *w) {
     if (p->sinks[i]->wants & ES_SINK_WINDOWS) p->sinks[i]->ops->window(p->sinks[i], &e);
 }
 
-/* Whether crisis override k's query has an open alert (any window size). */
+/* ---- triage ----
+ * A matched mention's route is decided once the watermark has passed its
+ * event time: every window that ended by then is closed, so whether a
+ * crisis query's alert was open at that event time is known, and decisions
+ * are taken in event-time order (overflow counts per event-time hour).
+ * The result does not depend on how the input was batched or, for Kafka,
+ * when partitions were read: the same input gives the same records. The
+ * price is the allowed lateness: a record waits for it (10 s by default). */
+
+typedef struct es_pend {
+  int64_t ts;
+  uint64_t seq;          /* input order, for equal event times */
+  es_triage_pre pre;
+  uint32_t off, len;     /* the record's prefix in pbuf; len 0: no record */
+  uint32_t why_off, why_len;
+} es_pend;
+
+#define ES_CRISIS_HIST 32
+typedef struct es_crisis_hist {
+  int64_t at[ES_CRISIS_HIST]; /* window end when the alert opened or resolved */
+  bool open[ES_CRISIS_HIST];
+  uint32_t n;                 /* transitions recorded (the last ES_CRISIS_HIST kept) */
+  bool before;                /* the state before the first one kept */
+} es_crisis_hist;
+
+size_t es__crisis_hist_size(void) { return sizeof(es_crisis_hist); }
+
+static es_crisis_hist *chist_of(es_pipe *p, size_t k, int s) {
+  return &p->chist[k * (size_t)p->cfg->windows.nsizes + (size_t)s];
+}
+
+/* A crisis query's alert changed when window (q, s) ending at `end` closed. */
+static void crisis_transition(es_pipe *p, uint32_t q, int s, int64_t end, bool open) {
+  for (size_t k = 0; k < es_triage_crisis_count(p->triage); k++) {
+    if (es_triage_bound_crisis_query(p->tbound, k) != (int64_t)q) continue;
+    es_crisis_hist *h = chist_of(p, k, s);
+    if (h->n >= ES_CRISIS_HIST) h->before = h->open[h->n % ES_CRISIS_HIST];
+    else if (!h->n) h->before = !open;
+    h->at[h->n % ES_CRISIS_HIST] = end;
+    h->open[h->n % ES_CRISIS_HIST] = open;
+    h->n++;
+  }
+}
+
+typedef struct crisis_ctx {
+  es_pipe *p;
+  int64_t ts;
+} crisis_ctx;
+
+/* Whether crisis override k's query had an open alert (any window size) at
+ * event time ts: the last transition at or before ts; before any, the state
+ * the detector had (restored from an earlier run, or closed). */
 static bool crisis_open(void *ctx, size_t k) {
-  es_pipe *p = ctx;
+  crisis_ctx *c = ctx;
+  es_pipe *p = c->p;
   int64_t q = es_triage_bound_crisis_query(p->tbound, k);
-  if (q < 0) return false;
   int ns = p->cfg->windows.nsizes;
-  for (int s = 0; s < ns; s++)
-    if (p->det[(size_t)q * (size_t)ns + (size_t)s].alert_open) return true;
+  for (int s = 0; s < ns; s++) {
+    const es_crisis_hist *h = chist_of(p, k, s);
+    bool open;
+    if (!h->n) open = q >= 0 && p->det[(size_t)q * (size_t)ns + (size_t)s].alert_open;
+    else {
+      uint32_t first = h->n > ES_CRISIS_HIST ? h->n - ES_CRISIS_HIST : 0;
+      open = h->before;
+      for (uint32_t i = first; i < h->n && h->at[i % ES_CRISIS_HIST] <= c->ts; i++) open = h->open[i % ES_CRISIS_HIST];
+    }
+    if (open) return true;
+  }
   return false;
 }
 
-/* Triage of matched mention i: crisis, hours and overflow decided here, in
- * input order, then its record (the worker's prefix and the route) to the
- * sinks that take them. */
-static void triage(es_pipe *p, const es_batch *b, uint32_t i) {
-  const es_line_res *r = &b->res[i];
-  es_triage_pre pre = {.route = r->route, .crisis = r->crisis};
-  es_triage_out o;
-  es_triage_decide(p->triage, p->tstate, &pre, r->ts_ms, crisis_open, p, &o);
-  if (!r->tri) return;
-  const es_rec_meta *m = &b->trm[r->tri - 1];
-  es_buf_clear(&p->tbuf);
-  es_buf_put(&p->tbuf, b->triage.data + m->off, m->len);
-  char why[256];
-  const char *w = m->detail;
-  if (o.via == ES_VIA_CRISIS) {
-    const char *qid = es_queryset_get(p->qs, (size_t)es_triage_bound_crisis_query(p->tbound, (size_t)o.rule))->id;
-    snprintf(why, sizeof why, "query %s has an open alert", qid);
-    w = why;
+static bool pend_less(const es_pend *a, const es_pend *b) { return a->ts < b->ts || (a->ts == b->ts && a->seq < b->seq); }
+
+static int pend_push(es_pipe *p, const es_pend *e) {
+  if (p->npend == p->cappend) {
+    size_t cap = p->cappend ? p->cappend * 2 : 1024;
+    es_pend *n = es_realloc(p->pend, cap * sizeof *n);
+    if (!n) return ES_ENOMEM;
+    p->pend = n;
+    p->cappend = cap;
   }
-  es_triage_route_json(&p->tbuf, p->triage, &o, w);
+  size_t i = p->npend++;
+  while (i && pend_less(e, &p->pend[(i - 1) / 2])) {
+    p->pend[i] = p->pend[(i - 1) / 2];
+    i = (i - 1) / 2;
+  }
+  p->pend[i] = *e;
+  return 0;
+}
+
+static void pend_pop(es_pipe *p) {
+  es_pend last = p->pend[--p->npend];
+  size_t i = 0, n = p->npend;
+  for (;;) {
+    size_t c = 2 * i + 1;
+    if (c >= n) break;
+    if (c + 1 < n && pend_less(&p->pend[c + 1], &p->pend[c])) c++;
+    if (!pend_less(&p->pend[c], &last)) break;
+    p->pend[i] = p->pend[c];
+    i = c;
+  }
+  if (n) p->pend[i] = last;
+}
+
+/* The pending records' bytes, when most of pbuf is records already
+ * written: copied down to the live ones. */
+static void pend_compact(es_pipe *p) {
+  if (!p->npend) {
+    es_buf_clear(&p->pbuf);
+    return;
+  }
+  size_t live = 0;
+  for (size_t i = 0; i < p->npend; i++) live += p->pend[i].len + p->pend[i].why_len;
+  if (p->pbuf.len < (64u << 20) || live * 2 > p->pbuf.len) return;
+  es_buf nb;
+  es_buf_init(&nb);
+  if (!es_buf_reserve(&nb, live)) return; /* out of memory: keep the old buffer */
+  for (size_t i = 0; i < p->npend; i++) {
+    es_pend *e = &p->pend[i];
+    uint32_t off = (uint32_t)nb.len;
+    es_buf_put(&nb, p->pbuf.data + e->off, e->len);
+    uint32_t woff = (uint32_t)nb.len;
+    es_buf_put(&nb, p->pbuf.data + e->why_off, e->why_len);
+    e->off = off;
+    e->why_off = woff;
+  }
+  es_buf_free(&p->pbuf);
+  p->pbuf = nb;
+}
+
+/* Decides and writes one pending record. */
+static void triage_decide(es_pipe *p, const es_pend *e) {
+  es_triage_out o;
+  crisis_ctx cc = {p, e->ts};
+  es_triage_decide(p->triage, p->tstate, &e->pre, e->ts, crisis_open, &cc, &o);
+  if (!e->len) return;
+  es_buf_clear(&p->tbuf);
+  es_buf_put(&p->tbuf, p->pbuf.data + e->off, e->len);
+  char why[256];
+  if (o.via == ES_VIA_CRISIS) {
+    int64_t q = es_triage_bound_crisis_query(p->tbound, (size_t)o.rule);
+    snprintf(why, sizeof why, "query %s had an open alert", q >= 0 ? es_queryset_get(p->qs, (size_t)q)->id : "?");
+  } else snprintf(why, sizeof why, "%.*s", (int)e->why_len, p->pbuf.data + e->why_off);
+  es_triage_route_json(&p->tbuf, p->triage, &o, why);
   es_buf_put(&p->tbuf, "}\n", 2);
   const char *key = o.action == ES_TRIAGE_ROUTE ? es_triage_track_name(p->triage, (size_t)o.track)
                     : o.action == ES_TRIAGE_IGNORE ? "ignore" : "unrouted";
   for (size_t k = 0; k < p->nsinks; k++)
     if (p->sinks[k]->wants & ES_SINK_TRIAGE)
       p->sinks[k]->ops->triage(p->sinks[k], key, strlen(key), p->tbuf.data, p->tbuf.len);
+}
+
+/* Every pending record whose event time the watermark has passed (all of
+ * them at the end of the input). */
+static void triage_release(es_pipe *p, bool all) {
+  if (!p->triage || !p->npend) return;
+  int64_t wm = es_windows_watermark(p->win);
+  while (p->npend && (all || p->pend[0].ts <= wm)) {
+    es_pend e = p->pend[0];
+    pend_pop(p);
+    triage_decide(p, &e);
+  }
+  pend_compact(p);
+}
+
+/* Matched mention i waits for the watermark (its record's prefix copied:
+ * the batch goes back to the pool). */
+static void triage(es_pipe *p, const es_batch *b, uint32_t i) {
+  const es_line_res *r = &b->res[i];
+  es_pend e = {.ts = r->ts_ms, .seq = p->pend_seq++, .pre = {.route = r->route, .crisis = r->crisis}};
+  if (r->tri) {
+    const es_rec_meta *m = &b->trm[r->tri - 1];
+    size_t wl = m->detail ? strlen(m->detail) : 0;
+    if (p->pbuf.len + m->len + wl < UINT32_MAX) {
+      e.off = (uint32_t)p->pbuf.len;
+      e.len = m->len;
+      es_buf_put(&p->pbuf, b->triage.data + m->off, m->len);
+      e.why_off = (uint32_t)p->pbuf.len;
+      e.why_len = (uint32_t)wl;
+      es_buf_put(&p->pbuf, m->detail, wl);
+    }
+  }
+  if (pend_push(p, &e)) triage_decide(p, &e); /* out of memory: decided now */
 }
 
 /* Early updates: the open windows that changed, without detection (it
@@ -225,6 +375,7 @@ static void consume(es_pipe *p, es_batch *b) {
     if (p->input && b->kpart[i] >= 0) p->input->track(p->input->ctx, b, i, r->reason ? INT64_MIN : r->ts_ms, mark, now_wall);
   }
   input_advance(p, now_wall);
+  triage_release(p, false);
   p->st->bytes += b->len;
   p->consumed += b->nlines;
 }
@@ -341,6 +492,7 @@ int es__aggregate(es_pipe *p) {
     if (!es_ring_pop(r, &v, wait_ms)) {
       input_advance(p, es_time_wall_ms());
       es_windows_idle(p->win, es_time_wall_ms());
+      triage_release(p, false);
       early_updates(p);
       tick(p, false);
       progress(p, false);
@@ -386,6 +538,7 @@ int es__aggregate(es_pipe *p) {
   int64_t emitted = es_windows_watermark(p->win);
   if (!p->input || !p->stopped_early || p->cfg->kafka.flush_on_shutdown) {
     es_windows_flush(p->win);
+    triage_release(p, true); /* (a service stopped without flushing leaves them to the next run, like its windows) */
     if (es_windows_max_event(p->win) != INT64_MIN) emitted = done_mark(p, es_windows_max_event(p->win));
   }
   publish_status(p, true);

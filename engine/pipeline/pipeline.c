@@ -159,9 +159,12 @@ int es_pipeline_run(const es_config *cfg, const es_queryset *qs, const es_lexico
     if (add_sink(&p, io->sinks[i])) goto oom;
   p.want_enriched = (p.sink_wants & ES_SINK_ENRICHED) != 0;
   p.want_triage = p.triage && (p.sink_wants & ES_SINK_TRIAGE) != 0;
-  if (p.triage && (!(p.tbound = es_triage_bind(p.triage, qs)) || !(p.tstate = es_triage_state_create(p.triage))))
-    goto oom;
   es_buf_init(&p.tbuf);
+  es_buf_init(&p.pbuf);
+  if (p.triage && (!(p.tbound = es_triage_bind(p.triage, qs)) || !(p.tstate = es_triage_state_create(p.triage)) ||
+                   !(p.chist = es_calloc(es_triage_crisis_count(p.triage) * (size_t)cfg->windows.nsizes + 1,
+                                         es__crisis_hist_size()))))
+    goto oom;
   for (size_t i = 0; i < p.nsinks && !p.status; i++)
     if (p.sinks[i]->ops->status && !(p.status = es_calloc(1, sizeof *p.status))) goto oom;
 
@@ -272,6 +275,9 @@ done:
   es_buf_free(&p.dbuf);
   es_buf_free(&p.wbuf);
   es_buf_free(&p.tbuf);
+  es_buf_free(&p.pbuf);
+  es_free(p.pend);
+  es_free(p.chist);
   if (p.tstate) es_triage_counts_get(p.tstate, &st->triage);
   es_triage_state_destroy(p.tstate);
   es_triage_unbind(p.tbound);

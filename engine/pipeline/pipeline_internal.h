@@ -109,6 +109,17 @@ typedef struct es_pipe {
   es_triage_bound *tbound;   /* aggregator: routes bound to p->qs */
   es_triage_state *tstate;   /* aggregator */
   es_buf tbuf;               /* aggregator: the triage record being handed to the sinks */
+  /* Triage decisions wait until the watermark passes their event time, so
+   * the alert state (crisis) and the hour's count (overflow) they see are
+   * those of event time, whatever the batching: a min-heap by (ts, seq),
+   * their records' prefixes in pbuf. */
+  struct es_pend *pend;
+  size_t npend, cappend;
+  uint64_t pend_seq;
+  es_buf pbuf;
+  /* Per crisis override and window size: when (window end, event time) its
+   * query's alert opened or resolved, the last ES_CRISIS_HIST of them. */
+  struct es_crisis_hist *chist;
   es_input *input;           /* Kafka input and its outputs; NULL for files */
   uint64_t in_size;   /* bytes, 0 when unknown (a pipe) */
   int ingest_err;
@@ -149,6 +160,9 @@ typedef struct es_pipe {
   _Atomic uint64_t reloads, reload_failures;
   uint64_t adopted;
 } es_pipe;
+
+/* The size of one crisis alert history (aggregate.c). */
+size_t es__crisis_hist_size(void);
 
 /* Hot reload of the query file (reload.c). */
 int es__reload_start(es_pipe *p);
