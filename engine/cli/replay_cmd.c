@@ -296,7 +296,6 @@ int es__run_pipeline(int argc, char **argv, bool kafka, const es_config *preset,
     goto out;
   }
   es_query_opts qo = {.accent_insensitive = cfg.accent_insensitive};
-  if (triage) qo.rules = es_situations_rules(es_triage_situations(triage), &qo.nrules);
   es_queryset *qs = es_queryset_load_opts(cfg.queries, &qo, &err, &d);
   if (!qs) {
     fprintf(stderr, "earshot %s: %s\n", cmd_name, d.msg);

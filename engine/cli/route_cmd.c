@@ -92,6 +92,7 @@ int es__cmd_route(int argc, char **argv) {
   es_sentiment_rt *srt = NULL;
   es_triage_bound *tb = NULL;
   es_triage_state *ts = NULL;
+  es_situations_rt *sitrt = NULL;
   uint32_t *hits = NULL;
   char *valid = NULL;
   es_fold fold;
@@ -153,7 +154,6 @@ int es__cmd_route(int argc, char **argv) {
   }
   const es_situations *S = es_triage_situations(t);
   es_query_opts qo = {.accent_insensitive = cfg.accent_insensitive};
-  qo.rules = es_situations_rules(S, &qo.nrules);
   qs = queries ? es_queryset_load_opts(queries, &qo, &err, &d) : es_queryset_compile_opts(NULL, 0, &qo, &err, &d);
   if (!qs) {
     fprintf(stderr, "earshot route: %s\n", d.msg);
@@ -170,11 +170,12 @@ int es__cmd_route(int argc, char **argv) {
   srt = es_sentiment_rt_create();
   tb = es_triage_bind(t, qs);
   ts = es_triage_state_create(t);
+  sitrt = es_situations_rt_create(S);
   hits = es_malloc((es_queryset_count(qs) + 1) * sizeof *hits);
   const char *text = argv[optind];
   size_t n = strlen(text);
   valid = es_malloc(3 * n + 1);
-  if (!mrt || !srt || !tb || !ts || !hits || !valid) {
+  if (!mrt || !srt || !tb || !ts || !sitrt || !hits || !valid) {
     fputs("earshot route: out of memory\n", stderr);
     rc = 2;
     goto out;
@@ -199,7 +200,8 @@ int es__cmd_route(int argc, char **argv) {
   es_sentiment_score_lang(lex, use, ln, srt, valid, vn, &s, NULL);
   es_situation_hit sh[ES_SITUATIONS_MAX];
   size_t nsh;
-  uint32_t mask = es_situations_eval(S, qs, mrt, &s, sh, &nsh);
+  uint32_t mask = folded ? es_situations_eval(S, sitrt, folded, fn, &meta, &s, sh, &nsh) : 0;
+  if (!folded) nsh = 0;
   es_triage_in in = {.qs = qs, .queries = hits, .nqueries = (size_t)nh, .situations = mask, .label = s.label,
                      .compound = s.compound, .author = author, .author_n = strlen(author), .lang = lang,
                      .lang_n = strlen(lang), .source = source, .source_n = strlen(source), .followers = followers};
@@ -220,7 +222,7 @@ int es__cmd_route(int argc, char **argv) {
     es_output_enriched(&b, &m, "explain", qs, hits, (size_t)nh, &s, &lid);
     b.len -= 2;
     es_buf_putc(&b, ',');
-    es_situations_json(&b, S, qs, mrt, sh, nsh);
+    es_situations_json(&b, S, sitrt, sh, nsh);
     es_buf_putc(&b, ',');
     es_triage_route_json(&b, t, &o, o.action ? why : NULL);
     es_buf_put(&b, "}\n", 2);
@@ -235,9 +237,10 @@ int es__cmd_route(int argc, char **argv) {
   printf("situations:%s\n", nsh ? "" : " none");
   for (size_t i = 0; i < nsh; i++) {
     const char *ev[ES_SITUATION_EVIDENCE];
-    size_t ne = es_situation_evidence(S, qs, mrt, &sh[i], ev, ES_SITUATION_EVIDENCE);
+    size_t el[ES_SITUATION_EVIDENCE];
+    size_t ne = es_situation_evidence(S, sitrt, &sh[i], ev, el, ES_SITUATION_EVIDENCE);
     printf("  %-16s rule %-28s evidence: ", es_situation_name(S, sh[i].situation), es_situation_rule_id(S, sh[i].rule));
-    for (size_t k = 0; k < ne; k++) printf("%s%s", k ? ", " : "", ev[k]);
+    for (size_t k = 0; k < ne; k++) printf("%s%.*s", k ? ", " : "", (int)el[k], ev[k]);
     putchar('\n');
   }
   if (o.action == ES_TRIAGE_NONE) {
@@ -265,6 +268,7 @@ out:
   es_free(valid);
   es_free(hits);
   es_triage_state_destroy(ts);
+  es_situations_rt_destroy(sitrt);
   es_triage_unbind(tb);
   es_sentiment_rt_destroy(srt);
   es_match_rt_destroy(mrt);

@@ -89,26 +89,37 @@ static int subject_of(subject_ctx *c, es_sentiment_rt *srt, const char *text, si
   return nh < 0 ? 0 : nh;
 }
 
-/* The situations of the text just matched: a TSV column, or one line each
- * with the rule and its evidence. */
-static void print_situations(const es_situations *S, subject_ctx *c, const es_sentiment *s, bool column) {
+/* The situations of a text (repaired and folded as the workers do): a TSV
+ * column, or one line each with the rule and its evidence. */
+typedef struct sit_ctx {
+  es_situations *S;
+  es_situations_rt *rt;
+  es_fold fold;
+} sit_ctx;
+
+static void print_situations(sit_ctx *c, const char *text, size_t n, const es_sentiment *s, bool column) {
   es_situation_hit h[ES_SITUATIONS_MAX];
-  size_t n;
-  es_situations_eval(S, c->qs, c->rt, s, h, &n);
+  size_t nh = 0;
+  char *valid = es_malloc(3 * n + 1);
+  size_t vn = valid ? es_utf8_repair(text, n, valid) : 0, fn;
+  const char *folded = valid ? es_fold_text(&c->fold, valid, vn, &fn) : NULL;
+  if (folded) es_situations_eval(c->S, c->rt, folded, fn, NULL, s, h, &nh);
   if (column) {
     putchar('\t');
-    for (size_t i = 0; i < n; i++) printf("%s%s", i ? "," : "", es_situation_name(S, h[i].situation));
-    if (!n) putchar('-');
-    return;
+    for (size_t i = 0; i < nh; i++) printf("%s%s", i ? "," : "", es_situation_name(c->S, h[i].situation));
+    if (!nh) putchar('-');
+  } else {
+    printf("situations:%s\n", nh ? "" : " none");
+    for (size_t i = 0; i < nh; i++) {
+      const char *ev[ES_SITUATION_EVIDENCE];
+      size_t el[ES_SITUATION_EVIDENCE];
+      size_t ne = es_situation_evidence(c->S, c->rt, &h[i], ev, el, ES_SITUATION_EVIDENCE);
+      printf("  %-16s rule %-28s evidence: ", es_situation_name(c->S, h[i].situation), es_situation_rule_id(c->S, h[i].rule));
+      for (size_t k = 0; k < ne; k++) printf("%s%.*s", k ? ", " : "", (int)el[k], ev[k]);
+      putchar('\n');
+    }
   }
-  printf("situations:%s\n", n ? "" : " none");
-  for (size_t i = 0; i < n; i++) {
-    const char *ev[ES_SITUATION_EVIDENCE];
-    size_t ne = es_situation_evidence(S, c->qs, c->rt, &h[i], ev, ES_SITUATION_EVIDENCE);
-    printf("  %-16s rule %-28s evidence: ", es_situation_name(S, h[i].situation), es_situation_rule_id(S, h[i].rule));
-    for (size_t k = 0; k < ne; k++) printf("%s%s", k ? ", " : "", ev[k]);
-    putchar('\n');
-  }
+  es_free(valid);
 }
 
 int es__cmd_score(int argc, char **argv) {
@@ -129,7 +140,8 @@ int es__cmd_score(int argc, char **argv) {
   subject_ctx sc = {0};
   const char *sit_paths[16];
   size_t nsit_paths = 0;
-  es_situations *sit = NULL;
+  sit_ctx sit = {0};
+  es_fold_init(&sit.fold);
   int rc = 2;
   optind = 1;
   for (int c; (c = getopt_long(argc, argv, "h", opts, NULL)) != -1;) {
@@ -174,16 +186,14 @@ int es__cmd_score(int argc, char **argv) {
   }
   if (!batch && !nsit_paths) sit_paths[nsit_paths++] = "builtin:en";
   int err;
-  if (nsit_paths && !(sit = es_situations_load(sit_paths, nsit_paths, &err, &d))) {
-    fprintf(stderr, "earshot score: %s\n", d.msg);
+  if (nsit_paths && (!(sit.S = es_situations_load(sit_paths, nsit_paths, &err, &d)) ||
+                     !(sit.rt = es_situations_rt_create(sit.S)))) {
+    fprintf(stderr, "earshot score: %s\n", sit.S ? "out of memory" : d.msg);
     es_lexicon_destroy(lex);
     goto out;
   }
-  if (queries || sit) {
-    /* the situation rules are matched with the queries, as in the engine */
-    es_query_opts qo = {0};
-    if (sit) qo.rules = es_situations_rules(sit, &qo.nrules);
-    sc.qs = queries ? es_queryset_load_opts(queries, &qo, &err, &d) : es_queryset_compile_opts(NULL, 0, &qo, &err, &d);
+  if (queries) {
+    sc.qs = es_queryset_load(queries, &err, &d);
     if (!sc.qs) {
       fprintf(stderr, "earshot score: %s\n", d.msg);
       es_lexicon_destroy(lex);
@@ -213,7 +223,7 @@ int es__cmd_score(int argc, char **argv) {
       es_sentiment_score_lang(lex, use, ln, rt, line, (size_t)n, &s, NULL);
       printf("%.4f\t%s\t%.3f\t%.3f\t%.3f", s.compound, es_label_name(s.label), s.pos, s.neu, s.neg);
       if (autod) printf("\t%s", id.code[0] ? id.code : "-");
-      if (sit) print_situations(sit, &sc, &s, true);
+      if (sit.S) print_situations(&sit, line, (size_t)n, &s, true);
       putchar('\n');
     }
     free(line);
@@ -239,7 +249,7 @@ int es__cmd_score(int argc, char **argv) {
     }
     es_sentiment_score_lang(lex, use, ln, rt, text, strlen(text), &s, tr);
     print_trace(&s, tr);
-    if (sit) print_situations(sit, &sc, &s, false);
+    if (sit.S) print_situations(&sit, text, strlen(text), &s, false);
     rc = 0;
   }
   es_free(tr);
@@ -249,7 +259,9 @@ int es__cmd_score(int argc, char **argv) {
   es_queryset_destroy(sc.qs);
   es_lexicon_destroy(lex);
 out:
-  es_situations_destroy(sit);
+  es_situations_rt_destroy(sit.rt);
+  es_situations_destroy(sit.S);
+  es_fold_free(&sit.fold);
   es_config_free(&cfg);
   return rc;
 }

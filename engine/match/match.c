@@ -43,8 +43,6 @@ struct es_match_rt {
   uint32_t *stamp;    /* per query: the text number it was last queued for */
   uint32_t cur;
   uint32_t *cands;
-  uint32_t *rules;    /* the rules that held for the current text */
-  uint32_t nrules;
   /* proximity: NEAR truths of the current text (computed on demand) */
   uint64_t *nbits;
   uint32_t *nstamp;   /* per NEAR node: the text number it was computed for */
@@ -105,13 +103,12 @@ es_match_rt *es_match_rt_create(const es_queryset *qs) {
   rt->stamp = es_calloc(nq, sizeof *rt->stamp);
   rt->cands = es_malloc((nq + 1) * sizeof *rt->cands); /* the index walk writes one past the last */
   rt->occs = es_malloc(ES_MAX_OCCURRENCES * sizeof *rt->occs);
-  rt->rules = es_malloc((qs->nqueries - qs->nuser + 1) * sizeof *rt->rules);
   rt->qs = qs;
   rt->cb = es_malloc((qs->natoms ? qs->natoms : 1) * sizeof *rt->cb);
   if (!rt->cb) goto fail;
   memcpy(rt->cb, qs->cb, qs->natoms * sizeof *rt->cb);
   use_index(rt, qs->atom_q_off, qs->atom_q);
-  if (!rt->bits || !rt->hits || !rt->stamp || !rt->cands || !rt->occs || !rt->rules) goto fail;
+  if (!rt->bits || !rt->hits || !rt->stamp || !rt->cands || !rt->occs) goto fail;
   if (qs->nnears) {
     rt->nbits = es_calloc((qs->nnears + 63) / 64, sizeof *rt->nbits);
     rt->nstamp = es_calloc(qs->nnears, sizeof *rt->nstamp);
@@ -141,7 +138,6 @@ void es_match_rt_destroy(es_match_rt *rt) {
   if (!rt) return;
   if (rt->scratch) hs_free_scratch(rt->scratch);
   es_free(rt->bits);
-  es_free(rt->rules);
   es_free(rt->hits);
   es_free(rt->stamp);
   es_free(rt->cands);
@@ -447,11 +443,6 @@ static void eval_nears(const es_queryset *qs, es_match_rt *rt, const es_query *q
   }
 }
 
-size_t es_match_rt_rules(const es_match_rt *rt, const uint32_t **rules) {
-  *rules = rt->rules;
-  return rt->nrules;
-}
-
 bool es_match_rt_atom_hit(const es_match_rt *rt, uint32_t a) { return (rt->bits[a >> 6] >> (a & 63)) & 1; }
 
 void es_match_rt_set_provenance(es_match_rt *rt, bool on) { rt->provenance = on; }
@@ -570,27 +561,20 @@ int es_queryset_match_meta(const es_queryset *qs, es_match_rt *rt, const char *t
   }
   for (size_t i = 0; i < qs->nalways; i++) rt->cands[nc++] = qs->qeval_off[qs->always[i]]; /* never in the index */
   int nout = 0;
-  uint32_t nuser = (uint32_t)qs->nuser;
-  rt->nrules = 0;
   for (uint32_t i = 0; i < nc; i++) {
-    uint32_t q;
     if (rt->cands[i] & ES_POSTING_HOLDS) { /* without looking at the query */
-      q = rt->cands[i] & ~ES_POSTING_HOLDS;
-    } else {
-      const uint32_t *e = qs->qeval + rt->cands[i]; /* the query's index, then its form */
-      q = e[0];
-      if (!(e[1] & ES_EVAL_PROG)) {
-        if (!eval_holds(e + 1, rt->bits)) continue;
-      } else {
-        const es_query *qq = &qs->queries[q];
-        if (qq->nnear) eval_nears(qs, rt, qq);
-        if (!es__prog_eval(qq->prog, qq->nprog, rt->bits, rt->nbits)) continue;
-      }
+      out[nout++] = rt->cands[i] & ~ES_POSTING_HOLDS;
+      continue;
     }
-    if (q < nuser) out[nout++] = q;
-    else rt->rules[rt->nrules++] = q - nuser;
+    const uint32_t *e = qs->qeval + rt->cands[i]; /* the query's index, then its form */
+    if (!(e[1] & ES_EVAL_PROG)) {
+      if (eval_holds(e + 1, rt->bits)) out[nout++] = e[0];
+      continue;
+    }
+    const es_query *q = &qs->queries[e[0]];
+    if (q->nnear) eval_nears(qs, rt, q);
+    if (es__prog_eval(q->prog, q->nprog, rt->bits, rt->nbits)) out[nout++] = e[0];
   }
   sort_u32(out, (uint32_t)nout);
-  if (rt->nrules > 1) sort_u32(rt->rules, rt->nrules);
   return nout;
 }

@@ -49,9 +49,8 @@ enum { ES_CB_REGEX = 1, ES_CB_WILD = 2, ES_CB_LEFT = 4, ES_CB_RIGHT = 8, ES_CB_P
 
 struct es_queryset {
   es_arena arena;          /* AST nodes and strings */
-  es_query *queries;       /* the queries, then the rules matched with them (es_query_opts.rules) */
-  size_t nqueries;         /* both */
-  size_t nuser;            /* the queries */
+  es_query *queries;
+  size_t nqueries;
   es_atom *atoms;
   size_t natoms;
   char **patterns;         /* Hyperscan expression per atom; NULL for phrases */
@@ -83,6 +82,8 @@ struct es_queryset {
 es_qnode *es__query_parse(const char *id, const char *expr, bool strip_marks, es_arena *arena, es_atom_table *tab,
                           int *err, es_diag *diag);
 void es__atom_table_free(es_atom_table *tab);
+/* Fills a field filter atom's field, comparison and value from its text. */
+void es__parse_field(es_atom *a);
 /* Returns the atom index for (kind, folded text), adding it if new; takes
  * ownership of `text`. Negative on OOM. */
 long es__atom_intern(es_atom_table *tab, int kind, char *text, size_t len);

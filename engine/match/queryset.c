@@ -263,7 +263,7 @@ void es__index_build(const es_queryset *qs, const uint64_t *cost, uint64_t *seen
 
 /* Field, comparison and value of a field filter from its canonical text
  * (written by the parser: "lang:en", "followers:>=1000"). */
-static void parse_field(es_atom *a) {
+void es__parse_field(es_atom *a) {
   static const char *const names[] = {"lang:", "source:", "author:", "followers:"};
   for (int f = 0; f < 4; f++)
     if (!strncmp(a->text, names[f], strlen(names[f]))) {
@@ -491,21 +491,15 @@ es_queryset *es_queryset_compile_opts(const es_query_def *defs, size_t n, const 
     goto fail;
   }
   qs->accent_insensitive = o && o->accent_insensitive;
-  size_t nrules = o ? o->nrules : 0;
-  qs->nuser = n;
-  qs->queries = es_calloc(n + nrules ? n + nrules : 1, sizeof *qs->queries);
+  qs->queries = es_calloc(n ? n : 1, sizeof *qs->queries);
   size_t idcap = 16;
   while (idcap < n * 2) idcap *= 2;
   idslot = qs->id_slot = es_calloc(idcap, sizeof *idslot);
   qs->id_mask = idcap - 1;
   if (!qs->queries || !idslot) goto oom;
-  for (size_t i = 0; i < n + nrules; i++) {
-    /* the queries, then the rules matched with them (not queries: no id
-     * checks, not found by id) */
-    bool rule = i >= n;
-    const es_query_def *d = rule ? &o->rules[i - n] : &defs[i];
-    const char *where = d->file ? d->file : rule ? "rules" : "queries";
-    if (rule) goto parse;
+  for (size_t i = 0; i < n; i++) {
+    const es_query_def *d = &defs[i];
+    const char *where = d->file ? d->file : "queries";
     if (!valid_id(d->id)) {
       *err = es_diag_set(diag, ES_EQUERY, "%s:%d: query id '%s' is invalid: use 1-128 characters of a-z, 0-9, '_' and '-'",
                          where, d->line, d->id ? d->id : "");
@@ -521,7 +515,6 @@ es_queryset *es_queryset_compile_opts(const es_query_def *defs, size_t n, const 
         goto fail;
       }
     idslot[h] = (uint32_t)i + 1;
-  parse:
     if (!d->expr) {
       *err = es_diag_set(diag, ES_EQUERY, "%s:%d: query '%s' has no 'query' expression", where, d->line, d->id);
       goto fail;
@@ -600,7 +593,7 @@ es_queryset *es_queryset_compile_opts(const es_query_def *defs, size_t n, const 
     at->left_word = at->text[0] == '?' || edge_is_word(at->text, at->len, false);
     at->right_word = at->text[at->len - 1] == '?' || edge_is_word(at->text, at->len, true);
     if (at->kind == ES_ATOM_FIELD) {
-      parse_field(at);
+      es__parse_field(at);
       qs->fields[qs->nfields++] = (uint32_t)a;
       continue;
     }
@@ -722,9 +715,7 @@ void es_queryset_destroy(es_queryset *qs) {
   es_free(qs);
 }
 
-size_t es_queryset_count(const es_queryset *qs) { return qs->nuser; }
-size_t es_queryset_rule_count(const es_queryset *qs) { return qs->nqueries - qs->nuser; }
-const es_query *es_queryset_rule(const es_queryset *qs, size_t r) { return &qs->queries[qs->nuser + r]; }
+size_t es_queryset_count(const es_queryset *qs) { return qs->nqueries; }
 
 int64_t es_queryset_find(const es_queryset *qs, const char *key, size_t n) {
   if (!key) return -1;

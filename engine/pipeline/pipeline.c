@@ -207,7 +207,9 @@ int es_pipeline_run(const es_config *cfg, const es_queryset *qs, const es_lexico
     w->srt = es_sentiment_rt_create();
     w->qbuf = es_malloc((nq ? nq : 1) * sizeof *w->qbuf);
     if (!w->rt || !w->srt || !w->qbuf) goto oom;
-    if (p.triage && !(w->tb = es_triage_bind(p.triage, qs))) goto oom;
+    if (p.triage && (!(w->tb = es_triage_bind(p.triage, qs)) ||
+                     !(w->sitrt = es_situations_rt_create(es_triage_situations(p.triage)))))
+      goto oom;
   }
   for (; started_workers < p.nworkers; started_workers++)
     if (pthread_create(&p.workers[started_workers].thread, NULL, es__worker_main, &p.workers[started_workers])) {
@@ -261,6 +263,7 @@ done:
     es_sentiment_rt_destroy(w->srt);
     es_free(w->qbuf);
     es_triage_unbind(w->tb);
+    es_situations_rt_destroy(w->sitrt);
     es_ring_free(&p.to_worker[i]);
     es_ring_free(&p.from_worker[i]);
   }

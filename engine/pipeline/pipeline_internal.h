@@ -77,6 +77,7 @@ typedef struct es_worker {
   es_match_rt *rt;
   es_sentiment_rt *srt;
   es_triage_bound *tb;   /* the triage routes bound to qs (NULL without triage) */
+  es_situations_rt *sitrt;
   es_situation_hit sh[ES_SITUATIONS_MAX];
   uint32_t *qbuf; /* nqueries: matches of the current mention */
   /* The current mention's subject: its matched queries' own words, which

@@ -38,7 +38,6 @@ static void do_reload(uv_timer_t *t) {
   int err;
   es_diag d = {{0}};
   es_query_opts qo = {.accent_insensitive = p->cfg->accent_insensitive};
-  if (p->triage) qo.rules = es_situations_rules(es_triage_situations(p->triage), &qo.nrules);
   es_queryset *qs = es_queryset_load_opts(r->path, &qo, &err, &d);
   if (!qs) {
     atomic_fetch_add(&p->reload_failures, 1);

@@ -99,13 +99,13 @@ static void stage_time(es_worker *w, int stage, uint64_t from, uint64_t *to) {
 /* Triage: the mention's situations and the static part of its route, and
  * (when a sink takes triage records) the record's prefix: the enriched
  * mention and its situations, completed by the aggregator with the route. */
-static void triage(es_worker *w, es_batch *b, uint32_t i, const es_mention *m, int nh, const es_sentiment *s,
-                   const es_langid *lid, const char *gen_id) {
+static void triage(es_worker *w, es_batch *b, uint32_t i, const es_mention *m, const char *folded, size_t fn,
+                   const es_match_meta *meta, int nh, const es_sentiment *s, const es_langid *lid, const char *gen_id) {
   es_pipe *p = w->p;
   es_line_res *r = &b->res[i];
   const es_situations *S = es_triage_situations(p->triage);
   size_t nsh;
-  r->situations = es_situations_eval(S, b->qs, w->rt, s, w->sh, &nsh);
+  r->situations = es_situations_eval(S, w->sitrt, folded, fn, meta, s, w->sh, &nsh);
   es_triage_in in = {.qs = b->qs, .queries = w->qbuf, .nqueries = (size_t)nh, .situations = r->situations,
                      .label = s->label, .compound = s->compound, .author = m->author.p, .author_n = m->author.n,
                      .lang = m->lang.p, .lang_n = m->lang.n, .source = m->source.p, .source_n = m->source.n,
@@ -119,7 +119,7 @@ static void triage(es_worker *w, es_batch *b, uint32_t i, const es_mention *m, i
   es_output_enriched(&b->triage, m, gen_id, b->qs, w->qbuf, (size_t)nh, s, lid);
   b->triage.len -= 2; /* "}\n": the record goes on */
   es_buf_putc(&b->triage, ',');
-  es_situations_json(&b->triage, S, b->qs, w->rt, w->sh, nsh);
+  es_situations_json(&b->triage, S, w->sitrt, w->sh, nsh);
   es_buf_putc(&b->triage, ',');
   char why[512];
   es_triage_explain_cond(p->triage, 0, pre.route, &in, why, sizeof why);
@@ -229,7 +229,7 @@ static void process(es_worker *w, es_batch *b) {
         else
           snprintf(gen_id, sizeof gen_id, "%s:%llu", src.name, (unsigned long long)src.pos);
       }
-      if (p->triage) triage(w, b, i, &m, nh, &s, &lid, gen_id);
+      if (p->triage) triage(w, b, i, &m, folded, fn, &meta, nh, &s, &lid, gen_id);
       if (p->want_enriched) {
         size_t start = b->enriched.len;
         if (grow_meta(&b->enrm, b->nenr, &b->cap_enr)) {

@@ -1,7 +1,7 @@
-/* Situations: rule files (models/situations/README.md) loaded into rules
- * whose expressions are compiled with the queries (es_query_opts.rules),
- * and evaluated per matched mention from the rules that held and its
- * sentiment. Loading: main thread; evaluation: any thread (read-only). */
+/* Situations: rule files (models/situations/README.md) loaded into rules,
+ * their expressions compiled into the word matcher (sitmatch.c), and
+ * evaluated per matched mention with its sentiment. Loading: main thread;
+ * evaluation: any thread with its own es_situations_rt. */
 #include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
@@ -11,6 +11,7 @@
 #include "earshot/mem.h"
 #include "earshot/output.h"
 #include "earshot/triage.h"
+#include "triage_internal.h"
 
 extern const unsigned char es_situations_en[];
 extern const unsigned int es_situations_en_len;
@@ -18,7 +19,7 @@ extern const unsigned int es_situations_en_len;
 typedef struct sit_rule {
   uint8_t situation;
   char *id;          /* "situation/rule" */
-  int32_t def;       /* its expression: index among the compiled rules; -1 none */
+  int32_t def;       /* its expression: index in defs and the matcher; -1 none */
   uint8_t labels;    /* labels it allows (bit per enum es_label); 0 any */
   double cmin, cmax; /* compound range */
   char *when;        /* the sentiment condition as written; NULL none */
@@ -37,6 +38,11 @@ struct es_situations {
   uint32_t unless[ES_SITUATIONS_MAX]; /* situation i is dropped when one of these is there */
   char **files;       /* file names the defs point at */
   size_t nfiles;
+  es_sitm *m;         /* the expressions, compiled */
+};
+
+struct es_situations_rt {
+  es_sitm_rt *r;
 };
 
 static bool name_ok(const char *s, size_t n) {
@@ -301,8 +307,27 @@ es_situations *es_situations_load(const char *const *paths, size_t n, int *err, 
       return NULL;
     }
   }
+  if (!(S->m = es__sitm_compile(S->defs, S->ndefs, err, d))) {
+    es_situations_destroy(S);
+    return NULL;
+  }
   *err = 0;
   return S;
+}
+
+es_situations_rt *es_situations_rt_create(const es_situations *S) {
+  es_situations_rt *rt = es_calloc(1, sizeof *rt);
+  if (rt && !(rt->r = es__sitm_rt_create(S->m))) {
+    es_free(rt);
+    return NULL;
+  }
+  return rt;
+}
+
+void es_situations_rt_destroy(es_situations_rt *rt) {
+  if (!rt) return;
+  es__sitm_rt_destroy(rt->r);
+  es_free(rt);
 }
 
 void es_situations_destroy(es_situations *S) {
@@ -318,16 +343,13 @@ void es_situations_destroy(es_situations *S) {
   es_free(S->defs);
   es_free(S->def_rule);
   es_free(S->plain);
+  es__sitm_destroy(S->m);
   es_free(S);
 }
 
 size_t es_situations_count(const es_situations *S) { return S->nsit; }
 const char *es_situation_name(const es_situations *S, size_t i) { return S->names[i]; }
 const char *es_situation_rule_id(const es_situations *S, size_t rule) { return S->rules[rule].id; }
-const es_query_def *es_situations_rules(const es_situations *S, size_t *n) {
-  *n = S->ndefs;
-  return S->defs;
-}
 
 static bool sentiment_holds(const sit_rule *r, const es_sentiment *s) {
   if (!r->when) return true;
@@ -335,94 +357,50 @@ static bool sentiment_holds(const sit_rule *r, const es_sentiment *s) {
   return s->compound >= r->cmin && s->compound <= r->cmax;
 }
 
-uint32_t es_situations_eval(const es_situations *S, const es_queryset *qs, const es_match_rt *rt, const es_sentiment *s,
-                            es_situation_hit *hits, size_t *nhits) {
+uint32_t es_situations_eval(const es_situations *S, es_situations_rt *rt, const char *folded, size_t n,
+                            const es_match_meta *meta, const es_sentiment *s, es_situation_hit *hits, size_t *nhits) {
   uint32_t best[ES_SITUATIONS_MAX], mask = 0;
-  const uint32_t *held = NULL;
-  size_t nheld = es_queryset_rule_count(qs) == S->ndefs ? es_match_rt_rules(rt, &held) : 0;
-  for (size_t i = 0; i < nheld; i++) {
-    uint32_t ri = S->def_rule[held[i]];
+  *nhits = 0;
+  if (S->ndefs && es__sitm_scan(S->m, rt->r, folded, n, meta)) return 0;
+  /* In file order: a situation's first rule that holds is its evidence;
+   * the sentiment condition first (cheap), then the expression. */
+  for (size_t ri = 0; ri < S->nrules; ri++) {
     const sit_rule *r = &S->rules[ri];
-    if (!sentiment_holds(r, s)) continue;
     uint32_t bit = 1u << r->situation;
-    if (!(mask & bit) || ri < best[r->situation]) best[r->situation] = ri;
-    mask |= bit;
-  }
-  for (size_t i = 0; i < S->nplain; i++) {
-    uint32_t ri = S->plain[i];
-    const sit_rule *r = &S->rules[ri];
-    if (!sentiment_holds(r, s)) continue;
-    uint32_t bit = 1u << r->situation;
-    if (!(mask & bit) || ri < best[r->situation]) best[r->situation] = ri;
+    if ((mask & bit) || !sentiment_holds(r, s)) continue;
+    if (r->def >= 0 && !es__sitm_holds(S->m, rt->r, (size_t)r->def)) continue;
+    best[r->situation] = (uint32_t)ri;
     mask |= bit;
   }
   uint32_t drop = 0;
   for (size_t k = 0; k < S->nsit; k++)
     if ((mask >> k & 1) && (S->unless[k] & mask)) drop |= 1u << k;
   mask &= ~drop;
-  size_t n = 0;
+  size_t k2 = 0;
   for (size_t k = 0; k < S->nsit; k++)
-    if (mask >> k & 1) hits[n++] = (es_situation_hit){.situation = (uint8_t)k, .rule = (uint16_t)best[k]};
-  *nhits = n;
+    if (mask >> k & 1) hits[k2++] = (es_situation_hit){.situation = (uint8_t)k, .rule = (uint16_t)best[k]};
+  *nhits = k2;
   return mask;
 }
 
-/* Whether a subtree holds for the text just matched. */
-static bool holds(const es_match_rt *rt, const es_qnode *nd) {
-  switch (nd->kind) {
-  case ES_Q_ATOM: return es_match_rt_atom_hit(rt, nd->atom);
-  case ES_Q_NOT: return !holds(rt, nd->kids[0]);
-  case ES_Q_NEAR: return es_match_rt_near_hit(rt, nd->near);
-  case ES_Q_AND:
-    for (uint32_t k = 0; k < nd->nkids; k++)
-      if (!holds(rt, nd->kids[k])) return false;
-    return true;
-  default:
-    for (uint32_t k = 0; k < nd->nkids; k++)
-      if (holds(rt, nd->kids[k])) return true;
-    return false;
-  }
-}
-
-/* The words that made a subtree hold: matched atoms of its parts that
- * hold, outside any NOT. */
-static void collect(const es_queryset *qs, const es_match_rt *rt, const es_qnode *nd, const char **words, size_t *n,
-                    size_t cap) {
-  if (*n >= cap || nd->kind == ES_Q_NOT || !holds(rt, nd)) return;
-  if (nd->kind == ES_Q_ATOM) {
-    const char *w = es_queryset_atom(qs, nd->atom)->text;
-    for (size_t i = 0; i < *n; i++)
-      if (words[i] == w) return;
-    words[(*n)++] = w;
-    return;
-  }
-  for (uint32_t k = 0; k < nd->nkids; k++) {
-    const es_qnode *kid = nd->kids[k];
-    /* a NEAR's operands: their atoms that matched (the NEAR holds) */
-    if (nd->kind == ES_Q_NEAR && kid->kind != ES_Q_ATOM) {
-      for (uint32_t j = 0; j < kid->nkids; j++) collect(qs, rt, kid->kids[j], words, n, cap);
-      continue;
-    }
-    collect(qs, rt, kid, words, n, cap);
-  }
-}
-
-size_t es_situation_evidence(const es_situations *S, const es_queryset *qs, const es_match_rt *rt,
-                             const es_situation_hit *h, const char **words, size_t cap) {
+size_t es_situation_evidence(const es_situations *S, const es_situations_rt *rt, const es_situation_hit *h,
+                             const char **words, size_t *lens, size_t cap) {
   const sit_rule *r = &S->rules[h->rule];
-  size_t n = 0;
-  if (r->def >= 0 && (size_t)r->def < es_queryset_rule_count(qs))
-    collect(qs, rt, es_queryset_rule(qs, (size_t)r->def)->root, words, &n, cap);
-  if (r->when && n < cap) words[n++] = r->when; /* the sentiment condition is evidence too */
+  size_t n = r->def >= 0 ? es__sitm_evidence(S->m, rt->r, (size_t)r->def, words, lens, cap) : 0;
+  if (r->when && n < cap) { /* the sentiment condition is evidence too */
+    words[n] = r->when;
+    lens[n++] = strlen(r->when);
+  }
   return n;
 }
 
-void es_situations_json(es_buf *b, const es_situations *S, const es_queryset *qs, const es_match_rt *rt,
-                        const es_situation_hit *hits, size_t nhits) {
+void es_situations_json(es_buf *b, const es_situations *S, const es_situations_rt *rt, const es_situation_hit *hits,
+                        size_t nhits) {
   es_buf_puts(b, "\"situations\":[");
   for (size_t i = 0; i < nhits; i++) {
     const char *words[ES_SITUATION_EVIDENCE];
-    size_t nw = es_situation_evidence(S, qs, rt, &hits[i], words, ES_SITUATION_EVIDENCE);
+    size_t lens[ES_SITUATION_EVIDENCE];
+    size_t nw = es_situation_evidence(S, rt, &hits[i], words, lens, ES_SITUATION_EVIDENCE);
     if (i) es_buf_putc(b, ',');
     es_buf_puts(b, "{\"situation\":");
     const char *name = S->names[hits[i].situation];
@@ -433,7 +411,7 @@ void es_situations_json(es_buf *b, const es_situations *S, const es_queryset *qs
     es_buf_puts(b, ",\"evidence\":[");
     for (size_t k = 0; k < nw; k++) {
       if (k) es_buf_putc(b, ',');
-      es_buf_json_str(b, words[k], strlen(words[k]));
+      es_buf_json_str(b, words[k], lens[k]);
     }
     es_buf_puts(b, "]}");
   }

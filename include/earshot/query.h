@@ -132,12 +132,6 @@ es_queryset *es_queryset_compile(const es_query_def *defs, size_t n, int *err, e
 /* Options of a whole query set. */
 typedef struct es_query_opts {
   bool accent_insensitive; /* terms and texts folded without accents: cafe = café */
-  /* Rules matched in the same Hyperscan pass as the queries but not
-   * queries themselves (triage situations): they have no windows, are not
-   * counted by es_queryset_count, and after a match es_match_rt_rules says
-   * which held. Their ids are only names for messages. */
-  const es_query_def *rules;
-  size_t nrules;
 } es_query_opts;
 es_queryset *es_queryset_compile_opts(const es_query_def *defs, size_t n, const es_query_opts *o, int *err,
                                       es_diag *diag);
@@ -159,9 +153,7 @@ size_t es_queryset_subject(const es_queryset *qs, const uint32_t *hits, size_t n
 int es_queryset_check(const char *path, void (*report)(void *ctx, const char *msg), void *ctx, size_t *nqueries,
                       size_t *natoms, es_diag *d);
 
-size_t es_queryset_count(const es_queryset *qs); /* queries (rules not included) */
-size_t es_queryset_rule_count(const es_queryset *qs);
-const es_query *es_queryset_rule(const es_queryset *qs, size_t r);
+size_t es_queryset_count(const es_queryset *qs);
 /* The index of the query with id key[0..n), or -1. */
 int64_t es_queryset_find(const es_queryset *qs, const char *key, size_t n);
 const es_query *es_queryset_get(const es_queryset *qs, size_t i);
@@ -205,9 +197,6 @@ int es_queryset_match_meta(const es_queryset *qs, es_match_rt *rt, const char *f
                            const es_match_meta *meta, uint32_t *out);
 /* Whether a field filter holds for the metadata (NULL: false). */
 bool es_field_holds(const es_atom *a, const es_match_meta *meta);
-/* After es_queryset_match: the rules (es_query_opts.rules) that held for the
- * last text, ascending, and how many. */
-size_t es_match_rt_rules(const es_match_rt *rt, const uint32_t **rules);
 /* After es_queryset_match: whether atom `a` matched the last text. */
 bool es_match_rt_atom_hit(const es_match_rt *rt, uint32_t a);
 /* Provenance (explain, enriched output): when on, every occurrence of every

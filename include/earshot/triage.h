@@ -3,8 +3,9 @@
  *
  * Situations are rules shipped as data (models/situations/en, and the
  * user's own files): each rule is an expression of the query language,
- * compiled into the same Hyperscan database as the listening queries (one
- * scan per mention), and/or a condition on the mention's sentiment. A
+ * matched against the mention's words (engine/triage/sitmatch.c says why
+ * not in the queries' Hyperscan pass), and/or a condition on the
+ * mention's sentiment. A
  * mention gets every situation one of its rules holds for, each with its
  * evidence (the rule and the words it matched), less the situations a
  * `#! unless` line drops in the presence of another ("praise" unless
@@ -54,9 +55,10 @@ size_t es_situations_count(const es_situations *S);      /* distinct situations 
 const char *es_situation_name(const es_situations *S, size_t i);
 /* The situation called name[0..n), or -1. */
 int es_situation_find(const es_situations *S, const char *name, size_t n);
-/* The rule expressions to compile with the queries (es_query_opts.rules):
- * rule i of the result is rule expression i of the set. */
-const es_query_def *es_situations_rules(const es_situations *S, size_t *n);
+/* Per-thread matching state. */
+typedef struct es_situations_rt es_situations_rt;
+es_situations_rt *es_situations_rt_create(const es_situations *S);
+void es_situations_rt_destroy(es_situations_rt *rt); /* NULL-safe */
 
 /* One situation a mention has, with the rule that gave it. */
 typedef struct es_situation_hit {
@@ -65,21 +67,21 @@ typedef struct es_situation_hit {
 } es_situation_hit;
 const char *es_situation_rule_id(const es_situations *S, size_t rule); /* "complaint/charged" */
 
-/* The situations of a matched text: `rt` has just matched it against `qs`
- * (compiled with this set's rules), `s` is its sentiment. Writes one hit
- * per situation (its first rule in file order), at most ES_SITUATIONS_MAX,
- * and returns the mask of situations. */
-uint32_t es_situations_eval(const es_situations *S, const es_queryset *qs, const es_match_rt *rt, const es_sentiment *s,
-                            es_situation_hit *hits, size_t *nhits);
-/* The words that made rule hit h hold in the text just matched (folded, as
- * matched: terms, phrases, prefixes; a regex is shown as written), at most
- * cap, or the sentiment condition when the rule has no words. Returns how
- * many; words are pointers into qs or S. */
-size_t es_situation_evidence(const es_situations *S, const es_queryset *qs, const es_match_rt *rt,
-                             const es_situation_hit *h, const char **words, size_t cap);
+/* The situations of a text (folded: es_fold_text, as the queries see it)
+ * with its metadata (field filters; may be NULL) and sentiment. Writes one
+ * hit per situation (its first rule in file order that holds), at most
+ * ES_SITUATIONS_MAX, and returns the mask of situations. */
+uint32_t es_situations_eval(const es_situations *S, es_situations_rt *rt, const char *folded, size_t n,
+                            const es_match_meta *meta, const es_sentiment *s, es_situation_hit *hits, size_t *nhits);
+/* The evidence of hit h of the text just evaluated: the words of the text
+ * its rule matched (outside any NOT; a regex's pattern, a field filter as
+ * written), then the sentiment condition; at most cap, as (pointer,
+ * length) pairs into the text or the rules. */
+size_t es_situation_evidence(const es_situations *S, const es_situations_rt *rt, const es_situation_hit *h,
+                             const char **words, size_t *lens, size_t cap);
 /* `"situations":[{"situation":..,"rule":..,"evidence":[..]},...]` */
-void es_situations_json(es_buf *b, const es_situations *S, const es_queryset *qs, const es_match_rt *rt,
-                        const es_situation_hit *hits, size_t nhits);
+void es_situations_json(es_buf *b, const es_situations *S, const es_situations_rt *rt, const es_situation_hit *hits,
+                        size_t nhits);
 
 /* ---- routes ---- */
 
