@@ -55,11 +55,21 @@ struct es_sitm {
   size_t nwords_bytes;
   uint32_t *aw_off;   /* atom a's words: aw[aw_off[a] .. aw_off[a+1]) */
   uint32_t *aw;       /* (offset << 8 | len) into words; len < 256 */
+  uint64_t *awh;      /* their hashes (as the tokenizer's) */
   wentry *ents;
   size_t nents;
   uint32_t *slots;    /* open addressing: entry + 1 */
   size_t mask;
   uint32_t *list;     /* atom lists of the entries */
+  /* phrases by their first two words: key pair_key(hash0, hash1) -> list */
+  struct pent {
+    uint64_t key;
+    uint32_t off, n;
+  } *pents;
+  size_t npents;
+  uint32_t *pslots;   /* open addressing: pent + 1 */
+  size_t pmask;
+  uint32_t *plist;
   uint32_t *prefixes, *wilds, *fields;
   size_t nprefix, nwild, nfield;
   /* features (terms first:WORD, has:NAME, starts:NAME): atoms by feature */
@@ -91,6 +101,7 @@ struct es_sitm_rt {
   size_t nocc;
   uint32_t *set;      /* atoms set for this text, to clear */
   size_t nset;
+  uint32_t *mark, stamp; /* per atom: NEAR operand membership, by stamp */
   uint8_t *touched;   /* per rule: one of its atoms matched this text */
   uint32_t *tlist;
   size_t ntouched;
@@ -158,16 +169,105 @@ static int class_at(const char *s, size_t n, size_t i, size_t *len) {
   return classify(cp_at(s, n, i, len));
 }
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#define FAST_MAX 4096 /* ASCII texts up to this long take the bitmap path */
+
+/* The first set bit at or after i in a bitmap of nb words, or n. */
+static inline size_t next_bit(const uint64_t *m, size_t nb, size_t i, size_t n) {
+  size_t k = i >> 6;
+  if (k >= nb) return n;
+  uint64_t x = m[k] & (~0ULL << (i & 63));
+  while (!x) {
+    if (++k >= nb) return n;
+    x = m[k];
+  }
+  size_t r = (k << 6) + (size_t)__builtin_ctzll(x);
+  return r < n ? r : n;
+}
+
+/* tokenize() for an ASCII text: classified 16 bytes at a time into bitmaps
+ * (word bytes, apostrophes, # and @) and lower-cased in place of the same
+ * offsets, words then found with bit scans. The same words as the byte
+ * loop. */
+static void tokenize_ascii(es_sitm_rt *rt, const char *s, size_t n) {
+  enum { NB = FAST_MAX / 64 };
+  uint64_t word[NB], tag[NB], notword[NB];
+  size_t nb = (n + 63) / 64;
+  char *lo = rt->norm;
+  memcpy(lo, s, n);
+  memset(lo + n, 0, nb * 64 - n);
+  const __m128i A1 = _mm_set1_epi8('A' - 1), Z1 = _mm_set1_epi8('Z' + 1), a1 = _mm_set1_epi8('a' - 1),
+                z1 = _mm_set1_epi8('z' + 1), d1 = _mm_set1_epi8('0' - 1), d9 = _mm_set1_epi8('9' + 1),
+                us = _mm_set1_epi8('_'), ap = _mm_set1_epi8('\''), hs = _mm_set1_epi8('#'), at = _mm_set1_epi8('@'),
+                b20 = _mm_set1_epi8(0x20);
+  for (size_t k = 0; k < nb; k++) {
+    uint64_t W = 0, P = 0, T = 0;
+    for (int j = 0; j < 4; j++) {
+      char *q = lo + k * 64 + j * 16;
+      __m128i v = _mm_loadu_si128((const __m128i *)q);
+      __m128i up = _mm_and_si128(_mm_cmpgt_epi8(v, A1), _mm_cmplt_epi8(v, Z1));
+      __m128i l = _mm_add_epi8(v, _mm_and_si128(up, b20));
+      _mm_storeu_si128((__m128i *)q, l);
+      __m128i w = _mm_or_si128(_mm_or_si128(_mm_and_si128(_mm_cmpgt_epi8(l, a1), _mm_cmplt_epi8(l, z1)),
+                                            _mm_and_si128(_mm_cmpgt_epi8(v, d1), _mm_cmplt_epi8(v, d9))),
+                               _mm_cmpeq_epi8(v, us));
+      W |= (uint64_t)(uint32_t)_mm_movemask_epi8(w) << (j * 16);
+      P |= (uint64_t)(uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(v, ap)) << (j * 16);
+      T |= (uint64_t)(uint32_t)_mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(v, hs), _mm_cmpeq_epi8(v, at))) << (j * 16);
+    }
+    word[k] = W;
+    tag[k] = T;
+    notword[k] = ~(W | P);
+  }
+  rt->ntok = 0;
+  size_t i = 0;
+  while (rt->ntok < MAX_TOKENS) {
+    i = next_bit(word, nb, i, n);
+    if (i >= n) break;
+    size_t ts = i;
+    if (i > 0 && ((tag[(i - 1) >> 6] >> ((i - 1) & 63)) & 1)) ts = i - 1; /* #tag, @handle */
+    size_t e = next_bit(notword, nb, i + 1, n);
+    size_t we = e;
+    while (we > i && lo[we - 1] == '\'') we--; /* customers' -> customers */
+    size_t t = rt->ntok++;
+    rt->tstart[t] = (uint32_t)ts;
+    rt->tend[t] = (uint32_t)e;
+    rt->nstart[t] = (uint32_t)ts;
+    rt->nlen[t] = (uint32_t)(we - ts);
+    rt->thash[t] = es_hash_bytes(lo + ts, we - ts);
+    i = e;
+  }
+}
+#endif
+
 /* Cuts text into words: byte spans and their normalised forms (ASCII lower
  * case, apostrophes as ', none at either end) in rt->norm, with hashes. */
 static int tokenize(es_sitm_rt *rt, const char *s, size_t n) {
-  if (rt->capnorm < 2 * n + 8) {
+  if (rt->capnorm < 2 * n + 72) {
     size_t cap = 2 * n + 256;
     char *x = es_realloc(rt->norm, cap);
     if (!x) return ES_ENOMEM;
     rt->norm = x;
     rt->capnorm = cap;
   }
+#if defined(__SSE2__)
+  if (n <= FAST_MAX) {
+    uint64_t hi = 0;
+    size_t k = 0;
+    for (; k + 8 <= n; k += 8) {
+      uint64_t w;
+      memcpy(&w, s + k, 8);
+      hi |= w;
+    }
+    for (; k < n; k++) hi |= (unsigned char)s[k];
+    bool ascii = !(hi & 0x8080808080808080ULL);
+    if (ascii) {
+      tokenize_ascii(rt, s, n);
+      return 0;
+    }
+  }
+#endif
   size_t out = 0, i = 0, len;
   rt->ntok = 0;
   while (i < n && rt->ntok < MAX_TOKENS) {
@@ -239,6 +339,14 @@ static int tokenize(es_sitm_rt *rt, const char *s, size_t n) {
 /* ---- compile ---- */
 
 static size_t word_hash(const char *w, size_t n) { return (size_t)es_hash_bytes(w, n); }
+
+static inline uint64_t pair_key(uint64_t h0, uint64_t h1) { return h0 ^ (h1 * 0x9e3779b97f4a7c15ULL + 0x632be59bd9b4e019ULL); }
+
+static long find_pair(const es_sitm *m, uint64_t key) {
+  for (size_t h = key & m->pmask; m->pslots[h]; h = (h + 1) & m->pmask)
+    if (m->pents[m->pslots[h] - 1].key == key) return (long)m->pslots[h] - 1;
+  return -1;
+}
 
 static long find_entry(const es_sitm *m, uint64_t hash, const char *w, size_t n) {
   for (size_t h = hash & m->mask; m->slots[h]; h = (h + 1) & m->mask) {
@@ -392,6 +500,8 @@ es_sitm *es__sitm_compile(const es_query_def *defs, size_t n, int *err, es_diag 
     else if (at->kind == ES_ATOM_TERM && memchr(at->text, '?', at->len)) m->wilds[m->nwild++] = (uint32_t)a;
   }
   m->aw_off[na] = (uint32_t)naw;
+  if (!(m->awh = es_malloc((naw + 1) * sizeof *m->awh))) goto oom;
+  for (size_t k = 0; k < naw; k++) m->awh[k] = es_hash_bytes(m->words + (m->aw[k] >> 8), m->aw[k] & 255);
   /* The word table: every term's (or phrase's) first word. */
   size_t slots = 64;
   while (slots < (na + 64) * 4) slots *= 2;
@@ -477,6 +587,41 @@ es_sitm *es__sitm_compile(const es_query_def *defs, size_t n, int *err, es_diag 
     else m->list[e->phr_off + e->nphr++] = (uint32_t)a;
   }
   es_free(cnt_t), es_free(cnt_p), es_free(ent_of);
+  /* Phrases by their first two words. */
+  {
+    size_t np = 0, ps = 64;
+    for (size_t a = 0; a < na; a++) np += m->aw_off[a + 1] - m->aw_off[a] > 1 && m->tab.atoms[a].kind == ES_ATOM_PHRASE;
+    while (ps < np * 4) ps *= 2;
+    m->pslots = es_calloc(ps, sizeof *m->pslots);
+    m->pents = es_calloc(np + 1, sizeof *m->pents);
+    m->plist = es_malloc((np + 1) * sizeof *m->plist);
+    uint32_t *pn = es_calloc(np + 1, sizeof *pn);
+    if (!m->pslots || !m->pents || !m->plist || !pn) {
+      es_free(pn);
+      goto oom;
+    }
+    m->pmask = ps - 1;
+    for (int pass = 0; pass < 2; pass++) {
+      for (size_t a = 0; a < na; a++) {
+        uint32_t o = m->aw_off[a];
+        if (m->aw_off[a + 1] - o < 2 || m->tab.atoms[a].kind != ES_ATOM_PHRASE) continue;
+        uint64_t key = pair_key(m->awh[o], m->awh[o + 1]);
+        long e = find_pair(m, key);
+        if (e < 0) {
+          e = (long)m->npents++;
+          m->pents[e].key = key;
+          size_t h = key & m->pmask;
+          while (m->pslots[h]) h = (h + 1) & m->pmask;
+          m->pslots[h] = (uint32_t)e + 1;
+        }
+        if (pass == 0) m->pents[e].n++;
+        else m->plist[m->pents[e].off + pn[e]++] = (uint32_t)a;
+      }
+      if (pass == 0)
+        for (size_t e = 0, off = 0; e < m->npents; e++) m->pents[e].off = (uint32_t)off, off += m->pents[e].n;
+    }
+    es_free(pn);
+  }
   /* Regexes: their own database. */
   if (nrx) {
     pats = es_calloc(nrx, sizeof *pats);
@@ -531,10 +676,14 @@ void es__sitm_destroy(es_sitm *m) {
   es_free(m->always);
   es_free(m->aw_off);
   es_free(m->aw);
+  es_free(m->awh);
   es_free(m->words);
   es_free(m->ents);
   es_free(m->slots);
   es_free(m->list);
+  es_free(m->pents);
+  es_free(m->pslots);
+  es_free(m->plist);
   es_free(m->prefixes);
   es_free(m->wilds);
   es_free(m->fields);
@@ -552,8 +701,9 @@ es_sitm_rt *es__sitm_rt_create(const es_sitm *m) {
   rt->first_end = es_malloc(na * sizeof *rt->first_end);
   rt->set = es_malloc(na * sizeof *rt->set);
   rt->touched = es_calloc(m->nrules + 1, 1);
+  rt->mark = es_calloc(na, sizeof *rt->mark);
   rt->tlist = es_malloc((m->nrules + 1) * sizeof *rt->tlist);
-  if (!rt->bits || !rt->first_start || !rt->first_end || !rt->set || !rt->touched || !rt->tlist ||
+  if (!rt->bits || !rt->first_start || !rt->first_end || !rt->set || !rt->touched || !rt->tlist || !rt->mark ||
       (m->rxdb && hs_alloc_scratch(m->rxdb, &rt->scratch) != HS_SUCCESS)) {
     es__sitm_rt_destroy(rt);
     return NULL;
@@ -569,6 +719,7 @@ void es__sitm_rt_destroy(es_sitm_rt *rt) {
   es_free(rt->first_end);
   es_free(rt->set);
   es_free(rt->touched);
+  es_free(rt->mark);
   es_free(rt->tlist);
   es_free(rt->norm);
   es_free(rt);
@@ -615,11 +766,12 @@ int es__sitm_scan(const es_sitm *m, es_sitm_rt *rt, const char *s, size_t n, con
         set_atom(rt, a, rt->tstart[t], rt->tend[t]);
         occur(rt, a, (uint32_t)t, (uint32_t)t);
       }
-      for (uint32_t k = 0; k < en->nphr; k++) {
-        uint32_t a = m->list[en->phr_off + k], nw = m->aw_off[a + 1] - m->aw_off[a];
+      long pe = en->nphr && t + 1 < rt->ntok ? find_pair(m, pair_key(rt->thash[t], rt->thash[t + 1])) : -1;
+      for (uint32_t k = 0; pe >= 0 && k < m->pents[pe].n; k++) {
+        uint32_t a = m->plist[m->pents[pe].off + k], nw = m->aw_off[a + 1] - m->aw_off[a];
         if (t + nw > rt->ntok) continue;
-        uint32_t j = 1;
-        while (j < nw && word_eq(m, rt, m->aw[m->aw_off[a] + j], t + j)) j++;
+        uint32_t j = 0, o = m->aw_off[a];
+        while (j < nw && rt->thash[t + j] == m->awh[o + j] && word_eq(m, rt, m->aw[o + j], t + j)) j++;
         if (j < nw) continue;
         set_atom(rt, a, rt->tstart[t], rt->tend[t + nw - 1]);
         occur(rt, a, (uint32_t)t, (uint32_t)(t + nw - 1));
@@ -627,7 +779,8 @@ int es__sitm_scan(const es_sitm *m, es_sitm_rt *rt, const char *s, size_t n, con
     }
     for (size_t k = 0; k < m->nprefix; k++) {
       uint32_t a = m->prefixes[k], pw = m->aw[m->aw_off[a]];
-      if (wl >= (pw & 255) && !memcmp(w, m->words + (pw >> 8), pw & 255)) {
+      const char *p = m->words + (pw >> 8);
+      if (wl >= (pw & 255) && w[0] == p[0] && !memcmp(w, p, pw & 255)) {
         set_atom(rt, a, rt->tstart[t], rt->tend[t]);
         occur(rt, a, (uint32_t)t, (uint32_t)t);
       }
@@ -649,8 +802,9 @@ int es__sitm_scan(const es_sitm *m, es_sitm_rt *rt, const char *s, size_t n, con
   while (ft < rt->ntok && rt->norm[rt->nstart[ft]] == '@') ft++;
   if (ft < rt->ntok)
     for (size_t k = 0; k < m->nfirst; k++) {
-      uint32_t a = m->firsts[k], pw = m->aw[m->aw_off[a]];
-      if (word_eq(m, rt, pw, ft)) set_atom(rt, a, rt->tstart[ft], rt->tend[ft]);
+      uint32_t a = m->firsts[k];
+      if (rt->thash[ft] == m->awh[m->aw_off[a]] && word_eq(m, rt, m->aw[m->aw_off[a]], ft))
+        set_atom(rt, a, rt->tstart[ft], rt->tend[ft]);
     }
   if (m->feature[F_STARTS_HANDLE] >= 0 && rt->ntok && rt->norm[rt->nstart[0]] == '@') {
     size_t j = 0;
@@ -720,21 +874,24 @@ int es__sitm_scan(const es_sitm *m, es_sitm_rt *rt, const char *s, size_t n, con
 }
 
 /* The spans (token first, last) of a NEAR operand: an atom or an OR of atoms. */
-static size_t spans(const es_sitm_rt *rt, const es_qnode *op, uint32_t *first, uint32_t *last, size_t cap) {
+static size_t spans(es_sitm_rt *rt, const es_qnode *op, uint32_t *first, uint32_t *last, size_t cap) {
   size_t n = 0;
-  for (size_t i = 0; i < rt->nocc && n < cap; i++) {
-    bool mine = false;
-    if (op->kind == ES_Q_ATOM) mine = rt->occ[i].atom == op->atom;
-    else
-      for (uint32_t k = 0; k < op->nkids && !mine; k++) mine = op->kids[k]->kind == ES_Q_ATOM && op->kids[k]->atom == rt->occ[i].atom;
-    if (mine) first[n] = rt->occ[i].first, last[n++] = rt->occ[i].last;
+  if (++rt->stamp == 0) { /* wrapped: start again */
+    memset(rt->mark, 0, (rt->m->tab.n + 1) * sizeof *rt->mark);
+    rt->stamp = 1;
   }
+  if (op->kind == ES_Q_ATOM) rt->mark[op->atom] = rt->stamp;
+  else
+    for (uint32_t k = 0; k < op->nkids; k++)
+      if (op->kids[k]->kind == ES_Q_ATOM) rt->mark[op->kids[k]->atom] = rt->stamp;
+  for (size_t i = 0; i < rt->nocc && n < cap; i++)
+    if (rt->mark[rt->occ[i].atom] == rt->stamp) first[n] = rt->occ[i].first, last[n++] = rt->occ[i].last;
   return n;
 }
 
 /* Ordered chain from operand k on, starting after token `after`, with at
  * most `left` tokens of gap in all. */
-static bool chain(const es_sitm_rt *rt, const es_qnode *nd, uint32_t k, long after, long left) {
+static bool chain(es_sitm_rt *rt, const es_qnode *nd, uint32_t k, long after, long left) {
   if (k == nd->nkids) return true;
   uint32_t f[64], l[64];
   size_t n = spans(rt, nd->kids[k], f, l, 64);
@@ -747,7 +904,7 @@ static bool chain(const es_sitm_rt *rt, const es_qnode *nd, uint32_t k, long aft
   return false;
 }
 
-static bool near_holds(const es_sitm_rt *rt, const es_qnode *nd) {
+static bool near_holds(es_sitm_rt *rt, const es_qnode *nd) {
   if (nd->ordered || nd->nkids != 2) return chain(rt, nd, 0, -1, (long)nd->dist);
   uint32_t fa[64], la[64], fb[64], lb[64];
   size_t na = spans(rt, nd->kids[0], fa, la, 64), nb = spans(rt, nd->kids[1], fb, lb, 64);
@@ -759,7 +916,7 @@ static bool near_holds(const es_sitm_rt *rt, const es_qnode *nd) {
   return false;
 }
 
-static bool holds(const es_sitm_rt *rt, const es_qnode *nd) {
+static bool holds(es_sitm_rt *rt, const es_qnode *nd) {
   switch (nd->kind) {
   case ES_Q_ATOM: return bit(rt, nd->atom);
   case ES_Q_NOT: return !holds(rt, nd->kids[0]);
@@ -775,13 +932,13 @@ static bool holds(const es_sitm_rt *rt, const es_qnode *nd) {
   }
 }
 
-bool es__sitm_holds(const es_sitm *m, const es_sitm_rt *rt, size_t rule) {
+bool es__sitm_holds(const es_sitm *m, es_sitm_rt *rt, size_t rule) {
   if (!rt->touched[rule] && !m->always[rule]) return false; /* none of its atoms matched */
   return holds(rt, m->roots[rule]);
 }
 
 /* The words that made a subtree hold, outside any NOT: matched text. */
-static void collect(const es_sitm *m, const es_sitm_rt *rt, const es_qnode *nd, const char **w, size_t *l, size_t *n,
+static void collect(const es_sitm *m, es_sitm_rt *rt, const es_qnode *nd, const char **w, size_t *l, size_t *n,
                     size_t cap) {
   if (*n >= cap || nd->kind == ES_Q_NOT || !holds(rt, nd)) return;
   if (nd->kind == ES_Q_ATOM) {
@@ -811,7 +968,7 @@ static void collect(const es_sitm *m, const es_sitm_rt *rt, const es_qnode *nd, 
   }
 }
 
-size_t es__sitm_evidence(const es_sitm *m, const es_sitm_rt *rt, size_t rule, const char **w, size_t *l, size_t cap) {
+size_t es__sitm_evidence(const es_sitm *m, es_sitm_rt *rt, size_t rule, const char **w, size_t *l, size_t cap) {
   size_t n = 0;
   collect(m, rt, m->roots[rule], w, l, &n, cap);
   return n;

@@ -16,8 +16,8 @@ void es__sitm_rt_destroy(es_sitm_rt *rt); /* NULL-safe */
 /* Looks at a (folded) text; then es__sitm_holds and es__sitm_evidence
  * answer for it. 0 or ES_E*. */
 int es__sitm_scan(const es_sitm *m, es_sitm_rt *rt, const char *text, size_t n, const es_match_meta *meta);
-bool es__sitm_holds(const es_sitm *m, const es_sitm_rt *rt, size_t rule);
+bool es__sitm_holds(const es_sitm *m, es_sitm_rt *rt, size_t rule);
 /* The matched words of rule `rule` (spans of the text, or a regex's pattern). */
-size_t es__sitm_evidence(const es_sitm *m, const es_sitm_rt *rt, size_t rule, const char **w, size_t *l, size_t cap);
+size_t es__sitm_evidence(const es_sitm *m, es_sitm_rt *rt, size_t rule, const char **w, size_t *l, size_t cap);
 
 #endif
