@@ -952,8 +952,15 @@ static void collect(const es_sitm *m, es_sitm_rt *rt, const es_qnode *nd, const 
       p = at->text; /* a regex (its pattern) or a field filter */
       pl = at->len;
     }
-    for (size_t i = 0; i < *n; i++)
+    for (size_t i = 0; i < *n; i++) {
       if (l[i] == pl && !memcmp(w[i], p, pl)) return;
+      if (p >= w[i] && p + pl <= w[i] + l[i]) return; /* inside a span already there ("charged" in "charged twice") */
+      if (w[i] >= p && w[i] + l[i] <= p + pl) { /* the longer span instead */
+        w[i] = p;
+        l[i] = pl;
+        return;
+      }
+    }
     w[*n] = p;
     l[(*n)++] = pl;
     return;
