@@ -624,3 +624,40 @@ Test(cli, json_logs_and_http_flags_issue16) {
                2);
   cr_expect(strstr(out, "expected HOST:PORT") != NULL, "%s", out);
 }
+
+/* Triage through the CLI: route explain says situations, rule, track and
+ * why, with exit 0 routed / 1 ignored / 2 errors; score shows situations
+ * (a column with --batch); config check validates the triage file;
+ * triage records need a triage file. */
+Test(cli, triage_explain_score_and_checks_issue20) {
+  char out[8192];
+  const char *T = ES_TEST_DATA "/triage/conformance.yaml", *Q = ES_TEST_DATA "/triage/queries.yaml";
+  cr_expect_eq(sh(out, sizeof out, "%s route explain --triage %s --queries %s --at 2026-12-07T10:00:00Z "
+                  "'the monthly fee was charged twice, ridiculous'", ES_BIN, T, Q), 0);
+  cr_expect(strstr(out, "queries matched: fees") && strstr(out, "complaint") && strstr(out, "route: fee_complaints") &&
+            strstr(out, "why: query fees; situation complaint") && strstr(out, "track: care, priority 2, SLA 1h") &&
+            strstr(out, "respond by: 2026-12-07T11:00:00Z"), "%s", out);
+  cr_expect_eq(sh(out, sizeof out, "%s route explain --triage %s --queries %s --at 2026-12-07T10:00:00Z --alert fees "
+                  "--json 'the monthly fee was charged twice, ridiculous'", ES_BIN, T, Q), 0);
+  cr_expect(strstr(out, "\"rule\":\"crisis:fees\"") && strstr(out, "\"via\":\"crisis\"") &&
+            strstr(out, "\"respond_by\":\"2026-12-07T10:10:00Z\""), "%s", out);
+  cr_expect_eq(sh(out, sizeof out, "%s route explain --triage %s --queries %s 'click here to make money, free cards' 2>&1",
+                  ES_BIN, T, Q), 1);
+  cr_expect(strstr(out, "action: ignore: spam"), "%s", out);
+  cr_expect_eq(sh(out, sizeof out, "%s route explain --triage /nonexistent.yaml 'x' 2>&1", ES_BIN), 2);
+  cr_expect(strstr(out, "/nonexistent.yaml"), "%s", out);
+  cr_expect_eq(sh(out, sizeof out, "%s score '@acmebank where is my refund? still waiting'", ES_BIN), 0);
+  cr_expect(strstr(out, "situations:") && strstr(out, "complaint") && strstr(out, "rule complaint/") &&
+            strstr(out, "question"), "%s", out);
+  cr_expect_eq(sh(out, sizeof out, "printf 'thank you so much, great service\\nplease fix my app it keeps crashing\\n' | "
+                  "%s score --batch --situations builtin:en | cut -f6", ES_BIN), 0);
+  cr_expect_str_eq(out, "praise\ncomplaint\n");
+  cr_expect_eq(sh(out, sizeof out, "printf 'queries: %s\\ntriage: %s\\n' > %s/tc.yaml && %s config check -c %s/tc.yaml",
+                  Q, T, dir, ES_BIN, dir), 0);
+  cr_expect_eq(sh(out, sizeof out, "printf 'queries: %s\\ntriage: %s/none.yaml\\n' > %s/tc2.yaml && "
+                  "%s config check -c %s/tc2.yaml 2>&1", Q, dir, dir, ES_BIN, dir), 2);
+  cr_expect(strstr(out, "none.yaml"), "%s", out);
+  cr_expect_eq(sh(out, sizeof out, "echo '{\"text\":\"fee\",\"ts\":\"2026-12-07T10:00:00Z\"}' | %s replay --queries %s "
+                  "--triage-output - --output /dev/null 2>&1", ES_BIN, Q), 2);
+  cr_expect(strstr(out, "triage records need a triage file"), "%s", out);
+}

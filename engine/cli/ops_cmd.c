@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "cli_internal.h"
+#include "earshot/triage.h"
 #include "earshot/http.h"
 #include "earshot/query.h"
 #include "earshot/sentiment.h"
@@ -85,6 +86,18 @@ static int config_check(int argc, char **argv) {
     problems++;
   }
   es_lexicon_destroy(lex);
+  if (cfg.triage) {
+    int err;
+    es_triage *t = es_triage_load(cfg.triage, &err, &d);
+    if (!t) {
+      fprintf(stderr, "%s: %s\n", path, d.msg);
+      problems++;
+    }
+    es_triage_destroy(t);
+  } else if (cfg.triage_output || cfg.kafka.triage_topic) {
+    fprintf(stderr, "%s: output.triage and kafka.triage_topic need a triage file ('triage:')\n", path);
+    problems++;
+  }
   if (cfg.http.listen && es_http_check_listen(cfg.http.listen, &d)) {
     fprintf(stderr, "%s: %s\n", path, d.msg);
     problems++;
