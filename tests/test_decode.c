@@ -169,3 +169,24 @@ Test(utf8, helpers) {
   cr_expect_eq(es_utf8_truncate("ab\xe2\x82\xac", 5, 4), 2);
   cr_expect_eq(es_utf8_truncate("ab\xe2\x82\xac", 5, 5), 5);
 }
+
+/* A response (in_reply_to: the brand's answer to a mention) needs no text;
+ * a mention still does; a numeric id is taken too. */
+Test(decode, responses_need_no_text_issue20) {
+  es_mention m;
+  char detail[160];
+  cr_assert_eq(decode("{\"in_reply_to\":\"m1\",\"ts\":\"2026-12-07T10:20:00Z\"}", &m, detail), ES_REASON_NONE, "%s",
+               detail);
+  cr_expect(m.flags & ES_MF_RESPONSE);
+  cr_expect(m.in_reply_to.n == 2 && !memcmp(m.in_reply_to.p, "m1", 2));
+  cr_expect_eq(m.text.n, 0);
+  cr_assert_eq(decode("{\"in_reply_to\":42,\"ts\":\"2026-12-07T10:20:00Z\",\"text\":\"sorted, sorry\"}", &m, detail),
+               ES_REASON_NONE);
+  cr_expect(m.in_reply_to.n == 2 && !memcmp(m.in_reply_to.p, "42", 2));
+  cr_expect(m.text.n == 13);
+  cr_expect_eq(decode("{\"in_reply_to\":\"m1\"}", &m, detail), ES_REASON_NO_TS, "a response needs its time");
+  cr_expect_eq(decode("{\"in_reply_to\":\"\",\"ts\":\"2026-12-07T10:20:00Z\"}", &m, detail), ES_REASON_NO_TEXT,
+               "an empty in_reply_to is a mention, which needs a text");
+  cr_expect_eq(decode("{\"ts\":\"2026-12-07T10:20:00Z\",\"text\":\"hi\"}", &m, detail), ES_REASON_NONE);
+  cr_expect_not(m.flags & ES_MF_RESPONSE);
+}

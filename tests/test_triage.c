@@ -317,3 +317,85 @@ Test(triage, situation_rules_and_evidence) {
   snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
   cr_expect_eq(system(cmd), 0);
 }
+
+/* Time to respond with a fixed clock: answers on time, late and never; the
+ * p90 of each event-time hour against the track's SLA opens, continues and
+ * resolves an sla_breach; an answer to an unknown id is counted apart. */
+typedef struct sla_log {
+  es_sla_event ev[16];
+  char track[16][32];
+  int n;
+} sla_log;
+
+static void on_sla(void *ctx, const es_sla_event *e) {
+  sla_log *l = ctx;
+  if (l->n < 16) {
+    l->ev[l->n] = *e;
+    snprintf(l->track[l->n], 32, "%s", e->track);
+    l->ev[l->n].track = l->track[l->n];
+    l->n++;
+  }
+}
+
+Test(triage, time_to_respond_and_sla_breach) {
+  fx f;
+  fx_init(&f, DATA "conformance.yaml");
+  es_triage_pre pre;
+  uint32_t sit;
+  pre_of(&f, "my card is blocked and nobody answers", "someone", 10, "en", "", &pre, &sit); /* care, 1 h */
+  es_triage_state *st = es_triage_state_create(f.t);
+  alerts a = {&f, "-"};
+  sla_log log = {0};
+  const char *ids[] = {"a", "b", "c"};
+  /* three mentions at 10:00 (care's capacity is 3 an hour) */
+  for (int i = 0; i < 3; i++) {
+    es_triage_out o;
+    es_triage_decide(f.t, st, &pre, at("2026-12-07T10:00:00Z"), alert_open, &a, &o);
+    cr_assert_eq(o.action, ES_TRIAGE_ROUTE);
+    es_triage_await(st, ids[i], 1, &o, at("2026-12-07T10:00:00Z"));
+  }
+  cr_expect(es_triage_response(st, "a", 1, at("2026-12-07T10:10:00Z")), "10 minutes: on time");
+  cr_expect_not(es_triage_response(st, "zz", 2, at("2026-12-07T10:11:00Z")), "nobody routed zz");
+  es_triage_sla_advance(f.t, st, at("2026-12-07T10:59:00Z"), false, on_sla, &log);
+  cr_expect_eq(log.n, 0, "the 10:00 hour is not over");
+  es_triage_sla_advance(f.t, st, at("2026-12-07T11:00:05Z"), false, on_sla, &log);
+  /* hour 10: a in 600 s -> met; b and c passed 11:00 unanswered (hour 11) */
+  cr_assert_eq(log.n, 1);
+  cr_expect_eq(log.ev[0].state, ES_SLA_MET);
+  cr_expect_eq(log.ev[0].p90_s, 600);
+  cr_expect(es_triage_response(st, "b", 1, at("2026-12-07T11:30:00Z")), "a late answer is still taken");
+  es_triage_sla_advance(f.t, st, at("2026-12-07T12:00:00Z"), false, on_sla, &log);
+  /* hour 11: c unanswered (+inf), b answered late in 5400 s: p90 beyond any answer -> opened */
+  cr_assert_eq(log.n, 2);
+  cr_expect_str_eq(log.ev[1].track, "care");
+  cr_expect_eq(log.ev[1].state, ES_SLA_OPENED);
+  cr_expect_eq(log.ev[1].p90_s, -1);
+  cr_expect_eq(log.ev[1].unanswered, 2, "b and c were unanswered at their respond-by");
+  cr_expect_eq(log.ev[1].answered, 1);
+  /* a quick answer in hour 12 resolves it */
+  es_triage_out o;
+  es_triage_decide(f.t, st, &pre, at("2026-12-07T12:00:00Z"), alert_open, &a, &o);
+  es_triage_await(st, "d", 1, &o, at("2026-12-07T12:00:00Z"));
+  cr_expect(es_triage_response(st, "d", 1, at("2026-12-07T12:05:00Z")));
+  es_triage_sla_advance(f.t, st, at("2026-12-07T13:00:00Z"), true, on_sla, &log);
+  cr_assert_eq(log.n, 3);
+  cr_expect_eq(log.ev[2].state, ES_SLA_RESOLVED);
+  cr_expect_eq(log.ev[2].p90_s, 300);
+  const es_triage_sla_counts *c = es_triage_sla_counts_get(st, 0);
+  cr_expect_eq(c->answered, 3);
+  cr_expect_eq(c->unanswered, 2);
+  cr_expect_eq(c->late, 2, "b (answered after its respond-by, already counted unanswered) and c");
+  es_triage_counts tc;
+  es_triage_counts_get(st, &tc);
+  cr_expect_eq(tc.responses, 3);
+  cr_expect_eq(tc.responses_unknown, 1);
+  es_buf b;
+  es_buf_init(&b);
+  es_sla_event_json(&b, &log.ev[1]);
+  es_buf_putc(&b, 0);
+  cr_expect(strstr(b.data, "\"type\":\"sla_breach\",\"track\":\"care\",\"state\":\"opened\"") &&
+            strstr(b.data, "\"window_start\":\"2026-12-07T11:00:00Z\"") && strstr(b.data, "\"p90_s\":null"), "%s", b.data);
+  es_buf_free(&b);
+  es_triage_state_destroy(st);
+  fx_free(&f);
+}

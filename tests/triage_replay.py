@@ -6,10 +6,13 @@ a threshold alert on `fees` opens (3 negative fee mentions in a minute) and
 later fee mentions go to the crisis track while it is open; the `care`
 track's capacity (3 an hour) sends the rest of that hour to `overflow`; a
 mention outside office hours goes to `night`; spam is ignored; a mention no
-route takes is written with route null. Checks each record's route,
-respond_by (event time + SLA), situations with evidence, that the output is
-byte-identical with 1 and 3 workers, and that `earshot run` with
---triage-topic publishes the same records on Kafka keyed by track
+route takes is written with route null. Responses in the same stream
+(records with `in_reply_to`) answer some of them: on time, late, or to an
+unknown id; the rest stay unanswered. Checks each record's route,
+respond_by (event time + SLA), situations with evidence, the time-to-respond
+counts and the sla_breach events (hours whose p90 passes the track's SLA),
+that the output is byte-identical with 1 and 3 workers, and that `earshot
+run` with --triage-topic publishes the same records on Kafka keyed by track
 (python3-kafka reads them).
 
 usage: triage_replay.py EARSHOT [EARSHOT_GEN]"""
@@ -34,6 +37,19 @@ MENTIONS = [
     ("m9", "2026-12-07T20:30:00Z", "gus", "my card was declined at the shop, nobody can tell me why"),
 ]
 
+# The brand's answers: m1 on time (20 min of 1 h), m2 late (2 h), m6 on time (3 min of 10 min), one to an id
+# nobody routed; m3, m4 and m7 get none (m9's respond-by is after the last event: not counted).
+RESPONSES = [
+    ("2026-12-07T10:05:00Z", "m6"),
+    ("2026-12-07T10:20:01Z", "m1"),
+    ("2026-12-07T12:00:02Z", "m2"),
+    ("2026-12-07T12:30:00Z", "nope"),
+]
+# (track, window_start, state, p90_s): care's 11:00 hour has m3 unanswered (respond-by 11:00:03), its 12:00 hour
+# m2 answered in 2 h; comms' 10:00 hour m6 in 3 min and m7 unanswered (10:12:10); overflow's 16:00 hour m4.
+SLA = {("comms", "2026-12-07T10:00:00Z", "opened", None), ("care", "2026-12-07T11:00:00Z", "opened", None),
+       ("care", "2026-12-07T12:00:00Z", "updated", 7200), ("overflow", "2026-12-07T16:00:00Z", "opened", None)}
+
 EXPECT = {  # id -> (action, track, priority, sla_s, rule, via)
     "m1": ("route", "care", 2, 3600, "fee_complaints", "route"),
     "m2": ("route", "care", 2, 3600, "fee_complaints", "route"),
@@ -48,18 +64,20 @@ EXPECT = {  # id -> (action, track, priority, sla_s, rule, via)
 
 
 def lines():
-    return "".join(json.dumps({"id": i, "ts": t, "author": a, "text": x, "lang": "en"}) + "\n"
-                   for i, t, a, x in MENTIONS)
+    recs = [(t, json.dumps({"id": i, "ts": t, "author": a, "text": x, "lang": "en"})) for i, t, a, x in MENTIONS]
+    recs += [(t, json.dumps({"in_reply_to": r, "ts": t, "author": "acmebank"})) for t, r in RESPONSES]
+    return "".join(r + "\n" for _, r in sorted(recs, key=lambda x: x[0]))
 
 
 def replay(d, workers):
     out = "%s/triage.%d.jsonl" % (d, workers)
-    subprocess.run([EARSHOT, "replay", "--queries", DATA + "/queries.yaml", "--triage", DATA + "/conformance.yaml",
+    p = subprocess.run([EARSHOT, "replay", "--queries", DATA + "/queries.yaml", "--triage", DATA + "/conformance.yaml",
                     "--input", d + "/m.jsonl", "--output", d + "/windows.jsonl", "--alerts-output", d + "/alerts.jsonl",
                     "--triage-output", out, "--workers", str(workers), "--no-progress", "--no-reload"],
-                   check=True, stderr=subprocess.DEVNULL)
+                   check=True, stderr=subprocess.PIPE, text=True)
+    fin = [ln for ln in p.stderr.splitlines() if 'msg="triage"' in ln]
     with open(out, "rb") as f:
-        return f.read()
+        return f.read(), (fin[0] if fin else "")
 
 
 def check_records(recs, where):
@@ -100,14 +118,19 @@ def main():
     d = tempfile.mkdtemp(prefix="earshot-triage-")
     with open(d + "/m.jsonl", "w") as f:
         f.write(lines())
-    one = replay(d, 1)
+    one, log = replay(d, 1)
     recs = [json.loads(x) for x in one.splitlines()]
     check_records(recs, "replay")
     with open(d + "/alerts.jsonl") as f:
         alerts = [json.loads(x) for x in f]
-    check(any(a["query"] == "fees" and a["alert"]["state"] == "opened" for a in alerts),
+    check(any(a.get("query") == "fees" and a["alert"]["state"] == "opened" for a in alerts),
           "the fees threshold alert opened (the crisis' trigger)")
-    check(replay(d, 3) == one, "triage records are byte-identical with 1 and 3 workers")
+    sla = {(a["track"], a["window_start"], a["state"], a["p90_s"]) for a in alerts if a.get("type") == "sla_breach"}
+    check(sla == SLA, "sla_breach events: %s (want %s)" % (sorted(sla, key=str), sorted(SLA, key=str)))
+    for want in ("responses=3 ", "responses_unknown=1 ", "late=4 ", "unanswered=3 ", "sla_events=4"):
+        check(want in log, "time-to-respond counts in the run's log: %s (%s)" % (want.strip(), log))
+    three, _ = replay(d, 3)
+    check(three == one, "triage records are byte-identical with 1 and 3 workers")
 
     # Kafka: the same records on the triage topic, keyed by track.
     broker, boot = start_broker(EARSHOT, ["mentions:1", "earshot.windows:1", "earshot.alerts:1", "earshot.dlq:1",
@@ -121,6 +144,8 @@ def main():
                     "  commit_interval: 200ms\n  properties:\n    fetch.wait.max.ms: 10\n" % (DATA, DATA, boot))
         engine = subprocess.Popen([EARSHOT, "run", "-c", cfg, "--http", "off"], stderr=open(d + "/run.log", "w"))
         msgs = read_topic(boot, "earshot.triage", want=len(EXPECT), deadline_s=60)
+        slam = [m for m in read_topic(boot, "earshot.alerts", want=len(SLA) + 1, deadline_s=30)
+                if dict(m.headers).get("schema") == b"earshot.sla.v1"]
         engine.send_signal(15)
         check(engine.wait(timeout=60) == 0, "earshot run exits 0 on SIGTERM")
         krecs = [json.loads(m.value) for m in msgs]
@@ -128,6 +153,10 @@ def main():
         keys = {json.loads(m.value)["id"]: m.key.decode() for m in msgs}
         check(keys.get("m1") == "care" and keys.get("m5") == "ignore" and keys.get("m8") == "unrouted"
               and keys.get("m9") == "night", "kafka records are keyed by track (%s)" % keys)
+        ksla = {(json.loads(m.value)["track"], json.loads(m.value)["window_start"], json.loads(m.value)["state"],
+                 json.loads(m.value)["p90_s"]) for m in slam}
+        check(ksla == SLA and all(m.key.decode() == json.loads(m.value)["track"] for m in slam),
+              "kafka: the sla_breach events on the alerts topic, keyed by track (%s)" % sorted(ksla, key=str))
         hdr = dict(msgs[0].headers) if msgs else {}
         check(hdr.get("schema") == b"earshot.triage.v1", "kafka triage records carry their schema header (%s)" % hdr)
     finally:

@@ -186,7 +186,8 @@ static int load_output(ctx *x, yaml_node_t *m) {
 
 static int load_fields(ctx *x, yaml_node_t *m) {
   if (need_map(x, m, "fields")) return ES_ECONFIG;
-  static const char *const keys[ES_F_COUNT + 1] = {"id", "ts", "text", "author", "followers", "lang", "source", NULL};
+  static const char *const keys[ES_F_COUNT + 1] = {"id", "ts", "text", "author", "followers", "lang", "source",
+                                                   "in_reply_to", NULL};
   FOR_PAIRS(m, k, v) {
     const char *ks = es__yaml_scalar(k);
     int f = -1;

@@ -15,7 +15,8 @@
 #include "earshot/timeutil.h"
 #include "json_internal.h"
 
-const char *const es_field_names[ES_F_COUNT] = {"id", "ts", "text", "author", "followers", "lang", "source"};
+const char *const es_field_names[ES_F_COUNT] = {"id", "ts", "text", "author", "followers", "lang", "source",
+                                                "in_reply_to"};
 
 static const char *const reason_names[] = {
   "none",
@@ -41,7 +42,7 @@ struct es_decoder {
   int64_t ts_min, ts_max;
   char *scratch; /* repaired copy of a record: 3x the record + padding */
   size_t scratch_cap;
-  char idbuf[32];
+  char idbuf[32], replybuf[32];
 };
 
 void es_decode_opts_default(es_decode_opts *o) {
@@ -189,15 +190,32 @@ int es_decoder_decode(es_decoder *d, const char *line, size_t len, int64_t fallb
     return ES_REASON_MALFORMED_JSON;
   }
 
+  /* A response (the brand's answer to a mention): the mention's id and a
+   * time are what count; its text is optional. */
+  const es_json_value *rp = &v[ES_F_IN_REPLY_TO];
+  m->in_reply_to.p = NULL;
+  m->in_reply_to.n = 0;
+  if (rp->kind == ES_JSON_STRING && rp->n) {
+    m->in_reply_to.p = rp->s;
+    m->in_reply_to.n = rp->n;
+  } else if (rp->kind == ES_JSON_INT) {
+    m->in_reply_to.n = (size_t)snprintf(d->replybuf, sizeof d->replybuf, "%lld", (long long)rp->i);
+    m->in_reply_to.p = d->replybuf;
+  }
+  if (m->in_reply_to.n) flags |= ES_MF_RESPONSE;
   const es_json_value *t = &v[ES_F_TEXT];
-  if (t->kind != ES_JSON_STRING || t->n == 0) {
+  if ((flags & ES_MF_RESPONSE) && (t->kind == ES_JSON_MISSING || t->kind == ES_JSON_NULL)) {
+    m->text.p = "";
+    m->text.n = 0;
+  } else if (t->kind != ES_JSON_STRING || t->n == 0) {
     snprintf(detail, 160, "field '%s' is %s", d->path_store[ES_F_TEXT],
              t->kind == ES_JSON_MISSING ? "missing" : t->kind == ES_JSON_STRING ? "empty" : "not a string");
     return ES_REASON_NO_TEXT;
+  } else {
+    m->text.p = t->s;
+    m->text.n = t->n;
   }
-  m->text.p = t->s;
-  m->text.n = t->n;
-  if (t->n > d->max_text) {
+  if (m->text.n > d->max_text) {
     m->text.n = es_utf8_truncate(t->s, t->n, d->max_text);
     flags |= ES_MF_TRUNCATED;
     snprintf(detail, 160, "text of %zu bytes truncated to %zu", t->n, m->text.n);

@@ -35,13 +35,17 @@ static void k_triage(es_sink *s, const char *key, size_t kn, const char *json, s
   es__kafka_triage(of_sink(s)->k, key, kn, json, n);
 }
 
+static void k_sla(es_sink *s, const char *key, size_t kn, const char *json, size_t n) {
+  es__kafka_sla(of_sink(s)->k, key, kn, json, n);
+}
+
 static void k_dead(es_sink *s, const es_sink_dead *e) { es__kafka_dead(of_sink(s)->k, e); }
 
 /* Delivery is the input's tick: it flushes the producer before committing. */
 static void k_nothing(es_sink *s) { (void)s; }
 
 static const es_sink_ops sink_ops = {
-    .window = k_window, .enriched = k_enriched, .triage = k_triage, .dead = k_dead, .flush = k_nothing, .finish = k_nothing,
+    .window = k_window, .enriched = k_enriched, .triage = k_triage, .sla = k_sla, .dead = k_dead, .flush = k_nothing, .finish = k_nothing,
     .destroy = k_nothing};
 
 /* Exactly-once restart: what the output topics already hold, before any
@@ -113,7 +117,7 @@ es_input *es_kafka_input_create(const es_config *cfg, es_diag *d) {
   ki->sink = (es_sink){.ops = &sink_ops, .name = "the Kafka outputs",
                        .wants = ES_SINK_WINDOWS | ES_SINK_EARLY | ES_SINK_DEAD |
                                 (cfg->kafka.enriched_topic ? ES_SINK_ENRICHED : 0) |
-                                (cfg->kafka.triage_topic ? ES_SINK_TRIAGE : 0)};
+                                (cfg->kafka.triage_topic ? ES_SINK_TRIAGE : 0) | ES_SINK_SLA};
   ki->in = (es_input){.ctx = ki, .name = "kafka", .topics = (const char *const *)cfg->kafka.topics,
                       .sink = &ki->sink, .attach = k_attach, .ingest_main = k_ingest, .sync = k_sync,
                       .track = k_track, .event_time = k_event_time, .drained = k_drained, .status = k_status, .tick = k_tick,

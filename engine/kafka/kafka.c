@@ -488,6 +488,11 @@ void es__kafka_triage(es_kafka *k, const char *key, size_t kn, const char *json,
   es__kafka_produce(k, k->kc->triage_topic, key, kn, json, n, es__kafka_schema("earshot.triage.v1"));
 }
 
+void es__kafka_sla(es_kafka *k, const char *key, size_t kn, const char *json, size_t n) {
+  if (n && json[n - 1] == '\n') n--;
+  es__kafka_produce(k, k->kc->alerts_topic, key, kn, json, n, es__kafka_schema("earshot.sla.v1"));
+}
+
 void es__kafka_dead(es_kafka *k, const es_sink_dead *e) {
   rd_kafka_headers_t *h = es__kafka_schema("earshot.dlq.v1");
   char num[32];

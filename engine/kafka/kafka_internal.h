@@ -148,6 +148,8 @@ void es__kafka_early(es_kafka *k, const es_query *q, const char *json, size_t n)
 void es__kafka_enriched(es_kafka *k, const char *key, size_t kn, const char *json, size_t n);
 /* A triage record, keyed by its track ("ignore" for a mention not to answer). */
 void es__kafka_triage(es_kafka *k, const char *key, size_t kn, const char *json, size_t n);
+/* An sla_breach event on the alerts topic, keyed by its track. */
+void es__kafka_sla(es_kafka *k, const char *key, size_t kn, const char *json, size_t n);
 /* Records that input record `rec` (event time ts, INT64_MIN when rejected)
  * is done once the watermark reaches `mark`. */
 void es__kafka_track(es_kafka *k, const es_batch *b, uint32_t rec, int64_t ts, int64_t mark, int64_t now_wall);

@@ -120,7 +120,7 @@ static void dead_rec(es_sink *b, const es_sink_dead *e) {
 
 static const es_sink_ops json_ops = {.window = json_window, .flush = f_flush, .finish = f_finish, .destroy = f_destroy};
 static const es_sink_ops pretty_ops = {.window = pretty_window, .flush = f_flush, .finish = f_finish, .destroy = f_destroy};
-static const es_sink_ops alerts_ops = {.window = alerts_window, .flush = f_flush, .finish = f_finish, .destroy = f_destroy};
+static const es_sink_ops alerts_ops = {.window = alerts_window, .sla = enriched_rec, .flush = f_flush, .finish = f_finish, .destroy = f_destroy};
 static const es_sink_ops enriched_ops = {.enriched = enriched_rec, .flush = f_flush, .finish = f_finish, .destroy = f_destroy};
 static const es_sink_ops triage_ops = {.triage = enriched_rec, .flush = f_flush, .finish = f_finish, .destroy = f_destroy};
 static const es_sink_ops dead_ops = {.dead = dead_rec, .flush = f_flush, .finish = f_finish, .destroy = f_destroy};
@@ -167,7 +167,7 @@ es_sink *es_sink_pretty_create(const char *path, es_diag *d) {
 }
 
 es_sink *es_sink_alerts_create(const char *path, es_diag *d) {
-  return make(&alerts_ops, "the alerts output", ES_SINK_WINDOWS, path, true, d);
+  return make(&alerts_ops, "the alerts output", ES_SINK_WINDOWS | ES_SINK_SLA, path, true, d);
 }
 
 es_sink *es_sink_enriched_create(const char *path, es_diag *d) {

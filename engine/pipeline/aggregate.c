@@ -97,6 +97,8 @@ typedef struct es_pend {
   es_triage_pre pre;
   uint32_t off, len;     /* the record's prefix in pbuf; len 0: no record */
   uint32_t why_off, why_len;
+  uint32_t id_off, id_len; /* the mention's id (a response: the id it answers) in pbuf */
+  bool response;
 } es_pend;
 
 #define ES_CRISIS_HIST 32
@@ -194,7 +196,7 @@ static void pend_compact(es_pipe *p) {
     return;
   }
   size_t live = 0;
-  for (size_t i = 0; i < p->npend; i++) live += p->pend[i].len + p->pend[i].why_len;
+  for (size_t i = 0; i < p->npend; i++) live += p->pend[i].len + p->pend[i].why_len + p->pend[i].id_len;
   if (p->pbuf.len < (64u << 20) || live * 2 > p->pbuf.len) return;
   es_buf nb;
   es_buf_init(&nb);
@@ -205,8 +207,11 @@ static void pend_compact(es_pipe *p) {
     es_buf_put(&nb, p->pbuf.data + e->off, e->len);
     uint32_t woff = (uint32_t)nb.len;
     es_buf_put(&nb, p->pbuf.data + e->why_off, e->why_len);
+    uint32_t ioff = (uint32_t)nb.len;
+    es_buf_put(&nb, p->pbuf.data + e->id_off, e->id_len);
     e->off = off;
     e->why_off = woff;
+    e->id_off = ioff;
   }
   es_buf_free(&p->pbuf);
   p->pbuf = nb;
@@ -214,9 +219,14 @@ static void pend_compact(es_pipe *p) {
 
 /* Decides and writes one pending record. */
 static void triage_decide(es_pipe *p, const es_pend *e) {
+  if (e->response) {
+    es_triage_response(p->tstate, p->pbuf.data + e->id_off, e->id_len, e->ts);
+    return;
+  }
   es_triage_out o;
   crisis_ctx cc = {p, e->ts};
   es_triage_decide(p->triage, p->tstate, &e->pre, e->ts, crisis_open, &cc, &o);
+  if (o.action == ES_TRIAGE_ROUTE) es_triage_await(p->tstate, p->pbuf.data + e->id_off, e->id_len, &o, e->ts);
   if (!e->len) return;
   es_buf_clear(&p->tbuf);
   es_buf_put(&p->tbuf, p->pbuf.data + e->off, e->len);
@@ -234,10 +244,23 @@ static void triage_decide(es_pipe *p, const es_pend *e) {
       p->sinks[k]->ops->triage(p->sinks[k], key, strlen(key), p->tbuf.data, p->tbuf.len);
 }
 
+/* A track's time-to-respond alert event, to the sinks that take them. */
+static void sla_event(void *ctx, const es_sla_event *e) {
+  es_pipe *p = ctx;
+  if (e->state == ES_SLA_MET) return; /* an hour within the SLA, no breach open: nothing to say */
+  es_buf_clear(&p->tbuf);
+  es_sla_event_json(&p->tbuf, e);
+  p->sla_events++;
+  for (size_t k = 0; k < p->nsinks; k++)
+    if (p->sinks[k]->wants & ES_SINK_SLA)
+      p->sinks[k]->ops->sla(p->sinks[k], e->track, strlen(e->track), p->tbuf.data, p->tbuf.len);
+}
+
 /* Every pending record whose event time the watermark has passed (all of
- * them at the end of the input). */
+ * them at the end of the input), then the respond-bys and hours of time to
+ * respond the watermark has passed. */
 static void triage_release(es_pipe *p, bool all) {
-  if (!p->triage || !p->npend) return;
+  if (!p->triage) return;
   int64_t wm = es_windows_watermark(p->win);
   while (p->npend && (all || p->pend[0].ts <= wm)) {
     es_pend e = p->pend[0];
@@ -245,13 +268,21 @@ static void triage_release(es_pipe *p, bool all) {
     triage_decide(p, &e);
   }
   pend_compact(p);
+  if (all && es_windows_max_event(p->win) != INT64_MIN) wm = es_windows_max_event(p->win);
+  if (wm != INT64_MIN) es_triage_sla_advance(p->triage, p->tstate, wm, all, sla_event, p);
 }
 
 /* Matched mention i waits for the watermark (its record's prefix copied:
  * the batch goes back to the pool). */
 static void triage(es_pipe *p, const es_batch *b, uint32_t i) {
   const es_line_res *r = &b->res[i];
-  es_pend e = {.ts = r->ts_ms, .seq = p->pend_seq++, .pre = {.route = r->route, .crisis = r->crisis}};
+  es_pend e = {.ts = r->ts_ms, .seq = p->pend_seq++, .pre = {.route = r->route, .crisis = r->crisis},
+               .response = r->response != 0};
+  if (r->id_len && p->pbuf.len + r->id_len < UINT32_MAX) {
+    e.id_off = (uint32_t)p->pbuf.len;
+    e.id_len = r->id_len;
+    es_buf_put(&p->pbuf, r->id, r->id_len);
+  }
   if (r->tri) {
     const es_rec_meta *m = &b->trm[r->tri - 1];
     size_t wl = m->detail ? strlen(m->detail) : 0;
@@ -342,7 +373,7 @@ static void consume(es_pipe *p, es_batch *b) {
   for (uint32_t i = 0; i < b->nlines; i++) {
     const es_line_res *r = &b->res[i];
     int64_t mark = INT64_MIN; /* rejected: done once its dead letter is delivered */
-    if (!r->reason) {
+    if (!r->reason && !r->response) { /* (a response is not a mention: no windows) */
       es_window_obs o = {.ts_ms = r->ts_ms,
                          .author_hash = r->author_hash,
                          .author = r->author,
@@ -371,7 +402,7 @@ static void consume(es_pipe *p, es_batch *b) {
         p->st->reasons[ES_REASON_LATE]++;
       }
     }
-    if (p->triage && !r->reason && r->nhits) triage(p, b, i);
+    if (p->triage && !r->reason && (r->nhits || r->response)) triage(p, b, i);
     if (p->input && b->kpart[i] >= 0) p->input->track(p->input->ctx, b, i, r->reason ? INT64_MIN : r->ts_ms, mark, now_wall);
   }
   input_advance(p, now_wall);

@@ -42,6 +42,7 @@ typedef struct es_line_res {
   int32_t route;
   uint32_t tri;
   uint8_t label;
+  uint8_t response;   /* a response (in_reply_to): id holds the answered mention's id; not a mention */
   uint8_t reason;     /* ES_REASON_NONE when accepted (possibly repaired) */
 } es_line_res;
 

@@ -281,7 +281,14 @@ done:
   es_buf_free(&p.pbuf);
   es_free(p.pend);
   es_free(p.chist);
-  if (p.tstate) es_triage_counts_get(p.tstate, &st->triage);
+  if (p.tstate) {
+    es_triage_counts_get(p.tstate, &st->triage);
+    for (size_t k = 0; k < es_triage_track_count(p.triage); k++) {
+      st->triage_late += es_triage_sla_counts_get(p.tstate, k)->late;
+      st->triage_unanswered += es_triage_sla_counts_get(p.tstate, k)->unanswered;
+    }
+    st->sla_events = p.sla_events;
+  }
   es_triage_state_destroy(p.tstate);
   es_triage_unbind(p.tbound);
   es_free(p.status);

@@ -121,6 +121,7 @@ typedef struct es_pipe {
   /* Per crisis override and window size: when (window end, event time) its
    * query's alert opened or resolved, the last ES_CRISIS_HIST of them. */
   struct es_crisis_hist *chist;
+  uint64_t sla_events;       /* sla_breach events written */
   es_input *input;           /* Kafka input and its outputs; NULL for files */
   uint64_t in_size;   /* bytes, 0 when unknown (a pipe) */
   int ingest_err;

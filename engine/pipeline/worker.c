@@ -159,6 +159,13 @@ static void process(es_worker *w, es_batch *b) {
       continue;
     }
     ES_BUMP(w->c.accepted, 1);
+    if (m.flags & ES_MF_RESPONSE) { /* the brand's answer: for time to respond, not a mention */
+      r->response = 1;
+      r->ts_ms = m.ts_ms;
+      r->id = es_arena_strndup(&b->arena, m.in_reply_to.p, m.in_reply_to.n);
+      r->id_len = r->id ? (uint32_t)m.in_reply_to.n : 0;
+      continue;
+    }
     if (m.flags & ES_MF_REPAIRED_UTF8) {
       ES_BUMP(w->c.reasons[ES_REASON_INVALID_UTF8], 1);
       es__dead_letter(p, b, &b->dlq, i, ES_REASON_INVALID_UTF8,

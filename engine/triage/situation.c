@@ -293,6 +293,21 @@ static int load_path(es_situations *S, const char *path, es_diag *d) {
   return rc;
 }
 
+es_situations *es_situations_parse(const char *name, const char *text, int *err, es_diag *d) {
+  es_situations *S = es_calloc(1, sizeof *S);
+  char *copy = es_strdup(text);
+  int rc = S && copy ? load_text(S, name, copy, d) : es_diag_set(d, ES_ENOMEM, "out of memory");
+  es_free(copy);
+  if (!rc && !(S->m = es__sitm_compile(S->defs, S->ndefs, &rc, d)) && !rc) rc = ES_ENOMEM;
+  if (rc) {
+    es_situations_destroy(S);
+    *err = rc;
+    return NULL;
+  }
+  *err = 0;
+  return S;
+}
+
 es_situations *es_situations_load(const char *const *paths, size_t n, int *err, es_diag *d) {
   es_situations *S = es_calloc(1, sizeof *S);
   if (!S) {

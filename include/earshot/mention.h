@@ -18,7 +18,7 @@ typedef struct es_str {
 } es_str;
 
 /* The mention fields, in the order of es_field_names. */
-enum es_field { ES_F_ID, ES_F_TS, ES_F_TEXT, ES_F_AUTHOR, ES_F_FOLLOWERS, ES_F_LANG, ES_F_SOURCE, ES_F_COUNT };
+enum es_field { ES_F_ID, ES_F_TS, ES_F_TEXT, ES_F_AUTHOR, ES_F_FOLLOWERS, ES_F_LANG, ES_F_SOURCE, ES_F_IN_REPLY_TO, ES_F_COUNT };
 extern const char *const es_field_names[ES_F_COUNT];
 
 /* Why a record was rejected or altered; the names are the `reason` strings
@@ -50,10 +50,12 @@ enum {
   ES_MF_TRUNCATED = 1u << 1,     /* text cut at max_text_bytes */
   ES_MF_NO_ID = 1u << 2,         /* caller must generate an id */
   ES_MF_ANONYMOUS = 1u << 3,     /* no author */
+  ES_MF_RESPONSE = 1u << 4,      /* a response (in_reply_to set): the brand's answer to a mention, not a mention */
 };
 
 typedef struct es_mention {
   es_str id, text, author, lang, source;
+  es_str in_reply_to; /* a response: the id of the mention it answers (text optional); else empty */
   int64_t ts_ms;
   uint64_t followers;
   uint32_t flags;

@@ -32,6 +32,7 @@ typedef struct es_pipeline_stats {
   uint64_t early_updates; /* early records of open windows written */
   uint64_t bytes;
   es_triage_counts triage; /* with a triage file */
+  uint64_t triage_late, triage_unanswered, sla_events; /* time to respond: all tracks */
   double seconds;
   int workers;
 } es_pipeline_stats;

@@ -11,6 +11,7 @@
  *   - enriched: a matched mention with its queries and sentiment;
  *   - triage:   a matched mention with its situations and route (the run
  *               has a triage file), keyed by its track;
+ *   - sla:      a track's time-to-respond alert (sla_breach) event;
  *   - dead:     a record that could not be used, with why and where from;
  *   - flush:    the stream went quiet or early updates were written: push
  *               out what is buffered;
@@ -42,6 +43,7 @@ enum {
   ES_SINK_ENRICHED = 1u << 2, /* enriched mentions (the workers serialise them only when some sink takes them) */
   ES_SINK_DEAD = 1u << 3,     /* dead letters */
   ES_SINK_TRIAGE = 1u << 4,   /* triage records (routed or ignored mentions; the run needs a triage file) */
+  ES_SINK_SLA = 1u << 5,      /* time-to-respond alerts (sla_breach) of the triage tracks */
 };
 
 typedef struct es_sink_window {
@@ -129,6 +131,8 @@ typedef struct es_sink_ops {
   void (*dead)(es_sink *s, const es_sink_dead *e);
   /* key: the track, or "ignore" for a mention a route says not to answer */
   void (*triage)(es_sink *s, const char *key, size_t key_len, const char *json, size_t json_len);
+  /* an sla_breach alert event of a track (key: the track) */
+  void (*sla)(es_sink *s, const char *key, size_t key_len, const char *json, size_t json_len);
   void (*flush)(es_sink *s);
   void (*status)(es_sink *s, const es_sink_status *st); /* NULL: not wanted */
   void (*finish)(es_sink *s);       /* end of the run: write out and close what it opened */

@@ -50,6 +50,8 @@ typedef struct es_situations es_situations;
  * models/situations/en/situations.tsv, compiled into the binary). Errors
  * name file:line and what to write. */
 es_situations *es_situations_load(const char *const *paths, size_t n, int *err, es_diag *d);
+/* The same from a rules file's text (`name` for messages). */
+es_situations *es_situations_parse(const char *name, const char *text, int *err, es_diag *d);
 void es_situations_destroy(es_situations *S); /* NULL-safe */
 size_t es_situations_count(const es_situations *S);      /* distinct situations */
 const char *es_situation_name(const es_situations *S, size_t i);
@@ -169,9 +171,45 @@ void es_triage_decide(const es_triage *t, es_triage_state *s, const es_triage_pr
                       bool (*alert_open)(void *ctx, size_t crisis), void *ctx, es_triage_out *out);
 typedef struct es_triage_counts {
   uint64_t routed, ignored, unrouted, crisis, off_hours, overflowed;
+  uint64_t responses;         /* answers matched to a routed mention */
+  uint64_t responses_unknown; /* answers to no routed mention (another run's, or not routed) */
 } es_triage_counts;
 void es_triage_counts_get(const es_triage_state *s, es_triage_counts *c);
 uint64_t es_triage_track_routed(const es_triage_state *s, size_t i); /* mentions routed to track i */
+
+/* ---- time to respond ----
+ * A response (a record with `in_reply_to`: the brand's answer) to a routed
+ * mention gives its time to respond (response time - mention time). Per
+ * track, the times of each event-time hour (an unanswered respond-by
+ * counts as +infinity) give a p90; an hour whose p90 passes the track's
+ * SLA opens (or continues) an `sla_breach` alert, an hour within it
+ * resolves one. The aggregator's; deterministic in event time like the
+ * rest. */
+typedef struct es_triage_sla_counts {
+  uint64_t answered, late, unanswered; /* late: answered after respond-by or never (unanswered is part of it) */
+  uint64_t breach_hours;
+  int64_t respond_ms_sum;              /* of the answered ones */
+} es_triage_sla_counts;
+enum es_sla_state { ES_SLA_MET, ES_SLA_OPENED, ES_SLA_UPDATED, ES_SLA_RESOLVED };
+typedef struct es_sla_event {
+  const char *track;
+  int state;                /* enum es_sla_state */
+  int64_t hour_start_ms;
+  int64_t sla_s, p90_s;     /* p90_s -1: beyond any answer (unanswered ones) */
+  uint32_t answered, late, unanswered;
+} es_sla_event;
+/* A routed mention (ROUTE decisions; mention id `id`) now awaits its answer. */
+void es_triage_await(es_triage_state *s, const char *id, size_t n, const es_triage_out *o, int64_t ts);
+/* An answer to mention `id` at ts; false when no routed mention has that id. */
+bool es_triage_response(es_triage_state *s, const char *id, size_t n, int64_t ts);
+/* The watermark moved: respond-bys it passed unanswered, and the hours it
+ * left behind (every hour with `all`, at the end of the input: respond-bys
+ * still ahead of the last event time are not counted) as events. */
+void es_triage_sla_advance(const es_triage *t, es_triage_state *s, int64_t watermark, bool all,
+                           void (*emit)(void *ctx, const es_sla_event *e), void *ctx);
+const es_triage_sla_counts *es_triage_sla_counts_get(const es_triage_state *s, size_t track);
+/* An event as a JSON line: {"type":"sla_breach","track":..,"state":..,...} */
+void es_sla_event_json(es_buf *b, const es_sla_event *e);
 
 /* The route's name, or the crisis override's ("crisis:QUERY"). */
 const char *es_triage_rule_name(const es_triage *t, const es_triage_out *o);
