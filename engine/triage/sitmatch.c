@@ -507,7 +507,7 @@ es_sitm *es__sitm_compile(const es_query_def *defs, size_t n, int *err, es_diag 
   while (slots < (na + 64) * 4) slots *= 2;
   m->slots = es_calloc(slots, sizeof *m->slots);
   m->ents = es_calloc(na + 64, sizeof *m->ents);
-  uint32_t *cnt_t = es_calloc(na + 1, sizeof *cnt_t), *cnt_p = es_calloc(na + 1, sizeof *cnt_p);
+  uint32_t *cnt_t = es_calloc(na + 64, sizeof *cnt_t), *cnt_p = es_calloc(na + 64, sizeof *cnt_p); /* entries: na + 64 */
   uint32_t *ent_of = es_malloc((na + 1) * sizeof *ent_of);
   if (!m->slots || !m->ents || !cnt_t || !cnt_p || !ent_of) {
     es_free(cnt_t), es_free(cnt_p), es_free(ent_of);
