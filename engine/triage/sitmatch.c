@@ -23,6 +23,7 @@
 
 #include "../match/match_internal.h"
 #include "earshot/hash.h"
+#include "../core/bits_internal.h"
 #include "earshot/mem.h"
 #include "triage_internal.h"
 
@@ -173,18 +174,6 @@ static int class_at(const char *s, size_t n, size_t i, size_t *len) {
 #include <emmintrin.h>
 #define FAST_MAX 4096 /* ASCII texts up to this long take the bitmap path */
 
-/* The first set bit at or after i in a bitmap of nb words, or n. */
-static inline size_t next_bit(const uint64_t *m, size_t nb, size_t i, size_t n) {
-  size_t k = i >> 6;
-  if (k >= nb) return n;
-  uint64_t x = m[k] & (~0ULL << (i & 63));
-  while (!x) {
-    if (++k >= nb) return n;
-    x = m[k];
-  }
-  size_t r = (k << 6) + (size_t)__builtin_ctzll(x);
-  return r < n ? r : n;
-}
 
 /* tokenize() for an ASCII text: classified 16 bytes at a time into bitmaps
  * (word bytes, apostrophes, # and @) and lower-cased in place of the same
@@ -223,11 +212,11 @@ static void tokenize_ascii(es_sitm_rt *rt, const char *s, size_t n) {
   rt->ntok = 0;
   size_t i = 0;
   while (rt->ntok < MAX_TOKENS) {
-    i = next_bit(word, nb, i, n);
+    i = es__next_bit(word, nb, i, n);
     if (i >= n) break;
     size_t ts = i;
     if (i > 0 && ((tag[(i - 1) >> 6] >> ((i - 1) & 63)) & 1)) ts = i - 1; /* #tag, @handle */
-    size_t e = next_bit(notword, nb, i + 1, n);
+    size_t e = es__next_bit(notword, nb, i + 1, n);
     size_t we = e;
     while (we > i && lo[we - 1] == '\'') we--; /* customers' -> customers */
     size_t t = rt->ntok++;

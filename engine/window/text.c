@@ -12,6 +12,7 @@
 #endif
 
 #include "earshot/hash.h"
+#include "../core/bits_internal.h"
 #include "earshot/window.h"
 
 /* Whether a URL starts at s[i] (http..., www.). */
@@ -154,18 +155,6 @@ static uint64_t content_scan_bytes(const char *s, size_t n, char *out, size_t ca
 #if defined(__SSE2__)
 #define SCAN_FAST_MAX 4096 /* longer texts take the byte loop */
 
-/* Index of the first set bit at or after i in a bitmap of nb words, or n. */
-static inline size_t next_bit(const uint64_t *m, size_t nb, size_t i, size_t n) {
-  size_t k = i >> 6;
-  if (k >= nb) return n;
-  uint64_t x = m[k] & (~0ULL << (i & 63));
-  while (!x) {
-    if (++k >= nb) return n;
-    x = m[k];
-  }
-  size_t r = (k << 6) + (size_t)__builtin_ctzll(x);
-  return r < n ? r : n;
-}
 
 /* The same pass with the text classified 16 bytes at a time: bitmaps of
  * letters (A-Z, a-z and every byte >= 0x80), '@', whitespace and URL
@@ -214,15 +203,15 @@ static uint64_t content_scan(const char *s, size_t n, char *out, size_t cap, siz
   size_t i = 0;
   if (n >= 3 && (s[0] | 32) == 'r' && (s[1] | 32) == 't' && s[2] == ' ') i = 3;
   for (;;) {
-    i = next_bit(start, nb, i, n);
+    i = es__next_bit(start, nb, i, n);
     if (i >= n) break;
     if (s[i] == '@' || (((hw[i >> 6] >> (i & 63)) & 1) && url_at(s, n, i))) {
-      i = next_bit(space, nb, i, n); /* handle or URL: skipped */
+      i = es__next_bit(space, nb, i, n); /* handle or URL: skipped */
       continue;
     }
-    size_t e = next_bit(notletter, nb, i + 1, n);
+    size_t e = es__next_bit(notletter, nb, i + 1, n);
     /* a URL starting inside the word ends it */
-    for (size_t j = next_bit(hw, nb, i + 1, n); j < e; j = next_bit(hw, nb, j + 1, n))
+    for (size_t j = es__next_bit(hw, nb, i + 1, n); j < e; j = es__next_bit(hw, nb, j + 1, n))
       if (url_at(s, n, j)) {
         e = j;
         break;
