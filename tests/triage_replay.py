@@ -129,6 +129,11 @@ def main():
     check(sla == SLA, "sla_breach events: %s (want %s)" % (sorted(sla, key=str), sorted(SLA, key=str)))
     for want in ("responses=3 ", "responses_unknown=1 ", "late=4 ", "unanswered=3 ", "sla_events=4"):
         check(want in log, "time-to-respond counts in the run's log: %s (%s)" % (want.strip(), log))
+    with open(d + "/windows.jsonl") as f:
+        wins = {(w["query"], w["window_start"]): w for w in map(json.loads, f)}
+    w10 = wins.get(("fees", "2026-12-07T10:00:00Z"), {})
+    check(w10.get("situations", {}).get("complaint") == 3, "the fees window of 10:00 counts its 3 complaints "
+          "(situations %s)" % w10.get("situations"))
     three, _ = replay(d, 3)
     check(three == one, "triage records are byte-identical with 1 and 3 workers")
 

@@ -64,6 +64,7 @@ void es__pipe_window_sink(void *ctx, const es_window_result *w) {
   es_windows_watch(p->win, w->query, w->size_idx, st->alert_open);
   es_window_result fin = *w;
   fin.final = !p->stopped_early;
+  if (p->triage) fin.situation_names = p->sitnames;
   /* The next windows count their terms past the volume that could make
    * them a spike, or all of them while an alert is open. */
   uint64_t after = UINT64_MAX;
@@ -307,7 +308,9 @@ static void early_sink(void *ctx, const es_window_result *w) {
   const es_query *q = es_queryset_get(p->qs, w->query);
   p->st->early_updates++;
   es_buf_clear(&p->wbuf);
-  es_sink_window e = {.q = q, .w = w, .json = &p->wbuf};
+  es_window_result ew = *w;
+  if (p->triage) ew.situation_names = p->sitnames;
+  es_sink_window e = {.q = q, .w = &ew, .json = &p->wbuf};
   for (size_t i = 0; i < p->nsinks; i++)
     if (p->sinks[i]->wants & ES_SINK_EARLY) p->sinks[i]->ops->window(p->sinks[i], &e);
 }
@@ -386,7 +389,8 @@ static void consume(es_pipe *p, es_batch *b) {
                          .id = r->id,
                          .id_len = r->id_len,
                          .terms = r->terms,
-                         .terms_len = r->terms_len};
+                         .terms_len = r->terms_len,
+                         .situations = r->situations};
       unsigned late_mask = es_windows_observe(p->win, &o, b->hits + r->hit_off, r->nhits);
       /* Counted in the windows that were still open (if any): done when
        * they close. */

@@ -161,6 +161,8 @@ int es_pipeline_run(const es_config *cfg, const es_queryset *qs, const es_lexico
   p.want_triage = p.triage && (p.sink_wants & ES_SINK_TRIAGE) != 0;
   es_buf_init(&p.tbuf);
   es_buf_init(&p.pbuf);
+  for (size_t k = 0; p.triage && k < es_situations_count(es_triage_situations(p.triage)); k++)
+    p.sitnames[k] = es_situation_name(es_triage_situations(p.triage), k);
   if (p.triage && (!(p.tbound = es_triage_bind(p.triage, qs)) || !(p.tstate = es_triage_state_create(p.triage)) ||
                    !(p.chist = es_calloc(es_triage_crisis_count(p.triage) * (size_t)cfg->windows.nsizes + 1,
                                          es__crisis_hist_size()))))

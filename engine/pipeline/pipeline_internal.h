@@ -122,6 +122,7 @@ typedef struct es_pipe {
    * query's alert opened or resolved, the last ES_CRISIS_HIST of them. */
   struct es_crisis_hist *chist;
   uint64_t sla_events;       /* sla_breach events written */
+  const char *sitnames[ES_SITUATIONS_MAX]; /* the triage's situation names (window records) */
   es_input *input;           /* Kafka input and its outputs; NULL for files */
   uint64_t in_size;   /* bytes, 0 when unknown (a pipe) */
   int ingest_err;

@@ -39,6 +39,7 @@ typedef struct acc {
   struct termset *terms; /* Space-Saving over the mentions' terms (windows that count terms; on first use) */
   uint64_t term_docs;    /* mentions whose terms were counted */
   uint64_t early_count;  /* count when its last early update was emitted */
+  uint32_t sitmask;      /* situations counted (their counts in sit) */
   uint8_t tix[2 * ES_TOPK_COUNTERS]; /* author hash -> counter index + 1 (open addressing) */
   /* From here on, arrays whose valid part the counts above give: a reused
    * accumulator clears only what precedes them. */
@@ -50,6 +51,7 @@ typedef struct acc {
    * the first cluster within ES_NEAR_BITS of its representative). */
   uint64_t dsig[ES_NEAR_CLUSTERS];
   uint32_t dcount[ES_NEAR_CLUSTERS], derr[ES_NEAR_CLUSTERS];
+  uint32_t sit[32]; /* mentions per situation; valid for the bits of sitmask */
 } acc;
 
 typedef struct slot {
@@ -554,6 +556,8 @@ static void fill_result(es_windows *w, int size_idx, const slot *s, uint32_t q, 
     rp->negative = a->neg;
     rp->neutral = a->neu;
     rp->unscored = a->unscored;
+    rp->situation_mask = a->sitmask;
+    for (uint32_t sm = a->sitmask; sm; sm &= sm - 1) rp->situations[__builtin_ctz(sm)] = a->sit[__builtin_ctz(sm)];
     uint64_t scored = a->count - a->unscored;
     rp->sentiment_mean = scored ? (double)a->sum_compound / 1e9 / (double)scored : 0.0;
     rp->unique_authors = es_hll_count(&a->hll);
@@ -736,6 +740,11 @@ unsigned es_windows_observe(es_windows *w, const es_window_obs *m, const uint32_
       default: a->neu++; break;
       }
       if (m->label != ES_LABEL_UNSCORED) a->sum_compound += llround(m->compound * 1e9);
+      for (uint32_t sm = m->situations; sm; sm &= sm - 1) {
+        int b = __builtin_ctz(sm);
+        if (!(a->sitmask >> b & 1)) a->sit[b] = 0, a->sitmask |= 1u << b;
+        a->sit[b]++;
+      }
       if (m->content_hash) es_hll_add(&a->texts, m->content_hash);
       else a->untexted++;
       if (m->simhash) near_add(a, m->simhash);

@@ -80,6 +80,7 @@ typedef struct es_window_obs {
   size_t id_len;
   const char *terms;     /* es_content_terms of the text (may be empty) */
   size_t terms_len;
+  uint32_t situations;   /* triage situations of the mention (bit i: situation i); 0 none */
 } es_window_obs;
 
 /* A hash of a mention's text that is equal for copies of it: lower-cased,
@@ -137,6 +138,12 @@ typedef struct es_window_result {
    * what the output reports as "terms". */
   es_hot_term hot[ES_HOT_TERMS];
   int nhot;
+  /* Mentions per triage situation (bit i of situation_mask: count in
+   * situations[i]); names from the run's triage (situation_names, NULL
+   * without triage). */
+  uint32_t situation_mask;
+  uint32_t situations[32];
+  const char *const *situation_names;
   bool final;
   bool early; /* an early update of a window still open (es_windows_early) */
 } es_window_result;
