@@ -83,6 +83,13 @@ struct es_sitm {
    * with no atom (NOT alone). */
   uint32_t *ar_off, *ar, *ar_n;
   bool *always;
+  /* OR nodes with many atoms: a bitmap of those atoms each (nd->near holds
+   * its index + 1; NEAR nodes use the field, OR nodes do not), so that the
+   * OR is looked up from the text's few matched atoms instead of walking
+   * every atom of it */
+  uint64_t *orbm;
+  size_t norbm, bmwords;
+  uint8_t *fb;        /* first bytes of the prefixes (a word starting otherwise skips them) */
   hs_database_t *rxdb;
 };
 
@@ -373,6 +380,28 @@ static void index_atoms(const es_qnode *nd, uint32_t r, uint32_t *cnt, uint32_t 
   for (uint32_t k = 0; k < nd->nkids; k++) index_atoms(nd->kids[k], r, cnt, fill, off, ar);
 }
 
+#define OR_BITMAP_MIN 8 /* atoms of an OR node that get a bitmap */
+
+static size_t or_atoms(const es_qnode *nd) {
+  size_t n = 0;
+  for (uint32_t k = 0; k < nd->nkids; k++) n += nd->kids[k]->kind == ES_Q_ATOM;
+  return n;
+}
+
+/* Counts (bm NULL) or fills the OR bitmaps. */
+static void or_bitmaps(es_sitm *m, es_qnode *nd, size_t *count) {
+  if (nd->kind == ES_Q_OR && or_atoms(nd) >= OR_BITMAP_MIN) {
+    if (m->orbm) {
+      uint64_t *bm = m->orbm + *count * m->bmwords;
+      for (uint32_t k = 0; k < nd->nkids; k++)
+        if (nd->kids[k]->kind == ES_Q_ATOM) bm[nd->kids[k]->atom >> 6] |= 1ull << (nd->kids[k]->atom & 63);
+      nd->near = (uint32_t)*count + 1;
+    }
+    ++*count;
+  }
+  for (uint32_t k = 0; k < nd->nkids; k++) or_bitmaps(m, nd->kids[k], count);
+}
+
 static void collect_positional(es_sitm *m, const es_qnode *nd, bool in_near) {
   if (nd->kind == ES_Q_ATOM) {
     if (in_near) m->positional[nd->atom] = true;
@@ -411,6 +440,13 @@ es_sitm *es__sitm_compile(const es_query_def *defs, size_t n, int *err, es_diag 
   if (!m->positional || !m->aw_off || !m->prefixes || !m->wilds || !m->fields || !m->firsts) goto oom;
   for (int f = 0; f < ES_SITM_FEATURES; f++) m->feature[f] = -1;
   for (size_t i = 0; i < n; i++) collect_positional(m, m->roots[i], false);
+  m->bmwords = (na + 63) / 64 + 1;
+  for (size_t i = 0; i < n; i++) or_bitmaps(m, (es_qnode *)m->roots[i], &m->norbm);
+  if (m->norbm) {
+    if (!(m->orbm = es_calloc(m->norbm * m->bmwords, sizeof *m->orbm))) goto oom;
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) or_bitmaps(m, (es_qnode *)m->roots[i], &k);
+  }
   m->ar_off = es_calloc(na + 2, sizeof *m->ar_off);
   m->always = es_calloc(n + 1, sizeof *m->always);
   uint32_t *fill = es_calloc(na + 1, sizeof *fill);
@@ -489,6 +525,8 @@ es_sitm *es__sitm_compile(const es_query_def *defs, size_t n, int *err, es_diag 
     else if (at->kind == ES_ATOM_TERM && memchr(at->text, '?', at->len)) m->wilds[m->nwild++] = (uint32_t)a;
   }
   m->aw_off[na] = (uint32_t)naw;
+  if (!(m->fb = es_calloc(256, 1))) goto oom;
+  for (size_t k = 0; k < m->nprefix; k++) m->fb[(unsigned char)m->words[m->aw[m->aw_off[m->prefixes[k]]] >> 8]] = 1;
   if (!(m->awh = es_malloc((naw + 1) * sizeof *m->awh))) goto oom;
   for (size_t k = 0; k < naw; k++) m->awh[k] = es_hash_bytes(m->words + (m->aw[k] >> 8), m->aw[k] & 255);
   /* The word table: every term's (or phrase's) first word. */
@@ -663,6 +701,8 @@ void es__sitm_destroy(es_sitm *m) {
   es_free(m->ar);
   es_free(m->ar_n);
   es_free(m->always);
+  es_free(m->orbm);
+  es_free(m->fb);
   es_free(m->aw_off);
   es_free(m->aw);
   es_free(m->awh);
@@ -766,7 +806,7 @@ int es__sitm_scan(const es_sitm *m, es_sitm_rt *rt, const char *s, size_t n, con
         occur(rt, a, (uint32_t)t, (uint32_t)(t + nw - 1));
       }
     }
-    for (size_t k = 0; k < m->nprefix; k++) {
+    for (size_t k = 0; m->fb[(unsigned char)w[0]] && k < m->nprefix; k++) {
       uint32_t a = m->prefixes[k], pw = m->aw[m->aw_off[a]];
       const char *p = m->words + (pw >> 8);
       if (wl >= (pw & 255) && w[0] == p[0] && !memcmp(w, p, pw & 255)) {
@@ -915,6 +955,14 @@ static bool holds(es_sitm_rt *rt, const es_qnode *nd) {
       if (!holds(rt, nd->kids[k])) return false;
     return true;
   default:
+    if (nd->kind == ES_Q_OR && nd->near) { /* many atoms: from the text's matched atoms */
+      const uint64_t *bm = rt->m->orbm + (size_t)(nd->near - 1) * rt->m->bmwords;
+      for (size_t i = 0; i < rt->nset; i++)
+        if (bm[rt->set[i] >> 6] >> (rt->set[i] & 63) & 1) return true;
+      for (uint32_t k = 0; k < nd->nkids; k++)
+        if (nd->kids[k]->kind != ES_Q_ATOM && holds(rt, nd->kids[k])) return true;
+      return false;
+    }
     for (uint32_t k = 0; k < nd->nkids; k++)
       if (holds(rt, nd->kids[k])) return true;
     return false;
