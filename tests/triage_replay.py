@@ -19,7 +19,8 @@ usage: triage_replay.py EARSHOT [EARSHOT_GEN]"""
 import json, os, subprocess, sys, tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from kafkatest import check, finish, produce, read_topic, start_broker, stop_broker  # noqa: E402
+from kafkatest import check, finish, produce, read_topic, served_url, start_broker, stop_broker, wait_for  # noqa: E402
+import urllib.request  # noqa: E402
 
 EARSHOT = sys.argv[1]
 DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "triage")
@@ -136,6 +137,35 @@ def main():
           "(situations %s)" % w10.get("situations"))
     three, _ = replay(d, 3)
     check(three == one, "triage records are byte-identical with 1 and 3 workers")
+
+    # The live views: /api/v1/triage and /metrics while a replay reads a pipe.
+    log = open(d + "/http.log", "w")
+    eng = subprocess.Popen([EARSHOT, "replay", "--queries", DATA + "/queries.yaml", "--triage", DATA + "/conformance.yaml",
+                            "--output", "/dev/null", "--http", "127.0.0.1:0", "--idle-flush", "1s", "--no-progress",
+                            "--no-reload"], stdin=subprocess.PIPE, stderr=log, text=True)
+    try:
+        url = (served_url(d + "/http.log") or "").rstrip("/")
+        check(url != "", "replay serves HTTP (%s)" % url)
+        eng.stdin.write(lines())
+        eng.stdin.flush()
+        api = {}
+
+        def all_in():
+            with urllib.request.urlopen(url + "/api/v1/triage", timeout=5) as r:
+                api.update(json.loads(r.read()))
+            return sum(t["records"] for t in api.get("tracks", [])) == len(EXPECT) and len(api["sla_events"]) == len(SLA)
+        check(wait_for(all_in, 30), "/api/v1/triage has every record and sla event (%s)" %
+              {t["track"]: t["records"] for t in api.get("tracks", [])})
+        tr = {t["track"]: t for t in api.get("tracks", [])}
+        check(tr.get("care", {}).get("records") == 3 and tr["care"]["recent"][0]["id"] in ("m1", "m2", "m3") and
+              tr["care"]["sla_breach_open"], "the care track: 3 records, the newest first, its breach open")
+        with urllib.request.urlopen(url + "/metrics", timeout=5) as r:
+            met = r.read().decode()
+        check('earshot_triage_records_total{track="care"} 3' in met and 'earshot_sla_breach_open{track="care"} 1' in met,
+              "/metrics counts triage records and open breaches by track")
+    finally:
+        eng.stdin.close()
+        check(eng.wait(timeout=60) == 0, "the piped replay exits 0 at the end of its input")
 
     # Kafka: the same records on the triage topic, keyed by track.
     broker, boot = start_broker(EARSHOT, ["mentions:1", "earshot.windows:1", "earshot.alerts:1", "earshot.dlq:1",

@@ -37,6 +37,9 @@ void es_live_status_json(es_live *l, es_buf *out, const char *version, const cha
 void es_live_queries_json(es_live *l, es_buf *out);
 bool es_live_windows_json(es_live *l, const char *id, int64_t size_ms, int64_t since_ms, es_buf *out);
 void es_live_alerts_json(es_live *l, bool open_only, es_buf *out);
+/* {"tracks":[{"track","records","sla_events","sla_breach_open","recent":[records, newest first]}],
+ *  "sla_events":[newest first]} */
+void es_live_triage_json(es_live *l, es_buf *out);
 
 /* Health. Liveness: the pipeline published a status within `max_age_ms`
  * and no worker has been on one batch for `max_stall_ms`. Readiness: the

@@ -24,6 +24,8 @@
 
 #define LIVE_ALERTS 256          /* alert events kept for /api/v1/alerts?state=all */
 #define SSE_EVENTS 16384         /* events kept for SSE clients */
+#define LIVE_TRIAGE 32           /* triage records kept per track for /api/v1/triage */
+#define LIVE_TRACKS 40           /* tracks (and ignore, unrouted) shown */
 #define SSE_BYTES (16u << 20)    /* and at most this many bytes of them */
 
 typedef struct wsum { /* one closed window, for the sparklines */
@@ -42,6 +44,13 @@ typedef struct qlive {
   char *open[ES_MAX_WINDOW_SIZES];        /* the last event of each open alert */
   uint8_t open_class[ES_MAX_WINDOW_SIZES]; /* the class that opened it */
 } qlive;
+
+typedef struct tlive { /* a triage track: its records so far and the last ones */
+  char *track;
+  uint64_t records, sla_events;
+  char *recent[LIVE_TRIAGE];
+  bool breach_open;
+} tlive;
 
 typedef struct sse_ev {
   uint64_t seq;
@@ -69,6 +78,10 @@ struct es_live {
   bool have_status;
   int64_t status_mono_ms;
   uint64_t opened[ES_CLASS_COUNT], resolved[ES_CLASS_COUNT], open_alerts;
+  tlive tr[LIVE_TRACKS];
+  size_t ntr;
+  char *sla[LIVE_ALERTS]; /* sla_breach events, newest last */
+  uint64_t nsla;
   es_buf tmp, evbuf; /* aggregator thread: formatting */
 };
 
@@ -256,13 +269,60 @@ static void live_status(es_sink *s, const es_sink_status *st) {
 
 static void live_nothing(es_sink *s) { (void)s; }
 
-static const es_sink_ops live_ops = {
-    .window = live_window, .flush = live_nothing, .status = live_status, .finish = live_nothing, .destroy = live_nothing};
+/* The track's entry (added on its first record); NULL when there are too many. */
+static tlive *track_of(es_live *l, const char *key, size_t kn) {
+  for (size_t i = 0; i < l->ntr; i++)
+    if (strlen(l->tr[i].track) == kn && !memcmp(l->tr[i].track, key, kn)) return &l->tr[i];
+  if (l->ntr == LIVE_TRACKS) return NULL;
+  tlive *t = &l->tr[l->ntr];
+  if (!(t->track = dup_n(key, kn))) return NULL;
+  l->ntr++;
+  return t;
+}
+
+static void live_triage(es_sink *s, const char *key, size_t kn, const char *json, size_t n) {
+  es_live *l = (es_live *)s;
+  if (n && json[n - 1] == '\n') n--;
+  char *copy = dup_n(json, n); /* copied outside the lock */
+  pthread_mutex_lock(&l->lock);
+  tlive *t = track_of(l, key, kn);
+  if (t) {
+    char **slot = &t->recent[t->records % LIVE_TRIAGE];
+    es_free(*slot);
+    *slot = copy;
+    copy = NULL;
+    t->records++;
+  }
+  pthread_mutex_unlock(&l->lock);
+  es_free(copy);
+}
+
+static void live_sla(es_sink *s, const char *key, size_t kn, const char *json, size_t n) {
+  es_live *l = (es_live *)s;
+  if (n && json[n - 1] == '\n') n--;
+  char *copy = dup_n(json, n);
+  pthread_mutex_lock(&l->lock);
+  tlive *t = track_of(l, key, kn);
+  if (t) {
+    t->sla_events++;
+    t->breach_open = copy && !strstr(copy, "\"state\":\"resolved\"");
+  }
+  char **slot = &l->sla[l->nsla % LIVE_ALERTS];
+  es_free(*slot);
+  *slot = copy;
+  l->nsla++;
+  pthread_mutex_unlock(&l->lock);
+}
+
+static const es_sink_ops live_ops = {.window = live_window, .triage = live_triage, .sla = live_sla,
+                                     .flush = live_nothing, .status = live_status, .finish = live_nothing,
+                                     .destroy = live_nothing};
 
 es_live *es_live_create(int history, void (*wake)(void *), void *wake_arg) {
   es_live *l = es_calloc(1, sizeof *l);
   if (!l) return NULL;
-  l->sink = (es_sink){.ops = &live_ops, .name = "the live views", .wants = ES_SINK_WINDOWS | ES_SINK_EARLY};
+  l->sink = (es_sink){.ops = &live_ops, .name = "the live views",
+                      .wants = ES_SINK_WINDOWS | ES_SINK_EARLY | ES_SINK_TRIAGE | ES_SINK_SLA};
   pthread_mutex_init(&l->lock, NULL);
   l->history = history > 0 ? history : 1;
   l->wake = wake;
@@ -287,6 +347,11 @@ void es_live_destroy(es_live *l) {
   es_free(l->q);
   es_free(l->ix);
   for (int i = 0; i < LIVE_ALERTS; i++) es_free(l->alerts[i]);
+  for (int i = 0; i < LIVE_ALERTS; i++) es_free(l->sla[i]);
+  for (size_t i = 0; i < l->ntr; i++) {
+    es_free(l->tr[i].track);
+    for (int k = 0; k < LIVE_TRIAGE; k++) es_free(l->tr[i].recent[k]);
+  }
   for (uint64_t s = l->first_seq; s < l->next_seq; s++) es_free(l->ev[s % SSE_EVENTS].text);
   es_buf_free(&l->tmp);
   es_buf_free(&l->evbuf);
@@ -459,6 +524,37 @@ void es_live_alerts_json(es_live *l, bool open_only, es_buf *out) {
   pthread_mutex_unlock(&l->lock);
 }
 
+void es_live_triage_json(es_live *l, es_buf *out) {
+  pthread_mutex_lock(&l->lock);
+  es_buf_puts(out, "{\"tracks\":[");
+  for (size_t i = 0; i < l->ntr; i++) {
+    const tlive *t = &l->tr[i];
+    if (i) es_buf_putc(out, ',');
+    es_buf_puts(out, "{\"track\":");
+    es_buf_json_str(out, t->track, strlen(t->track));
+    es_buf_printf(out, ",\"records\":%llu,\"sla_events\":%llu,\"sla_breach_open\":%s,\"recent\":[",
+                  (unsigned long long)t->records, (unsigned long long)t->sla_events, t->breach_open ? "true" : "false");
+    uint64_t n = t->records < LIVE_TRIAGE ? t->records : LIVE_TRIAGE;
+    for (uint64_t k = 0; k < n; k++) { /* newest first */
+      if (k) es_buf_putc(out, ',');
+      es_buf_puts(out, t->recent[(t->records - 1 - k) % LIVE_TRIAGE]);
+    }
+    es_buf_puts(out, "]}");
+  }
+  es_buf_puts(out, "],\"sla_events\":[");
+  uint64_t n = l->nsla < LIVE_ALERTS ? l->nsla : LIVE_ALERTS;
+  bool first = true;
+  for (uint64_t k = 0; k < n; k++) {
+    const char *e = l->sla[(l->nsla - 1 - k) % LIVE_ALERTS];
+    if (!e) continue;
+    if (!first) es_buf_putc(out, ',');
+    es_buf_puts(out, e);
+    first = false;
+  }
+  es_buf_puts(out, "]}");
+  pthread_mutex_unlock(&l->lock);
+}
+
 bool es_live_healthy(es_live *l, int64_t max_age_ms, int64_t max_stall_ms, es_buf *out) {
   pthread_mutex_lock(&l->lock);
   bool ok = true;
@@ -596,6 +692,22 @@ void es_live_metrics(es_live *l, const es_http_counters *hc, const char *version
         es_buf_putc(b, *c);
       }
       es_buf_printf(b, "\",partition=\"%d\"} %lld\n", (int)s->parts[i].partition, (long long)s->parts[i].lag);
+    }
+  }
+  if (l->ntr) { /* label values escaped as the text format wants */
+    metric(b, "earshot_triage_records_total", "counter", "Triage records, by track (ignore, unrouted: no track).");
+    for (int pass = 0; pass < 2; pass++) {
+      if (pass) metric(b, "earshot_sla_breach_open", "gauge", "1 while a track's time-to-respond breach is open.");
+      for (size_t i = 0; i < l->ntr; i++) {
+        es_buf_puts(b, pass ? "earshot_sla_breach_open{track=\"" : "earshot_triage_records_total{track=\"");
+        for (const char *c = l->tr[i].track; *c; c++) {
+          if (*c == '"' || *c == '\\') es_buf_putc(b, '\\');
+          if (*c == '\n') es_buf_puts(b, "\\n");
+          else es_buf_putc(b, *c);
+        }
+        if (pass) es_buf_printf(b, "\"} %d\n", l->tr[i].breach_open ? 1 : 0);
+        else es_buf_printf(b, "\"} %llu\n", (unsigned long long)l->tr[i].records);
+      }
     }
   }
   pthread_mutex_unlock(&l->lock);

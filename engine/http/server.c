@@ -327,10 +327,14 @@ static void route(conn *c) {
       es_live_alerts_json(h->live, !strcmp(v, "open"), &b);
       respond_json(c, 200, &b);
     }
+  } else if (!strcmp(path, "/api/v1/triage")) {
+    es_live_triage_json(h->live, &b);
+    respond_json(c, 200, &b);
   } else if (!strcmp(path, "/api/v1/events")) {
     start_sse(c);
   } else {
-    respond_error(c, 404, "no such endpoint: see /api/v1/status, /api/v1/queries, /api/v1/alerts, /metrics");
+    respond_error(c, 404, "no such endpoint: see /api/v1/status, /api/v1/queries, /api/v1/alerts, /api/v1/triage, "
+                  "/metrics");
   }
   es_buf_free(&b);
 }
