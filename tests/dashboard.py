@@ -52,7 +52,8 @@ def main():
             first = ts if first is None else first
             if ts - first < 36 * 60000:
                 lines.append(x)
-        eng = subprocess.Popen([EARSHOT, "replay", "--queries", d + "/q.yaml", "--http", "127.0.0.1:0",
+        triage = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "models", "triage", "bank.yaml")
+        eng = subprocess.Popen([EARSHOT, "replay", "--queries", d + "/q.yaml", "--triage", triage, "--http", "127.0.0.1:0",
                                 "--idle-flush", "200ms", "--early-updates", "200ms", "--output", "/dev/null",
                                 "--no-progress"], stdin=subprocess.PIPE, stderr=open(d + "/engine.log", "w"))
         base = served_url(d + "/engine.log")
@@ -73,6 +74,8 @@ def main():
         check(re.search(r'class="card alerting" data-query="fees"', dom) is not None, "the fees card is flagged")
         check(re.search(r"<b>fees</b> (opened|updated)", dom) is not None, "the alert feed shows it")
         check("Fee complaints" in dom, "cards carry the query names")
+        check('id="triage-sec"' in dom and 'id="triage-sec" hidden' not in dom and 'data-track="' in dom,
+              "the triage panel lists the tracks (a run with a triage file)")
         check(re.search(r'id="k-ready" class="pill ok"', dom) is not None, "engine health: ready (from the event stream)")
         shot = os.path.join(ART, "dashboard.png")
         if os.path.exists(shot):
