@@ -376,13 +376,13 @@ int es__run_pipeline(int argc, char **argv, bool kafka, const es_config *preset,
   if (prc) es_log_error("pipeline failed", "error=\"%s\"", d.msg);
   if (triage)
     es_log_info("triage", "routed=%llu ignored=%llu unrouted=%llu crisis=%llu off_hours=%llu overflowed=%llu "
-                "responses=%llu responses_unknown=%llu late=%llu unanswered=%llu sla_events=%llu",
+                "responses=%llu responses_unknown=%llu late=%llu unanswered=%llu sla_events=%llu untracked=%llu",
                 (unsigned long long)st.triage.routed, (unsigned long long)st.triage.ignored,
                 (unsigned long long)st.triage.unrouted, (unsigned long long)st.triage.crisis,
                 (unsigned long long)st.triage.off_hours, (unsigned long long)st.triage.overflowed,
                 (unsigned long long)st.triage.responses, (unsigned long long)st.triage.responses_unknown,
                 (unsigned long long)st.triage_late, (unsigned long long)st.triage_unanswered,
-                (unsigned long long)st.sla_events);
+                (unsigned long long)st.sla_events, (unsigned long long)st.triage.untracked);
   rc = prc ? 1 : 0;
   es_lexicon_destroy(lex);
   es_queryset_destroy(qs);

@@ -876,8 +876,8 @@ bool es_triage_in_hours(const es_triage *t, int64_t ts_ms) {
 
 #define HOUR_SLOTS 8
 #define HOUR_MS 3600000
-#define AWAIT_MAX (1u << 22)      /* routed mentions awaiting an answer, at most */
-#define AWAIT_KEEP_MS 604800000LL /* an unanswered mention is forgotten a week after its respond-by */
+#define AWAIT_MAX (1u << 20)     /* routed mentions awaiting an answer, at most (about 100 MB); more are not tracked */
+#define AWAIT_KEEP_MS 86400000LL /* an unanswered mention is forgotten a day after its respond-by */
 #define SAMPLE_MAX 65536          /* response times kept per track and hour (p90) */
 
 /* A routed mention awaiting its answer. */
@@ -1123,7 +1123,11 @@ static void sample(es_triage_state *s, int32_t track, int64_t at, uint32_t secs,
 }
 
 void es_triage_await(es_triage_state *s, const char *id, size_t n, const es_triage_out *o, int64_t ts) {
-  if (!n || o->action != ES_TRIAGE_ROUTE || s->naw - s->nfree >= AWAIT_MAX) return;
+  if (!n || o->action != ES_TRIAGE_ROUTE) return;
+  if (s->naw - s->nfree >= AWAIT_MAX) {
+    s->c.untracked++;
+    return;
+  }
   if ((s->used + 1) * 2 > (s->mask ? s->mask + 1 : 0) && grow_slots(s)) return;
   bool f;
   size_t h = slot_of(s, id, n, &f);
@@ -1226,7 +1230,7 @@ void es_triage_sla_advance(const es_triage *t, es_triage_state *s, int64_t water
       s->sla[a->track].unanswered++;
       s->sla[a->track].late++;
       sample(s, a->track, a->due, UINT32_MAX, S_UNANSWERED);
-      a->due += AWAIT_KEEP_MS; /* kept for a late answer, until a week past its respond-by */
+      a->due += AWAIT_KEEP_MS; /* kept for a late answer, until a day past its respond-by */
       heap_push(s, i);
       continue;
     }

@@ -173,6 +173,7 @@ typedef struct es_triage_counts {
   uint64_t routed, ignored, unrouted, crisis, off_hours, overflowed;
   uint64_t responses;         /* answers matched to a routed mention */
   uint64_t responses_unknown; /* answers to no routed mention (another run's, or not routed) */
+  uint64_t untracked;         /* routed mentions not awaited: the map of awaited answers was full */
 } es_triage_counts;
 void es_triage_counts_get(const es_triage_state *s, es_triage_counts *c);
 uint64_t es_triage_track_routed(const es_triage_state *s, size_t i); /* mentions routed to track i */
