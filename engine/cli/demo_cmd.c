@@ -142,7 +142,8 @@ int es__cmd_demo(int argc, char **argv) {
   const struct {
     const char *name;
     int parts;
-  } topics[] = {{"mentions", 4}, {"earshot.windows", 4}, {"earshot.alerts", 1}, {"earshot.enriched", 4}, {"earshot.dlq", 1}};
+  } topics[] = {{"mentions", 4}, {"earshot.windows", 4}, {"earshot.alerts", 1}, {"earshot.enriched", 4},
+                {"earshot.dlq", 1},    {"earshot.triage", 4}};
   for (size_t i = 0; i < sizeof topics / sizeof *topics; i++)
     if (es_broker_create_topic(br, topics[i].name, topics[i].parts, &d)) {
       fprintf(stderr, "earshot demo: %s\n", d.msg);
@@ -150,7 +151,7 @@ int es__cmd_demo(int argc, char **argv) {
       return 1;
     }
   const char *boot = es_broker_bootstraps(br);
-  char dir[] = "/tmp/earshot-demo-XXXXXX", qpath[64];
+  char dir[] = "/tmp/earshot-demo-XXXXXX", qpath[64], tpath[64];
   if (!mkdtemp(dir)) {
     perror("earshot demo: mkdtemp");
     es_broker_stop(br);
@@ -165,6 +166,29 @@ int es__cmd_demo(int argc, char **argv) {
   }
   es_gen_write_queries(1, 6, qf);
   fclose(qf);
+  /* The demo's triage (README, Triage): care answers complaints, the
+   * communications team takes every fee mention while the fees alert is
+   * open, spam is not answered. */
+  snprintf(tpath, sizeof tpath, "%s/triage.yaml", dir);
+  FILE *tf = fopen(tpath, "w");
+  bool written = tf && fputs("tracks:\n  care: {sla: 1h}\n  comms: {sla: 30m}\n  social: {sla: 24h}\n"
+                   "crisis:\n  - query: fees\n    when: {not_situation: spam}\n    track: comms\n    priority: 1\n"
+                   "    sla: 15m\n"
+                   "routes:\n  - name: threats\n    when: {situation: policy_breach}\n    track: comms\n    priority: 1\n"
+                   "  - name: spam\n    when: {situation: spam}\n    ignore: spam is not answered\n"
+                   "  - name: complaints\n    when: {situation: [complaint, urgent, churn_risk]}\n    track: care\n"
+                   "    priority: 2\n"
+                   "  - name: questions\n    when: {situation: [question, purchase_intent]}\n    track: care\n"
+                   "    priority: 4\n    sla: 4h\n"
+                   "  - name: praise\n    when: {situation: praise}\n    track: social\n    priority: 5\n"
+                   "  - name: the_rest\n    ignore: nothing to answer\n",
+                   tf) >= 0;
+  if (tf && fclose(tf)) written = false;
+  if (!written) {
+    perror("earshot demo: triage");
+    es_broker_stop(br);
+    return 1;
+  }
 
   feeder f = {.bootstraps = boot, .topic = "mentions", .speed = 300, .idle_flush_ms = 2000};
   es_gen_opts_default(&f.opts);
@@ -188,6 +212,8 @@ int es__cmd_demo(int argc, char **argv) {
   cfg.windows.idle_flush_ms = f.idle_flush_ms;
   cfg.kafka.flush_on_shutdown = true;
   es_config_set_str(&cfg.kafka.enriched_topic, "earshot.enriched");
+  es_config_set_str(&cfg.triage, tpath);
+  es_config_set_str(&cfg.kafka.triage_topic, "earshot.triage");
   cfg.kafka.props[0][0] = es_strdup("fetch.wait.max.ms"); /* the embedded broker holds empty fetches this long */
   cfg.kafka.props[0][1] = es_strdup("10");
   cfg.kafka.props[1][0] = es_strdup("session.timeout.ms");
@@ -200,7 +226,8 @@ int es__cmd_demo(int argc, char **argv) {
   es_http *http = es__http_start(&cfg, true, &http_failed);
   if (http) printf("earshot demo: dashboard at %s\n", es_http_url(http));
   printf("earshot demo: embedded Kafka-protocol broker at %s\n"
-         "  topics: mentions (input), earshot.windows, earshot.alerts, earshot.enriched, earshot.dlq\n"
+         "  topics: mentions (input), earshot.windows, earshot.alerts, earshot.enriched, earshot.dlq, earshot.triage\n"
+         "  (triage: complaints to care, every fee mention to comms while the fees alert is open, spam ignored)\n"
          "  watch them from another terminal, e.g.: kcat -b %s -t earshot.alerts -C -f '%%k %%s\\n'\n"
          "  feeding 240,000 generated mentions (4 hours of event time at 300x speed, about 50 s); a fee-complaint\n"
          "  incident starts two hours in. Windows of 5 minutes print as they close; Ctrl-C stops.\n\n",
