@@ -27,7 +27,6 @@
 #include "earshot/mem.h"
 #include "triage_internal.h"
 
-#define MAX_TOKENS 2048 /* words looked at per mention */
 #define MAX_OCC 512     /* occurrences kept for NEAR */
 
 /* has: and starts: features, computed from the text itself. */
@@ -97,12 +96,8 @@ struct es_sitm_rt {
   const es_sitm *m;
   uint64_t *bits;
   uint32_t *first_start, *first_end; /* first occurrence (bytes) per atom; end only for regexes */
-  uint32_t tstart[MAX_TOKENS], tend[MAX_TOKENS], nstart[MAX_TOKENS], nlen[MAX_TOKENS];
-  uint64_t thash[MAX_TOKENS];
-  uint8_t tflags[MAX_TOKENS];
-  size_t ntok;
-  char *norm;
-  size_t capnorm;
+  es_words w;                   /* the text's words (words.c) */
+  uint8_t tflags[ES_WORDS_MAX]; /* W_* of each word's table entry */
   struct {
     uint32_t atom, first, last;
   } occ[MAX_OCC];
@@ -125,211 +120,6 @@ static void set_atom(es_sitm_rt *rt, uint32_t a, uint32_t start, uint32_t end) {
   rt->first_start[a] = start;
   rt->first_end[a] = end;
   rt->set[rt->nset++] = a;
-}
-
-/* ---- words ---- */
-
-/* The code point at s[i] (length in *len; invalid bytes are 1-byte U+FFFD). */
-static int32_t cp_at(const char *s, size_t n, size_t i, size_t *len) {
-  unsigned char c = (unsigned char)s[i];
-  if (c < 0x80) return *len = 1, c;
-  int k = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
-  if (k == 1 || i + (size_t)k > n) return *len = 1, 0xfffd;
-  int32_t cp = c & (0x3f >> (k - 1));
-  for (int j = 1; j < k; j++) cp = (cp << 6) | ((unsigned char)s[i + (size_t)j] & 0x3f);
-  *len = (size_t)k;
-  return cp;
-}
-
-enum { C_SEP, C_WORD, C_APOS, C_SYMBOL, C_SKIP };
-
-static int classify(int32_t cp) {
-  if (cp < 0x80) {
-    if ((cp >= 'a' && cp <= 'z') || (cp >= 'A' && cp <= 'Z') || (cp >= '0' && cp <= '9') || cp == '_') return C_WORD;
-    return cp == '\'' ? C_APOS : C_SEP;
-  }
-  if (cp == 0x2019 || cp == 0x2018 || cp == 0x02bc) return C_APOS;
-  if (cp == 0xfe0f || cp == 0xfe0e || cp == 0x200d || (cp >= 0x1f3fb && cp <= 0x1f3ff)) return C_SKIP; /* selectors, joiners, skin tones */
-  if ((cp >= 0x2000 && cp <= 0x206f) || cp == 0xa0 || cp == 0x3000 || (cp >= 0xa1 && cp <= 0xbf) || cp == 0xd7 ||
-      cp == 0xf7)
-    return C_SEP; /* punctuation and spaces */
-  if ((cp >= 0x2190 && cp <= 0x2bff) || (cp >= 0x1f000 && cp <= 0x1faff) || (cp >= 0x2600 && cp <= 0x27bf)) return C_SYMBOL;
-  return C_WORD; /* letters of other scripts */
-}
-
-/* ASCII bytes: 0 separator, 1 letter or digit or '_', 2 apostrophe. */
-static const uint8_t ascii_class[128] = {
-    ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1, ['6'] = 1, ['7'] = 1, ['8'] = 1, ['9'] = 1,
-    ['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1, ['g'] = 1, ['h'] = 1, ['i'] = 1, ['j'] = 1,
-    ['k'] = 1, ['l'] = 1, ['m'] = 1, ['n'] = 1, ['o'] = 1, ['p'] = 1, ['q'] = 1, ['r'] = 1, ['s'] = 1, ['t'] = 1,
-    ['u'] = 1, ['v'] = 1, ['w'] = 1, ['x'] = 1, ['y'] = 1, ['z'] = 1, ['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1,
-    ['E'] = 1, ['F'] = 1, ['G'] = 1, ['H'] = 1, ['I'] = 1, ['J'] = 1, ['K'] = 1, ['L'] = 1, ['M'] = 1, ['N'] = 1,
-    ['O'] = 1, ['P'] = 1, ['Q'] = 1, ['R'] = 1, ['S'] = 1, ['T'] = 1, ['U'] = 1, ['V'] = 1, ['W'] = 1, ['X'] = 1,
-    ['Y'] = 1, ['Z'] = 1, ['_'] = 1, ['\''] = 2};
-
-/* The class of the code point at s[i] and its length. */
-static int class_at(const char *s, size_t n, size_t i, size_t *len) {
-  unsigned char c = (unsigned char)s[i];
-  if (c < 0x80) {
-    *len = 1;
-    return ascii_class[c] == 1 ? C_WORD : ascii_class[c] == 2 ? C_APOS : C_SEP;
-  }
-  return classify(cp_at(s, n, i, len));
-}
-
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#define FAST_MAX 4096 /* ASCII texts up to this long take the bitmap path */
-
-
-/* tokenize() for an ASCII text: classified 16 bytes at a time into bitmaps
- * (word bytes, apostrophes, # and @) and lower-cased in place of the same
- * offsets, words then found with bit scans. The same words as the byte
- * loop. */
-static void tokenize_ascii(es_sitm_rt *rt, const char *s, size_t n) {
-  enum { NB = FAST_MAX / 64 };
-  uint64_t word[NB], tag[NB], notword[NB];
-  size_t nb = (n + 63) / 64;
-  char *lo = rt->norm;
-  memcpy(lo, s, n);
-  memset(lo + n, 0, nb * 64 - n);
-  const __m128i A1 = _mm_set1_epi8('A' - 1), Z1 = _mm_set1_epi8('Z' + 1), a1 = _mm_set1_epi8('a' - 1),
-                z1 = _mm_set1_epi8('z' + 1), d1 = _mm_set1_epi8('0' - 1), d9 = _mm_set1_epi8('9' + 1),
-                us = _mm_set1_epi8('_'), ap = _mm_set1_epi8('\''), hs = _mm_set1_epi8('#'), at = _mm_set1_epi8('@'),
-                b20 = _mm_set1_epi8(0x20);
-  for (size_t k = 0; k < nb; k++) {
-    uint64_t W = 0, P = 0, T = 0;
-    for (int j = 0; j < 4; j++) {
-      char *q = lo + k * 64 + j * 16;
-      __m128i v = _mm_loadu_si128((const __m128i *)q);
-      __m128i up = _mm_and_si128(_mm_cmpgt_epi8(v, A1), _mm_cmplt_epi8(v, Z1));
-      __m128i l = _mm_add_epi8(v, _mm_and_si128(up, b20));
-      _mm_storeu_si128((__m128i *)q, l);
-      __m128i w = _mm_or_si128(_mm_or_si128(_mm_and_si128(_mm_cmpgt_epi8(l, a1), _mm_cmplt_epi8(l, z1)),
-                                            _mm_and_si128(_mm_cmpgt_epi8(v, d1), _mm_cmplt_epi8(v, d9))),
-                               _mm_cmpeq_epi8(v, us));
-      W |= (uint64_t)(uint32_t)_mm_movemask_epi8(w) << (j * 16);
-      P |= (uint64_t)(uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(v, ap)) << (j * 16);
-      T |= (uint64_t)(uint32_t)_mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(v, hs), _mm_cmpeq_epi8(v, at))) << (j * 16);
-    }
-    word[k] = W;
-    tag[k] = T;
-    notword[k] = ~(W | P);
-  }
-  rt->ntok = 0;
-  size_t i = 0;
-  while (rt->ntok < MAX_TOKENS) {
-    i = es__next_bit(word, nb, i, n);
-    if (i >= n) break;
-    size_t ts = i;
-    if (i > 0 && ((tag[(i - 1) >> 6] >> ((i - 1) & 63)) & 1)) ts = i - 1; /* #tag, @handle */
-    size_t e = es__next_bit(notword, nb, i + 1, n);
-    size_t we = e;
-    while (we > i && lo[we - 1] == '\'') we--; /* customers' -> customers */
-    size_t t = rt->ntok++;
-    rt->tstart[t] = (uint32_t)ts;
-    rt->tend[t] = (uint32_t)e;
-    rt->nstart[t] = (uint32_t)ts;
-    rt->nlen[t] = (uint32_t)(we - ts);
-    rt->thash[t] = es_hash_bytes(lo + ts, we - ts);
-    i = e;
-  }
-}
-#endif
-
-/* Cuts text into words: byte spans and their normalised forms (ASCII lower
- * case, apostrophes as ', none at either end) in rt->norm, with hashes. */
-static int tokenize(es_sitm_rt *rt, const char *s, size_t n) {
-  if (rt->capnorm < 2 * n + 72) {
-    size_t cap = 2 * n + 256;
-    char *x = es_realloc(rt->norm, cap);
-    if (!x) return ES_ENOMEM;
-    rt->norm = x;
-    rt->capnorm = cap;
-  }
-#if defined(__SSE2__)
-  if (n <= FAST_MAX) {
-    uint64_t hi = 0;
-    size_t k = 0;
-    for (; k + 8 <= n; k += 8) {
-      uint64_t w;
-      memcpy(&w, s + k, 8);
-      hi |= w;
-    }
-    for (; k < n; k++) hi |= (unsigned char)s[k];
-    bool ascii = !(hi & 0x8080808080808080ULL);
-    if (ascii) {
-      tokenize_ascii(rt, s, n);
-      return 0;
-    }
-  }
-#endif
-  size_t out = 0, i = 0, len;
-  rt->ntok = 0;
-  while (i < n && rt->ntok < MAX_TOKENS) {
-    unsigned char c = (unsigned char)s[i];
-    int k;
-    if (c < 0x80) {
-      k = ascii_class[c];
-      if (!k && (c == '#' || c == '@') && i + 1 < n && class_at(s, n, i + 1, &len) == C_WORD) k = 3; /* #tag, @handle */
-      if (!k || k == 2) {
-        i++;
-        continue;
-      }
-      len = 1;
-    } else {
-      k = classify(cp_at(s, n, i, &len));
-      if (k == C_SYMBOL) {
-        rt->tstart[rt->ntok] = (uint32_t)i;
-        rt->tend[rt->ntok] = (uint32_t)(i + len);
-        rt->nstart[rt->ntok] = (uint32_t)out;
-        memcpy(rt->norm + out, s + i, len);
-        out += len;
-        rt->nlen[rt->ntok] = (uint32_t)len;
-        rt->thash[rt->ntok] = es_hash_bytes(rt->norm + out - len, len);
-        rt->ntok++;
-        i += len;
-        continue;
-      }
-      if (k != C_WORD) {
-        i += len;
-        continue;
-      }
-    }
-    size_t ts = i, ns = out;
-    if (k == 3) rt->norm[out++] = s[i++];
-    while (i < n) {
-      unsigned char b = (unsigned char)s[i];
-      if (b < 0x80) {
-        uint8_t a = ascii_class[b];
-        if (a == 1) {
-          rt->norm[out++] = (char)(b >= 'A' && b <= 'Z' ? b + 32 : b);
-          i++;
-        } else if (a == 2) {
-          rt->norm[out++] = '\'';
-          i++;
-        } else break;
-        continue;
-      }
-      int w = classify(cp_at(s, n, i, &len));
-      if (w == C_WORD) memcpy(rt->norm + out, s + i, len), out += len;
-      else if (w == C_APOS) rt->norm[out++] = '\'';
-      else if (w != C_SKIP) break;
-      i += len;
-    }
-    size_t te = i;
-    while (out > ns && rt->norm[out - 1] == '\'') out--; /* customers' -> customers */
-    size_t skip = 0;
-    while (ns + skip < out && rt->norm[ns + skip] == '\'') skip++;
-    if (out == ns + skip) continue;
-    rt->tstart[rt->ntok] = (uint32_t)ts;
-    rt->tend[rt->ntok] = (uint32_t)te;
-    rt->nstart[rt->ntok] = (uint32_t)(ns + skip);
-    rt->nlen[rt->ntok] = (uint32_t)(out - ns - skip);
-    rt->thash[rt->ntok] = es_hash_bytes(rt->norm + ns + skip, out - ns - skip);
-    rt->ntok++;
-  }
-  return 0;
 }
 
 /* ---- compile ---- */
@@ -498,27 +288,27 @@ es_sitm *es__sitm_compile(const es_query_def *defs, size_t n, int *err, es_diag 
       continue;
     }
     bool first = at->kind == ES_ATOM_TERM && !strncmp(at->text, "first:", 6);
-    if (tokenize(tmp, first ? at->text + 6 : at->text, first ? at->len - 6 : at->len)) goto oom;
-    if (first && tmp->ntok != 1) {
+    if (es__words_cut(&tmp->w, first ? at->text + 6 : at->text, first ? at->len - 6 : at->len)) goto oom;
+    if (first && tmp->w.n != 1) {
       *err = es_diag_set(d, ES_EQUERY, "situation rules: '%s' must name one word (first:how)", at->text);
       goto fail;
     }
     if (first) m->firsts[m->nfirst++] = (uint32_t)a;
-    if (!tmp->ntok) {
+    if (!tmp->w.n) {
       *err = es_diag_set(d, ES_EQUERY, "situation rules: '%s' has no word to match", at->text);
       goto fail;
     }
-    for (size_t k = 0; k < tmp->ntok; k++) {
-      if (tmp->nlen[k] > 255) {
+    for (size_t k = 0; k < tmp->w.n; k++) {
+      if (tmp->w.nlen[k] > 255) {
         *err = es_diag_set(d, ES_EQUERY, "situation rules: the word '%.40s...' is too long", at->text);
         goto fail;
       }
       if (naw == cap_aw && !(m->aw = es_realloc(m->aw, (cap_aw *= 2) * sizeof *m->aw))) goto oom;
-      while (m->nwords_bytes + tmp->nlen[k] > cap_words)
+      while (m->nwords_bytes + tmp->w.nlen[k] > cap_words)
         if (!(m->words = es_realloc(m->words, cap_words *= 2))) goto oom;
-      memcpy(m->words + m->nwords_bytes, tmp->norm + tmp->nstart[k], tmp->nlen[k]);
-      m->aw[naw++] = (uint32_t)(m->nwords_bytes << 8 | tmp->nlen[k]);
-      m->nwords_bytes += tmp->nlen[k];
+      memcpy(m->words + m->nwords_bytes, tmp->w.norm + tmp->w.nstart[k], tmp->w.nlen[k]);
+      m->aw[naw++] = (uint32_t)(m->nwords_bytes << 8 | tmp->w.nlen[k]);
+      m->nwords_bytes += tmp->w.nlen[k];
     }
     if (first) continue;
     if (at->kind == ES_ATOM_PREFIX) m->prefixes[m->nprefix++] = (uint32_t)a;
@@ -674,7 +464,7 @@ es_sitm *es__sitm_compile(const es_query_def *defs, size_t n, int *err, es_diag 
   }
   for (size_t k = 0; pats && k < nrx; k++) es_free(pats[k]);
   es_free(pats), es_free(flags), es_free(ids);
-  es_free(tmp ? tmp->norm : NULL);
+  if (tmp) es__words_free(&tmp->w);
   es_free(tmp);
   *err = 0;
   return m;
@@ -684,7 +474,7 @@ fail:
   if (cerr) hs_free_compile_error(cerr);
   for (size_t k = 0; pats && ids && k < m->tab.n && pats[k]; k++) es_free(pats[k]);
   es_free(pats), es_free(flags), es_free(ids);
-  if (tmp) es_free(tmp->norm);
+  if (tmp) es__words_free(&tmp->w);
   es_free(tmp);
   es__sitm_destroy(m);
   return NULL;
@@ -750,7 +540,7 @@ void es__sitm_rt_destroy(es_sitm_rt *rt) {
   es_free(rt->touched);
   es_free(rt->mark);
   es_free(rt->tlist);
-  es_free(rt->norm);
+  es__words_free(&rt->w);
   es_free(rt);
 }
 
@@ -765,7 +555,7 @@ static void occur(es_sitm_rt *rt, uint32_t a, uint32_t first, uint32_t last) {
 }
 
 static bool word_eq(const es_sitm *m, const es_sitm_rt *rt, uint32_t w, size_t tok) {
-  return rt->nlen[tok] == (w & 255) && !memcmp(rt->norm + rt->nstart[tok], m->words + (w >> 8), w & 255);
+  return rt->w.nlen[tok] == (w & 255) && !memcmp(rt->w.norm + rt->w.nstart[tok], m->words + (w >> 8), w & 255);
 }
 
 static int on_rx(unsigned int id, unsigned long long from, unsigned long long to, unsigned int flags, void *ctx) {
@@ -782,27 +572,27 @@ int es__sitm_scan(const es_sitm *m, es_sitm_rt *rt, const char *s, size_t n, con
   rt->ntouched = 0;
   rt->nocc = 0;
   rt->text = s;
-  if (tokenize(rt, s, n)) return ES_ENOMEM;
-  for (size_t t = 0; t < rt->ntok; t++) {
-    const char *w = rt->norm + rt->nstart[t];
-    size_t wl = rt->nlen[t];
-    long e = find_entry(m, rt->thash[t], w, wl);
+  if (es__words_cut(&rt->w, s, n)) return ES_ENOMEM;
+  for (size_t t = 0; t < rt->w.n; t++) {
+    const char *w = rt->w.norm + rt->w.nstart[t];
+    size_t wl = rt->w.nlen[t];
+    long e = find_entry(m, rt->w.hash[t], w, wl);
     rt->tflags[t] = e >= 0 ? m->ents[e].flags : 0;
     if (e >= 0) {
       const wentry *en = &m->ents[e];
       for (uint32_t k = 0; k < en->nterm; k++) {
         uint32_t a = m->list[en->term_off + k];
-        set_atom(rt, a, rt->tstart[t], rt->tend[t]);
+        set_atom(rt, a, rt->w.start[t], rt->w.end[t]);
         occur(rt, a, (uint32_t)t, (uint32_t)t);
       }
-      long pe = en->nphr && t + 1 < rt->ntok ? find_pair(m, pair_key(rt->thash[t], rt->thash[t + 1])) : -1;
+      long pe = en->nphr && t + 1 < rt->w.n ? find_pair(m, pair_key(rt->w.hash[t], rt->w.hash[t + 1])) : -1;
       for (uint32_t k = 0; pe >= 0 && k < m->pents[pe].n; k++) {
         uint32_t a = m->plist[m->pents[pe].off + k], nw = m->aw_off[a + 1] - m->aw_off[a];
-        if (t + nw > rt->ntok) continue;
+        if (t + nw > rt->w.n) continue;
         uint32_t j = 0, o = m->aw_off[a];
-        while (j < nw && rt->thash[t + j] == m->awh[o + j] && word_eq(m, rt, m->aw[o + j], t + j)) j++;
+        while (j < nw && rt->w.hash[t + j] == m->awh[o + j] && word_eq(m, rt, m->aw[o + j], t + j)) j++;
         if (j < nw) continue;
-        set_atom(rt, a, rt->tstart[t], rt->tend[t + nw - 1]);
+        set_atom(rt, a, rt->w.start[t], rt->w.end[t + nw - 1]);
         occur(rt, a, (uint32_t)t, (uint32_t)(t + nw - 1));
       }
     }
@@ -810,7 +600,7 @@ int es__sitm_scan(const es_sitm *m, es_sitm_rt *rt, const char *s, size_t n, con
       uint32_t a = m->prefixes[k], pw = m->aw[m->aw_off[a]];
       const char *p = m->words + (pw >> 8);
       if (wl >= (pw & 255) && w[0] == p[0] && !memcmp(w, p, pw & 255)) {
-        set_atom(rt, a, rt->tstart[t], rt->tend[t]);
+        set_atom(rt, a, rt->w.start[t], rt->w.end[t]);
         occur(rt, a, (uint32_t)t, (uint32_t)t);
       }
     }
@@ -821,41 +611,41 @@ int es__sitm_scan(const es_sitm *m, es_sitm_rt *rt, const char *s, size_t n, con
       size_t j = 0;
       while (j < wl && (p[j] == '?' || p[j] == w[j])) j++;
       if (j == wl) {
-        set_atom(rt, a, rt->tstart[t], rt->tend[t]);
+        set_atom(rt, a, rt->w.start[t], rt->w.end[t]);
         occur(rt, a, (uint32_t)t, (uint32_t)t);
       }
     }
   }
   /* features */
   size_t ft = 0; /* the first word that is not an @handle */
-  while (ft < rt->ntok && rt->norm[rt->nstart[ft]] == '@') ft++;
-  if (ft < rt->ntok)
+  while (ft < rt->w.n && rt->w.norm[rt->w.nstart[ft]] == '@') ft++;
+  if (ft < rt->w.n)
     for (size_t k = 0; k < m->nfirst; k++) {
       uint32_t a = m->firsts[k];
-      if (rt->thash[ft] == m->awh[m->aw_off[a]] && word_eq(m, rt, m->aw[m->aw_off[a]], ft))
-        set_atom(rt, a, rt->tstart[ft], rt->tend[ft]);
+      if (rt->w.hash[ft] == m->awh[m->aw_off[a]] && word_eq(m, rt, m->aw[m->aw_off[a]], ft))
+        set_atom(rt, a, rt->w.start[ft], rt->w.end[ft]);
     }
-  if (m->feature[F_STARTS_HANDLE] >= 0 && rt->ntok && rt->norm[rt->nstart[0]] == '@') {
+  if (m->feature[F_STARTS_HANDLE] >= 0 && rt->w.n && rt->w.norm[rt->w.nstart[0]] == '@') {
     size_t j = 0;
-    while (j < rt->tstart[0] && (s[j] == ' ' || s[j] == '.' || s[j] == '"')) j++;
-    if (j == rt->tstart[0]) set_atom(rt, (uint32_t)m->feature[F_STARTS_HANDLE], rt->tstart[0], rt->tend[0]);
+    while (j < rt->w.start[0] && (s[j] == ' ' || s[j] == '.' || s[j] == '"')) j++;
+    if (j == rt->w.start[0]) set_atom(rt, (uint32_t)m->feature[F_STARTS_HANDLE], rt->w.start[0], rt->w.end[0]);
   }
   if (m->feature[F_DURATION] >= 0)
-    for (size_t t = 0; t < rt->ntok; t++) {
-      const char *w = rt->norm + rt->nstart[t];
-      size_t wl = rt->nlen[t], d = 0;
+    for (size_t t = 0; t < rt->w.n; t++) {
+      const char *w = rt->w.norm + rt->w.nstart[t];
+      size_t wl = rt->w.nlen[t], d = 0;
       while (d < wl && w[d] >= '0' && w[d] <= '9') d++;
       if (!d && !(rt->tflags[t] & W_NUMBER)) continue;
       if (d && d < wl) { /* "3hrs" */
         long e = find_entry(m, es_hash_bytes(w + d, wl - d), w + d, wl - d);
         if (e >= 0 && (m->ents[e].flags & W_UNIT)) {
-          set_atom(rt, (uint32_t)m->feature[F_DURATION], rt->tstart[t], rt->tend[t]);
+          set_atom(rt, (uint32_t)m->feature[F_DURATION], rt->w.start[t], rt->w.end[t]);
           break;
         }
         continue;
       }
-      if (t + 1 < rt->ntok && (rt->tflags[t + 1] & W_UNIT)) {
-        set_atom(rt, (uint32_t)m->feature[F_DURATION], rt->tstart[t], rt->tend[t + 1]);
+      if (t + 1 < rt->w.n && (rt->tflags[t + 1] & W_UNIT)) {
+        set_atom(rt, (uint32_t)m->feature[F_DURATION], rt->w.start[t], rt->w.end[t + 1]);
         break;
       }
     }
@@ -866,24 +656,24 @@ int es__sitm_scan(const es_sitm *m, es_sitm_rt *rt, const char *s, size_t n, con
   if (m->feature[F_CARD_NUMBER] >= 0 || m->feature[F_SSN] >= 0) {
     /* runs of digit words joined by one space or dash: 13-19 digits a card,
      * 3-2-4 with dashes a social security number */
-    for (size_t t = 0; t < rt->ntok; t++) {
+    for (size_t t = 0; t < rt->w.n; t++) {
       size_t digits = 0, u = t, parts = 0, plen[8] = {0};
       bool dashes = true;
-      for (; u < rt->ntok; u++) {
-        size_t l = rt->tend[u] - rt->tstart[u], j = 0;
-        while (j < l && s[rt->tstart[u] + j] >= '0' && s[rt->tstart[u] + j] <= '9') j++;
-        if (j != l || (u > t && (rt->tstart[u] != rt->tend[u - 1] + 1 || (s[rt->tend[u - 1]] != ' ' && s[rt->tend[u - 1]] != '-'))))
+      for (; u < rt->w.n; u++) {
+        size_t l = rt->w.end[u] - rt->w.start[u], j = 0;
+        while (j < l && s[rt->w.start[u] + j] >= '0' && s[rt->w.start[u] + j] <= '9') j++;
+        if (j != l || (u > t && (rt->w.start[u] != rt->w.end[u - 1] + 1 || (s[rt->w.end[u - 1]] != ' ' && s[rt->w.end[u - 1]] != '-'))))
           break;
-        if (u > t && s[rt->tend[u - 1]] != '-') dashes = false;
+        if (u > t && s[rt->w.end[u - 1]] != '-') dashes = false;
         if (parts < 8) plen[parts] = l;
         parts++;
         digits += l;
       }
       if (u == t) continue;
       if (m->feature[F_CARD_NUMBER] >= 0 && digits >= 13 && digits <= 19)
-        set_atom(rt, (uint32_t)m->feature[F_CARD_NUMBER], rt->tstart[t], rt->tend[u - 1]);
+        set_atom(rt, (uint32_t)m->feature[F_CARD_NUMBER], rt->w.start[t], rt->w.end[u - 1]);
       if (m->feature[F_SSN] >= 0 && parts == 3 && dashes && plen[0] == 3 && plen[1] == 2 && plen[2] == 4)
-        set_atom(rt, (uint32_t)m->feature[F_SSN], rt->tstart[t], rt->tend[u - 1]);
+        set_atom(rt, (uint32_t)m->feature[F_SSN], rt->w.start[t], rt->w.end[u - 1]);
       t = u - 1;
     }
   }
