@@ -98,6 +98,8 @@ struct es_sitm_rt {
   uint32_t *first_start, *first_end; /* first occurrence (bytes) per atom; end only for regexes */
   es_words w;                   /* the text's words (words.c) */
   uint8_t tflags[ES_WORDS_MAX]; /* W_* of each word's table entry */
+  uint32_t num[ES_WORDS_MAX];   /* the words that may be numbers: a digit first, or W_NUMBER */
+  size_t nnum;
   struct {
     uint32_t atom, first, last;
   } occ[MAX_OCC];
@@ -124,7 +126,7 @@ static void set_atom(es_sitm_rt *rt, uint32_t a, uint32_t start, uint32_t end) {
 
 /* ---- compile ---- */
 
-static size_t word_hash(const char *w, size_t n) { return (size_t)es_hash_bytes(w, n); }
+static size_t word_hash(const char *w, size_t n) { return (size_t)es__word_hash(w, n); }
 
 static inline uint64_t pair_key(uint64_t h0, uint64_t h1) { return h0 ^ (h1 * 0x9e3779b97f4a7c15ULL + 0x632be59bd9b4e019ULL); }
 
@@ -138,6 +140,16 @@ static long find_entry(const es_sitm *m, uint64_t hash, const char *w, size_t n)
   for (size_t h = hash & m->mask; m->slots[h]; h = (h + 1) & m->mask) {
     const wentry *e = &m->ents[m->slots[h] - 1];
     if (e->hash == hash && e->word_len == n && !memcmp(m->words + e->word_off, w, n)) return (long)m->slots[h] - 1;
+  }
+  return -1;
+}
+
+/* find_entry for a text's word (8 readable bytes past it; so are the table's). */
+static inline long find_word(const es_sitm *m, uint64_t hash, const char *w, size_t n) {
+  for (size_t h = hash & m->mask; m->slots[h]; h = (h + 1) & m->mask) {
+    const wentry *e = &m->ents[m->slots[h] - 1];
+    if (e->hash == hash && e->word_len == n && es__word_eq_padded(m->words + e->word_off, w, n))
+      return (long)m->slots[h] - 1;
   }
   return -1;
 }
@@ -304,7 +316,7 @@ es_sitm *es__sitm_compile(const es_query_def *defs, size_t n, int *err, es_diag 
         goto fail;
       }
       if (naw == cap_aw && !(m->aw = es_realloc(m->aw, (cap_aw *= 2) * sizeof *m->aw))) goto oom;
-      while (m->nwords_bytes + tmp->w.nlen[k] > cap_words)
+      while (m->nwords_bytes + tmp->w.nlen[k] + 8 > cap_words) /* + 8: read in whole blocks */
         if (!(m->words = es_realloc(m->words, cap_words *= 2))) goto oom;
       memcpy(m->words + m->nwords_bytes, tmp->w.norm + tmp->w.nstart[k], tmp->w.nlen[k]);
       m->aw[naw++] = (uint32_t)(m->nwords_bytes << 8 | tmp->w.nlen[k]);
@@ -318,7 +330,7 @@ es_sitm *es__sitm_compile(const es_query_def *defs, size_t n, int *err, es_diag 
   if (!(m->fb = es_calloc(256, 1))) goto oom;
   for (size_t k = 0; k < m->nprefix; k++) m->fb[(unsigned char)m->words[m->aw[m->aw_off[m->prefixes[k]]] >> 8]] = 1;
   if (!(m->awh = es_malloc((naw + 1) * sizeof *m->awh))) goto oom;
-  for (size_t k = 0; k < naw; k++) m->awh[k] = es_hash_bytes(m->words + (m->aw[k] >> 8), m->aw[k] & 255);
+  for (size_t k = 0; k < naw; k++) m->awh[k] = es__word_hash(m->words + (m->aw[k] >> 8), m->aw[k] & 255);
   /* The word table: every term's (or phrase's) first word. */
   size_t slots = 64;
   while (slots < (na + 64) * 4) slots *= 2;
@@ -368,7 +380,7 @@ es_sitm *es__sitm_compile(const es_query_def *defs, size_t n, int *err, es_diag 
       long e = find_entry(m, word_hash(*w, wl), *w, wl);
       if (e < 0) {
         if (m->nents == na + 64) break; /* (room below) */
-        while (m->nwords_bytes + wl > cap_words)
+        while (m->nwords_bytes + wl + 8 > cap_words)
           if (!(m->words = es_realloc(m->words, cap_words *= 2))) {
             es_free(cnt_t), es_free(cnt_p), es_free(ent_of);
             goto oom;
@@ -385,6 +397,7 @@ es_sitm *es__sitm_compile(const es_query_def *defs, size_t n, int *err, es_diag 
       }
       m->ents[e].flags |= pass ? W_UNIT : W_NUMBER;
     }
+  memset(m->words + m->nwords_bytes, 0, 8);
   size_t total = 0;
   for (size_t e = 0; e < m->nents; e++) {
     m->ents[e].term_off = (uint32_t)total;
@@ -555,7 +568,7 @@ static void occur(es_sitm_rt *rt, uint32_t a, uint32_t first, uint32_t last) {
 }
 
 static bool word_eq(const es_sitm *m, const es_sitm_rt *rt, uint32_t w, size_t tok) {
-  return rt->w.nlen[tok] == (w & 255) && !memcmp(rt->w.norm + rt->w.nstart[tok], m->words + (w >> 8), w & 255);
+  return rt->w.nlen[tok] == (w & 255) && es__word_eq_padded(rt->w.norm + rt->w.nstart[tok], m->words + (w >> 8), w & 255);
 }
 
 static int on_rx(unsigned int id, unsigned long long from, unsigned long long to, unsigned int flags, void *ctx) {
@@ -573,11 +586,13 @@ int es__sitm_scan(const es_sitm *m, es_sitm_rt *rt, const char *s, size_t n, con
   rt->nocc = 0;
   rt->text = s;
   if (es__words_cut(&rt->w, s, n)) return ES_ENOMEM;
+  rt->nnum = 0;
   for (size_t t = 0; t < rt->w.n; t++) {
     const char *w = rt->w.norm + rt->w.nstart[t];
     size_t wl = rt->w.nlen[t];
-    long e = find_entry(m, rt->w.hash[t], w, wl);
+    long e = find_word(m, rt->w.hash[t], w, wl);
     rt->tflags[t] = e >= 0 ? m->ents[e].flags : 0;
+    if ((unsigned)(w[0] - '0') < 10 || (rt->tflags[t] & W_NUMBER)) rt->num[rt->nnum++] = (uint32_t)t;
     if (e >= 0) {
       const wentry *en = &m->ents[e];
       for (uint32_t k = 0; k < en->nterm; k++) {
@@ -599,7 +614,7 @@ int es__sitm_scan(const es_sitm *m, es_sitm_rt *rt, const char *s, size_t n, con
     for (size_t k = 0; m->fb[(unsigned char)w[0]] && k < m->nprefix; k++) {
       uint32_t a = m->prefixes[k], pw = m->aw[m->aw_off[a]];
       const char *p = m->words + (pw >> 8);
-      if (wl >= (pw & 255) && w[0] == p[0] && !memcmp(w, p, pw & 255)) {
+      if (wl >= (pw & 255) && w[0] == p[0] && es__word_eq_padded(w, p, pw & 255)) {
         set_atom(rt, a, rt->w.start[t], rt->w.end[t]);
         occur(rt, a, (uint32_t)t, (uint32_t)t);
       }
@@ -631,13 +646,14 @@ int es__sitm_scan(const es_sitm *m, es_sitm_rt *rt, const char *s, size_t n, con
     if (j == rt->w.start[0]) set_atom(rt, (uint32_t)m->feature[F_STARTS_HANDLE], rt->w.start[0], rt->w.end[0]);
   }
   if (m->feature[F_DURATION] >= 0)
-    for (size_t t = 0; t < rt->w.n; t++) {
+    for (size_t k = 0; k < rt->nnum; k++) {
+      size_t t = rt->num[k];
       const char *w = rt->w.norm + rt->w.nstart[t];
       size_t wl = rt->w.nlen[t], d = 0;
       while (d < wl && w[d] >= '0' && w[d] <= '9') d++;
       if (!d && !(rt->tflags[t] & W_NUMBER)) continue;
       if (d && d < wl) { /* "3hrs" */
-        long e = find_entry(m, es_hash_bytes(w + d, wl - d), w + d, wl - d);
+        long e = find_word(m, es__word_hash_padded(w + d, wl - d), w + d, wl - d);
         if (e >= 0 && (m->ents[e].flags & W_UNIT)) {
           set_atom(rt, (uint32_t)m->feature[F_DURATION], rt->w.start[t], rt->w.end[t]);
           break;
@@ -656,7 +672,9 @@ int es__sitm_scan(const es_sitm *m, es_sitm_rt *rt, const char *s, size_t n, con
   if (m->feature[F_CARD_NUMBER] >= 0 || m->feature[F_SSN] >= 0) {
     /* runs of digit words joined by one space or dash: 13-19 digits a card,
      * 3-2-4 with dashes a social security number */
-    for (size_t t = 0; t < rt->w.n; t++) {
+    for (size_t k = 0, next = 0; k < rt->nnum; k++) {
+      size_t t = rt->num[k];
+      if (t < next) continue; /* inside the last run */
       size_t digits = 0, u = t, parts = 0, plen[8] = {0};
       bool dashes = true;
       for (; u < rt->w.n; u++) {
@@ -674,7 +692,7 @@ int es__sitm_scan(const es_sitm *m, es_sitm_rt *rt, const char *s, size_t n, con
         set_atom(rt, (uint32_t)m->feature[F_CARD_NUMBER], rt->w.start[t], rt->w.end[u - 1]);
       if (m->feature[F_SSN] >= 0 && parts == 3 && dashes && plen[0] == 3 && plen[1] == 2 && plen[2] == 4)
         set_atom(rt, (uint32_t)m->feature[F_SSN], rt->w.start[t], rt->w.end[u - 1]);
-      t = u - 1;
+      next = u;
     }
   }
   for (size_t k = 0; meta && k < m->nfield; k++)

@@ -7,7 +7,6 @@
 #include <string.h>
 
 #include "../core/bits_internal.h"
-#include "earshot/hash.h"
 #include "earshot/mem.h"
 #include "triage_internal.h"
 
@@ -114,7 +113,7 @@ static void tokenize_ascii(es_words *w, const char *s, size_t n) {
     w->end[t] = (uint32_t)e;
     w->nstart[t] = (uint32_t)ts;
     w->nlen[t] = (uint32_t)(we - ts);
-    w->hash[t] = es_hash_bytes(lo + ts, we - ts);
+    w->hash[t] = es__word_hash_padded(lo + ts, we - ts);
     i = e;
   }
 }
@@ -169,7 +168,7 @@ int es__words_cut(es_words *w, const char *s, size_t n) {
         memcpy(w->norm + out, s + i, len);
         out += len;
         w->nlen[w->n] = (uint32_t)len;
-        w->hash[w->n] = es_hash_bytes(w->norm + out - len, len);
+        w->hash[w->n] = es__word_hash_padded(w->norm + out - len, len);
         w->n++;
         i += len;
         continue;
@@ -209,7 +208,7 @@ int es__words_cut(es_words *w, const char *s, size_t n) {
     w->end[w->n] = (uint32_t)te;
     w->nstart[w->n] = (uint32_t)(ns + skip);
     w->nlen[w->n] = (uint32_t)(out - ns - skip);
-    w->hash[w->n] = es_hash_bytes(w->norm + ns + skip, out - ns - skip);
+    w->hash[w->n] = es__word_hash_padded(w->norm + ns + skip, out - ns - skip);
     w->n++;
   }
   return 0;
