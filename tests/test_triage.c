@@ -12,6 +12,7 @@
 #include "earshot/sentiment.h"
 #include "earshot/timeutil.h"
 #include "earshot/triage.h"
+#include "../engine/triage/triage_internal.h"
 
 #define DATA ES_TEST_DATA "/triage/"
 
@@ -398,4 +399,32 @@ Test(triage, time_to_respond_and_sla_breach) {
   es_buf_free(&b);
   es_triage_state_destroy(st);
   fx_free(&f);
+}
+
+/* The words of ASCII texts come from bitmaps; they are the byte loop's words
+ * (spans, normalised forms, hashes), on texts made of the bytes that decide
+ * a word's edges, across 64-byte blocks. */
+Test(triage, ascii_words_are_the_byte_loops) {
+  static const char alphabet[] = "aZ9_''#@ .,-!?\t";
+  char text[700];
+  unsigned seed = 7;
+  es_words a = {0}, b = {0};
+  for (int round = 0; round < 20000; round++) {
+    seed = seed * 1103515245u + 12345u;
+    size_t n = (seed >> 8) % sizeof text;
+    for (size_t i = 0; i < n; i++) {
+      seed = seed * 1103515245u + 12345u;
+      text[i] = alphabet[(seed >> 16) % (sizeof alphabet - 1)];
+    }
+    cr_assert_eq(es__words_cut(&a, text, n), 0);
+    cr_assert_eq(es__words_cut_bytes(&b, text, n), 0);
+    cr_assert_eq(a.n, b.n, "round %d: %zu words vs %zu", round, a.n, b.n);
+    for (size_t i = 0; i < a.n; i++) {
+      cr_assert(a.start[i] == b.start[i] && a.end[i] == b.end[i] && a.nlen[i] == b.nlen[i], "round %d word %zu", round, i);
+      cr_assert(!memcmp(a.norm + a.nstart[i], b.norm + b.nstart[i], a.nlen[i]), "round %d word %zu", round, i);
+      cr_assert_eq(a.hash[i], b.hash[i]);
+    }
+  }
+  es__words_free(&a);
+  es__words_free(&b);
 }

@@ -53,6 +53,8 @@ typedef struct es_words {
 } es_words;
 /* Cuts s into words (at most ES_WORDS_MAX). 0 or ES_ENOMEM. */
 int es__words_cut(es_words *w, const char *s, size_t n);
+/* The same with the byte loop alone (the ASCII path is checked against it). */
+int es__words_cut_bytes(es_words *w, const char *s, size_t n);
 void es__words_free(es_words *w); /* its buffer */
 
 typedef struct es_sitm es_sitm;

@@ -6,7 +6,6 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "../core/bits_internal.h"
 #include "earshot/mem.h"
 #include "triage_internal.h"
 
@@ -64,64 +63,73 @@ static int class_at(const char *s, size_t n, size_t i, size_t *len) {
 #define FAST_MAX 4096 /* ASCII texts up to this long take the bitmap path */
 
 
-/* tokenize() for an ASCII text: classified 16 bytes at a time into bitmaps
+/* The words of an ASCII text: classified 16 bytes at a time into bitmaps
  * (word bytes, apostrophes, # and @) and lower-cased in place of the same
- * offsets, words then found with bit scans. The same words as the byte
- * loop. */
+ * offsets. A word is a run of word bytes and apostrophes from its first
+ * word byte (a # or @ just before it kept), apostrophes at its end cut:
+ * found from the runs' start bits, one bit scan each. The same words as
+ * the byte loop (es__words_cut_bytes). */
 static void tokenize_ascii(es_words *w, const char *s, size_t n) {
-  enum { NB = FAST_MAX / 64 };
-  uint64_t word[NB], tag[NB], notword[NB];
+  enum { NB = FAST_MAX / 64 + 1 };
+  uint64_t word[NB], run[NB];
   size_t nb = (n + 63) / 64;
   char *lo = w->norm;
   memcpy(lo, s, n);
-  memset(lo + n, 0, nb * 64 - n);
+  memset(lo + n, 0, nb * 64 - n + 8);
   const __m128i A1 = _mm_set1_epi8('A' - 1), Z1 = _mm_set1_epi8('Z' + 1), a1 = _mm_set1_epi8('a' - 1),
                 z1 = _mm_set1_epi8('z' + 1), d1 = _mm_set1_epi8('0' - 1), d9 = _mm_set1_epi8('9' + 1),
-                us = _mm_set1_epi8('_'), ap = _mm_set1_epi8('\''), hs = _mm_set1_epi8('#'), at = _mm_set1_epi8('@'),
-                b20 = _mm_set1_epi8(0x20);
+                us = _mm_set1_epi8('_'), ap = _mm_set1_epi8('\''), b20 = _mm_set1_epi8(0x20);
   for (size_t k = 0; k < nb; k++) {
-    uint64_t W = 0, P = 0, T = 0;
+    uint64_t W = 0, P = 0;
     for (int j = 0; j < 4; j++) {
       char *q = lo + k * 64 + j * 16;
       __m128i v = _mm_loadu_si128((const __m128i *)q);
       __m128i up = _mm_and_si128(_mm_cmpgt_epi8(v, A1), _mm_cmplt_epi8(v, Z1));
       __m128i l = _mm_add_epi8(v, _mm_and_si128(up, b20));
       _mm_storeu_si128((__m128i *)q, l);
-      __m128i w = _mm_or_si128(_mm_or_si128(_mm_and_si128(_mm_cmpgt_epi8(l, a1), _mm_cmplt_epi8(l, z1)),
+      __m128i x = _mm_or_si128(_mm_or_si128(_mm_and_si128(_mm_cmpgt_epi8(l, a1), _mm_cmplt_epi8(l, z1)),
                                             _mm_and_si128(_mm_cmpgt_epi8(v, d1), _mm_cmplt_epi8(v, d9))),
                                _mm_cmpeq_epi8(v, us));
-      W |= (uint64_t)(uint32_t)_mm_movemask_epi8(w) << (j * 16);
+      W |= (uint64_t)(uint32_t)_mm_movemask_epi8(x) << (j * 16);
       P |= (uint64_t)(uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(v, ap)) << (j * 16);
-      T |= (uint64_t)(uint32_t)_mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(v, hs), _mm_cmpeq_epi8(v, at))) << (j * 16);
     }
     word[k] = W;
-    tag[k] = T;
-    notword[k] = ~(W | P);
+    run[k] = W | P;
   }
+  word[nb] = run[nb] = 0;
   w->n = 0;
-  size_t i = 0;
-  while (w->n < ES_WORDS_MAX) {
-    i = es__next_bit(word, nb, i, n);
-    if (i >= n) break;
-    size_t ts = i;
-    if (i > 0 && ((tag[(i - 1) >> 6] >> ((i - 1) & 63)) & 1)) ts = i - 1; /* #tag, @handle */
-    size_t e = es__next_bit(notword, nb, i + 1, n);
-    size_t we = e;
-    while (we > i && lo[we - 1] == '\'') we--; /* customers' -> customers */
-    size_t t = w->n++;
-    w->start[t] = (uint32_t)ts;
-    w->end[t] = (uint32_t)e;
-    w->nstart[t] = (uint32_t)ts;
-    w->nlen[t] = (uint32_t)(we - ts);
-    w->hash[t] = es__word_hash_padded(lo + ts, we - ts);
-    i = e;
+  uint64_t carry = 0; /* the last byte of the block before is in a run */
+  for (size_t k = 0; k < nb; k++) {
+    uint64_t R = run[k], starts = R & ~((R << 1) | carry);
+    carry = R >> 63;
+    for (; starts; starts &= starts - 1) {
+      size_t r = (k << 6) + (size_t)__builtin_ctzll(starts);
+      /* the run's end: its first byte not in it */
+      size_t e = r, kk = k;
+      uint64_t rest = ~run[kk] & (~0ULL << (r & 63));
+      while (!rest) rest = ~run[++kk];
+      e = (kk << 6) + (size_t)__builtin_ctzll(rest);
+      size_t i = r;
+      if (!((word[k] >> (r & 63)) & 1)) { /* apostrophes first: the word starts at the first word byte */
+        while (i < e && lo[i] == '\'') i++;
+        if (i == e) continue;
+      }
+      size_t we = e;
+      while (lo[we - 1] == '\'') we--; /* customers' -> customers */
+      size_t ts = i - (i > 0 && (lo[i - 1] == '#' || lo[i - 1] == '@'));
+      size_t t = w->n++;
+      w->start[t] = (uint32_t)ts;
+      w->end[t] = (uint32_t)e;
+      w->nstart[t] = (uint32_t)ts;
+      w->nlen[t] = (uint32_t)(we - ts);
+      w->hash[t] = es__word_hash_padded(lo + ts, we - ts);
+      if (w->n == ES_WORDS_MAX) return;
+    }
   }
 }
 #endif
 
-/* Cuts text into words: byte spans and their normalised forms (ASCII lower
- * case, apostrophes as ', none at either end) in w->norm, with hashes. */
-int es__words_cut(es_words *w, const char *s, size_t n) {
+static int reserve(es_words *w, size_t n) {
   if (w->cap < 2 * n + 72) {
     size_t cap = 2 * n + 256;
     char *x = es_realloc(w->norm, cap);
@@ -129,6 +137,15 @@ int es__words_cut(es_words *w, const char *s, size_t n) {
     w->norm = x;
     w->cap = cap;
   }
+  return 0;
+}
+
+static void cut_bytes(es_words *w, const char *s, size_t n);
+
+/* Cuts text into words: byte spans and their normalised forms (ASCII lower
+ * case, apostrophes as ', none at either end) in w->norm, with hashes. */
+int es__words_cut(es_words *w, const char *s, size_t n) {
+  if (reserve(w, n)) return ES_ENOMEM;
 #if defined(__SSE2__)
   if (n <= FAST_MAX) {
     uint64_t hi = 0;
@@ -146,6 +163,18 @@ int es__words_cut(es_words *w, const char *s, size_t n) {
     }
   }
 #endif
+  cut_bytes(w, s, n);
+  return 0;
+}
+
+int es__words_cut_bytes(es_words *w, const char *s, size_t n) {
+  if (reserve(w, n)) return ES_ENOMEM;
+  cut_bytes(w, s, n);
+  return 0;
+}
+
+/* The byte loop: any text. */
+static void cut_bytes(es_words *w, const char *s, size_t n) {
   size_t out = 0, i = 0, len;
   w->n = 0;
   while (i < n && w->n < ES_WORDS_MAX) {
@@ -211,7 +240,6 @@ int es__words_cut(es_words *w, const char *s, size_t n) {
     w->hash[w->n] = es__word_hash_padded(w->norm + ns + skip, out - ns - skip);
     w->n++;
   }
-  return 0;
 }
 
 void es__words_free(es_words *w) { es_free(w->norm); }

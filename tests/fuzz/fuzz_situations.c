@@ -1,7 +1,8 @@
 /* libFuzzer target: the input is a situation rules file, a line "----",
  * and a mention text. Rules that load must evaluate any text (repaired and
  * folded as the workers do) under each sentiment label; evidence spans lie
- * within the text or the rules; rules that do not load must say why. */
+ * within the text or the rules; rules that do not load must say why. The
+ * text's words are the same from the ASCII bitmap path and the byte loop. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +10,20 @@
 #include "earshot/mention.h"
 #include "earshot/query.h"
 #include "earshot/triage.h"
+#include "../../engine/triage/triage_internal.h"
+
+/* Both word cutters give the same words of s. */
+static void same_words(const char *s, size_t n) {
+  es_words a = {0}, b = {0};
+  if (es__words_cut(&a, s, n) || es__words_cut_bytes(&b, s, n)) abort();
+  if (a.n != b.n) abort();
+  for (size_t i = 0; i < a.n; i++)
+    if (a.start[i] != b.start[i] || a.end[i] != b.end[i] || a.nlen[i] != b.nlen[i] || a.hash[i] != b.hash[i] ||
+        memcmp(a.norm + a.nstart[i], b.norm + b.nstart[i], a.nlen[i]))
+      abort();
+  es__words_free(&a);
+  es__words_free(&b);
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t n) {
   if (n > 65536) return 0;
@@ -40,6 +55,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t n) {
   es_fold_init(&f);
   size_t fn;
   const char *folded = es_fold_text(&f, valid, vn, &fn);
+  same_words(text, tn);
+  if (folded) same_words(folded, fn);
   es_match_meta meta = {.lang = "en", .lang_n = 2, .author = "someone", .author_n = 7, .followers = 10};
   static const es_sentiment sents[] = {{.compound = -0.7, .label = ES_LABEL_NEGATIVE},
                                        {.compound = 0, .label = ES_LABEL_NEUTRAL},
