@@ -47,7 +47,7 @@ image-test: build
 test-tsan: deps
 	cmake -S . -B $(TSAN_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DES_SANITIZE=thread $(CMAKE_FLAGS)
 	cmake --build $(TSAN_BUILD) -j$(JOBS) --target earshot earshot-gen
-	cd $(TSAN_BUILD) && ctest --output-on-failure -R 'replay_determinism|reload_under_load|http_ops'
+	cd $(TSAN_BUILD) && ctest --output-on-failure -R 'replay_determinism|reload_under_load|http_ops|triage_reload'
 
 # Unit tests and the replay under AddressSanitizer + UndefinedBehaviorSanitizer
 # (not the image test: what runs in the image is the Release build).

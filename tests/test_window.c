@@ -219,6 +219,31 @@ Test(window, remap_follows_queries_by_index) {
   es_windows_destroy(w);
 }
 
+/* A reloaded triage file renumbers situations: open windows' counts follow
+ * them by the new index; a situation no longer defined is dropped. */
+Test(window, remap_situations_follows_them) {
+  sink s = {.n = 0};
+  es_window_opts o = opts(60000, 0);
+  es_windows *w = es_windows_create(&o, 1, collect, &s);
+  uint32_t q = 0;
+  es_window_obs a = {.ts_ms = 1000, .situations = 1u << 0 | 1u << 2}, b = {.ts_ms = 2000, .situations = 1u << 1 | 1u << 2};
+  es_windows_observe(w, &a, &q, 1);
+  es_windows_observe(w, &b, &q, 1);
+  int8_t new_of_old[32];
+  memset(new_of_old, -1, sizeof new_of_old);
+  new_of_old[0] = 1; /* situation 1 (old 1) is gone, old 2 becomes 0 */
+  new_of_old[2] = 0;
+  es_windows_remap_situations(w, new_of_old);
+  es_window_obs c = {.ts_ms = 3000, .situations = 1u << 0};
+  es_windows_observe(w, &c, &q, 1);
+  es_windows_flush(w);
+  cr_assert_eq(s.n, 1);
+  cr_expect_eq(s.r[0].situation_mask, 3u, "mask %x", s.r[0].situation_mask);
+  cr_expect_eq(s.r[0].situations[0], 3, "old 2's two mentions and the new one");
+  cr_expect_eq(s.r[0].situations[1], 1, "old 0's mention");
+  es_windows_destroy(w);
+}
+
 Test(window, copies_of_a_text_hash_alike) {
   const char *same[] = {"Great deal on the new card https://x.example/1", "RT @bank: great deal on the new card!!",
                         "GREAT DEAL ON THE NEW CARD www.example.org/a?b=2", "great   deal on the new card 2024 @you"};

@@ -678,6 +678,10 @@ void es_live_metrics(es_live *l, const es_http_counters *hc, const char *version
   es_buf_printf(b, "earshot_query_reloads_total{result=\"success\"} %llu\n", (unsigned long long)s->query_reloads);
   es_buf_printf(b, "earshot_query_reloads_total{result=\"failure\"} %llu\n",
                 (unsigned long long)s->query_reload_failures);
+  metric(b, "earshot_triage_reloads_total", "counter", "Triage file reloads, by result.");
+  es_buf_printf(b, "earshot_triage_reloads_total{result=\"success\"} %llu\n", (unsigned long long)s->triage_reloads);
+  es_buf_printf(b, "earshot_triage_reloads_total{result=\"failure\"} %llu\n",
+                (unsigned long long)s->triage_reload_failures);
   one(b, "earshot_kafka_produced_total", "counter", "Records handed to the Kafka producer.", (double)(s->produced));
   one(b, "earshot_kafka_delivered_total", "counter", "Records the brokers acknowledged.", (double)(s->delivered));
   one(b, "earshot_kafka_produce_errors_total", "counter", "Records the producer failed to deliver.",

@@ -257,6 +257,74 @@ static void sla_event(void *ctx, const es_sla_event *e) {
       p->sinks[k]->ops->sla(p->sinks[k], e->track, strlen(e->track), p->tbuf.data, p->tbuf.len);
 }
 
+/* A reloaded triage file is adopted: every pending record is decided now,
+ * under the file it was read with (their crisis state and hour counts are
+ * those known now, not at their event time). */
+void es__triage_decide_pending(es_pipe *p) {
+  while (p->npend) {
+    es_pend e = p->pend[0];
+    pend_pop(p);
+    triage_decide(p, &e);
+  }
+  pend_compact(p);
+}
+
+/* A batch read under a reloaded triage file: the records pending are
+ * decided under the old one, then tracks keep their counts and awaited
+ * answers by name, crisis overrides their alert history by query, open
+ * windows their situation counts by name. 0 or ES_ENOMEM (nothing adopted). */
+int es__reload_adopt_triage(es_pipe *p, const es_triage *next) {
+  const es_triage *prev = p->triage;
+  size_t ns = (size_t)p->cfg->windows.nsizes, nc = es_triage_crisis_count(next);
+  es_crisis_hist *ch = es_calloc(nc * ns + 1, sizeof *ch);
+  es_triage_bound *tb = es_triage_bind(next, p->qs);
+  if (!ch || !tb) {
+    es_free(ch);
+    es_triage_unbind(tb);
+    return ES_ENOMEM;
+  }
+  es__triage_decide_pending(p);
+  for (size_t k = 0; k < nc; k++)
+    for (size_t j = 0; j < es_triage_crisis_count(prev); j++)
+      if (!strcmp(es_triage_crisis_query(next, k), es_triage_crisis_query(prev, j)))
+        memcpy(&ch[k * ns], &p->chist[j * ns], ns * sizeof *ch);
+  es_free(p->chist);
+  p->chist = ch;
+  es_triage_unbind(p->tbound);
+  p->tbound = tb;
+  es_triage_state_retrack(p->tstate, prev, next);
+  const es_situations *so = es_triage_situations(prev), *sn = es_triage_situations(next);
+  int8_t new_of_old[32];
+  bool same = es_situations_count(so) == es_situations_count(sn);
+  for (size_t i = 0; i < 32; i++) new_of_old[i] = -1;
+  for (size_t i = 0; i < es_situations_count(so); i++) {
+    const char *name = es_situation_name(so, i);
+    int j = es_situation_find(sn, name, strlen(name));
+    new_of_old[i] = (int8_t)j;
+    same &= j == (int)i;
+  }
+  if (!same) es_windows_remap_situations(p->win, new_of_old);
+  memset(p->sitnames, 0, sizeof p->sitnames);
+  for (size_t k = 0; k < es_situations_count(sn); k++) p->sitnames[k] = es_situation_name(sn, k);
+  p->triage = next;
+  /* Files published before `next` can no longer be referred to by a batch. */
+  pthread_mutex_lock(&p->qs_lock);
+  size_t keep = 0;
+  for (size_t i = 0; i < p->ntr_owned; i++)
+    if (p->tr_owned[i] == next) {
+      keep = i;
+      break;
+    }
+  for (size_t i = 0; i < keep; i++) es_triage_destroy(p->tr_owned[i]);
+  memmove(p->tr_owned, p->tr_owned + keep, (p->ntr_owned - keep) * sizeof *p->tr_owned);
+  p->ntr_owned -= keep;
+  pthread_mutex_unlock(&p->qs_lock);
+  p->tr_adopted++;
+  es_log_info("triage file adopted", "tracks=%zu adopted=%llu", es_triage_track_count(next),
+              (unsigned long long)p->tr_adopted);
+  return 0;
+}
+
 /* Every pending record whose event time the watermark has passed (all of
  * them at the end of the input), then the respond-bys and hours of time to
  * respond the watermark has passed. */
@@ -356,6 +424,11 @@ static void consume(es_pipe *p, es_batch *b) {
     *p->stop = SIGTERM;
     return;
   }
+  if (b->tr && b->tr != p->triage && es__reload_adopt_triage(p, b->tr)) {
+    if (!p->io_err) p->io_err = es_diag_set(p->diag, ES_ENOMEM, "out of memory adopting a reloaded triage file");
+    *p->stop = SIGTERM;
+    return;
+  }
   if (p->input) p->input->sync(p->input->ctx, now_wall);
   if (b->restore_wm != INT64_MIN) {
     char t[32];
@@ -406,7 +479,7 @@ static void consume(es_pipe *p, es_batch *b) {
         p->st->reasons[ES_REASON_LATE]++;
       }
     }
-    if (p->triage && !r->reason && (r->nhits || r->response)) triage(p, b, i);
+    if (b->tr && !r->reason && (r->nhits || r->response)) triage(p, b, i);
     if (p->input && b->kpart[i] >= 0) p->input->track(p->input->ctx, b, i, r->reason ? INT64_MIN : r->ts_ms, mark, now_wall);
   }
   input_advance(p, now_wall);
@@ -463,6 +536,8 @@ static void publish_status(es_pipe *p, bool final) {
   s->queries = es_queryset_count(p->qs);
   s->query_reloads = atomic_load(&p->reloads);
   s->query_reload_failures = atomic_load(&p->reload_failures);
+  s->triage_reloads = atomic_load(&p->tr_reloads);
+  s->triage_reload_failures = atomic_load(&p->tr_reload_failures);
   s->query_sets_adopted = p->adopted;
   if (p->input) p->input->status(p->input->ctx, s);
   for (size_t i = 0; i < p->nsinks; i++)

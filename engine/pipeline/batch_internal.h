@@ -62,6 +62,7 @@ typedef struct es_batch {
   bool eof;              /* no lines: marks the end of the input */
   bool barrier;          /* no lines: Kafka drain request (partitions being revoked) */
   const struct es_queryset *qs; /* the query set live when the batch was dispatched */
+  const struct es_triage *tr;   /* the triage live then (NULL: no triage) */
   int64_t restore_wm;    /* Kafka: watermark committed by an earlier run, INT64_MIN none */
   char *data;
   size_t len;

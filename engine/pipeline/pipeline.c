@@ -50,6 +50,7 @@ es_batch *es__batch_take(es_pipe *p) {
 void es__batch_dispatch(es_pipe *p, es_batch *b, uint64_t *seq) {
   b->seq = *seq;
   b->qs = atomic_load(&p->qs_live);
+  b->tr = atomic_load(&p->tr_live);
   es_ring_push(&p->to_worker[*seq % (uint64_t)p->nworkers], b);
   ++*seq;
 }
@@ -132,6 +133,7 @@ int es_pipeline_run(const es_config *cfg, const es_queryset *qs, const es_lexico
   p.in_fd = -1;
   p.input = io ? io->input : NULL;
   p.triage = io ? io->triage : NULL;
+  atomic_store(&p.tr_live, p.triage);
   es_buf_init(&p.dbuf);
   es_buf_init(&p.wbuf);
   int rc = 0, started_workers = 0;
@@ -209,6 +211,7 @@ int es_pipeline_run(const es_config *cfg, const es_queryset *qs, const es_lexico
     w->srt = es_sentiment_rt_create();
     w->qbuf = es_malloc((nq ? nq : 1) * sizeof *w->qbuf);
     if (!w->rt || !w->srt || !w->qbuf) goto oom;
+    w->tr = p.triage;
     if (p.triage && (!(w->tb = es_triage_bind(p.triage, qs)) ||
                      !(w->sitrt = es_situations_rt_create(es_triage_situations(p.triage)))))
       goto oom;
@@ -218,8 +221,9 @@ int es_pipeline_run(const es_config *cfg, const es_queryset *qs, const es_lexico
       rc = es_diag_set(d, ES_ETHREAD, "cannot start worker thread %d", started_workers);
       goto done;
     }
-  if (cfg->queries && cfg->reload && es__reload_start(&p))
-    es_log_warn("query hot reload is off: cannot start its thread", "file=%s", cfg->queries);
+  if ((cfg->queries || (p.triage && cfg->triage)) && cfg->reload && es__reload_start(&p))
+    es_log_warn("hot reload is off: cannot start its thread", "queries=%s triage=%s", cfg->queries ? cfg->queries : "-",
+                p.triage ? cfg->triage : "-");
   if (pthread_create(&p.ingest, NULL, p.input ? p.input->ingest_main : es__ingest_main, &p)) {
     rc = es_diag_set(d, ES_ETHREAD, "cannot start the ingest thread");
     goto done;
@@ -250,6 +254,9 @@ done:
   if (atomic_load(&p.reloads) || atomic_load(&p.reload_failures))
     es_log_info("query reloads", "adopted=%llu loaded=%llu failed=%llu", (unsigned long long)p.adopted,
                 (unsigned long long)atomic_load(&p.reloads), (unsigned long long)atomic_load(&p.reload_failures));
+  if (atomic_load(&p.tr_reloads) || atomic_load(&p.tr_reload_failures))
+    es_log_info("triage reloads", "adopted=%llu loaded=%llu failed=%llu", (unsigned long long)p.tr_adopted,
+                (unsigned long long)atomic_load(&p.tr_reloads), (unsigned long long)atomic_load(&p.tr_reload_failures));
   if (!rc && p.ingest_err) rc = es_diag_set(d, p.ingest_err, "reading the input '%s' failed", p.source);
   st->workers = p.nworkers;
   for (int i = 0; p.workers && i < p.nworkers; i++) {
@@ -293,6 +300,8 @@ done:
   }
   es_triage_state_destroy(p.tstate);
   es_triage_unbind(p.tbound);
+  for (size_t i = 0; i < p.ntr_owned; i++) es_triage_destroy(p.tr_owned[i]);
+  es_free(p.tr_owned);
   es_free(p.status);
   for (size_t i = 0; i < p.nqs_owned; i++) es_queryset_destroy(p.qs_owned[i]);
   es_free(p.qs_owned);

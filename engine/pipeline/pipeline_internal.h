@@ -76,8 +76,9 @@ typedef struct es_worker {
   const es_queryset *qs; /* the set rt and qbuf were made for */
   es_match_rt *rt;
   es_sentiment_rt *srt;
-  es_triage_bound *tb;   /* the triage routes bound to qs (NULL without triage) */
-  es_situations_rt *sitrt;
+  const es_triage *tr;   /* the triage of the last batch (hot reload); NULL without triage */
+  es_triage_bound *tb;   /* tr's routes bound to qs (NULL without triage) */
+  es_situations_rt *sitrt; /* for tr's situations */
   es_situation_hit sh[ES_SITUATIONS_MAX];
   uint32_t *qbuf; /* nqueries: matches of the current mention */
   /* The current mention's subject: its matched queries' own words, which
@@ -104,7 +105,8 @@ typedef struct es_pipe {
   const char *const *topics; /* input topics (ktopic indexes them) */
   bool want_enriched;        /* workers serialise enriched records */
   /* triage (NULL: off): workers find situations and the static route,
-   * the aggregator decides crisis, hours and overflow in input order */
+   * the aggregator decides crisis, hours and overflow in input order.
+   * The aggregator's: the one it adopted last (hot reload). */
   const es_triage *triage;
   bool want_triage;          /* workers serialise triage records' prefixes */
   es_triage_bound *tbound;   /* aggregator: routes bound to p->qs */
@@ -162,6 +164,12 @@ typedef struct es_pipe {
   pthread_t reload_thread;
   _Atomic uint64_t reloads, reload_failures;
   uint64_t adopted;
+  /* triage hot reload: the same, for the triage file (under qs_lock) */
+  _Atomic(const es_triage *) tr_live;
+  es_triage **tr_owned;
+  size_t ntr_owned, captr_owned;
+  _Atomic uint64_t tr_reloads, tr_reload_failures;
+  uint64_t tr_adopted;
 } es_pipe;
 
 /* The size of one crisis alert history (aggregate.c). */
@@ -171,6 +179,8 @@ size_t es__crisis_hist_size(void);
 int es__reload_start(es_pipe *p);
 void es__reload_stop(es_pipe *p);
 int es__reload_adopt(es_pipe *p, const es_queryset *next);
+/* Aggregator: a batch was read under another triage file; adopt it. */
+int es__reload_adopt_triage(es_pipe *p, const es_triage *next);
 
 void *es__worker_main(void *arg);
 /* Where record i of a batch came from. */

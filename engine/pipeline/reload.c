@@ -9,7 +9,14 @@
  * a batch with its set, and the aggregator adopts a set when the first
  * batch stamped with it arrives (in input order), remapping windows and
  * baselines by query id. Sets older than the adopted one are then freed:
- * no batch can still refer to them (stamps are monotone in batch order). */
+ * no batch can still refer to them (stamps are monotone in batch order).
+ *
+ * The triage file reloads the same way: watched with its author lists and
+ * situation rule files (the files it was read from), loaded here, published
+ * in p->tr_live, stamped on batches, adopted by the aggregator
+ * (es__reload_adopt_triage in aggregate.c). */
+#include <libgen.h>
+#include <sys/stat.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,15 +28,28 @@
 
 #define RELOAD_DEBOUNCE_MS 50
 
+#define TRIAGE_WATCHES ES_TRIAGE_MAX_FILES
+
+/* A watched directory for the triage: events for `base` (or any name when
+ * the path is a directory of rule files) reload it. */
+typedef struct twatch {
+  uv_fs_event_t ev;
+  struct reloader *r;
+  char base[256];
+  bool any;
+} twatch;
+
 typedef struct reloader {
   es_pipe *p;
   uv_loop_t loop;
   uv_signal_t hup;
   uv_fs_event_t watch;
-  uv_timer_t debounce;
+  uv_timer_t debounce, tdebounce;
   uv_async_t stop;
-  const char *path, *base; /* the query file and its name within its directory */
-  bool watching;
+  const char *path, *base; /* the query file and its name within its directory (NULL: none) */
+  twatch *tw[TRIAGE_WATCHES];
+  size_t ntw;
+  bool triage; /* the triage file reloads (p->triage is the aggregator's) */
 } reloader;
 
 static void do_reload(uv_timer_t *t) {
@@ -67,9 +87,55 @@ static void do_reload(uv_timer_t *t) {
               es_queryset_atom_count(qs), (unsigned long long)n);
 }
 
-static void schedule(reloader *r) { uv_timer_start(&r->debounce, do_reload, RELOAD_DEBOUNCE_MS, 0); }
+static void schedule(reloader *r) {
+  if (r->path) uv_timer_start(&r->debounce, do_reload, RELOAD_DEBOUNCE_MS, 0);
+}
 
-static void on_hup(uv_signal_t *s, int sig) { schedule(s->data); }
+static void watch_triage(reloader *r, const es_triage *t);
+
+static void do_reload_triage(uv_timer_t *tm) {
+  reloader *r = tm->data;
+  es_pipe *p = r->p;
+  int err;
+  es_diag d = {{0}};
+  const char *path = p->cfg->triage;
+  es_triage *t = es_triage_load(path, &err, &d);
+  if (!t) {
+    atomic_fetch_add(&p->tr_reload_failures, 1);
+    es_log_error("triage reload failed; the active triage file stays", "file=%s error=\"%s\"", path, d.msg);
+    return;
+  }
+  pthread_mutex_lock(&p->qs_lock);
+  if (p->ntr_owned == p->captr_owned) {
+    size_t cap = p->captr_owned ? p->captr_owned * 2 : 8;
+    es_triage **n = es_realloc(p->tr_owned, cap * sizeof *n);
+    if (!n) {
+      pthread_mutex_unlock(&p->qs_lock);
+      es_triage_destroy(t);
+      atomic_fetch_add(&p->tr_reload_failures, 1);
+      es_log_error("triage reload failed; the active triage file stays", "file=%s error=\"out of memory\"", path);
+      return;
+    }
+    p->tr_owned = n;
+    p->captr_owned = cap;
+  }
+  p->tr_owned[p->ntr_owned++] = t;
+  atomic_store(&p->tr_live, t);
+  pthread_mutex_unlock(&p->qs_lock);
+  uint64_t n = atomic_fetch_add(&p->tr_reloads, 1) + 1;
+  es_log_info("triage reloaded", "file=%s tracks=%zu situations=%zu reload=%llu", path, es_triage_track_count(t),
+              es_situations_count(es_triage_situations(t)), (unsigned long long)n);
+  watch_triage(r, t); /* its lists may be other files now */
+}
+
+static void schedule_triage(reloader *r) {
+  if (r->triage) uv_timer_start(&r->tdebounce, do_reload_triage, RELOAD_DEBOUNCE_MS, 0);
+}
+
+static void on_hup(uv_signal_t *s, int sig) {
+  schedule(s->data);
+  schedule_triage(s->data);
+}
 
 /* An event for the file's own name, or for a name starting with "..": a
  * Kubernetes ConfigMap or Secret volume updates by writing a new
@@ -81,11 +147,50 @@ static void on_change(uv_fs_event_t *e, const char *name, int events, int status
   if (status == 0 && (!name || !strcmp(name, r->base) || !strncmp(name, "..", 2))) schedule(r);
 }
 
-static void close_cb(uv_handle_t *h, void *arg) {
-  if (!uv_is_closing(h)) uv_close(h, NULL);
+static void on_triage_change(uv_fs_event_t *e, const char *name, int events, int status) {
+  twatch *w = e->data;
+  if (status == 0 && (w->any || !name || !strcmp(name, w->base) || !strncmp(name, "..", 2))) schedule_triage(w->r);
 }
 
-static void on_stop(uv_async_t *a) { uv_walk(a->loop, close_cb, NULL); }
+static void free_twatch(uv_handle_t *h) { es_free(h->data); }
+
+/* Watches the directories of the files triage t was read from (the last
+ * set of watches closed). */
+static void watch_triage(reloader *r, const es_triage *t) {
+  for (size_t i = 0; i < r->ntw; i++) uv_close((uv_handle_t *)&r->tw[i]->ev, free_twatch);
+  r->ntw = 0;
+  const char *const *files;
+  size_t n = es_triage_files(t, &files);
+  for (size_t i = 0; i < n && r->ntw < TRIAGE_WATCHES; i++) {
+    twatch *w = es_calloc(1, sizeof *w);
+    char dir[4096], base[4096];
+    if (!w) break;
+    struct stat sb;
+    w->r = r;
+    w->any = !stat(files[i], &sb) && S_ISDIR(sb.st_mode);
+    snprintf(dir, sizeof dir, "%s", files[i]);
+    snprintf(base, sizeof base, "%s", files[i]);
+    snprintf(w->base, sizeof w->base, "%s", basename(base));
+    const char *watched = w->any ? files[i] : dirname(dir);
+    uv_fs_event_init(&r->loop, &w->ev);
+    w->ev.data = w;
+    int we = uv_fs_event_start(&w->ev, on_triage_change, watched, 0);
+    if (we) {
+      es_log_warn("not watching a triage file; reload it with SIGHUP", "path=%s error=\"%s\"", watched, uv_strerror(we));
+      uv_close((uv_handle_t *)&w->ev, free_twatch);
+      continue;
+    }
+    r->tw[r->ntw++] = w;
+  }
+}
+
+static void close_cb(uv_handle_t *h, void *arg) {
+  if (uv_is_closing(h)) return;
+  bool tw = h->type == UV_FS_EVENT && h->data != arg; /* a triage watch (owns its memory) */
+  uv_close(h, tw ? free_twatch : NULL);
+}
+
+static void on_stop(uv_async_t *a) { uv_walk(a->loop, close_cb, a->data); }
 
 static void *reload_main(void *arg) {
   reloader *r = arg;
@@ -99,7 +204,7 @@ int es__reload_start(es_pipe *p) {
   if (!r) return ES_ENOMEM;
   r->p = p;
   r->path = p->cfg->queries;
-  const char *slash = strrchr(r->path, '/');
+  const char *slash = r->path ? strrchr(r->path, '/') : NULL;
   r->base = slash ? slash + 1 : r->path;
   char dir[4096];
   if (slash) snprintf(dir, sizeof dir, "%.*s", (int)(slash - r->path) ? (int)(slash - r->path) : 1, r->path);
@@ -109,17 +214,25 @@ int es__reload_start(es_pipe *p) {
     return ES_EIO;
   }
   uv_timer_init(&r->loop, &r->debounce);
+  uv_timer_init(&r->loop, &r->tdebounce);
   uv_signal_init(&r->loop, &r->hup);
   uv_async_init(&r->loop, &r->stop, on_stop);
   uv_fs_event_init(&r->loop, &r->watch);
-  r->debounce.data = r->hup.data = r->watch.data = r->stop.data = r;
+  r->debounce.data = r->tdebounce.data = r->hup.data = r->watch.data = r->stop.data = r;
   uv_signal_start(&r->hup, on_hup, SIGHUP);
-  int we = uv_fs_event_start(&r->watch, on_change, dir, 0);
-  if (we) es_log_warn("not watching the query file; reload with SIGHUP", "dir=%s error=\"%s\"", dir, uv_strerror(we));
-  else es_log_info("reloading the queries on change and on SIGHUP", "file=%s", r->path);
+  if (r->path) {
+    int we = uv_fs_event_start(&r->watch, on_change, dir, 0);
+    if (we) es_log_warn("not watching the query file; reload with SIGHUP", "dir=%s error=\"%s\"", dir, uv_strerror(we));
+    else es_log_info("reloading the queries on change and on SIGHUP", "file=%s", r->path);
+  }
+  if (p->triage && p->cfg->triage) { /* (before the thread starts: the aggregator's p->triage is read once here) */
+    r->triage = true;
+    watch_triage(r, p->triage);
+    es_log_info("reloading the triage file on change and on SIGHUP", "file=%s watched=%zu", p->cfg->triage, r->ntw);
+  }
   p->reloader = r;
   if (pthread_create(&p->reload_thread, NULL, reload_main, r)) {
-    uv_walk(&r->loop, close_cb, NULL);
+    uv_walk(&r->loop, close_cb, r);
     uv_run(&r->loop, UV_RUN_DEFAULT);
     uv_loop_close(&r->loop);
     es_free(r);

@@ -70,8 +70,8 @@ static int grow_hits(es_batch *b, uint32_t need) {
 static bool switch_set(es_worker *w, const es_queryset *qs) {
   es_match_rt *rt = es_match_rt_create(qs);
   uint32_t *qbuf = es_malloc((es_queryset_count(qs) ? es_queryset_count(qs) : 1) * sizeof *qbuf);
-  es_triage_bound *tb = w->p->triage ? es_triage_bind(w->p->triage, qs) : NULL;
-  if (!rt || !qbuf || (w->p->triage && !tb)) {
+  es_triage_bound *tb = w->tr ? es_triage_bind(w->tr, qs) : NULL;
+  if (!rt || !qbuf || (w->tr && !tb)) {
     es_match_rt_destroy(rt);
     es_free(qbuf);
     es_triage_unbind(tb);
@@ -85,6 +85,25 @@ static bool switch_set(es_worker *w, const es_queryset *qs) {
   w->qbuf = qbuf;
   w->qs = qs;
   w->fold.strip_marks = es_queryset_accent_insensitive(qs);
+  return true;
+}
+
+/* A batch read under another triage file (hot reload): its routes bound to
+ * the worker's queries and a runtime for its situations. False on OOM (the
+ * batch is not triaged). */
+static bool switch_triage(es_worker *w, const es_triage *tr) {
+  es_triage_bound *tb = es_triage_bind(tr, w->qs);
+  es_situations_rt *rt = es_situations_rt_create(es_triage_situations(tr));
+  if (!tb || !rt) {
+    es_triage_unbind(tb);
+    es_situations_rt_destroy(rt);
+    return false;
+  }
+  es_triage_unbind(w->tb);
+  es_situations_rt_destroy(w->sitrt);
+  w->tb = tb;
+  w->sitrt = rt;
+  w->tr = tr;
   return true;
 }
 
@@ -103,7 +122,7 @@ static void triage(es_worker *w, es_batch *b, uint32_t i, const es_mention *m, c
                    const es_match_meta *meta, int nh, const es_sentiment *s, const es_langid *lid, const char *gen_id) {
   es_pipe *p = w->p;
   es_line_res *r = &b->res[i];
-  const es_situations *S = es_triage_situations(p->triage);
+  const es_situations *S = es_triage_situations(w->tr);
   size_t nsh;
   r->situations = es_situations_eval(S, w->sitrt, folded, fn, meta, s, w->sh, &nsh);
   es_triage_in in = {.qs = b->qs, .queries = w->qbuf, .nqueries = (size_t)nh, .situations = r->situations,
@@ -111,7 +130,7 @@ static void triage(es_worker *w, es_batch *b, uint32_t i, const es_mention *m, c
                      .lang = m->lang.p, .lang_n = m->lang.n, .source = m->source.p, .source_n = m->source.n,
                      .followers = m->followers};
   es_triage_pre pre;
-  es_triage_pre_eval(p->triage, w->tb, &in, &pre);
+  es_triage_pre_eval(w->tr, w->tb, &in, &pre);
   r->route = pre.route;
   r->crisis = pre.crisis;
   if (!p->want_triage || !grow_meta(&b->trm, b->ntr, &b->cap_tr)) return;
@@ -122,7 +141,7 @@ static void triage(es_worker *w, es_batch *b, uint32_t i, const es_mention *m, c
   es_situations_json(&b->triage, S, w->sitrt, w->sh, nsh);
   es_buf_putc(&b->triage, ',');
   char why[512];
-  es_triage_explain_cond(p->triage, 0, pre.route, &in, why, sizeof why);
+  es_triage_explain_cond(w->tr, 0, pre.route, &in, why, sizeof why);
   const char *key = m->id.p ? m->id.p : gen_id;
   size_t kn = m->id.p ? m->id.n : strlen(gen_id);
   b->trm[b->ntr++] = (es_rec_meta){.rec = i, .off = (uint32_t)start, .len = (uint32_t)(b->triage.len - start),
@@ -136,6 +155,12 @@ static void process(es_worker *w, es_batch *b) {
   char detail[160];
   bool usable = b->qs == w->qs || switch_set(w, b->qs);
   if (!usable) es_log_error("out of memory switching to reloaded queries; this batch matches nothing", "lines=%u", b->nlines);
+  bool triaged = b->tr && (b->tr == w->tr || switch_triage(w, b->tr));
+  if (b->tr && !triaged) {
+    es_log_error("out of memory switching to a reloaded triage file; this batch's mentions are not triaged", "lines=%u",
+                 b->nlines);
+    b->tr = NULL; /* the aggregator skips its triage */
+  }
   for (uint32_t i = 0; i < b->nlines; i++) {
     es_line_res *r = &b->res[i];
     memset(r, 0, sizeof *r);
@@ -236,7 +261,7 @@ static void process(es_worker *w, es_batch *b) {
         else
           snprintf(gen_id, sizeof gen_id, "%s:%llu", src.name, (unsigned long long)src.pos);
       }
-      if (p->triage) triage(w, b, i, &m, folded, fn, &meta, nh, &s, &lid, gen_id);
+      if (triaged) triage(w, b, i, &m, folded, fn, &meta, nh, &s, &lid, gen_id);
       if (p->want_enriched) {
         size_t start = b->enriched.len;
         if (grow_meta(&b->enrm, b->nenr, &b->cap_enr)) {

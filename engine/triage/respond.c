@@ -163,6 +163,11 @@ bool es_triage_response(es_triage_state *s, const char *id, size_t n, int64_t ts
   uint32_t i = s->slots[h] - 1;
   await *a = &s->aw[i];
   int64_t took = ts > a->ts ? ts - a->ts : 0;
+  if (a->track < 0) { /* its track left the triage file (reload) */
+    s->c.responses++;
+    await_drop(s, i, false);
+    return true;
+  }
   es_triage_sla_counts *c = &s->sla[a->track];
   c->answered++;
   c->respond_ms_sum += took;
@@ -217,6 +222,10 @@ void es_triage_sla_advance(const es_triage *t, es_triage_state *s, int64_t water
     }
     if (a->due > watermark) break;
     heap_pop(s);
+    if (!a->late && a->track < 0) { /* its track left the triage file (reload): forgotten */
+      await_drop(s, i, true);
+      continue;
+    }
     if (!a->late) {
       a->late = true;
       s->sla[a->track].unanswered++;
@@ -258,3 +267,40 @@ void es_sla_event_json(es_buf *b, const es_sla_event *e) {
   es_buf_printf(b, ",\"answered\":%u,\"late\":%u,\"unanswered\":%u}\n", e->answered, e->late, e->unanswered);
 }
 
+
+/* A reloaded triage file: per-track state follows its track by name (hour
+ * counts, SLA hours and counts, mentions awaiting an answer); a track no
+ * longer named loses its state, and its awaited mentions are forgotten. */
+void es_triage_state_retrack(es_triage_state *s, const es_triage *from, const es_triage *to) {
+  int32_t to_of[ES_TRIAGE_MAX_TRACKS];
+  for (size_t i = 0; i < from->ntracks; i++) {
+    to_of[i] = -1;
+    for (size_t j = 0; j < to->ntracks; j++)
+      if (!strcmp(from->tracks[i].name, to->tracks[j].name)) to_of[i] = (int32_t)j;
+  }
+  es_triage_state *n = es_triage_state_create(to);
+  if (!n) return; /* out of memory: tracks keep their indices (the caller logs it) */
+  for (size_t i = 0; i < from->ntracks; i++) {
+    int32_t j = to_of[i];
+    if (j < 0) {
+      for (int k = 0; k < SLA_HOURS; k++) es_free(s->ts[i].h[k].times);
+      continue;
+    }
+    memcpy(n->hour[j], s->hour[i], sizeof n->hour[j]);
+    memcpy(n->in_hour[j], s->in_hour[i], sizeof n->in_hour[j]);
+    n->routed_to[j] = s->routed_to[i];
+    n->sla[j] = s->sla[i];
+    n->ts[j] = s->ts[i];
+  }
+  for (size_t i = 0; i < ES_TRIAGE_MAX_TRACKS; i++) {
+    memcpy(s->hour[i], n->hour[i], sizeof s->hour[i]);
+    memcpy(s->in_hour[i], n->in_hour[i], sizeof s->in_hour[i]);
+    s->routed_to[i] = n->routed_to[i];
+    s->sla[i] = n->sla[i];
+    s->ts[i] = n->ts[i];
+  }
+  s->ntracks = to->ntracks;
+  for (uint32_t i = 0; i < s->naw; i++)
+    if (s->aw[i].id && s->aw[i].track >= 0) s->aw[i].track = to_of[s->aw[i].track];
+  es_free(n); /* its hours' buffers are s's now (none of its own) */
+}

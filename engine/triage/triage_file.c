@@ -289,6 +289,7 @@ static int load_lists(ctx *x, yaml_node_t *m) {
     uint32_t bit = 1u << x->t->nlists;
     if (!(x->t->lists[x->t->nlists++] = es_strdup(name))) return es_diag_set(x->d, ES_ENOMEM, "out of memory");
     char *path = rel_path(x, file);
+    if (path) es__triage_note_file(x->t, path);
     FILE *f = path ? fopen(path, "r") : NULL;
     if (!f) {
       int rc = es_diag_set(x->d, ES_ECONFIG, "%s:%d: author list '%s': cannot open %s: %s", x->y->path,
@@ -575,6 +576,7 @@ es_triage *es_triage_load(const char *path, int *err, es_diag *d) {
     goto done;
   }
   t->off_hours = -1;
+  es__triage_note_file(t, path);
   ctx cx = {&y, t, d, dirname(pcopy)}, *x = &cx;
   yaml_node_t *root = es__yaml_root(&y);
   if (root->type != YAML_MAPPING_NODE) {
@@ -623,6 +625,8 @@ es_triage *es_triage_load(const char *path, int *err, es_diag *d) {
       for (size_t i = 0; i < n; i++) oom |= !paths[i];
       if (!rc && oom) rc = es_diag_set(d, ES_ENOMEM, "out of memory");
       int e = 0;
+      for (size_t i = 0; !rc && i < n; i++)
+        if (strncmp(paths[i], "builtin:", 8)) es__triage_note_file(t, paths[i]);
       if (!rc && !(t->sit = es_situations_load(paths, n, &e, d))) rc = e;
       for (size_t i = 0; val && val->type != YAML_MAPPING_NODE && i < n; i++) es_free(owned[i]);
       continue;
@@ -675,8 +679,18 @@ void es_triage_destroy(es_triage *t) {
   es_free(t->tz.at);
   es_free(t->tz.off);
   es_free(t->tz_name);
+  for (size_t i = 0; i < t->nfiles; i++) es_free(t->files[i]);
   es_free(t);
 }
+
+void es__triage_note_file(es_triage *t, const char *path) {
+  if (t->nfiles < ES_TRIAGE_MAX_FILES && (t->files[t->nfiles] = es_strdup(path))) t->nfiles++;
+}
+size_t es_triage_files(const es_triage *t, const char *const **files) {
+  *files = (const char *const *)t->files;
+  return t->nfiles;
+}
+const char *es_triage_crisis_query(const es_triage *t, size_t k) { return t->crises[k].query; }
 
 const es_situations *es_triage_situations(const es_triage *t) { return t->sit; }
 size_t es_triage_track_count(const es_triage *t) { return t->ntracks; }

@@ -143,7 +143,14 @@ struct es_triage {
   zone tz;
   char *tz_name;
   int32_t off_hours;    /* track, -1 none */
+  /* the files it was read from (the triage file, its lists, its situation
+   * rule files or directories): what hot reload watches */
+  char *files[ES_TRIAGE_MAX_FILES];
+  size_t nfiles;
 };
+
+/* Notes a file the triage was read from (a copy; at most ES_TRIAGE_MAX_FILES kept). */
+void es__triage_note_file(es_triage *t, const char *path);
 
 /* A handle as compared: without a leading @, ASCII lower case (triage_file.c). */
 size_t es__norm_handle(const char *s, size_t n, char *out, size_t cap);

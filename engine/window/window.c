@@ -177,6 +177,23 @@ void es_windows_destroy(es_windows *w) {
   es_free(w);
 }
 
+void es_windows_remap_situations(es_windows *w, const int8_t new_of_old[32]) {
+  for (int i = 0; i < w->o.nsizes; i++)
+    for (size_t o = 0; o < w->sizes[i].nopen; o++) {
+      slot *s = &w->sizes[i].open[o];
+      for (uint32_t t = 0; t < s->ntouched; t++) {
+        acc *a = s->accs[s->touched[t]];
+        uint32_t sit[32], mask = 0;
+        for (uint32_t m = a->sitmask; m; m &= m - 1) {
+          int k = __builtin_ctz(m), j = new_of_old[k];
+          if (j >= 0) sit[j] = a->sit[k], mask |= 1u << j;
+        }
+        for (uint32_t m = mask; m; m &= m - 1) a->sit[__builtin_ctz(m)] = sit[__builtin_ctz(m)];
+        a->sitmask = mask;
+      }
+    }
+}
+
 int es_windows_remap(es_windows *w, size_t new_nq, const int64_t *old_of_new) {
   int64_t *new_of_old = es_malloc((w->nq ? w->nq : 1) * sizeof *new_of_old);
   if (!new_of_old) return ES_ENOMEM;

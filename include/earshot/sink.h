@@ -112,6 +112,7 @@ typedef struct es_sink_status {
   es_hist stage[ES_STAGE_COUNT];
   uint32_t batches, batches_busy;       /* the batch pool and how many are in flight */
   uint64_t queries, query_reloads, query_reload_failures, query_sets_adopted;
+  uint64_t triage_reloads, triage_reload_failures; /* triage file reloads (with a triage file) */
   int64_t stalled_ms;                   /* longest a worker has been on one batch (0: idle) */
   bool finished;                        /* the run is over (the last status) */
   /* The input. */

@@ -91,6 +91,7 @@ void es_situations_json(es_buf *b, const es_situations *S, const es_situations_r
 #define ES_TRIAGE_MAX_ROUTES 64
 #define ES_TRIAGE_MAX_CRISIS 32
 #define ES_TRIAGE_MAX_LISTS 32
+#define ES_TRIAGE_MAX_FILES 50 /* the triage file, 32 lists, 16 situation paths, builtin excluded */
 
 typedef struct es_triage es_triage;
 
@@ -103,6 +104,10 @@ const es_situations *es_triage_situations(const es_triage *t);
 size_t es_triage_track_count(const es_triage *t);
 const char *es_triage_track_name(const es_triage *t, size_t i);
 size_t es_triage_crisis_count(const es_triage *t);
+const char *es_triage_crisis_query(const es_triage *t, size_t k); /* the query id crisis override k watches */
+/* The files the triage was read from (the triage file first, then its
+ * author lists and situation rule files or directories). */
+size_t es_triage_files(const es_triage *t, const char *const **files);
 const char *es_triage_off_hours_track(const es_triage *t); /* NULL: no office hours */
 const char *es_triage_timezone(const es_triage *t);
 
@@ -162,6 +167,9 @@ typedef struct es_triage_out {
 typedef struct es_triage_state es_triage_state;
 es_triage_state *es_triage_state_create(const es_triage *t);
 void es_triage_state_destroy(es_triage_state *s); /* NULL-safe */
+/* The triage file was reloaded (from -> to): per-track state follows its
+ * track by name; a track no longer named loses its state. */
+void es_triage_state_retrack(es_triage_state *s, const es_triage *from, const es_triage *to);
 /* The full decision for a mention at event time ts: a crisis override whose
  * query has an open alert (`alert_open(ctx, crisis index)`) first, else the
  * route; outside office hours the off-hours track (routes only); past a

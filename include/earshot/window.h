@@ -191,6 +191,9 @@ void es_windows_restore(es_windows *w, int64_t mark);
  * query; those of removed queries are dropped. 0 or ES_ENOMEM (then
  * nothing changed). */
 int es_windows_remap(es_windows *w, size_t new_nq, const int64_t *old_of_new);
+/* The triage's situations were renumbered (a reload): open windows' counts
+ * follow them (new_of_old[i]: situation i's new index, -1 gone). */
+void es_windows_remap_situations(es_windows *w, const int8_t new_of_old[32]);
 /* Emit the windows of query q and size size_idx even when empty (the
  * aggregator watches queries with an open alert). */
 void es_windows_watch(es_windows *w, uint32_t q, int size_idx, bool on);
