@@ -219,9 +219,10 @@ Test(window, remap_follows_queries_by_index) {
   es_windows_destroy(w);
 }
 
-/* A reloaded triage file renumbers situations: open windows' counts follow
- * them by the new index; a situation no longer defined is dropped. */
-Test(window, remap_situations_follows_them) {
+/* A reloaded triage file renumbers situations and tracks: open windows'
+ * counts follow them by the new index; one no longer defined is dropped.
+ * Tracks are counted into the windows still open of a mention's time. */
+Test(window, triage_counts_follow_a_renumbering) {
   sink s = {.n = 0};
   es_window_opts o = opts(60000, 0);
   es_windows *w = es_windows_create(&o, 1, collect, &s);
@@ -229,11 +230,17 @@ Test(window, remap_situations_follows_them) {
   es_window_obs a = {.ts_ms = 1000, .situations = 1u << 0 | 1u << 2}, b = {.ts_ms = 2000, .situations = 1u << 1 | 1u << 2};
   es_windows_observe(w, &a, &q, 1);
   es_windows_observe(w, &b, &q, 1);
-  int8_t new_of_old[32];
+  es_windows_count_track(w, q, 1000, 4);
+  es_windows_count_track(w, q, 2000, 4);
+  es_windows_count_track(w, q, 2000, 0);
+  es_windows_count_track(w, q, 120000, 0); /* no window of its time: nothing */
+  int8_t new_of_old[32], trk[32];
   memset(new_of_old, -1, sizeof new_of_old);
+  memset(trk, -1, sizeof trk);
   new_of_old[0] = 1; /* situation 1 (old 1) is gone, old 2 becomes 0 */
   new_of_old[2] = 0;
-  es_windows_remap_situations(w, new_of_old);
+  trk[4] = 2; /* track 0 is gone, 4 becomes 2 */
+  es_windows_remap_triage(w, new_of_old, trk);
   es_window_obs c = {.ts_ms = 3000, .situations = 1u << 0};
   es_windows_observe(w, &c, &q, 1);
   es_windows_flush(w);
@@ -241,6 +248,8 @@ Test(window, remap_situations_follows_them) {
   cr_expect_eq(s.r[0].situation_mask, 3u, "mask %x", s.r[0].situation_mask);
   cr_expect_eq(s.r[0].situations[0], 3, "old 2's two mentions and the new one");
   cr_expect_eq(s.r[0].situations[1], 1, "old 0's mention");
+  cr_expect_eq(s.r[0].track_mask, 1u << 2, "tracks %x", s.r[0].track_mask);
+  cr_expect_eq(s.r[0].tracks[2], 2);
   es_windows_destroy(w);
 }
 

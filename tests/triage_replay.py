@@ -135,6 +135,10 @@ def main():
     w10 = wins.get(("fees", "2026-12-07T10:00:00Z"), {})
     check(w10.get("situations", {}).get("complaint") == 3, "the fees window of 10:00 counts its 3 complaints "
           "(situations %s)" % w10.get("situations"))
+    w12 = wins.get(("fees", "2026-12-07T10:02:00Z"), {})
+    check(w10.get("tracks") == {"care": 3} and w12.get("tracks") == {"comms": 2},
+          "fees windows count the tracks their mentions were routed to: 10:00 %s, 10:02 %s (the crisis)" %
+          (w10.get("tracks"), w12.get("tracks")))
     three, _ = replay(d, 3)
     check(three == one, "triage records are byte-identical with 1 and 3 workers")
 

@@ -62,15 +62,20 @@ void es_output_window_json(es_buf *b, const es_query *q, const es_window_result 
   key_u64(b, "neutral", w->neutral);
   key_u64(b, "unscored", w->unscored);
   key_f64(b, "sentiment_mean", w->sentiment_mean);
-  if (w->situation_names) { /* with triage: mentions per situation */
-    ES_JSON_KEY(b, "situations");
-    es_buf_putc(b, '{');
-    for (uint32_t sm = w->situation_mask; sm; sm &= sm - 1) {
-      int k = __builtin_ctz(sm);
-      es_buf_json_key(b, w->situation_names[k]); /* (writes the comma) */
-      es_buf_json_u64(b, w->situations[k]);
+  if (w->situation_names) { /* with triage: mentions per situation, and per track routed to */
+    for (int pass = 0; pass < 2; pass++) {
+      uint32_t mask = pass ? w->track_mask : w->situation_mask;
+      const char *const *names = pass ? w->track_names : w->situation_names;
+      if (pass) ES_JSON_KEY(b, "tracks");
+      else ES_JSON_KEY(b, "situations");
+      es_buf_putc(b, '{');
+      for (uint32_t sm = mask; names && sm; sm &= sm - 1) {
+        int k = __builtin_ctz(sm);
+        es_buf_json_key(b, names[k]); /* (writes the comma) */
+        es_buf_json_u64(b, pass ? w->tracks[k] : w->situations[k]);
+      }
+      es_buf_putc(b, '}');
     }
-    es_buf_putc(b, '}');
   }
   key_u64(b, "unique_authors", w->unique_authors);
   key_u64(b, "anonymous", w->anonymous);

@@ -64,7 +64,7 @@ void es__pipe_window_sink(void *ctx, const es_window_result *w) {
   es_windows_watch(p->win, w->query, w->size_idx, st->alert_open);
   es_window_result fin = *w;
   fin.final = !p->stopped_early;
-  if (p->triage) fin.situation_names = p->sitnames;
+  if (p->triage) fin.situation_names = p->sitnames, fin.track_names = p->trknames;
   /* The next windows count their terms past the volume that could make
    * them a spike, or all of them while an alert is open. */
   uint64_t after = UINT64_MAX;
@@ -99,6 +99,7 @@ typedef struct es_pend {
   uint32_t off, len;     /* the record's prefix in pbuf; len 0: no record */
   uint32_t why_off, why_len;
   uint32_t id_off, id_len; /* the mention's id (a response: the id it answers) in pbuf */
+  uint32_t q_off, nq;      /* its queries (uint32_t each) in pbuf: its windows count its track */
   bool response;
 } es_pend;
 
@@ -197,7 +198,8 @@ static void pend_compact(es_pipe *p) {
     return;
   }
   size_t live = 0;
-  for (size_t i = 0; i < p->npend; i++) live += p->pend[i].len + p->pend[i].why_len + p->pend[i].id_len;
+  for (size_t i = 0; i < p->npend; i++)
+    live += p->pend[i].len + p->pend[i].why_len + p->pend[i].id_len + p->pend[i].nq * sizeof(uint32_t);
   if (p->pbuf.len < (64u << 20) || live * 2 > p->pbuf.len) return;
   es_buf nb;
   es_buf_init(&nb);
@@ -210,9 +212,12 @@ static void pend_compact(es_pipe *p) {
     es_buf_put(&nb, p->pbuf.data + e->why_off, e->why_len);
     uint32_t ioff = (uint32_t)nb.len;
     es_buf_put(&nb, p->pbuf.data + e->id_off, e->id_len);
+    uint32_t qoff = (uint32_t)nb.len;
+    es_buf_put(&nb, p->pbuf.data + e->q_off, e->nq * sizeof(uint32_t));
     e->off = off;
     e->why_off = woff;
     e->id_off = ioff;
+    e->q_off = qoff;
   }
   es_buf_free(&p->pbuf);
   p->pbuf = nb;
@@ -227,7 +232,14 @@ static void triage_decide(es_pipe *p, const es_pend *e) {
   es_triage_out o;
   crisis_ctx cc = {p, e->ts};
   es_triage_decide(p->triage, p->tstate, &e->pre, e->ts, crisis_open, &cc, &o);
-  if (o.action == ES_TRIAGE_ROUTE) es_triage_await(p->tstate, p->pbuf.data + e->id_off, e->id_len, &o, e->ts);
+  if (o.action == ES_TRIAGE_ROUTE) {
+    es_triage_await(p->tstate, p->pbuf.data + e->id_off, e->id_len, &o, e->ts);
+    for (uint32_t k = 0; k < e->nq; k++) { /* its windows still open count its track */
+      uint32_t q;
+      memcpy(&q, p->pbuf.data + e->q_off + k * sizeof q, sizeof q);
+      if (q != UINT32_MAX) es_windows_count_track(p->win, q, e->ts, o.track);
+    }
+  }
   if (!e->len) return;
   es_buf_clear(&p->tbuf);
   es_buf_put(&p->tbuf, p->pbuf.data + e->off, e->len);
@@ -255,6 +267,31 @@ static void sla_event(void *ctx, const es_sla_event *e) {
   for (size_t k = 0; k < p->nsinks; k++)
     if (p->sinks[k]->wants & ES_SINK_SLA)
       p->sinks[k]->ops->sla(p->sinks[k], e->track, strlen(e->track), p->tbuf.data, p->tbuf.len);
+}
+
+/* Windows ending at `end` are about to close: the mentions before it are
+ * decided first (the watermark has passed them), so that their windows
+ * count the tracks they were routed to. */
+void es__triage_before_close(void *ctx, int64_t end) {
+  es_pipe *p = ctx;
+  while (p->npend && p->pend[0].ts < end) {
+    es_pend e = p->pend[0];
+    pend_pop(p);
+    triage_decide(p, &e);
+  }
+}
+
+/* A query reload renumbered the queries: the pending mentions' queries
+ * follow (new_of_old[q], -1 removed). */
+void es__triage_remap_queries(es_pipe *p, const int64_t *new_of_old, size_t old_nq) {
+  for (size_t i = 0; i < p->npend; i++)
+    for (uint32_t k = 0; k < p->pend[i].nq; k++) {
+      char *at = p->pbuf.data + p->pend[i].q_off + k * sizeof(uint32_t);
+      uint32_t q;
+      memcpy(&q, at, sizeof q);
+      q = q < old_nq && new_of_old[q] >= 0 ? (uint32_t)new_of_old[q] : UINT32_MAX;
+      memcpy(at, &q, sizeof q);
+    }
 }
 
 /* A reloaded triage file is adopted: every pending record is decided now,
@@ -303,9 +340,17 @@ int es__reload_adopt_triage(es_pipe *p, const es_triage *next) {
     new_of_old[i] = (int8_t)j;
     same &= j == (int)i;
   }
-  if (!same) es_windows_remap_situations(p->win, new_of_old);
+  int8_t trk_new_of_old[32];
+  for (size_t i = 0; i < 32; i++) trk_new_of_old[i] = -1;
+  for (size_t i = 0; i < es_triage_track_count(prev); i++)
+    for (size_t j = 0; j < es_triage_track_count(next); j++)
+      if (!strcmp(es_triage_track_name(prev, i), es_triage_track_name(next, j))) trk_new_of_old[i] = (int8_t)j;
+  for (size_t i = 0; i < es_triage_track_count(prev); i++) same &= trk_new_of_old[i] == (int)i;
+  if (!same) es_windows_remap_triage(p->win, new_of_old, trk_new_of_old);
   memset(p->sitnames, 0, sizeof p->sitnames);
   for (size_t k = 0; k < es_situations_count(sn); k++) p->sitnames[k] = es_situation_name(sn, k);
+  memset(p->trknames, 0, sizeof p->trknames);
+  for (size_t k = 0; k < es_triage_track_count(next); k++) p->trknames[k] = es_triage_track_name(next, k);
   p->triage = next;
   /* Files published before `next` can no longer be referred to by a batch. */
   pthread_mutex_lock(&p->qs_lock);
@@ -352,6 +397,11 @@ static void triage(es_pipe *p, const es_batch *b, uint32_t i) {
     e.id_len = r->id_len;
     es_buf_put(&p->pbuf, r->id, r->id_len);
   }
+  if (r->nhits && p->pbuf.len + r->nhits * sizeof(uint32_t) < UINT32_MAX) {
+    e.q_off = (uint32_t)p->pbuf.len;
+    e.nq = r->nhits;
+    es_buf_put(&p->pbuf, b->hits + r->hit_off, r->nhits * sizeof(uint32_t));
+  }
   if (r->tri) {
     const es_rec_meta *m = &b->trm[r->tri - 1];
     size_t wl = m->detail ? strlen(m->detail) : 0;
@@ -377,7 +427,7 @@ static void early_sink(void *ctx, const es_window_result *w) {
   p->st->early_updates++;
   es_buf_clear(&p->wbuf);
   es_window_result ew = *w;
-  if (p->triage) ew.situation_names = p->sitnames;
+  if (p->triage) ew.situation_names = p->sitnames, ew.track_names = p->trknames;
   es_sink_window e = {.q = q, .w = &ew, .json = &p->wbuf};
   for (size_t i = 0; i < p->nsinks; i++)
     if (p->sinks[i]->wants & ES_SINK_EARLY) p->sinks[i]->ops->window(p->sinks[i], &e);

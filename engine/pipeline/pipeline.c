@@ -165,6 +165,7 @@ int es_pipeline_run(const es_config *cfg, const es_queryset *qs, const es_lexico
   es_buf_init(&p.pbuf);
   for (size_t k = 0; p.triage && k < es_situations_count(es_triage_situations(p.triage)); k++)
     p.sitnames[k] = es_situation_name(es_triage_situations(p.triage), k);
+  for (size_t k = 0; p.triage && k < es_triage_track_count(p.triage); k++) p.trknames[k] = es_triage_track_name(p.triage, k);
   if (p.triage && (!(p.tbound = es_triage_bind(p.triage, qs)) || !(p.tstate = es_triage_state_create(p.triage)) ||
                    !(p.chist = es_calloc(es_triage_crisis_count(p.triage) * (size_t)cfg->windows.nsizes + 1,
                                          es__crisis_hist_size()))))
@@ -175,6 +176,7 @@ int es_pipeline_run(const es_config *cfg, const es_queryset *qs, const es_lexico
   es_window_opts wo = cfg->windows;
   wo.manual_advance = p.input != NULL;
   p.win = es_windows_create(&wo, nq, es__pipe_window_sink, &p);
+  if (p.win && p.triage) es_windows_before_close(p.win, es__triage_before_close, &p);
   p.det = es_calloc(nq * (size_t)cfg->windows.nsizes + 1, sizeof *p.det);
   if (!p.win || !p.det) goto oom;
   if (p.input && (rc = p.input->attach(p.input, &p, d))) goto done;

@@ -125,6 +125,7 @@ typedef struct es_pipe {
   struct es_crisis_hist *chist;
   uint64_t sla_events;       /* sla_breach events written */
   const char *sitnames[ES_SITUATIONS_MAX]; /* the triage's situation names (window records) */
+  const char *trknames[ES_TRIAGE_MAX_TRACKS]; /* and its track names */
   es_input *input;           /* Kafka input and its outputs; NULL for files */
   uint64_t in_size;   /* bytes, 0 when unknown (a pipe) */
   int ingest_err;
@@ -179,6 +180,10 @@ size_t es__crisis_hist_size(void);
 int es__reload_start(es_pipe *p);
 void es__reload_stop(es_pipe *p);
 int es__reload_adopt(es_pipe *p, const es_queryset *next);
+/* Triage decisions interleaved with window closes, and query renumbering
+ * of the mentions waiting for them (aggregate.c). */
+void es__triage_before_close(void *ctx, int64_t end);
+void es__triage_remap_queries(es_pipe *p, const int64_t *new_of_old, size_t old_nq);
 /* Aggregator: a batch was read under another triage file; adopt it. */
 int es__reload_adopt_triage(es_pipe *p, const es_triage *next);
 

@@ -264,7 +264,19 @@ int es__reload_adopt(es_pipe *p, const es_queryset *next) {
     const char *id = es_queryset_get(next, j)->id;
     old_of_new[j] = es_queryset_find(prev, id, strlen(id));
   }
-  if (es_windows_remap(p->win, nq, old_of_new)) goto oom;
+  size_t onq = es_queryset_count(prev);
+  int64_t *new_of_old = es_malloc((onq ? onq : 1) * sizeof *new_of_old);
+  if (!new_of_old) goto oom;
+  if (es_windows_remap(p->win, nq, old_of_new)) {
+    es_free(new_of_old);
+    goto oom;
+  }
+  /* mentions waiting for their triage decision name their queries */
+  for (size_t q = 0; q < onq; q++) new_of_old[q] = -1;
+  for (size_t j = 0; j < nq; j++)
+    if (old_of_new[j] >= 0) new_of_old[old_of_new[j]] = (int64_t)j;
+  es__triage_remap_queries(p, new_of_old, onq);
+  es_free(new_of_old);
   for (size_t j = 0; j < nq; j++)
     if (old_of_new[j] >= 0) memcpy(&det[j * ns], &p->det[(size_t)old_of_new[j] * ns], ns * sizeof *det);
   es_free(p->det);

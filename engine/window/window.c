@@ -40,6 +40,7 @@ typedef struct acc {
   uint64_t term_docs;    /* mentions whose terms were counted */
   uint64_t early_count;  /* count when its last early update was emitted */
   uint32_t sitmask;      /* situations counted (their counts in sit) */
+  uint32_t trkmask;      /* triage tracks counted (their counts in trk) */
   uint8_t tix[2 * ES_TOPK_COUNTERS]; /* author hash -> counter index + 1 (open addressing) */
   /* From here on, arrays whose valid part the counts above give: a reused
    * accumulator clears only what precedes them. */
@@ -52,6 +53,7 @@ typedef struct acc {
   uint64_t dsig[ES_NEAR_CLUSTERS];
   uint32_t dcount[ES_NEAR_CLUSTERS], derr[ES_NEAR_CLUSTERS];
   uint32_t sit[32]; /* mentions per situation; valid for the bits of sitmask */
+  uint32_t trk[32]; /* mentions routed per triage track; valid for the bits of trkmask */
 } acc;
 
 typedef struct slot {
@@ -78,6 +80,8 @@ struct es_windows {
   acc *free_accs;
   es_window_sink sink;
   void *ctx;
+  void (*before_close)(void *ctx, int64_t end); /* es_windows_before_close */
+  void *before_ctx;
   int64_t max_ts;
   bool any;
   int64_t last_progress_wall;
@@ -177,21 +181,48 @@ void es_windows_destroy(es_windows *w) {
   es_free(w);
 }
 
-void es_windows_remap_situations(es_windows *w, const int8_t new_of_old[32]) {
+/* Renumbers 32 counters valid for the bits of *mask. */
+static void renumber(uint32_t *mask, uint32_t c[32], const int8_t new_of_old[32]) {
+  uint32_t n[32], m2 = 0;
+  for (uint32_t m = *mask; m; m &= m - 1) {
+    int k = __builtin_ctz(m), j = new_of_old[k];
+    if (j >= 0) n[j] = c[k], m2 |= 1u << j;
+  }
+  for (uint32_t m = m2; m; m &= m - 1) c[__builtin_ctz(m)] = n[__builtin_ctz(m)];
+  *mask = m2;
+}
+
+void es_windows_remap_triage(es_windows *w, const int8_t sit_new_of_old[32], const int8_t trk_new_of_old[32]) {
   for (int i = 0; i < w->o.nsizes; i++)
     for (size_t o = 0; o < w->sizes[i].nopen; o++) {
       slot *s = &w->sizes[i].open[o];
       for (uint32_t t = 0; t < s->ntouched; t++) {
         acc *a = s->accs[s->touched[t]];
-        uint32_t sit[32], mask = 0;
-        for (uint32_t m = a->sitmask; m; m &= m - 1) {
-          int k = __builtin_ctz(m), j = new_of_old[k];
-          if (j >= 0) sit[j] = a->sit[k], mask |= 1u << j;
-        }
-        for (uint32_t m = mask; m; m &= m - 1) a->sit[__builtin_ctz(m)] = sit[__builtin_ctz(m)];
-        a->sitmask = mask;
+        renumber(&a->sitmask, a->sit, sit_new_of_old);
+        renumber(&a->trkmask, a->trk, trk_new_of_old);
       }
     }
+}
+
+void es_windows_count_track(es_windows *w, uint32_t q, int64_t ts, int track) {
+  if (q >= w->nq || track < 0 || track >= 32) return;
+  for (int i = 0; i < w->o.nsizes; i++) {
+    sizeset *ss = &w->sizes[i];
+    int64_t idx = floor_div(ts, ss->size);
+    for (size_t o = 0; o < ss->nopen && ss->open[o].index <= idx; o++) {
+      if (ss->open[o].index != idx) continue;
+      acc *a = ss->open[o].accs[q];
+      if (!a) break;
+      if (!(a->trkmask >> track & 1)) a->trk[track] = 0, a->trkmask |= 1u << track;
+      a->trk[track]++;
+      break;
+    }
+  }
+}
+
+void es_windows_before_close(es_windows *w, void (*fn)(void *ctx, int64_t end), void *ctx) {
+  w->before_close = fn;
+  w->before_ctx = ctx;
 }
 
 int es_windows_remap(es_windows *w, size_t new_nq, const int64_t *old_of_new) {
@@ -575,6 +606,8 @@ static void fill_result(es_windows *w, int size_idx, const slot *s, uint32_t q, 
     rp->unscored = a->unscored;
     rp->situation_mask = a->sitmask;
     for (uint32_t sm = a->sitmask; sm; sm &= sm - 1) rp->situations[__builtin_ctz(sm)] = a->sit[__builtin_ctz(sm)];
+    rp->track_mask = a->trkmask;
+    for (uint32_t sm = a->trkmask; sm; sm &= sm - 1) rp->tracks[__builtin_ctz(sm)] = a->trk[__builtin_ctz(sm)];
     uint64_t scored = a->count - a->unscored;
     rp->sentiment_mean = scored ? (double)a->sum_compound / 1e9 / (double)scored : 0.0;
     rp->unique_authors = es_hll_count(&a->hll);
@@ -717,6 +750,7 @@ static void close_upto(es_windows *w, int64_t mark, bool all) {
       }
     }
     if (best < 0) return;
+    if (w->before_close) w->before_close(w->before_ctx, best_end);
     close_slot(w, best);
   }
 }

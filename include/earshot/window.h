@@ -144,6 +144,11 @@ typedef struct es_window_result {
   uint32_t situation_mask;
   uint32_t situations[32];
   const char *const *situation_names;
+  /* Mentions routed per triage track (bit i of track_mask: count in
+   * tracks[i]); names from the run's triage (track_names). */
+  uint32_t track_mask;
+  uint32_t tracks[32];
+  const char *const *track_names;
   bool final;
   bool early; /* an early update of a window still open (es_windows_early) */
 } es_window_result;
@@ -191,9 +196,15 @@ void es_windows_restore(es_windows *w, int64_t mark);
  * query; those of removed queries are dropped. 0 or ES_ENOMEM (then
  * nothing changed). */
 int es_windows_remap(es_windows *w, size_t new_nq, const int64_t *old_of_new);
-/* The triage's situations were renumbered (a reload): open windows' counts
- * follow them (new_of_old[i]: situation i's new index, -1 gone). */
-void es_windows_remap_situations(es_windows *w, const int8_t new_of_old[32]);
+/* The triage's situations and tracks were renumbered (a reload): open
+ * windows' counts follow them (new_of_old[i]: i's new index, -1 gone). */
+void es_windows_remap_triage(es_windows *w, const int8_t sit_new_of_old[32], const int8_t trk_new_of_old[32]);
+/* A mention of query q at event time ts was routed to triage track `track`
+ * (< 32): counted in its windows still open. */
+void es_windows_count_track(es_windows *w, uint32_t q, int64_t ts, int track);
+/* fn(ctx, end) runs before windows ending at `end` close (triage decides the
+ * mentions before `end` first, so their tracks are counted in them). */
+void es_windows_before_close(es_windows *w, void (*fn)(void *ctx, int64_t end), void *ctx);
 /* Emit the windows of query q and size size_idx even when empty (the
  * aggregator watches queries with an open alert). */
 void es_windows_watch(es_windows *w, uint32_t q, int size_idx, bool on);
