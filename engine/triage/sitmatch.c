@@ -41,7 +41,9 @@ typedef struct wentry {
   uint32_t phr_off, nphr;      /* phrase atoms starting with it */
   uint8_t flags;               /* W_*: what has:duration needs of it */
 } wentry;
-enum { W_NUMBER = 1, W_UNIT = 2 }; /* has:duration: a number (digits, or two .. ten, several, many)
+enum { W_NUMBER = 1, W_UNIT = 2 };
+enum { FB_PREFIX = 1,  /* a prefix starts with it (a word starting otherwise skips them) */
+       FB_NUMBER = 2 }; /* a digit: the word may be a number (also a W_NUMBER word) */ /* has:duration: a number (digits, or two .. ten, several, many)
                                      * then a unit of time or of attempts ("45 minutes", "3hrs", "5 calls") */
 
 struct es_sitm {
@@ -88,7 +90,7 @@ struct es_sitm {
    * every atom of it */
   uint64_t *orbm;
   size_t norbm, bmwords;
-  uint8_t *fb;        /* first bytes of the prefixes (a word starting otherwise skips them) */
+  uint8_t *fb;        /* FB_* by a word's first byte */
   hs_database_t *rxdb;
 };
 
@@ -328,7 +330,8 @@ es_sitm *es__sitm_compile(const es_query_def *defs, size_t n, int *err, es_diag 
   }
   m->aw_off[na] = (uint32_t)naw;
   if (!(m->fb = es_calloc(256, 1))) goto oom;
-  for (size_t k = 0; k < m->nprefix; k++) m->fb[(unsigned char)m->words[m->aw[m->aw_off[m->prefixes[k]]] >> 8]] = 1;
+  for (size_t k = 0; k < m->nprefix; k++) m->fb[(unsigned char)m->words[m->aw[m->aw_off[m->prefixes[k]]] >> 8]] |= FB_PREFIX;
+  for (int c = '0'; c <= '9'; c++) m->fb[c] |= FB_NUMBER;
   if (!(m->awh = es_malloc((naw + 1) * sizeof *m->awh))) goto oom;
   for (size_t k = 0; k < naw; k++) m->awh[k] = es__word_hash(m->words + (m->aw[k] >> 8), m->aw[k] & 255);
   /* The word table: every term's (or phrase's) first word. */
@@ -587,12 +590,15 @@ int es__sitm_scan(const es_sitm *m, es_sitm_rt *rt, const char *s, size_t n, con
   rt->text = s;
   if (es__words_cut(&rt->w, s, n)) return ES_ENOMEM;
   rt->nnum = 0;
+  const uint8_t *fb = m->fb;
+  bool wild = m->nwild > 0;
   for (size_t t = 0; t < rt->w.n; t++) {
     const char *w = rt->w.norm + rt->w.nstart[t];
     size_t wl = rt->w.nlen[t];
     long e = find_word(m, rt->w.hash[t], w, wl);
-    rt->tflags[t] = e >= 0 ? m->ents[e].flags : 0;
-    if ((unsigned)(w[0] - '0') < 10 || (rt->tflags[t] & W_NUMBER)) rt->num[rt->nnum++] = (uint32_t)t;
+    uint8_t tf = e >= 0 ? m->ents[e].flags : 0, f = fb[(unsigned char)w[0]] | (tf & W_NUMBER ? FB_NUMBER : 0);
+    rt->tflags[t] = tf;
+    if (f & FB_NUMBER) rt->num[rt->nnum++] = (uint32_t)t;
     if (e >= 0) {
       const wentry *en = &m->ents[e];
       for (uint32_t k = 0; k < en->nterm; k++) {
@@ -611,7 +617,7 @@ int es__sitm_scan(const es_sitm *m, es_sitm_rt *rt, const char *s, size_t n, con
         occur(rt, a, (uint32_t)t, (uint32_t)(t + nw - 1));
       }
     }
-    for (size_t k = 0; m->fb[(unsigned char)w[0]] && k < m->nprefix; k++) {
+    for (size_t k = 0; (f & FB_PREFIX) && k < m->nprefix; k++) {
       uint32_t a = m->prefixes[k], pw = m->aw[m->aw_off[a]];
       const char *p = m->words + (pw >> 8);
       if (wl >= (pw & 255) && w[0] == p[0] && es__word_eq_padded(w, p, pw & 255)) {
@@ -619,7 +625,7 @@ int es__sitm_scan(const es_sitm *m, es_sitm_rt *rt, const char *s, size_t n, con
         occur(rt, a, (uint32_t)t, (uint32_t)t);
       }
     }
-    for (size_t k = 0; k < m->nwild; k++) {
+    for (size_t k = 0; wild && k < m->nwild; k++) {
       uint32_t a = m->wilds[k], pw = m->aw[m->aw_off[a]];
       const char *p = m->words + (pw >> 8);
       if (wl != (pw & 255)) continue;
@@ -776,6 +782,12 @@ static bool holds(es_sitm_rt *rt, const es_qnode *nd) {
     return false;
   }
 }
+
+size_t es__sitm_touched(const es_sitm_rt *rt, const uint32_t **rules) {
+  *rules = rt->tlist;
+  return rt->ntouched;
+}
+bool es__sitm_always(const es_sitm *m, size_t rule) { return m->always[rule]; }
 
 bool es__sitm_holds(const es_sitm *m, es_sitm_rt *rt, size_t rule) {
   if (!rt->touched[rule] && !m->always[rule]) return false; /* none of its atoms matched */

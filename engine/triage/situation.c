@@ -39,11 +39,26 @@ struct es_situations {
   char **files;       /* file names the defs point at */
   size_t nfiles;
   es_sitm *m;         /* the expressions, compiled */
+  /* Rules looked at for every text: those without an expression or whose
+   * expression holds on a text where nothing matched (a bit per rule);
+   * the others only when one of their expression's atoms matched. */
+  uint64_t *base;
+  size_t nwords;
 };
 
 struct es_situations_rt {
   es_sitm_rt *r;
+  uint64_t *cand; /* the rules to look at for this text */
 };
+
+/* After compiling: the rules every text looks at. 0 or ES_ENOMEM. */
+static int finish(es_situations *S, es_diag *d) {
+  S->nwords = (S->nrules + 63) / 64;
+  if (!(S->base = es_calloc(S->nwords + 1, sizeof *S->base))) return es_diag_set(d, ES_ENOMEM, "out of memory");
+  for (size_t ri = 0; ri < S->nrules; ri++)
+    if (S->rules[ri].def < 0 || es__sitm_always(S->m, (size_t)S->rules[ri].def)) S->base[ri >> 6] |= 1ull << (ri & 63);
+  return 0;
+}
 
 static bool name_ok(const char *s, size_t n) {
   if (!n || n >= ES_SITUATION_NAME_MAX) return false;
@@ -299,6 +314,7 @@ es_situations *es_situations_parse(const char *name, const char *text, int *err,
   int rc = S && copy ? load_text(S, name, copy, d) : es_diag_set(d, ES_ENOMEM, "out of memory");
   es_free(copy);
   if (!rc && !(S->m = es__sitm_compile(S->defs, S->ndefs, &rc, d)) && !rc) rc = ES_ENOMEM;
+  if (!rc) rc = finish(S, d);
   if (rc) {
     es_situations_destroy(S);
     *err = rc;
@@ -322,7 +338,7 @@ es_situations *es_situations_load(const char *const *paths, size_t n, int *err, 
       return NULL;
     }
   }
-  if (!(S->m = es__sitm_compile(S->defs, S->ndefs, err, d))) {
+  if (!(S->m = es__sitm_compile(S->defs, S->ndefs, err, d)) || (*err = finish(S, d))) {
     es_situations_destroy(S);
     return NULL;
   }
@@ -332,7 +348,8 @@ es_situations *es_situations_load(const char *const *paths, size_t n, int *err, 
 
 es_situations_rt *es_situations_rt_create(const es_situations *S) {
   es_situations_rt *rt = es_calloc(1, sizeof *rt);
-  if (rt && !(rt->r = es__sitm_rt_create(S->m))) {
+  if (rt && (!(rt->r = es__sitm_rt_create(S->m)) || !(rt->cand = es_calloc(S->nwords + 1, sizeof *rt->cand)))) {
+    es__sitm_rt_destroy(rt->r);
     es_free(rt);
     return NULL;
   }
@@ -342,6 +359,7 @@ es_situations_rt *es_situations_rt_create(const es_situations *S) {
 void es_situations_rt_destroy(es_situations_rt *rt) {
   if (!rt) return;
   es__sitm_rt_destroy(rt->r);
+  es_free(rt->cand);
   es_free(rt);
 }
 
@@ -352,6 +370,7 @@ void es_situations_destroy(es_situations *S) {
     es_free(S->rules[i].when);
   }
   for (size_t i = 0; i < S->ndefs; i++) es_free((char *)S->defs[i].expr);
+  es_free(S->base);
   for (size_t i = 0; i < S->nfiles; i++) es_free(S->files[i]);
   es_free(S->files);
   es_free(S->rules);
@@ -377,16 +396,26 @@ uint32_t es_situations_eval(const es_situations *S, es_situations_rt *rt, const 
   uint32_t best[ES_SITUATIONS_MAX], mask = 0;
   *nhits = 0;
   if (S->ndefs && es__sitm_scan(S->m, rt->r, folded, n, meta)) return 0;
-  /* In file order: a situation's first rule that holds is its evidence;
-   * the sentiment condition first (cheap), then the expression. */
-  for (size_t ri = 0; ri < S->nrules; ri++) {
-    const sit_rule *r = &S->rules[ri];
-    uint32_t bit = 1u << r->situation;
-    if ((mask & bit) || !sentiment_holds(r, s)) continue;
-    if (r->def >= 0 && !es__sitm_holds(S->m, rt->r, (size_t)r->def)) continue;
-    best[r->situation] = (uint32_t)ri;
-    mask |= bit;
+  /* The rules that may hold: every text's, and those one of whose atoms
+   * matched. In file order: a situation's first rule that holds is its
+   * evidence; the sentiment condition first (cheap), then the expression. */
+  memcpy(rt->cand, S->base, S->nwords * sizeof *rt->cand);
+  const uint32_t *tl;
+  size_t nt = S->ndefs ? es__sitm_touched(rt->r, &tl) : 0;
+  for (size_t i = 0; i < nt; i++) {
+    uint32_t ri = S->def_rule[tl[i]];
+    rt->cand[ri >> 6] |= 1ull << (ri & 63);
   }
+  for (size_t wi = 0; wi < S->nwords; wi++)
+    for (uint64_t c = rt->cand[wi]; c; c &= c - 1) {
+      size_t ri = (wi << 6) + (size_t)__builtin_ctzll(c);
+      const sit_rule *r = &S->rules[ri];
+      uint32_t bit = 1u << r->situation;
+      if ((mask & bit) || !sentiment_holds(r, s)) continue;
+      if (r->def >= 0 && !es__sitm_holds(S->m, rt->r, (size_t)r->def)) continue;
+      best[r->situation] = (uint32_t)ri;
+      mask |= bit;
+    }
   uint32_t drop = 0;
   for (size_t k = 0; k < S->nsit; k++)
     if ((mask >> k & 1) && (S->unless[k] & mask)) drop |= 1u << k;

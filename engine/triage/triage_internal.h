@@ -70,6 +70,10 @@ void es__sitm_rt_destroy(es_sitm_rt *rt); /* NULL-safe */
  * answer for it. 0 or ES_E*. */
 int es__sitm_scan(const es_sitm *m, es_sitm_rt *rt, const char *text, size_t n, const es_match_meta *meta);
 bool es__sitm_holds(const es_sitm *m, es_sitm_rt *rt, size_t rule);
+/* The rules one of whose atoms matched the last text (each once, in no order). */
+size_t es__sitm_touched(const es_sitm_rt *rt, const uint32_t **rules);
+/* Whether rule `rule` may hold on a text where no atom matched (NOT alone). */
+bool es__sitm_always(const es_sitm *m, size_t rule);
 /* The matched words of rule `rule` (spans of the text, or a regex's pattern). */
 size_t es__sitm_evidence(const es_sitm *m, es_sitm_rt *rt, size_t rule, const char **w, size_t *l, size_t cap);
 
