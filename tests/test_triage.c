@@ -428,3 +428,42 @@ Test(triage, ascii_words_are_the_byte_loops) {
   es__words_free(&a);
   es__words_free(&b);
 }
+
+/* A reload runs beside other threads, so it cannot set TZ to read another
+ * time zone: the running file's zone is reused, another one is refused with
+ * a message; a duplicated key is the last one, without a leak. */
+Test(triage, reload_keeps_the_time_zone) {
+  char dir[] = "/tmp/earshot-triage-tz-XXXXXX";
+  cr_assert_not_null(mkdtemp(dir));
+  static const char *const zones[] = {"Europe/Paris", "America/New_York"};
+  char path[2][256];
+  for (int i = 0; i < 2; i++) {
+    snprintf(path[i], sizeof path[i], "%s/t%d.yaml", dir, i);
+    FILE *f = fopen(path[i], "w");
+    cr_assert_not_null(f);
+    fprintf(f, "tracks:\n  care: {sla: 1h}\n  night: {sla: 12h}\nhours:\n  timezone: UTC\n  timezone: %s\n"
+               "  open: {mon-fri: 09:00-18:00}\n  off_hours: night\nroutes:\n  - name: a\n    name: all\n"
+               "    when: {situation: complaint}\n    track: care\n",
+            zones[i]);
+    fclose(f);
+  }
+  int err;
+  es_diag d = {{0}};
+  es_triage *t0 = es_triage_load(path[0], &err, &d);
+  cr_assert_not_null(t0, "%s", d.msg);
+  cr_expect_str_eq(es_triage_timezone(t0), "Europe/Paris");
+  es_triage *t1 = es_triage_reload(path[0], t0, &err, &d);
+  cr_assert_not_null(t1, "%s", d.msg);
+  /* 2026-03-29 01:00 UTC is 03:00 in Paris (summer time from that night): the same answers */
+  int64_t base = 1774746000000LL;
+  for (int h = -30; h < 30; h++)
+    cr_expect_eq(es_triage_in_hours(t1, base + h * 3600000LL), es_triage_in_hours(t0, base + h * 3600000LL), "hour %d", h);
+  d.msg[0] = 0;
+  cr_expect_null(es_triage_reload(path[1], t0, &err, &d));
+  cr_expect(strstr(d.msg, "restart to change it") != NULL, "%s", d.msg);
+  es_triage_destroy(t1);
+  es_triage_destroy(t0);
+  remove(path[0]);
+  remove(path[1]);
+  remove(dir);
+}

@@ -50,6 +50,7 @@ typedef struct reloader {
   twatch *tw[TRIAGE_WATCHES];
   size_t ntw;
   bool triage; /* the triage file reloads (p->triage is the aggregator's) */
+  const es_triage *running; /* the last triage loaded or published: its time zone is reused */
 } reloader;
 
 static void do_reload(uv_timer_t *t) {
@@ -99,7 +100,7 @@ static void do_reload_triage(uv_timer_t *tm) {
   int err;
   es_diag d = {{0}};
   const char *path = p->cfg->triage;
-  es_triage *t = es_triage_load(path, &err, &d);
+  es_triage *t = es_triage_reload(path, r->running, &err, &d);
   if (!t) {
     atomic_fetch_add(&p->tr_reload_failures, 1);
     es_log_error("triage reload failed; the active triage file stays", "file=%s error=\"%s\"", path, d.msg);
@@ -125,6 +126,7 @@ static void do_reload_triage(uv_timer_t *tm) {
   uint64_t n = atomic_fetch_add(&p->tr_reloads, 1) + 1;
   es_log_info("triage reloaded", "file=%s tracks=%zu situations=%zu reload=%llu", path, es_triage_track_count(t),
               es_situations_count(es_triage_situations(t)), (unsigned long long)n);
+  r->running = t; /* (published: freed only once a later one is adopted, after this thread loaded it) */
   watch_triage(r, t); /* its lists may be other files now */
 }
 
@@ -227,6 +229,7 @@ int es__reload_start(es_pipe *p) {
   }
   if (p->triage && p->cfg->triage) { /* (before the thread starts: the aggregator's p->triage is read once here) */
     r->triage = true;
+    r->running = p->triage;
     watch_triage(r, p->triage);
     es_log_info("reloading the triage file on change and on SIGHUP", "file=%s watched=%zu", p->cfg->triage, r->ntw);
   }

@@ -24,6 +24,7 @@ typedef struct ctx {
   es_triage *t;
   es_diag *d;
   char *dir; /* the file's directory */
+  const es_triage *running; /* a reload: the triage in force (its time zone is reused) */
 } ctx;
 
 #define FOR_PAIRS(node, k, v)                                                                       \
@@ -145,7 +146,7 @@ static int parse_range(ctx *x, yaml_node_t *v, const char *key, double lo_lim, d
     if (s[0] == '>') *lo = val;
     else *hi = val;
   } else goto fail;
-  if (*lo < lo_lim || *hi > hi_lim || *lo > *hi) goto fail;
+  if (!(*lo >= lo_lim) || !(*hi <= hi_lim) || !(*lo <= *hi)) goto fail; /* (NaN fails too) */
   return 0;
 fail:
   return bad(x, v, "'%s' must be a range such as -1..-0.3, >=1000 or <=0.5 (within the possible values)%s", key, "");
@@ -175,8 +176,10 @@ static int load_cond(ctx *x, yaml_node_t *m, cond *c) {
     else if (!strcmp(ks, "followers")) {
       double lo, hi;
       rc = parse_range(x, v, ks, 0, 9e18, &lo, &hi);
-      c->fmin = (int64_t)lo;
-      c->fmax = hi >= 9e18 ? INT64_MAX : (int64_t)hi;
+      if (!rc) {
+        c->fmin = (int64_t)lo;
+        c->fmax = hi >= 9e18 ? INT64_MAX : (int64_t)hi;
+      }
     } else rc = es__yaml_unknown_key(x->y, k, "when", keys, x->d);
     if (rc) return ES_ECONFIG;
   }
@@ -345,11 +348,15 @@ static int load_routes(ctx *x, yaml_node_t *s) {
       if (!ks) rc = es__yaml_unknown_key(x->y, k, "a route", keys, x->d);
       else if (!strcmp(ks, "name")) {
         const char *n = es__yaml_scalar(v);
+        es_free(r->name); /* (a key given twice: the last one) */
+        r->name = NULL;
         rc = n && *n ? ((r->name = es_strdup(n)) ? 0 : ES_ENOMEM) : bad(x, v, "'name' must be a word%s%s", "", "");
       } else if (!strcmp(ks, "when")) rc = load_cond(x, v, &r->when);
       else if (!strcmp(ks, "ignore")) {
         const char *n = es__yaml_scalar(v);
         r->action = ES_TRIAGE_IGNORE;
+        es_free(r->reason);
+        r->reason = NULL;
         rc = n && *n ? ((r->reason = es_strdup(n)) ? 0 : ES_ENOMEM)
                      : bad(x, v, "'ignore' gives the reason not to respond (\"spam\")%s%s", "", "");
       } else if ((rc = load_action(x, k, v, ks, &r->track, &r->priority, &r->sla_ms)) == 1)
@@ -386,6 +393,8 @@ static int load_crisis(ctx *x, yaml_node_t *s) {
       if (!ks) rc = es__yaml_unknown_key(x->y, k, "a crisis override", keys, x->d);
       else if (!strcmp(ks, "query")) {
         const char *n = es__yaml_scalar(v);
+        es_free(c->query);
+        c->query = NULL;
         rc = n && *n ? ((c->query = es_strdup(n)) ? 0 : ES_ENOMEM)
                      : bad(x, v, "'query' is the id of the query whose open alert starts the crisis%s%s", "", "");
       } else if (!strcmp(ks, "when")) rc = load_cond(x, v, &c->when);
@@ -444,6 +453,8 @@ static bool days(const char *s, unsigned *mask) {
  * thread, before other threads start. "UTC" and "+HH:MM" need no data. */
 static int load_zone(ctx *x, yaml_node_t *v, const char *name) {
   zone *z = &x->t->tz;
+  es_free(z->at), es_free(z->off), es_free(x->t->tz_name); /* (a key given twice: the last one) */
+  z->at = NULL, z->off = NULL, z->n = 0, x->t->tz_name = NULL;
   int sign = name[0] == '-' ? -1 : 1, hh, mm;
   char tail;
   if (!strcmp(name, "UTC") || !strcmp(name, "Z")) hh = mm = 0, sign = 1;
@@ -457,6 +468,20 @@ static int load_zone(ctx *x, yaml_node_t *v, const char *name) {
     if (strstr(name, "..") || stat(path, &sb) || !S_ISREG(sb.st_mode))
       return bad(x, v, "time zone '%s' is unknown (an IANA name such as Europe/London, found in %s; or UTC, or +HH:MM)",
                  name, dir);
+    if (x->running) {
+      /* A reload runs beside other threads: TZ cannot be set then. The
+       * running file's zone is reused; another one needs a restart. */
+      const es_triage *r = x->running;
+      if (!r->tz_name || strcmp(r->tz_name, name))
+        return bad(x, v, "time zone '%s': the running triage file has %s; a time zone is read at start, restart to "
+                   "change it", name, r->tz_name ? r->tz_name : "none");
+      if (!(z->at = es_malloc(r->tz.n * sizeof *z->at)) || !(z->off = es_malloc(r->tz.n * sizeof *z->off)))
+        return es_diag_set(x->d, ES_ENOMEM, "out of memory");
+      memcpy(z->at, r->tz.at, r->tz.n * sizeof *z->at);
+      memcpy(z->off, r->tz.off, r->tz.n * sizeof *z->off);
+      z->n = r->tz.n;
+      return (x->t->tz_name = es_strdup(name)) ? 0 : es_diag_set(x->d, ES_ENOMEM, "out of memory");
+    }
     char *old = getenv("TZ") ? es_strdup(getenv("TZ")) : NULL;
     setenv("TZ", name, 1);
     tzset();
@@ -563,7 +588,9 @@ static int load_hours(ctx *x, yaml_node_t *m) {
   return 0;
 }
 
-es_triage *es_triage_load(const char *path, int *err, es_diag *d) {
+es_triage *es_triage_load(const char *path, int *err, es_diag *d) { return es_triage_reload(path, NULL, err, d); }
+
+es_triage *es_triage_reload(const char *path, const es_triage *running, int *err, es_diag *d) {
   static const char *const keys[] = {"situations", "lists", "tracks", "routes", "crisis", "hours", NULL};
   es_yaml y;
   es_triage *t = NULL;
@@ -577,7 +604,7 @@ es_triage *es_triage_load(const char *path, int *err, es_diag *d) {
   }
   t->off_hours = -1;
   es__triage_note_file(t, path);
-  ctx cx = {&y, t, d, dirname(pcopy)}, *x = &cx;
+  ctx cx = {&y, t, d, dirname(pcopy), running}, *x = &cx;
   yaml_node_t *root = es__yaml_root(&y);
   if (root->type != YAML_MAPPING_NODE) {
     rc = es_diag_set(d, ES_ECONFIG, "%s: a triage file is a map (situations:, lists:, tracks:, routes: ...)", path);

@@ -99,6 +99,10 @@ typedef struct es_triage es_triage;
  * lists) are relative to the file; `situations:` defaults to builtin:en.
  * Errors name file:line. Main thread, before other threads start. */
 es_triage *es_triage_load(const char *path, int *err, es_diag *d);
+/* The same beside running threads (hot reload): office hours keep the
+ * running file's time zone (read from tzdata at start); a file naming
+ * another one is refused (a time zone change needs a restart). */
+es_triage *es_triage_reload(const char *path, const es_triage *running, int *err, es_diag *d);
 void es_triage_destroy(es_triage *t); /* NULL-safe */
 const es_situations *es_triage_situations(const es_triage *t);
 size_t es_triage_track_count(const es_triage *t);
