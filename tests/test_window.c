@@ -580,3 +580,88 @@ Test(window, text_pass_fast_path_equals_the_byte_loop) {
               (int)l1, o1, (int)l2, o2);
   }
 }
+
+/* Windows computed in two parts (even and odd mentions) and merged equal
+ * the windows of one pass: every exact field, unique authors and effective
+ * volume included (the same HyperLogLog registers, past the exact 32 too);
+ * top authors while they fit the counters; with more authors than
+ * counters, each reported count is still a lower bound of the true one. */
+static void split_obs(int i, int nauthors, es_window_obs *o, char *author, char *id, uint32_t *q) {
+  unsigned x = (unsigned)i * 2654435761u;
+  snprintf(author, 16, "u%u", (x >> 7) % (unsigned)nauthors);
+  snprintf(id, 16, "m%d", i);
+  static const double comp[] = {-0.7, -0.2, 0.0, 0.3, 0.8};
+  int k = (int)((x >> 11) % 5);
+  *o = (es_window_obs){.ts_ms = (int64_t)((x >> 3) % 180000), .author = author, .author_len = strlen(author),
+                       .followers = (x >> 13) % 5000, .compound = comp[k],
+                       .label = k < 2 ? ES_LABEL_NEGATIVE : k == 2 ? (i % 7 ? ES_LABEL_NEUTRAL : ES_LABEL_UNSCORED)
+                                                                   : ES_LABEL_POSITIVE,
+                       .content_hash = es_hash_bytes(&k, sizeof k) + (x >> 20) % 40, .simhash = 0, .id = id,
+                       .id_len = strlen(id), .situations = (x >> 9) & 5};
+  o->author_hash = i % 11 ? es_hash_bytes(author, strlen(author)) | 1 : 0; /* some anonymous */
+  *q = (x >> 17) % 3;
+}
+
+static void merge_case(int nauthors) {
+  static sink one, two;
+  one.n = two.n = 0;
+  es_window_opts o = opts(60000, 0);
+  o.manual_advance = true;
+  es_windows *a = es_windows_create(&o, 3, collect, &one), *b1 = es_windows_create(&o, 3, collect, &two),
+             *b2 = es_windows_create(&o, 3, collect, &two);
+  cr_assert(a && b1 && b2);
+  uint64_t truth[3][3][64] = {{{0}}}; /* query, window, author -> mentions */
+  for (int i = 0; i < 3000; i++) {
+    es_window_obs ob;
+    char author[16], id[16];
+    uint32_t q;
+    split_obs(i, nauthors, &ob, author, id, &q);
+    es_windows_observe(a, &ob, &q, 1);
+    es_windows_observe(i % 2 ? b2 : b1, &ob, &q, 1);
+    if (ob.author_hash) truth[q][ob.ts_ms / 60000][atoi(author + 1)]++;
+  }
+  uint64_t dropped = 0;
+  cr_assert_eq(es_windows_merge(b1, b2, &dropped), 0);
+  cr_expect_eq(dropped, 0);
+  es_windows_flush(a);
+  es_windows_flush(b1);
+  cr_assert_eq(one.n, two.n);
+  for (int k = 0; k < one.n; k++) {
+    const es_window_result *x = &one.r[k], *y = &two.r[k];
+    cr_assert(x->query == y->query && x->index == y->index);
+    cr_expect(x->count == y->count && x->positive == y->positive && x->negative == y->negative &&
+              x->neutral == y->neutral && x->unscored == y->unscored && x->reach == y->reach &&
+              x->anonymous == y->anonymous, "window %d: counts", k);
+    cr_expect_eq(x->sentiment_mean, y->sentiment_mean, "window %d: the sentiment sum is exact", k);
+    cr_expect_eq(x->unique_authors, y->unique_authors, "window %d: %llu vs %llu", k,
+                 (unsigned long long)x->unique_authors, (unsigned long long)y->unique_authors);
+    cr_expect_eq(x->effective, y->effective, "window %d: effective volume", k);
+    cr_expect_eq(x->situation_mask, y->situation_mask);
+    for (int s = 0; s < 32; s++)
+      if (x->situation_mask >> s & 1) cr_expect_eq(x->situations[s], y->situations[s]);
+    cr_expect_eq(x->nsamples, y->nsamples);
+    for (int s = 0; s < x->nsamples; s++) cr_expect_str_eq(x->samples[s], y->samples[s]);
+    cr_expect_eq(x->ntop_reach, y->ntop_reach);
+    for (int s = 0; s < x->ntop_reach; s++) cr_expect_str_eq(x->top_reach[s].name, y->top_reach[s].name);
+    if (nauthors <= ES_TOPK_COUNTERS) {
+      cr_expect_eq(x->ntop, y->ntop);
+      for (int s = 0; s < x->ntop && s < y->ntop; s++) {
+        cr_expect_str_eq(x->top[s].name, y->top[s].name, "window %d: top %d", k, s);
+        cr_expect_eq(x->top[s].count, y->top[s].count);
+      }
+    }
+    for (int s = 0; s < y->ntop; s++) {
+      uint64_t t = truth[y->query][y->index][atoi(y->top[s].name + 1)];
+      cr_expect_leq(y->top[s].count, t, "window %d: %s reported %llu, has %llu", k, y->top[s].name,
+                    (unsigned long long)y->top[s].count, (unsigned long long)t);
+    }
+  }
+  es_windows_destroy(a);
+  es_windows_destroy(b1);
+  es_windows_destroy(b2);
+}
+
+Test(window, merged_parts_equal_one_pass) {
+  merge_case(20); /* authors fit the counters: everything exact */
+  merge_case(60); /* more authors than counters: HyperLogLog dense, top authors lower bounds */
+}

@@ -69,3 +69,20 @@ void es_hll_free(es_hll *h) {
   es_free(h->regs);
   memset(h, 0, sizeof *h);
 }
+
+void es_hll_merge(es_hll *dst, const es_hll *src) {
+  if (src->nsparse != UINT32_MAX) { /* exact: its hashes, as if added here */
+    for (uint32_t i = 0; i < src->nsparse; i++) es_hll_add(dst, src->sparse[i]);
+    return;
+  }
+  unsigned p = bits(dst), M = 1u << p;
+  if (bits(src) != p) return; /* (like with like only: the callers merge the same field) */
+  if (dst->nsparse != UINT32_MAX) { /* dense now: its exact hashes into registers */
+    if (!dst->regs && !(dst->regs = es_malloc(M))) return;
+    memset(dst->regs, 0, M);
+    for (uint32_t i = 0; i < dst->nsparse; i++) reg_add(dst->regs, p, dst->sparse[i]);
+    dst->nsparse = UINT32_MAX;
+  }
+  for (unsigned i = 0; i < M; i++)
+    if (src->regs[i] > dst->regs[i]) dst->regs[i] = src->regs[i];
+}

@@ -21,40 +21,8 @@
 #include "earshot/sentiment.h"
 #include "earshot/hash.h"
 #include "earshot/window.h"
+#include "window_internal.h"
 
-typedef struct topc {
-  uint64_t hash, count, err, reach; /* count overestimates by at most err */
-  char name[ES_AUTHOR_NAME_MAX];
-} topc;
-
-typedef struct acc {
-  struct acc *next_free;
-  uint64_t count, pos, neg, neu, unscored, reach;
-  uint64_t untexted; /* mentions without a content hash */
-  uint64_t anonymous; /* mentions without an author */
-  int64_t sum_compound; /* fixed point, 1e-9: a sum independent of arrival order */
-  es_hll hll;
-  es_hll texts; /* distinct content hashes: the effective volume */
-  uint32_t nsamples, ntop, nreach, ndup, nterms;
-  struct termset *terms; /* Space-Saving over the mentions' terms (windows that count terms; on first use) */
-  uint64_t term_docs;    /* mentions whose terms were counted */
-  uint64_t early_count;  /* count when its last early update was emitted */
-  uint32_t sitmask;      /* situations counted (their counts in sit) */
-  uint32_t trkmask;      /* triage tracks counted (their counts in trk) */
-  uint8_t tix[2 * ES_TOPK_COUNTERS]; /* author hash -> counter index + 1 (open addressing) */
-  /* From here on, arrays whose valid part the counts above give: a reused
-   * accumulator clears only what precedes them. */
-  uint64_t sample_hash[ES_SAMPLE_IDS]; /* sorted ascending; nsamples valid */
-  char sample[ES_SAMPLE_IDS][ES_SAMPLE_ID_MAX];
-  topc top[ES_TOPK_COUNTERS];
-  topc reach_top[ES_TOP_REACH]; /* by reach, largest first (count unused) */
-  /* Near-duplicate clusters (Space-Saving over SimHashes; a mention joins
-   * the first cluster within ES_NEAR_BITS of its representative). */
-  uint64_t dsig[ES_NEAR_CLUSTERS];
-  uint32_t dcount[ES_NEAR_CLUSTERS], derr[ES_NEAR_CLUSTERS];
-  uint32_t sit[32]; /* mentions per situation; valid for the bits of sitmask */
-  uint32_t trk[32]; /* mentions routed per triage track; valid for the bits of trkmask */
-} acc;
 
 typedef struct slot {
   int64_t index;
@@ -353,7 +321,10 @@ static slot *open_slot(es_windows *w, sizeset *ss, int64_t index) {
 /* Keeps the ids with the smallest hashes (ties by the id itself). */
 static void sample_add(acc *a, const char *id, size_t n) {
   if (n >= ES_SAMPLE_ID_MAX) n = ES_SAMPLE_ID_MAX - 1;
-  uint64_t h = es_hash_bytes(id, n);
+  es__sample_put(a, es_hash_bytes(id, n), id, n);
+}
+
+void es__sample_put(acc *a, uint64_t h, const char *id, size_t n) {
   uint32_t k = a->nsamples;
   for (uint32_t i = 0; i < a->nsamples; i++) {
     if (a->sample_hash[i] == h && !strncmp(a->sample[i], id, n) && a->sample[i][n] == 0) return; /* seen */
@@ -404,11 +375,9 @@ static acc *get_acc(es_windows *w, slot *s, uint32_t q) {
  * as the error bound. Any author with more than N/ES_TOPK_COUNTERS of a
  * window's N mentions is guaranteed a counter; reported counts are the
  * guaranteed lower bounds (count - err), exact unless evictions happened. */
-#define TIX_MASK (2 * ES_TOPK_COUNTERS - 1)
-
 static uint32_t tix_home(uint64_t hash) { return (uint32_t)(hash >> 57) & TIX_MASK; } /* bit 0 is always set */
 
-static void tix_put(acc *a, uint64_t hash, uint32_t i) {
+void es__tix_put(acc *a, uint64_t hash, uint32_t i) {
   uint32_t s = tix_home(hash);
   while (a->tix[s]) s = (s + 1) & TIX_MASK;
   a->tix[s] = (uint8_t)(i + 1);
@@ -436,7 +405,7 @@ static void top_add(acc *a, const es_window_obs *m) {
     c = &a->top[a->ntop];
     c->count = 1;
     c->err = 0;
-    tix_put(a, m->author_hash, a->ntop++);
+    es__tix_put(a, m->author_hash, a->ntop++);
   } else {
     uint32_t min_i = 0; /* the first counter with the smallest count */
     for (uint32_t i = 1; i < a->ntop; i++)
@@ -446,7 +415,7 @@ static void top_add(acc *a, const es_window_obs *m) {
     c->count++;
     c->hash = m->author_hash;
     memset(a->tix, 0, sizeof a->tix); /* an eviction: rebuild the index */
-    for (uint32_t i = 0; i < a->ntop; i++) tix_put(a, a->top[i].hash, i);
+    for (uint32_t i = 0; i < a->ntop; i++) es__tix_put(a, a->top[i].hash, i);
   }
   c->hash = m->author_hash;
   c->reach = m->followers;
@@ -456,7 +425,7 @@ static void top_add(acc *a, const es_window_obs *m) {
 /* Whether reach r (author hash h) ranks before entry t: larger reach
  * first, then the smaller hash, so the result does not depend on the
  * order mentions arrive in. */
-static bool reach_before(uint64_t r, uint64_t h, const topc *t) { return r != t->reach ? r > t->reach : h < t->hash; }
+bool es__reach_before(uint64_t r, uint64_t h, const topc *t) { return r != t->reach ? r > t->reach : h < t->hash; }
 
 /* The authors with the largest reach: each author's largest, exact. */
 static void reach_add(acc *a, const es_window_obs *m) {
@@ -466,26 +435,19 @@ static void reach_add(acc *a, const es_window_obs *m) {
     if (m->followers <= a->reach_top[i].reach) return;
     topc t = a->reach_top[i];
     t.reach = m->followers;
-    for (; i > 0 && reach_before(t.reach, t.hash, &a->reach_top[i - 1]); i--) a->reach_top[i] = a->reach_top[i - 1];
+    for (; i > 0 && es__reach_before(t.reach, t.hash, &a->reach_top[i - 1]); i--) a->reach_top[i] = a->reach_top[i - 1];
     a->reach_top[i] = t;
     return;
   }
-  if (a->nreach == ES_TOP_REACH && !reach_before(m->followers, m->author_hash, &a->reach_top[ES_TOP_REACH - 1])) return;
+  if (a->nreach == ES_TOP_REACH && !es__reach_before(m->followers, m->author_hash, &a->reach_top[ES_TOP_REACH - 1])) return;
   i = a->nreach < ES_TOP_REACH ? a->nreach++ : ES_TOP_REACH - 1;
-  for (; i > 0 && reach_before(m->followers, m->author_hash, &a->reach_top[i - 1]); i--) a->reach_top[i] = a->reach_top[i - 1];
+  for (; i > 0 && es__reach_before(m->followers, m->author_hash, &a->reach_top[i - 1]); i--) a->reach_top[i] = a->reach_top[i - 1];
   topc *t = &a->reach_top[i];
   t->hash = m->author_hash;
   t->reach = m->followers;
   copy_name(t->name, m);
 }
 
-/* A window's term counters and their index (hash -> counter + 1, open
- * addressing), allocated on the first term. */
-typedef struct termset {
-  es_term c[ES_TERM_COUNTERS];
-  uint8_t ix[2 * ES_TERM_COUNTERS];
-} termset;
-#define TERM_IX_MASK (2 * ES_TERM_COUNTERS - 1)
 
 /* One mention's terms, split and hashed once for all its queries. */
 typedef struct mterms {
@@ -510,7 +472,7 @@ static void mterms_split(mterms *mt, const char *t, size_t n) {
   }
 }
 
-static void term_ix_put(termset *ts, uint64_t h, uint32_t i) {
+void es__term_ix_put(termset *ts, uint64_t h, uint32_t i) {
   uint32_t s = (uint32_t)(h >> 58) & TERM_IX_MASK;
   while (ts->ix[s]) s = (s + 1) & TERM_IX_MASK;
   ts->ix[s] = (uint8_t)(i + 1);
@@ -564,7 +526,7 @@ static void terms_add(acc *a, const mterms *mt) {
       c->count++;
       c->hash = h;
       memset(ts->ix, 0, sizeof ts->ix);
-      for (uint32_t i = 0; i < a->nterms; i++) term_ix_put(ts, ts->c[i].hash, i);
+      for (uint32_t i = 0; i < a->nterms; i++) es__term_ix_put(ts, ts->c[i].hash, i);
     }
     c->hash = h;
     memcpy(c->text, mt->p[k], mt->len[k]);
@@ -872,4 +834,29 @@ void es_windows_restore(es_windows *w, int64_t mark) {
     int64_t below = floor_div(mark, w->sizes[i].size);
     if (below > w->sizes[i].prior_below) w->sizes[i].prior_below = below;
   }
+}
+
+int es_windows_merge(es_windows *dst, const es_windows *src, uint64_t *dropped) {
+  if (dst->nq != src->nq || dst->o.nsizes != src->o.nsizes) return ES_EINVAL;
+  for (int i = 0; i < src->o.nsizes; i++)
+    if (src->sizes[i].size != dst->sizes[i].size) return ES_EINVAL;
+  for (int i = 0; i < src->o.nsizes; i++) {
+    const sizeset *ss = &src->sizes[i];
+    for (size_t o = 0; o < ss->nopen; o++) {
+      const slot *s = &ss->open[o];
+      if (s->index < dst->sizes[i].closed_below) { /* dst closed that window already */
+        if (dropped) *dropped += s->ntouched;
+        continue;
+      }
+      slot *d = open_slot(dst, &dst->sizes[i], s->index);
+      if (!d) return ES_ENOMEM;
+      for (uint32_t t = 0; t < s->ntouched; t++) {
+        uint32_t q = s->touched[t];
+        acc *a = get_acc(dst, d, q);
+        if (!a) return ES_ENOMEM;
+        es__acc_merge(a, s->accs[q]);
+      }
+    }
+  }
+  return 0;
 }

@@ -202,6 +202,17 @@ void es_windows_remap_triage(es_windows *w, const int8_t sit_new_of_old[32], con
 /* A mention of query q at event time ts was routed to triage track `track`
  * (< 32): counted in its windows still open. */
 void es_windows_count_track(es_windows *w, uint32_t q, int64_t ts, int track);
+/* Adds src's open windows into dst's (the same queries and sizes): windows
+ * computed in parts, over parts of the mentions, put together. Exact:
+ * counts, sentiment sums, reach, situation and track counts, unique authors
+ * and effective volume (the HyperLogLog registers one pass gives), sampled
+ * ids, top reach. Top authors and terms: mergeable Space-Saving (the lower
+ * bounds stay lower bounds; exact while the authors fit the counters).
+ * Near-duplicate clusters: an estimate. Term baselines are not merged.
+ * dst's watermark is unchanged; a window dst has closed is not reopened:
+ * its parts are counted in *dropped (may be NULL). 0, ES_EINVAL (other
+ * queries or sizes) or ES_ENOMEM. */
+int es_windows_merge(es_windows *dst, const es_windows *src, uint64_t *dropped);
 /* fn(ctx, end) runs before windows ending at `end` close (triage decides the
  * mentions before `end` first, so their tracks are counted in them). */
 void es_windows_before_close(es_windows *w, void (*fn)(void *ctx, int64_t end), void *ctx);
@@ -232,6 +243,9 @@ void es_hll_init(es_hll *h);
 void es_hll_add(es_hll *h, uint64_t hash);
 uint64_t es_hll_count(const es_hll *h);
 void es_hll_reset(es_hll *h); /* keeps the register array for reuse */
+/* dst becomes the sketch of both sets: the registers (or the exact set) one
+ * pass over both gives. Same precision only (else dst is left as it was). */
+void es_hll_merge(es_hll *dst, const es_hll *src);
 void es_hll_free(es_hll *h);
 
 #endif
