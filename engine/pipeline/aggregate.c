@@ -310,6 +310,8 @@ void es__triage_decide_pending(es_pipe *p) {
  * decided under the old one, then tracks keep their counts and awaited
  * answers by name, crisis overrides their alert history by query, open
  * windows their situation counts by name. 0 or ES_ENOMEM (nothing adopted). */
+static void destroy_triage(void *x) { es_triage_destroy(x); }
+
 int es__reload_adopt_triage(es_pipe *p, const es_triage *next) {
   const es_triage *prev = p->triage;
   size_t ns = (size_t)p->cfg->windows.nsizes, nc = es_triage_crisis_count(next);
@@ -354,15 +356,7 @@ int es__reload_adopt_triage(es_pipe *p, const es_triage *next) {
   p->triage = next;
   /* Files published before `next` can no longer be referred to by a batch. */
   pthread_mutex_lock(&p->qs_lock);
-  size_t keep = 0;
-  for (size_t i = 0; i < p->ntr_owned; i++)
-    if (p->tr_owned[i] == next) {
-      keep = i;
-      break;
-    }
-  for (size_t i = 0; i < keep; i++) es_triage_destroy(p->tr_owned[i]);
-  memmove(p->tr_owned, p->tr_owned + keep, (p->ntr_owned - keep) * sizeof *p->tr_owned);
-  p->ntr_owned -= keep;
+  es__owned_forget_before(&p->tr_owned, next, destroy_triage);
   pthread_mutex_unlock(&p->qs_lock);
   p->tr_adopted++;
   es_log_info("triage file adopted", "tracks=%zu adopted=%llu", es_triage_track_count(next),

@@ -302,11 +302,11 @@ done:
   }
   es_triage_state_destroy(p.tstate);
   es_triage_unbind(p.tbound);
-  for (size_t i = 0; i < p.ntr_owned; i++) es_triage_destroy(p.tr_owned[i]);
-  es_free(p.tr_owned);
+  for (size_t i = 0; i < p.tr_owned.n; i++) es_triage_destroy(p.tr_owned.v[i]);
+  es_free(p.tr_owned.v);
   es_free(p.status);
-  for (size_t i = 0; i < p.nqs_owned; i++) es_queryset_destroy(p.qs_owned[i]);
-  es_free(p.qs_owned);
+  for (size_t i = 0; i < p.qs_owned.n; i++) es_queryset_destroy(p.qs_owned.v[i]);
+  es_free(p.qs_owned.v);
   pthread_mutex_destroy(&p.qs_lock);
   /* The first output that failed, unless the run failed otherwise. */
   for (size_t i = 0; i < p.nsinks; i++)

@@ -88,6 +88,13 @@ typedef struct es_worker {
   es_worker_counters c;
 } es_worker;
 
+/* What the reload thread published (query sets, triage files), in order:
+ * kept until no batch can refer to them (under es_pipe.qs_lock). */
+typedef struct es_owned {
+  void **v;
+  size_t n, cap;
+} es_owned;
+
 typedef struct es_pipe {
   const es_config *cfg;
   const es_queryset *qs; /* aggregator: the set its windows and baselines are indexed by */
@@ -159,16 +166,14 @@ typedef struct es_pipe {
    * keeps them in qs_owned; the aggregator adopts and frees them */
   _Atomic(const es_queryset *) qs_live;
   pthread_mutex_t qs_lock;
-  es_queryset **qs_owned;
-  size_t nqs_owned, capqs_owned;
+  es_owned qs_owned;
   struct reloader *reloader;
   pthread_t reload_thread;
   _Atomic uint64_t reloads, reload_failures;
   uint64_t adopted;
   /* triage hot reload: the same, for the triage file (under qs_lock) */
   _Atomic(const es_triage *) tr_live;
-  es_triage **tr_owned;
-  size_t ntr_owned, captr_owned;
+  es_owned tr_owned;
   _Atomic uint64_t tr_reloads, tr_reload_failures;
   uint64_t tr_adopted;
 } es_pipe;
@@ -184,6 +189,9 @@ int es__reload_adopt(es_pipe *p, const es_queryset *next);
  * of the mentions waiting for them (aggregate.c). */
 void es__triage_before_close(void *ctx, int64_t end);
 void es__triage_remap_queries(es_pipe *p, const int64_t *new_of_old, size_t old_nq);
+/* Under qs_lock: frees what was published before `next` (the aggregator
+ * adopted it: no batch can refer to those). */
+void es__owned_forget_before(es_owned *o, const void *next, void (*destroy)(void *));
 /* Aggregator: a batch was read under another triage file; adopt it. */
 int es__reload_adopt_triage(es_pipe *p, const es_triage *next);
 

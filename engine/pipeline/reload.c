@@ -53,6 +53,30 @@ typedef struct reloader {
   const es_triage *running; /* the last triage loaded or published: its time zone is reused */
 } reloader;
 
+/* Under qs_lock: keeps x, published; false on OOM. */
+static bool own(es_owned *o, void *x) {
+  if (o->n == o->cap) {
+    size_t cap = o->cap ? o->cap * 2 : 8;
+    void **n = es_realloc(o->v, cap * sizeof *n);
+    if (!n) return false;
+    o->v = n;
+    o->cap = cap;
+  }
+  o->v[o->n++] = x;
+  return true;
+}
+
+void es__owned_forget_before(es_owned *o, const void *next, void (*destroy)(void *)) {
+  size_t keep = 0;
+  while (keep < o->n && o->v[keep] != next) keep++;
+  if (keep == o->n) return; /* (not one of them) */
+  for (size_t i = 0; i < keep; i++) destroy(o->v[i]);
+  memmove(o->v, o->v + keep, (o->n - keep) * sizeof *o->v);
+  o->n -= keep;
+}
+
+static void destroy_qs(void *x) { es_queryset_destroy(x); }
+
 static void do_reload(uv_timer_t *t) {
   reloader *r = t->data;
   es_pipe *p = r->p;
@@ -67,22 +91,15 @@ static void do_reload(uv_timer_t *t) {
   }
   es_crash_point("reload"); /* fault tests: killed with the new set compiled, not adopted */
   pthread_mutex_lock(&p->qs_lock);
-  if (p->nqs_owned == p->capqs_owned) {
-    size_t cap = p->capqs_owned ? p->capqs_owned * 2 : 8;
-    es_queryset **n = es_realloc(p->qs_owned, cap * sizeof *n);
-    if (!n) {
-      pthread_mutex_unlock(&p->qs_lock);
-      es_queryset_destroy(qs);
-      atomic_fetch_add(&p->reload_failures, 1);
-      es_log_error("query reload failed; the active queries stay", "file=%s error=\"out of memory\"", r->path);
-      return;
-    }
-    p->qs_owned = n;
-    p->capqs_owned = cap;
-  }
-  p->qs_owned[p->nqs_owned++] = qs;
-  atomic_store(&p->qs_live, qs);
+  bool kept = own(&p->qs_owned, qs);
+  if (kept) atomic_store(&p->qs_live, qs);
   pthread_mutex_unlock(&p->qs_lock);
+  if (!kept) {
+    es_queryset_destroy(qs);
+    atomic_fetch_add(&p->reload_failures, 1);
+    es_log_error("query reload failed; the active queries stay", "file=%s error=\"out of memory\"", r->path);
+    return;
+  }
   uint64_t n = atomic_fetch_add(&p->reloads, 1) + 1;
   es_log_info("queries reloaded", "file=%s queries=%zu atoms=%zu reload=%llu", r->path, es_queryset_count(qs),
               es_queryset_atom_count(qs), (unsigned long long)n);
@@ -107,22 +124,15 @@ static void do_reload_triage(uv_timer_t *tm) {
     return;
   }
   pthread_mutex_lock(&p->qs_lock);
-  if (p->ntr_owned == p->captr_owned) {
-    size_t cap = p->captr_owned ? p->captr_owned * 2 : 8;
-    es_triage **n = es_realloc(p->tr_owned, cap * sizeof *n);
-    if (!n) {
-      pthread_mutex_unlock(&p->qs_lock);
-      es_triage_destroy(t);
-      atomic_fetch_add(&p->tr_reload_failures, 1);
-      es_log_error("triage reload failed; the active triage file stays", "file=%s error=\"out of memory\"", path);
-      return;
-    }
-    p->tr_owned = n;
-    p->captr_owned = cap;
-  }
-  p->tr_owned[p->ntr_owned++] = t;
-  atomic_store(&p->tr_live, t);
+  bool kept = own(&p->tr_owned, t);
+  if (kept) atomic_store(&p->tr_live, t);
   pthread_mutex_unlock(&p->qs_lock);
+  if (!kept) {
+    es_triage_destroy(t);
+    atomic_fetch_add(&p->tr_reload_failures, 1);
+    es_log_error("triage reload failed; the active triage file stays", "file=%s error=\"out of memory\"", path);
+    return;
+  }
   uint64_t n = atomic_fetch_add(&p->tr_reloads, 1) + 1;
   es_log_info("triage reloaded", "file=%s tracks=%zu situations=%zu reload=%llu", path, es_triage_track_count(t),
               es_situations_count(es_triage_situations(t)), (unsigned long long)n);
@@ -313,16 +323,7 @@ int es__reload_adopt(es_pipe *p, const es_queryset *next) {
   p->qs = next;
   /* Sets published before `next` can no longer be referred to by a batch. */
   pthread_mutex_lock(&p->qs_lock);
-  size_t keep = 0;
-  for (size_t i = 0; i < p->nqs_owned; i++) {
-    if (p->qs_owned[i] == next) {
-      keep = i;
-      break;
-    }
-  }
-  for (size_t i = 0; i < keep; i++) es_queryset_destroy(p->qs_owned[i]);
-  memmove(p->qs_owned, p->qs_owned + keep, (p->nqs_owned - keep) * sizeof *p->qs_owned);
-  p->nqs_owned -= keep;
+  es__owned_forget_before(&p->qs_owned, next, destroy_qs);
   pthread_mutex_unlock(&p->qs_lock);
   p->adopted++;
   return 0;
