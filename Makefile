@@ -62,7 +62,7 @@ test-asan: deps
 # crash, leak or sanitizer report; the input that did it is left in
 # build-fuzz/ as crash-* / leak-*, to become a regression seed.
 FUZZ_SECONDS ?= 20
-FUZZ_TARGETS = decode query config sentiment state http situations triage
+FUZZ_TARGETS = decode query config sentiment state http situations triage part
 fuzz: deps
 	CC=clang CXX=clang++ cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DES_SANITIZE=address -DES_FUZZ=ON \
 	  -DBUILD_TESTING=OFF $(CMAKE_FLAGS)

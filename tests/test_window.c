@@ -602,7 +602,23 @@ static void split_obs(int i, int nauthors, es_window_obs *o, char *author, char 
   *q = (x >> 17) % 3;
 }
 
-static void merge_case(int nauthors) {
+/* Moves every open window of `from` into `into` as bytes (es_windows_part,
+ * es_windows_add_part): what crosses processes. */
+typedef struct parts_ctx {
+  es_windows *from, *into;
+  es_buf b;
+  int moved;
+} parts_ctx;
+
+static void move_part(void *ctx, uint32_t q, int size_idx, int64_t index) {
+  parts_ctx *c = ctx;
+  es_buf_clear(&c->b);
+  cr_assert_eq(es_windows_part(c->from, q, size_idx, index, &c->b), 0);
+  cr_assert_eq(es_windows_add_part(c->into, q, size_idx, index, c->b.data, c->b.len), 0);
+  c->moved++;
+}
+
+static void merge_case(int nauthors, bool as_bytes) {
   static sink one, two;
   one.n = two.n = 0;
   es_window_opts o = opts(60000, 0);
@@ -620,9 +636,17 @@ static void merge_case(int nauthors) {
     es_windows_observe(i % 2 ? b2 : b1, &ob, &q, 1);
     if (ob.author_hash) truth[q][ob.ts_ms / 60000][atoi(author + 1)]++;
   }
-  uint64_t dropped = 0;
-  cr_assert_eq(es_windows_merge(b1, b2, &dropped), 0);
-  cr_expect_eq(dropped, 0);
+  if (as_bytes) {
+    parts_ctx c = {.from = b2, .into = b1};
+    es_buf_init(&c.b);
+    es_windows_each_open(b2, move_part, &c);
+    cr_expect_gt(c.moved, 0);
+    es_buf_free(&c.b);
+  } else {
+    uint64_t dropped = 0;
+    cr_assert_eq(es_windows_merge(b1, b2, &dropped), 0);
+    cr_expect_eq(dropped, 0);
+  }
   es_windows_flush(a);
   es_windows_flush(b1);
   cr_assert_eq(one.n, two.n);
@@ -662,6 +686,47 @@ static void merge_case(int nauthors) {
 }
 
 Test(window, merged_parts_equal_one_pass) {
-  merge_case(20); /* authors fit the counters: everything exact */
-  merge_case(60); /* more authors than counters: HyperLogLog dense, top authors lower bounds */
+  merge_case(20, false); /* authors fit the counters: everything exact */
+  merge_case(60, false); /* more authors than counters: HyperLogLog dense, top authors lower bounds */
+  merge_case(20, true);  /* the same through bytes */
+  merge_case(60, true);
+}
+
+/* A window's bytes cut short anywhere, or with a byte changed, are refused
+ * or read within bounds: never past the end (AddressSanitizer). */
+Test(window, part_bytes_malformed_are_refused) {
+  static sink s;
+  s.n = 0;
+  es_window_opts o = opts(60000, 0);
+  o.manual_advance = true;
+  es_windows *a = es_windows_create(&o, 1, collect, &s), *b = es_windows_create(&o, 1, collect, &s);
+  uint32_t q = 0;
+  for (int i = 0; i < 200; i++) { /* dense authors, terms-free, ids, clusters */
+    char author[16], id[16];
+    snprintf(author, sizeof author, "u%d", i % 50);
+    snprintf(id, sizeof id, "m%d", i);
+    es_window_obs m = {.ts_ms = 1000 + i, .author = author, .author_len = strlen(author),
+                       .author_hash = es_hash_bytes(author, strlen(author)) | 1, .content_hash = (uint64_t)i * 7919 + 1,
+                       .simhash = (uint64_t)(i % 9) * 0x1111111111111111ULL, .id = id, .id_len = strlen(id),
+                       .label = ES_LABEL_NEUTRAL, .situations = 3};
+    es_windows_observe(a, &m, &q, 1);
+  }
+  es_buf buf;
+  es_buf_init(&buf);
+  cr_assert_eq(es_windows_part(a, 0, 0, 0, &buf), 0);
+  cr_expect_eq(es_windows_part(a, 0, 0, 5, &buf), ES_ENOTFOUND);
+  cr_assert_gt(buf.len, 4096, "dense registers travel");
+  for (size_t n = 0; n < buf.len; n++) /* every cut */
+    cr_expect_eq(es_windows_add_part(b, 0, 0, 0, buf.data, n), ES_EINVAL, "cut at %zu", n);
+  char *copy = malloc(buf.len);
+  for (size_t i = 0; i < buf.len; i += 7) { /* a changed byte: refused, or taken within bounds */
+    memcpy(copy, buf.data, buf.len);
+    copy[i] ^= 0x5a;
+    int rc = es_windows_add_part(b, 0, 0, 0, copy, buf.len);
+    cr_expect(rc == 0 || rc == ES_EINVAL, "byte %zu: %d", i, rc);
+  }
+  free(copy);
+  es_buf_free(&buf);
+  es_windows_destroy(a);
+  es_windows_destroy(b);
 }

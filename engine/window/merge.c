@@ -160,7 +160,7 @@ void es__acc_merge(acc *dst, const acc *src) {
   dst->reach += src->reach;
   dst->untexted += src->untexted;
   dst->anonymous += src->anonymous;
-  dst->sum_compound += src->sum_compound;
+  dst->sum_compound = (int64_t)((uint64_t)dst->sum_compound + (uint64_t)src->sum_compound); /* (wraps, never UB) */
   dst->term_docs += src->term_docs;
   es_hll_merge(&dst->hll, &src->hll);
   es_hll_merge(&dst->texts, &src->texts);

@@ -860,3 +860,47 @@ int es_windows_merge(es_windows *dst, const es_windows *src, uint64_t *dropped) 
   }
   return 0;
 }
+
+/* The open window (size_idx, index) and query q's accumulator in it. */
+static const acc *open_acc(const es_windows *w, uint32_t q, int size_idx, int64_t index) {
+  if (q >= w->nq || size_idx < 0 || size_idx >= w->o.nsizes) return NULL;
+  const sizeset *ss = &w->sizes[size_idx];
+  for (size_t o = 0; o < ss->nopen; o++)
+    if (ss->open[o].index == index) return ss->open[o].accs[q];
+  return NULL;
+}
+
+void es_windows_each_open(const es_windows *w, void (*fn)(void *ctx, uint32_t q, int size_idx, int64_t index),
+                          void *ctx) {
+  for (int i = 0; i < w->o.nsizes; i++)
+    for (size_t o = 0; o < w->sizes[i].nopen; o++) {
+      const slot *s = &w->sizes[i].open[o];
+      for (uint32_t t = 0; t < s->ntouched; t++) fn(ctx, s->touched[t], i, s->index);
+    }
+}
+
+int es_windows_part(const es_windows *w, uint32_t q, int size_idx, int64_t index, es_buf *out) {
+  const acc *a = open_acc(w, q, size_idx, index);
+  if (!a) return ES_ENOTFOUND;
+  es__acc_encode(out, a);
+  return out->oom ? ES_ENOMEM : 0;
+}
+
+int es_windows_add_part(es_windows *w, uint32_t q, int size_idx, int64_t index, const void *data, size_t n) {
+  if (q >= w->nq || size_idx < 0 || size_idx >= w->o.nsizes) return ES_EINVAL;
+  sizeset *ss = &w->sizes[size_idx];
+  if (index < ss->closed_below) return ES_ERANGE; /* that window closed here already */
+  acc *part = es_calloc(1, sizeof *part);
+  if (!part) return ES_ENOMEM;
+  part->texts.p = ES_HLL_P_SMALL;
+  int rc = es__acc_decode(part, data, n);
+  slot *s = rc ? NULL : open_slot(w, ss, index);
+  acc *a = s ? get_acc(w, s, q) : NULL;
+  if (!rc && !a) rc = ES_ENOMEM;
+  if (!rc) es__acc_merge(a, part);
+  es_hll_free(&part->hll);
+  es_hll_free(&part->texts);
+  es_free(part->terms);
+  es_free(part);
+  return rc;
+}

@@ -5,6 +5,7 @@
 
 #include <stdint.h>
 
+#include "earshot/buf.h"
 #include "earshot/window.h"
 
 typedef struct topc {
@@ -66,5 +67,10 @@ void es__sample_put(acc *a, uint64_t h, const char *id, size_t n);
  * terms as mergeable Space-Saving summaries, near-duplicate clusters
  * approximately (see es_windows_merge). */
 void es__acc_merge(acc *dst, const acc *src);
+/* A window's state as bytes and back (part.c; layout there). Decoding
+ * into a zeroed accumulator (texts.p set as get_acc sets it): 0, ES_EINVAL
+ * (malformed, short, or left-over bytes) or ES_ENOMEM. */
+void es__acc_encode(es_buf *b, const acc *a);
+int es__acc_decode(acc *a, const void *data, size_t n);
 
 #endif

@@ -14,6 +14,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "earshot/buf.h"
+
 #define ES_MAX_WINDOW_SIZES 4
 #define ES_TOP_AUTHORS 5        /* reported per window */
 #define ES_TOPK_COUNTERS 32     /* Space-Saving counters per window: authors above 1/32 of it are kept */
@@ -213,6 +215,16 @@ void es_windows_count_track(es_windows *w, uint32_t q, int64_t ts, int track);
  * its parts are counted in *dropped (may be NULL). 0, ES_EINVAL (other
  * queries or sizes) or ES_ENOMEM. */
 int es_windows_merge(es_windows *dst, const es_windows *src, uint64_t *dropped);
+/* The same across processes: query q's open window (size_idx, index) as
+ * bytes (engine/window/part.c has the layout), ES_ENOTFOUND when it has
+ * none; and such bytes added into another es_windows' window (opened when
+ * needed): 0, ES_ERANGE (closed there already), ES_EINVAL (malformed or
+ * another version: nothing added) or ES_ENOMEM. */
+int es_windows_part(const es_windows *w, uint32_t q, int size_idx, int64_t index, es_buf *out);
+int es_windows_add_part(es_windows *w, uint32_t q, int size_idx, int64_t index, const void *data, size_t n);
+/* fn for every open (query, window) with mentions. */
+void es_windows_each_open(const es_windows *w, void (*fn)(void *ctx, uint32_t q, int size_idx, int64_t index),
+                          void *ctx);
 /* fn(ctx, end) runs before windows ending at `end` close (triage decides the
  * mentions before `end` first, so their tracks are counted in them). */
 void es_windows_before_close(es_windows *w, void (*fn)(void *ctx, int64_t end), void *ctx);
