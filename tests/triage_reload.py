@@ -1,8 +1,8 @@
 #!/usr/bin/python3
 """Triage file hot reload, through the CLI.
 
-`earshot replay --triage DIR/triage.yaml` reads mentions from a pipe in four
-parts. Between the parts the test edits what the triage was read from and
+`earshot replay --triage DIR/triage.yaml` (two workers) reads mentions from
+a pipe in four parts. Between the parts the test edits what the triage was read from and
 waits for the engine's log to say it reloaded (no SIGHUP):
   1. as started: complaints go to `care`;
   2. `alice` added to the VIP list file (vip.txt): her mentions go to `comms`;
@@ -87,8 +87,8 @@ def main():
     write(d + "/triage.yaml", TRIAGE % {"extra_track": "", "complaints": "care"})
     eng = subprocess.Popen([EARSHOT, "replay", "--queries", DATA + "/queries.yaml", "--triage", d + "/triage.yaml",
                             "--triage-output", out, "--output", d + "/windows.jsonl", "--http", "127.0.0.1:0",
-                            "--idle-flush", "0", "--no-progress"], stdin=subprocess.PIPE, stderr=open(log_path, "w"),
-                           text=True)
+                            "--idle-flush", "0", "--no-progress", "--workers", "2"], stdin=subprocess.PIPE,
+                           stderr=open(log_path, "w"), text=True)
 
     def log_text():
         with open(log_path) as f:

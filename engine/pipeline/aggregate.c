@@ -306,12 +306,13 @@ void es__triage_decide_pending(es_pipe *p) {
   pend_compact(p);
 }
 
+static void destroy_triage(void *x) { es_triage_destroy(x); }
+
 /* A batch read under a reloaded triage file: the records pending are
  * decided under the old one, then tracks keep their counts and awaited
  * answers by name, crisis overrides their alert history by query, open
- * windows their situation counts by name. 0 or ES_ENOMEM (nothing adopted). */
-static void destroy_triage(void *x) { es_triage_destroy(x); }
-
+ * windows their situation and track counts by name. 0 or ES_ENOMEM
+ * (nothing adopted). */
 int es__reload_adopt_triage(es_pipe *p, const es_triage *next) {
   const es_triage *prev = p->triage;
   size_t ns = (size_t)p->cfg->windows.nsizes, nc = es_triage_crisis_count(next);

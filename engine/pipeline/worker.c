@@ -66,12 +66,15 @@ static int grow_hits(es_batch *b, uint32_t need) {
 }
 
 /* A batch stamped with another query set (hot reload): matching state for
- * that set. False on OOM (the old state stays). */
-static bool switch_set(es_worker *w, const es_queryset *qs) {
+ * that set, routes of the batch's triage file (tr) bound to it. False on
+ * OOM (the old state stays). */
+static bool switch_set(es_worker *w, const es_queryset *qs, const es_triage *tr) {
   es_match_rt *rt = es_match_rt_create(qs);
   uint32_t *qbuf = es_malloc((es_queryset_count(qs) ? es_queryset_count(qs) : 1) * sizeof *qbuf);
-  es_triage_bound *tb = w->tr ? es_triage_bind(w->tr, qs) : NULL;
-  if (!rt || !qbuf || (w->tr && !tb)) {
+  /* bound with the batch's triage file: the worker's own may have been
+   * freed since (the aggregator adopted a newer one); switch_triage follows */
+  es_triage_bound *tb = tr ? es_triage_bind(tr, qs) : NULL;
+  if (!rt || !qbuf || (tr && !tb)) {
     es_match_rt_destroy(rt);
     es_free(qbuf);
     es_triage_unbind(tb);
@@ -153,9 +156,9 @@ static void triage(es_worker *w, es_batch *b, uint32_t i, const es_mention *m, c
 static void process(es_worker *w, es_batch *b) {
   es_pipe *p = w->p;
   char detail[160];
-  bool usable = b->qs == w->qs || switch_set(w, b->qs);
+  bool usable = b->qs == w->qs || switch_set(w, b->qs, b->tr);
   if (!usable) es_log_error("out of memory switching to reloaded queries; this batch matches nothing", "lines=%u", b->nlines);
-  bool triaged = b->tr && (b->tr == w->tr || switch_triage(w, b->tr));
+  bool triaged = usable && b->tr && (b->tr == w->tr || switch_triage(w, b->tr));
   if (b->tr && !triaged) {
     es_log_error("out of memory switching to a reloaded triage file; this batch's mentions are not triaged", "lines=%u",
                  b->nlines);
