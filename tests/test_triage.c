@@ -467,3 +467,69 @@ Test(triage, reload_keeps_the_time_zone) {
   remove(path[1]);
   remove(dir);
 }
+
+/* A reloaded triage file (es_triage_state_retrack): a track keeps its state
+ * by name whatever its new index (its hour's count against capacity, its
+ * awaited answers and their times); a track no longer named loses its
+ * awaited mentions (an answer to one is still a response, counted in no
+ * track). */
+Test(triage, reload_moves_track_state_by_name) {
+  char dir[] = "/tmp/earshot-triage-retrack-XXXXXX";
+  cr_assert_not_null(mkdtemp(dir));
+  static const char *const files[] = {
+      "tracks:\n  care: {sla: 1h, capacity: 2, overflow: backup}\n  backup: {sla: 6h}\n  gone: {sla: 1h}\n"
+      "routes:\n  - name: complaints\n    when: {situation: complaint}\n    track: care\n"
+      "  - name: questions\n    when: {situation: question}\n    track: gone\n",
+      "tracks:\n  backup: {sla: 6h}\n  care: {sla: 1h, capacity: 2, overflow: backup}\n"
+      "routes:\n  - name: complaints\n    when: {situation: complaint}\n    track: care\n"};
+  char path[2][256];
+  fx f[2];
+  for (int i = 0; i < 2; i++) {
+    snprintf(path[i], sizeof path[i], "%s/t%d.yaml", dir, i);
+    FILE *fp = fopen(path[i], "w");
+    cr_assert_not_null(fp);
+    fputs(files[i], fp);
+    fclose(fp);
+    fx_init(&f[i], path[i]);
+  }
+  es_triage_pre pc, pq;
+  uint32_t sit;
+  pre_of(&f[0], "my card is blocked and nobody answers", "someone", 10, "en", "", &pc, &sit);
+  pre_of(&f[0], "how do I change my pin?", "someone", 10, "en", "", &pq, &sit);
+  es_triage_state *st = es_triage_state_create(f[0].t);
+  alerts a = {&f[0], "-"};
+  es_triage_out o;
+  for (int i = 0; i < 2; i++) { /* care's capacity, 10:00 */
+    es_triage_decide(f[0].t, st, &pc, at("2026-12-07T10:00:00Z"), alert_open, &a, &o);
+    cr_assert(o.action == ES_TRIAGE_ROUTE && o.track == 0);
+    es_triage_await(st, i ? "b" : "a", 1, &o, at("2026-12-07T10:00:00Z"));
+  }
+  es_triage_decide(f[0].t, st, &pq, at("2026-12-07T10:00:00Z"), alert_open, &a, &o);
+  cr_assert(o.action == ES_TRIAGE_ROUTE && o.track == 2, "the question goes to 'gone' (%d)", o.track);
+  es_triage_await(st, "g", 1, &o, at("2026-12-07T10:00:00Z"));
+  es_triage_state_retrack(st, f[0].t, f[1].t);
+  /* the new file: care is track 1; its 10:00 hour is full already */
+  pre_of(&f[1], "my card is blocked and nobody answers", "someone", 10, "en", "", &pc, &sit);
+  alerts a1 = {&f[1], "-"};
+  es_triage_decide(f[1].t, st, &pc, at("2026-12-07T10:30:00Z"), alert_open, &a1, &o);
+  cr_expect(o.action == ES_TRIAGE_ROUTE && o.track == 0 && o.via == ES_VIA_OVERFLOW,
+            "care's third of the hour overflows to backup (track %d, via %d)", o.track, o.via);
+  cr_expect_eq(es_triage_track_routed(st, 1), 2, "care's count moved with it");
+  cr_expect(es_triage_response(st, "a", 1, at("2026-12-07T10:20:00Z")));
+  cr_expect(es_triage_response(st, "g", 1, at("2026-12-07T10:20:00Z")), "an answer to a gone track's mention");
+  cr_expect_eq(es_triage_sla_counts_get(st, 1)->answered, 1, "a's answer counts for care, now track 1");
+  cr_expect_eq(es_triage_sla_counts_get(st, 0)->answered, 0);
+  es_triage_counts tc;
+  es_triage_counts_get(st, &tc);
+  cr_expect_eq(tc.responses, 2);
+  sla_log log = {0};
+  es_triage_sla_advance(f[1].t, st, at("2026-12-07T13:00:00Z"), true, on_sla, &log);
+  cr_expect_eq(es_triage_sla_counts_get(st, 1)->unanswered, 1, "b, still awaited by care, passed its respond-by");
+  for (int i = 0; i < log.n; i++) cr_expect_str_neq(log.ev[i].track, "gone");
+  es_triage_state_destroy(st);
+  for (int i = 0; i < 2; i++) {
+    fx_free(&f[i]);
+    remove(path[i]);
+  }
+  remove(dir);
+}
