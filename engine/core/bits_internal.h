@@ -1,5 +1,5 @@
-/* Bitmap scans shared by the text passes that classify bytes 16 at a time
- * (engine/window/text.c, engine/triage/sitmatch.c). */
+/* Bitmap scans for text passes that classify bytes 16 at a time
+ * (engine/window/text.c). */
 #ifndef EARSHOT_BITS_INTERNAL_H
 #define EARSHOT_BITS_INTERNAL_H
 

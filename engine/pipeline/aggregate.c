@@ -269,17 +269,19 @@ static void sla_event(void *ctx, const es_sla_event *e) {
       p->sinks[k]->ops->sla(p->sinks[k], e->track, strlen(e->track), p->tbuf.data, p->tbuf.len);
 }
 
-/* Windows ending at `end` are about to close: the mentions before it are
- * decided first (the watermark has passed them), so that their windows
- * count the tracks they were routed to. */
-void es__triage_before_close(void *ctx, int64_t end) {
-  es_pipe *p = ctx;
-  while (p->npend && p->pend[0].ts < end) {
+/* Decides the pending records with event times up to `last`, in order. */
+static void decide_through(es_pipe *p, int64_t last) {
+  while (p->npend && p->pend[0].ts <= last) {
     es_pend e = p->pend[0];
     pend_pop(p);
     triage_decide(p, &e);
   }
 }
+
+/* Windows ending at `end` are about to close: the mentions before it are
+ * decided first (the watermark has passed them), so that their windows
+ * count the tracks they were routed to. */
+void es__triage_before_close(void *ctx, int64_t end) { decide_through(ctx, end - 1); }
 
 /* A query reload renumbered the queries: the pending mentions' queries
  * follow (new_of_old[q], -1 removed). */
@@ -292,18 +294,6 @@ void es__triage_remap_queries(es_pipe *p, const int64_t *new_of_old, size_t old_
       q = q < old_nq && new_of_old[q] >= 0 ? (uint32_t)new_of_old[q] : UINT32_MAX;
       memcpy(at, &q, sizeof q);
     }
-}
-
-/* A reloaded triage file is adopted: every pending record is decided now,
- * under the file it was read with (their crisis state and hour counts are
- * those known now, not at their event time). */
-void es__triage_decide_pending(es_pipe *p) {
-  while (p->npend) {
-    es_pend e = p->pend[0];
-    pend_pop(p);
-    triage_decide(p, &e);
-  }
-  pend_compact(p);
 }
 
 static void destroy_triage(void *x) { es_triage_destroy(x); }
@@ -323,7 +313,10 @@ int es__reload_adopt_triage(es_pipe *p, const es_triage *next) {
     es_triage_unbind(tb);
     return ES_ENOMEM;
   }
-  es__triage_decide_pending(p);
+  /* every pending record is decided now, under the file it was read with
+   * (its crisis state and hour counts are those known now, not at its event time) */
+  decide_through(p, INT64_MAX);
+  pend_compact(p);
   for (size_t k = 0; k < nc; k++)
     for (size_t j = 0; j < es_triage_crisis_count(prev); j++)
       if (!strcmp(es_triage_crisis_query(next, k), es_triage_crisis_query(prev, j)))
@@ -371,11 +364,7 @@ int es__reload_adopt_triage(es_pipe *p, const es_triage *next) {
 static void triage_release(es_pipe *p, bool all) {
   if (!p->triage) return;
   int64_t wm = es_windows_watermark(p->win);
-  while (p->npend && (all || p->pend[0].ts <= wm)) {
-    es_pend e = p->pend[0];
-    pend_pop(p);
-    triage_decide(p, &e);
-  }
+  decide_through(p, all ? INT64_MAX : wm);
   pend_compact(p);
   if (all && es_windows_max_event(p->win) != INT64_MIN) wm = es_windows_max_event(p->win);
   if (wm != INT64_MIN) es_triage_sla_advance(p->triage, p->tstate, wm, all, sla_event, p);

@@ -22,7 +22,6 @@
 #include <string.h>
 
 #include "../match/match_internal.h"
-#include "earshot/hash.h"
 #include "../core/bits_internal.h"
 #include "earshot/mem.h"
 #include "triage_internal.h"

@@ -20,9 +20,7 @@
 #include "earshot/mem.h"
 #include "window_internal.h"
 
-/* Space-Saving merge over n1 + n2 counters of `size` bytes whose hash,
- * count and err are at the given offsets: into out (at most k), largest
- * count first, then smaller hash. */
+/* A merged Space-Saving counter. */
 typedef struct ssc {
   uint64_t hash, count, err;
   const void *from; /* the counter whose other fields are kept */
@@ -35,7 +33,9 @@ static int ssc_cmp(const void *x, const void *y) {
   return a->hash < b->hash ? -1 : a->hash > b->hash;
 }
 
-/* The merged counters of summaries A (n1, full when n1 == k) and B. */
+/* The merged counters of summaries A (n1 counters: hashes, counts, errors,
+ * where each came from; full when n1 == k) and B, into out: at most k,
+ * largest count first, then smaller hash. */
 static size_t ss_merge(ssc *out, const uint64_t *ha, const uint64_t *ca, const uint64_t *ea, const void *const *fa,
                        size_t n1, const uint64_t *hb, const uint64_t *cb, const uint64_t *eb, const void *const *fb,
                        size_t n2, size_t k) {
